@@ -1,0 +1,274 @@
+"""Accuracy and speed of the free-text question matcher on labelled question sets.
+
+Usage (from the repo root)::
+
+    python bench/faq_accuracy.py [FILE ...] [--repeat N]
+
+Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed);
+the default is ``../shared/faq/dev.tsv`` relative to the repo root. The content is loaded the
+way the bot loads it (``content.loader.load_content()``, then ``.matcher``) and a question's
+answer is what the bot would show: the matched topic, or ``none`` when the matcher says
+``none`` or the topic has no answer.
+
+Printed per file: top-1 accuracy; top-3 accuracy (the gold topic is the answer or one of the
+first "did you mean" alternatives); accuracy on the ``none`` lines; how many in-scope
+questions were answered ``none`` and how many out-of-scope ones got a topic; the errors by
+gold topic (gold -> predicted, the question); latency p50 / p99 over repeated runs; and
+whether any question of the file is also a training example of the matcher (an example or a
+cue phrase of ``matcher.yaml`` with the same normalised text). When some are, the
+leave-one-out accuracy is printed too: each such question is scored by a matcher built
+without the examples and phrases equal to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from content.loader import DATA_DIR, Content, load_content  # noqa: E402
+from content.matcher import FILE_NAME, Matcher, load_matcher  # noqa: E402
+from handlers.answers import MAX_QUESTION_CHARS  # noqa: E402
+
+DEFAULT_FILE = REPO.parent / "shared" / "faq" / "dev.tsv"
+NONE = "none"
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    """(gold topic, question) rows; blank lines and a header line are skipped."""
+    rows: list[tuple[str, str]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        topic, sep, question = line.partition("\t")
+        if not sep:
+            raise SystemExit(f"{path}:{n}: no TAB between topic and question")
+        if n == 1 and topic.strip() == "topic":
+            continue
+        rows.append((topic.strip(), question.strip()))
+    return rows
+
+
+def answer(content: Content, matcher: Matcher, question: str) -> tuple[str, list[str]]:
+    """What the bot shows: (topic or none, alternatives), as handlers/answers.py does."""
+    m = matcher.match(question[:MAX_QUESTION_CHARS])
+    topic = m.topic if m.topic in content.answers else NONE
+    return topic, list(m.alternatives)
+
+
+@dataclass
+class Load:
+    content: Content
+    matcher: Matcher
+    content_ms: float
+    matcher_ms: float
+    cpu_ms: float
+
+
+def load(data_dir: Path = DATA_DIR) -> Load:
+    """Load the content as the bot does, timed (modules already imported)."""
+    cpu0 = time.process_time()
+    start = time.perf_counter()
+    content = load_content(data_dir)
+    mid = time.perf_counter()
+    matcher = content.matcher
+    end = time.perf_counter()
+    cpu = (time.process_time() - cpu0) * 1000
+    return Load(content, matcher, (mid - start) * 1000, (end - mid) * 1000, cpu)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return 0.0
+    k = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[k]
+
+
+def latencies_ms(
+    matcher: Matcher, questions: list[str], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Every single match call timed, ``repeat`` passes over the questions (after a warm-up
+    pass, so the typo-repair cache is as warm as in a running bot). Returns the sorted wall
+    times and the sorted CPU times of this thread; on a busy machine the wall times also
+    hold the moments other processes had the CPU."""
+    for q in questions:
+        matcher.match(q[:MAX_QUESTION_CHARS])
+    wall: list[float] = []
+    cpu: list[float] = []
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
+    for _ in range(repeat):
+        for q in questions:
+            q = q[:MAX_QUESTION_CHARS]
+            t0, c0 = clock(), cpu_clock()
+            matcher.match(q)
+            c1, t1 = cpu_clock(), clock()
+            wall.append((t1 - t0) / 1e6)
+            cpu.append((c1 - c0) / 1e6)
+    wall.sort()
+    cpu.sort()
+    return wall, cpu
+
+
+def training_texts(data_dir: Path, matcher: Matcher) -> dict[str, set[str]]:
+    """Normalised text of every example and cue phrase of matcher.yaml -> its topics."""
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = defaultdict(set)
+    for topic, body in (raw.get("topics") or {}).items():
+        for text in body.get("examples") or []:
+            found[matcher.normalize(str(text), accented=False)].add(topic)
+        for phrase in body.get("phrases") or {}:
+            found[matcher.normalize(str(phrase), accented=False)].add(topic)
+    return found
+
+
+def leave_one_out(
+    data_dir: Path, topic_ids: set[str], question: str, norm: str, matcher: Matcher
+) -> Matcher:
+    """A matcher built from matcher.yaml without any example or phrase normalised to ``norm``."""
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    for body in (raw.get("topics") or {}).values():
+        if body.get("examples"):
+            body["examples"] = [
+                t for t in body["examples"] if matcher.normalize(str(t), accented=False) != norm
+            ]
+        if body.get("phrases"):
+            body["phrases"] = {
+                p: w
+                for p, w in body["phrases"].items()
+                if matcher.normalize(str(p), accented=False) != norm
+            }
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / FILE_NAME).write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+        return load_matcher(Path(tmp), topic_ids)
+
+
+def pct(a: int, b: int) -> str:
+    return f"{a}/{b} = {a / b:.1%}" if b else f"{a}/0"
+
+
+def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float]:
+    rows = read_tsv(path)
+    if not rows:
+        raise SystemExit(f"{path}: no questions")
+    content, matcher = ld.content, ld.matcher
+    valid = set(content.topics) | {NONE}
+    unknown = sorted({g for g, _ in rows if g not in valid})
+    if unknown:
+        raise SystemExit(f"{path}: unknown topic id {unknown[0]!r}")
+
+    n = len(rows)
+    hits = top3 = none_total = none_hits = in_as_none = out_as_topic = 0
+    errors: dict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
+    per_topic: Counter[str] = Counter()
+    per_topic_hits: Counter[str] = Counter()
+    predictions: list[str] = []
+    for gold, question in rows:
+        pred, alts = answer(content, matcher, question)
+        predictions.append(pred)
+        ok = pred == gold
+        hits += ok
+        top3 += gold in ([pred, *alts])[:3]
+        per_topic[gold] += 1
+        per_topic_hits[gold] += ok
+        if gold == NONE:
+            none_total += 1
+            none_hits += ok
+            out_as_topic += pred != NONE
+        else:
+            in_as_none += pred == NONE
+        if not ok:
+            errors[gold].append((pred, question, alts))
+
+    lat, cpu = latencies_ms(matcher, [q for _, q in rows], repeat)
+    p50, p99 = percentile(lat, 50), percentile(lat, 99)
+
+    print(f"== {path}")
+    print(f"questions: {n} ({n - none_total} in scope, {none_total} none)")
+    print(f"top-1 accuracy: {pct(hits, n)}")
+    print(f"top-3 accuracy (answer or first did-you-mean choices): {pct(top3, n)}")
+    print(f"none accuracy: {pct(none_hits, none_total)}")
+    print(f"in-scope questions answered none: {in_as_none}/{n - none_total}")
+    print(f"out-of-scope questions answered with a topic: {out_as_topic}/{none_total}")
+
+    # questions that are also training data -> leave-one-out
+    train = training_texts(data_dir, matcher)
+    used = [
+        (i, gold, q, norm)
+        for i, (gold, q) in enumerate(rows)
+        if (norm := matcher.normalize(q, accented=False)) in train
+    ]
+    if used:
+        loo_hits = hits
+        topic_ids = set(content.topics)
+        for i, gold, q, norm in used:
+            m = leave_one_out(data_dir, topic_ids, q, norm, matcher).match(q)
+            pred = m.topic if m.topic in content.answers else NONE
+            loo_hits += (pred == gold) - (predictions[i] == gold)
+        print(f"questions that are also training examples or phrases: {len(used)}")
+        for _, gold, q, _ in used:
+            print(f"  [{gold}] {q}")
+        print(f"leave-one-out top-1 accuracy: {pct(loo_hits, n)}")
+    else:
+        print(
+            "leave-one-out: not needed, no question of this file is a training example or "
+            f"cue phrase (checked against {len(train)} normalised examples and phrases)"
+        )
+    print(
+        f"latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {lat[-1]:.3f} ms, "
+        f"mean {statistics.fmean(lat):.3f} ms over {len(lat)} calls ({repeat} passes)"
+    )
+    print(
+        f"latency, CPU time of the call: p50 {percentile(cpu, 50):.3f} ms, "
+        f"p99 {percentile(cpu, 99):.3f} ms, max {cpu[-1]:.3f} ms"
+    )
+    if errors:
+        print("errors by gold topic (gold -> predicted  [alternatives]  question):")
+        for gold in sorted(errors):
+            print(f"  {gold}: {per_topic_hits[gold]}/{per_topic[gold]} right")
+            for pred, question, alts in errors[gold]:
+                alt = f"  [{', '.join(alts)}]" if alts else ""
+                print(f"    {gold} -> {pred}{alt}  {question}")
+    print()
+    return {
+        "n": n,
+        "top1": hits / n,
+        "top3": top3 / n,
+        "none_total": none_total,
+        "in_as_none": in_as_none,
+        "out_as_topic": out_as_topic,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "cpu_p99_ms": percentile(cpu, 99),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("files", nargs="*", metavar="FILE", default=[str(DEFAULT_FILE)])
+    parser.add_argument("--repeat", type=int, default=30, help="timing passes per file")
+    args = parser.parse_args(argv)
+
+    ld = load()
+    print(
+        f"content load: {ld.content_ms + ld.matcher_ms:.0f} ms "
+        f"(load_content {ld.content_ms:.0f} ms + matcher {ld.matcher_ms:.0f} ms; "
+        f"CPU {ld.cpu_ms:.0f} ms)\n"
+    )
+    for name in args.files:
+        report(Path(name), ld, max(args.repeat, 1), DATA_DIR)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

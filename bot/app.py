@@ -1,0 +1,177 @@
+"""The composition root: reading this file tells you the whole running program.
+
+`running()` loads the content, opens the database, builds the channels and the scheduler,
+and closes all of them again, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import ConfigError, Settings
+from bot.delivery import OutboxSender, Transport
+from bot.metrics import Metrics
+from bot.scheduler import build_scheduler
+from bot.telegram import TelegramChannel, build_application
+from bot.zalo import ZaloChannel
+from content.loader import Content, load_content
+from handlers.broadcast_jobs import BroadcastJobs
+from handlers.context import Clock, system_clock
+from handlers.dispatch import Deps
+from storage.db import create_engine, is_sqlite, needs_upgrade, session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    content: Content
+    engine: AsyncEngine
+    deps: Deps
+    metrics: Metrics
+    sender: OutboxSender
+    telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
+    scheduler: AsyncIOScheduler | None = None
+
+
+async def open_database(settings: Settings) -> AsyncEngine:
+    """The engine, with SQLite migrated on the spot and PostgreSQL checked to be migrated."""
+    engine = create_engine(settings.database_url)
+    try:
+        if is_sqlite(settings.database_url):
+            await upgrade(engine)
+        elif await needs_upgrade(engine):
+            raise ConfigError("DATABASE_URL: database is not migrated; run `vbsp-bot db upgrade`")
+    except ConfigError:
+        await engine.dispose()
+        raise
+    except Exception as exc:
+        await engine.dispose()
+        raise ConfigError(
+            f"DATABASE_URL: cannot open the database ({exc.__class__.__name__}: {exc})"
+        ) from None
+    return engine
+
+
+async def open_zalo(
+    settings: Settings,
+    mode: str,
+    deps: Deps,
+    metrics: Metrics,
+    engine: AsyncEngine,
+    stack: AsyncExitStack,
+) -> ZaloChannel:
+    """The Zalo channel ("webhook", "polling" or "send"); getMe checks the token first."""
+    from bot import zalo_api
+
+    if settings.zalo_bot_token is None:
+        raise ConfigError("ZALO_BOT_TOKEN: required to run the Zalo channel")
+    secret = settings.zalo_webhook_secret
+    if mode == "webhook" and (secret is None or len(secret.get_secret_value()) < 8):
+        raise ConfigError("ZALO_WEBHOOK_SECRET: required in webhook mode, 8-256 characters")
+    api = zalo_api.ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base_url)
+    await api.open()
+    stack.push_async_callback(api.close)
+    try:
+        me = await api.get_me()
+    except zalo_api.ZaloError as exc:
+        if exc.kind == zalo_api.INVALID_TOKEN:
+            raise ConfigError(
+                f"ZALO_BOT_TOKEN: Zalo refused the token ({exc.description})"
+            ) from None
+        raise ConfigError(f"ZALO_API_BASE_URL: Zalo did not answer getMe ({exc})") from None
+    log.info("Zalo bot %s (%s)", me.get("account_name", "?"), mode)
+    channel = ZaloChannel(api, deps, metrics, send_rate=settings.send_rate_per_second)
+    if mode == "polling":
+        await channel.start_polling(engine)
+        stack.push_async_callback(channel.stop_polling)
+    return channel
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings,
+    *,
+    telegram: str | None = None,  # None, "webhook", "polling", or "send" (outbound only)
+    zalo: str | None = None,  # the same for the Zalo channel
+    scheduler: bool = False,
+    clock: Clock = system_clock,
+) -> AsyncIterator[Runtime]:
+    """Everything the process needs, started in order and stopped in reverse."""
+    async with AsyncExitStack() as stack:
+        content = load_content()
+        engine = await open_database(settings)
+        stack.push_async_callback(engine.dispose)
+        deps = Deps(
+            content=content,
+            sessions=session_factory(engine),
+            clock=clock,
+            timezone=settings.timezone,
+            send_rate=settings.send_rate_per_second,
+        )
+        metrics = Metrics()
+        transports: dict[str, Transport] = {}
+        channel: TelegramChannel | None = None
+
+        if telegram is not None:
+            if settings.telegram_bot_token is None:
+                raise ConfigError("TELEGRAM_BOT_TOKEN: required to run the Telegram channel")
+            if telegram == "webhook" and settings.telegram_webhook_secret is None:
+                raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required in webhook mode")
+            application = build_application(
+                settings.telegram_bot_token.get_secret_value(),
+                settings.telegram_api_base_url,
+                polling=telegram == "polling",
+                send_rate=settings.send_rate_per_second,
+            )
+            channel = TelegramChannel(application, deps, metrics)
+            transports["telegram"] = channel.deliver
+            await application.initialize()  # calls getMe: a wrong token stops us here
+            stack.push_async_callback(application.shutdown)
+            await application.start()
+            stack.push_async_callback(application.stop)
+
+        zalo_channel: ZaloChannel | None = None
+        if zalo is not None:
+            zalo_channel = await open_zalo(settings, zalo, deps, metrics, engine, stack)
+            transports["zalo"] = zalo_channel.deliver
+
+        # One delivery engine for reminders, notices and broadcasts (bot/delivery.py); the
+        # broadcasts' own work (start, progress, reports) runs on whichever process sends.
+        jobs = BroadcastJobs(
+            deps.sessions, content, clock, settings.timezone, settings.send_rate_per_second
+        )
+        sender = OutboxSender(
+            engine, deps.sessions, transports, settings.send_rate_per_second, clock,
+            active_broadcasts=jobs.active, tick=jobs,
+        )  # fmt: skip
+        runtime = Runtime(
+            settings, content, engine, deps, metrics, sender, telegram=channel, zalo=zalo_channel
+        )
+        if scheduler:
+            runtime.scheduler = build_scheduler(
+                deps.sessions, clock, settings.timezone, content, runtime.sender
+            )
+            runtime.scheduler.start()
+            stack.callback(runtime.scheduler.shutdown, wait=False)
+            # Sends in the background from now on; on the way out (SIGTERM) the sends in
+            # flight finish and the rest go back to the queue, before the channels close.
+            sender.start()
+            stack.push_async_callback(sender.stop)
+
+        log.info(
+            "vbsp-bot ready: %d programs, %d answers, telegram=%s, zalo=%s",
+            len(content.programs),
+            len(content.answers),
+            telegram or "off",
+            zalo or "off",
+        )
+        yield runtime

@@ -1,0 +1,113 @@
+"""Periodic jobs for every channel, on APScheduler 3's asyncio scheduler.
+
+Jobs hold no state of their own: reminders are rows in the outbox, so a job that runs late,
+twice, or on two replicas does no harm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.delivery import OutboxSender, SendStats
+from content.loader import Content
+from handlers.context import Clock
+from handlers.moderation import plan_digest
+from handlers.reminders import plan_reminders
+from storage import users
+from storage.db import SessionFactory, transaction
+
+log = logging.getLogger(__name__)
+
+# Telegram keeps undelivered updates for 24 hours; two days of ids is a safe margin.
+PROCESSED_UPDATE_RETENTION = dt.timedelta(days=2)
+
+
+async def prune_processed_updates(sessions: SessionFactory, clock: Clock) -> int:
+    """Forget update ids no platform can redeliver any more."""
+    async with transaction(sessions) as session:
+        removed = await users.prune_processed_updates(session, clock() - PROCESSED_UPDATE_RETENTION)
+    log.info("pruned %d processed update ids", removed)
+    return removed
+
+
+async def remind_and_deliver(
+    sessions: SessionFactory,
+    content: Content,
+    sender: OutboxSender,
+    now: dt.datetime,
+    tz: ZoneInfo,
+) -> tuple[int, SendStats]:
+    """Record the reminders due at ``now``, then send everything due in the outbox."""
+    async with transaction(sessions) as session:
+        planned = await plan_reminders(session, content, now, tz)
+    stats = await sender.run_once()
+    if planned or stats.handled:
+        log.info(
+            "reminders: %d planned; sent %d, blocked %d, failed %d, retrying %d",
+            planned, stats.sent, stats.blocked, stats.failed, stats.retried,
+        )  # fmt: skip
+    return planned, stats
+
+
+# Moderators' daily digest of their area's new reports, in local time.
+DIGEST_HOUR, DIGEST_MINUTE = 7, 30
+
+
+async def report_digest(
+    sessions: SessionFactory, content: Content, clock: Clock, tz: ZoneInfo
+) -> int:
+    """Queue each moderator's digest of new reports (once a day: the key holds the date)."""
+    async with transaction(sessions) as session:
+        queued = await plan_digest(session, content, clock(), tz)
+    if queued:
+        log.info("report digest: %d moderators", queued)
+    return queued
+
+
+def build_scheduler(
+    sessions: SessionFactory,
+    clock: Clock,
+    timezone: ZoneInfo,
+    content: Content,
+    sender: OutboxSender,
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=timezone)
+    scheduler.add_job(
+        prune_processed_updates,
+        "interval",
+        hours=1,
+        args=(sessions, clock),
+        id="prune_processed_updates",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    async def every_minute() -> None:
+        # Plans only: the sender runs in the background and is woken to send what is due.
+        async with transaction(sessions) as session:
+            planned = await plan_reminders(session, content, clock(), timezone)
+        if planned:
+            log.info("reminders: %d planned", planned)
+        sender.wake()
+
+    # Every minute: reminders fall due at 18:00 and 06:30, and the outbox may hold retries.
+    scheduler.add_job(
+        every_minute, "interval", minutes=1, id="reminders", coalesce=True, max_instances=1
+    )
+    # Once a day; the outbox sends it with the next minute's run.
+    scheduler.add_job(
+        report_digest,
+        "cron",
+        hour=DIGEST_HOUR,
+        minute=DIGEST_MINUTE,
+        args=(sessions, content, clock, timezone),
+        id="report_digest",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
+    return scheduler

@@ -1,0 +1,554 @@
+"""Maps a citizen's free-text question to one topic id, or ``none``.
+
+Technique (all data in ``data/matcher.yaml``, normalised at load):
+
+* The question is normalised (:mod:`content.normalize`): lowercase, no diacritics, no
+  punctuation, abbreviations and regional words expanded.
+* Unknown words are repaired against the matcher's own vocabulary: Telex leftovers
+  ("ngheof" -> "ngheo"), two words typed together ("vayvon" -> "vay von"), and one-edit typos
+  (insert / delete / substitute / swap: "nghoe" -> "ngheo", "lai xuat" -> "lai suat").
+* Every topic has weighted cue phrases. All phrases found in the question are collected; a
+  phrase lying inside a longer phrase that was also found is ignored ("ngheo" inside
+  "thoat ngheo"). "a + b" phrases fire when both parts appear anywhere. A topic's raw score
+  is the sum of its phrase weights (a repaired word counts a little less).
+* A character-trigram similarity to a few example phrasings per topic adds a small amount,
+  which helps with words the phrase lists miss.
+* Precedence rules from the labelling rules (a named program beats a general loan.* topic)
+  damp the beaten topics.
+* The best topic wins if its raw score reaches ``none_threshold``; otherwise the answer is
+  ``none``. The ``none`` pseudo-topic has its own cues (gold price, other banks...).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from content.normalize import Normalizer, fold
+
+__all__ = ["Match", "Matcher", "load_matcher"]
+
+FILE_NAME = "matcher.yaml"
+NONE = "none"
+
+_TOP_KEYS = {"settings", "accented", "expansions", "common_words", "precedence", "topics"}
+_TOPIC_KEYS = {"phrases", "examples"}
+_RULE_KEYS = {"rule", "when", "min_score", "damp", "factor"}
+_SETTINGS: dict[str, tuple[float, float, float]] = {
+    # name: (default, min, max)
+    "none_threshold": (2.0, 0.0, 100.0),
+    "repaired_factor": (0.8, 0.0, 1.0),
+    "ngram_weight": (2.0, 0.0, 100.0),
+    "ngram_floor": (0.25, 0.0, 1.0),
+    "alternative_ratio": (0.6, 0.0, 1.0),
+    "confidence_scale": (4.0, 0.1, 100.0),
+}
+_TELEX = (
+    (re.compile(r"aa"), "a"),
+    (re.compile(r"aw"), "a"),
+    (re.compile(r"ee"), "e"),
+    (re.compile(r"oo"), "o"),
+    (re.compile(r"ow"), "o"),
+    (re.compile(r"uw"), "u"),
+    (re.compile(r"dd"), "d"),
+    (re.compile(r"w"), "u"),
+)
+_TONE_KEYS = "sfrxj"
+
+# The shape of a well-formed Vietnamese syllable written without diacritics: onset, vowel
+# nucleus, final consonant. A typed word of that shape ("xung", "tiep", "phen") is an
+# ordinary word the cue lists do not know, not a typo, so it is not bent into a cue word;
+# "ngeo", "nghoe", "vonn" and "thpt" are not of that shape.
+_NUCLEI = (
+    "uyeu|uoi|uou|uay|uya|uye|uyu|oai|oay|oeo|ieu|yeu|"
+    "ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uu|uy|ya|ye|"
+    "a|e|i|o|u|y"
+)
+_SYLLABLE = re.compile(
+    r"(?P<onset>ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?"
+    rf"(?P<nucleus>{_NUCLEI})(?P<coda>ch|nh|ng|[cmnpt])?"
+)
+_OPEN_ONLY = {"ai", "ao", "au", "ay", "eo", "eu", "ia", "iu", "oi", "ui", "uu", "ya"}
+
+
+def _is_syllable(word: str) -> bool:
+    """True when ``word`` could be a Vietnamese syllable typed without diacritics."""
+    m = _SYLLABLE.fullmatch(word)
+    if m is None:
+        return False
+    onset, nucleus, coda = m.group("onset") or "", m.group("nucleus"), m.group("coda") or ""
+    front = nucleus[0] in "eiy"
+    if onset in ("c", "g", "ng") and front and not (onset == "g" and nucleus[0] == "i"):
+        return False  # written k-, gh-, ngh- before e, i, y
+    if onset in ("k", "gh", "ngh") and not front:
+        return False
+    if coda and (nucleus in _OPEN_ONLY or (len(nucleus) == 3 and nucleus not in ("uye",))):
+        return False
+    return not (coda in ("ch", "nh") and nucleus[-1] not in "aeiy")
+
+
+@dataclass(frozen=True)
+class Match:
+    topic: str
+    score: float
+    alternatives: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    when: frozenset[str]
+    min_score: float
+    damp: frozenset[str]
+    factor: float
+
+
+def _bad(where: str, msg: str) -> ValueError:
+    return ValueError(f"{FILE_NAME}: {where}: {msg}")
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _bad(where, f"must be {what}, got {type(value).__name__}")
+    return value
+
+
+def _word_map(raw: Any, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    _expect(raw, dict, where, "a mapping of word -> replacement")
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        _expect(key, str, f"{where}.{key}", "a word")
+        if value is None:
+            value = ""
+        _expect(value, str, f"{where}.{key}", "a replacement text (may be empty)")
+        if not fold(key).replace("&", "").strip():
+            raise _bad(f"{where}.{key}", "key has no letters or digits")
+        out[key] = value
+    if where != "accented":
+        seen: dict[str, str] = {}
+        for key in out:
+            folded = fold(key)
+            if folded in seen:
+                raise _bad(f"{where}.{key}", f"same as {seen[folded]!r} without diacritics")
+            seen[folded] = key
+    return out
+
+
+def _trigrams(text: str) -> Counter[str]:
+    grams: Counter[str] = Counter()
+    for word in text.split():
+        padded = f" {word} "
+        for i in range(len(padded) - 2):
+            grams[padded[i : i + 3]] += 1
+    return grams
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insert, delete, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    if len(a) > len(b):
+        a, b = b, a
+    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
+
+
+class Matcher:
+    """Built by :func:`load_matcher`; :meth:`match` is cheap and thread-safe for reads."""
+
+    def __init__(
+        self,
+        *,
+        normalizer: Normalizer,
+        phrases: dict[tuple[str, ...], list[tuple[str, float]]],
+        combos: list[tuple[tuple[str, ...], str, float]],
+        examples: dict[str, list[str]],
+        rules: list[_Rule],
+        common_words: set[str],
+        settings: dict[str, float],
+    ) -> None:
+        self._norm = normalizer
+        self._phrases = phrases
+        self._max_len = max((len(k) for k in phrases), default=1)
+        self._combos = combos
+        self._rules = rules
+        self._settings = settings
+        self.topics = sorted({t for v in phrases.values() for t, _ in v} | set(examples))
+
+        # vocabulary for typo repair, with frequencies for tie-breaking
+        freq: Counter[str] = Counter()
+        for key in phrases:
+            freq.update(key)
+        for parts, _, _ in combos:
+            for part in parts:
+                freq.update(part.split())
+        for texts in examples.values():
+            for text in texts:
+                freq.update(text.split())
+        self._cue_words = set(freq)
+        for word in common_words:
+            freq[word] += 0
+        self._vocab = freq
+        self._delete_index: dict[str, set[str]] = defaultdict(set)
+        for word in self._cue_words:
+            if len(word) >= 3:
+                for d in _deletes(word):
+                    self._delete_index[d].add(word)
+        self._repair_cache: dict[str, tuple[str, ...] | None] = {}
+        # phrases of two or more words tolerate one typo in one word of 3+ letters when the
+        # typed word is unknown here, e.g. a short word ("tin dung dem" -> "tin dung den")
+        self._wild: dict[tuple[str, ...], list[tuple[tuple[str, ...], int]]] = defaultdict(list)
+        for key in phrases:
+            if len(key) >= 2 and sum(map(len, key)) >= 7:
+                for j, word in enumerate(key):
+                    if len(word) >= 3 and word.isalpha():
+                        self._wild[(*key[:j], "*", *key[j + 1 :])].append((key, j))
+
+        # character-trigram TF-IDF vectors of the example phrasings
+        docs = [(topic, _trigrams(text)) for topic, texts in examples.items() for text in texts]
+        df: Counter[str] = Counter()
+        for _, grams in docs:
+            df.update(grams.keys())
+        n_docs = max(len(docs), 1)
+        self._idf = {g: math.log(1 + n_docs / c) for g, c in df.items()}
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._doc_topic: list[str] = []
+        for idx, (topic, grams) in enumerate(docs):
+            vec = {g: c * self._idf[g] for g, c in grams.items()}
+            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            for g, v in vec.items():
+                self._postings[g].append((idx, v / norm))
+            self._doc_topic.append(topic)
+
+    def normalize(self, text: str, *, accented: bool = True) -> str:
+        """The normalised text the matcher works on (before typo repair)."""
+        return self._norm(text, accented=accented)
+
+    # -- typo repair ---------------------------------------------------------------------
+    def _repair(self, word: str) -> tuple[str, ...] | None:
+        """Replacement tokens for an unknown word, or None to leave it alone."""
+        if word in self._repair_cache:
+            return self._repair_cache[word]
+        result = self._repair_uncached(word)
+        if len(self._repair_cache) < 50_000:
+            self._repair_cache[word] = result
+        return result
+
+    def _repair_uncached(self, word: str) -> tuple[str, ...] | None:
+        if len(word) < 3 or not word.isalpha():
+            return None
+        vocab = self._vocab
+        # Telex typed without an input method: "ngheof", "vooosn", "hooj"
+        candidate = word
+        if candidate[-1] in _TONE_KEYS and len(candidate) > 2:
+            stripped = candidate[:-1]
+            if stripped in vocab:
+                return (stripped,)
+            candidate = stripped
+        for pattern, repl in _TELEX:
+            candidate = pattern.sub(repl, candidate)
+        if candidate != word and candidate in vocab:
+            return (candidate,)
+        cues = self._cue_words
+        # two words typed together: "vayvon", "hongheo"
+        best_split: tuple[int, tuple[str, ...]] | None = None
+        for i in range(2, len(word) - 1):
+            left, right = word[:i], word[i:]
+            if left in vocab and right in vocab and (left in cues or right in cues):
+                rank = vocab[left] + vocab[right]
+                if best_split is None or rank > best_split[0]:
+                    best_split = (rank, (left, right))
+        if best_split is not None:
+            return best_split[1]
+        # one edit away from a cue word (words of 3 letters: swapped letters only); not for
+        # ordinary syllables nor for abbreviations without a vowel ("thpt")
+        if _is_syllable(word) or not any(v in word for v in "aeiouy"):
+            return None
+        if len(word) == 3:
+            found = {
+                w for w in cues if len(w) == 3 and sorted(w) == sorted(word) and w[0] == word[0]
+            }
+        else:
+            found = set(self._delete_index.get(word, ()))  # one letter missing
+            for d in _deletes(word):
+                if d in cues:  # one letter too many
+                    found.add(d)
+                found.update(self._delete_index.get(d, ()))  # one letter wrong or swapped
+            found = {w for w in found if abs(len(w) - len(word)) <= 1 and len(w) >= 3}
+        if not found:
+            return None
+        same_start = [w for w in found if w[0] == word[0]]
+        pool = same_start or sorted(found)
+        return (max(pool, key=lambda w: (vocab[w], w)),)
+
+    def _prepare(self, text: str) -> tuple[list[str], list[bool]]:
+        tokens: list[str] = []
+        repaired: list[bool] = []
+        for tok in self._norm.tokens(text):
+            if tok in self._vocab:
+                tokens.append(tok)
+                repaired.append(False)
+                continue
+            fixed = self._repair(tok)
+            if fixed is None:
+                tokens.append(tok)
+                repaired.append(False)
+            else:
+                tokens.extend(fixed)
+                repaired.extend([True] * len(fixed))
+        return tokens, repaired
+
+    # -- scoring -------------------------------------------------------------------------
+    def raw_scores(self, text: str) -> dict[str, float]:
+        """Raw score per topic (only topics with a non-zero score); for tests and the bench."""
+        tokens, repaired = self._prepare(text)
+        n = len(tokens)
+        # "#" in a phrase stands for any number ("# năm" matches "5 nam")
+        shapes = ["#" if t.isdigit() else t for t in tokens]
+        found: list[tuple[int, int, tuple[str, ...], bool]] = []
+        for i in range(n):
+            for size in range(1, min(self._max_len, n - i) + 1):
+                key = tuple(tokens[i : i + size])
+                fixed = any(repaired[i : i + size])
+                if key in self._phrases:
+                    found.append((i, i + size, key, fixed))
+                    continue
+                if (shape := tuple(shapes[i : i + size])) != key and shape in self._phrases:
+                    found.append((i, i + size, shape, fixed))
+                    continue
+                if size < 2:
+                    continue
+                for j in range(size):
+                    if key[j] in self._vocab:
+                        continue  # only an unknown word may be a typo of the phrase's word
+                    for phrase, pos in self._wild.get((*key[:j], "*", *key[j + 1 :]), ()):
+                        if _one_edit(key[pos], phrase[pos]):
+                            found.append((i, i + size, phrase, True))
+        # ignore a phrase that lies inside a longer phrase also found
+        kept: dict[tuple[str, ...], float] = {}
+        for start, end, key, fixed in found:
+            inside = any(
+                s <= start and end <= e and (e - s) > (end - start) for s, e, _, _ in found
+            )
+            if inside:
+                continue
+            factor = self._settings["repaired_factor"] if fixed else 1.0
+            kept[key] = max(kept.get(key, 0.0), factor)
+        scores: dict[str, float] = defaultdict(float)
+        for key, factor in kept.items():
+            for topic, weight in self._phrases[key]:
+                scores[topic] += weight * factor
+        if self._combos:
+            padded = f" {' '.join(tokens)} "
+            for parts, topic, weight in self._combos:
+                if all(part in padded for part in parts):
+                    scores[topic] += weight
+        # character-trigram similarity to example phrasings
+        ngram_weight = self._settings["ngram_weight"]
+        if ngram_weight and self._doc_topic:
+            grams = _trigrams(" ".join(tokens))
+            qvec = {g: c * self._idf[g] for g, c in grams.items() if g in self._idf}
+            qnorm = math.sqrt(sum(v * v for v in qvec.values()))
+            if qnorm:
+                dots: dict[int, float] = defaultdict(float)
+                for g, v in qvec.items():
+                    for idx, dv in self._postings[g]:
+                        dots[idx] += v * dv
+                best: dict[str, float] = {}
+                for idx, dot in dots.items():
+                    topic = self._doc_topic[idx]
+                    sim = dot / qnorm
+                    if sim > best.get(topic, 0.0):
+                        best[topic] = sim
+                floor = self._settings["ngram_floor"]
+                for topic, sim in best.items():
+                    if sim > floor:
+                        scores[topic] += ngram_weight * (sim - floor) / (1 - floor)
+        # precedence rules (labelling rules 1 and 3)
+        before = dict(scores)
+        for rule in self._rules:
+            for t in rule.damp:
+                if before.get(t, 0.0) > 0 and any(
+                    before.get(u, 0.0) >= rule.min_score for u in rule.when if u != t
+                ):
+                    scores[t] *= rule.factor
+        return {t: s for t, s in scores.items() if s > 0}
+
+    def match(self, text: str) -> Match:
+        scores = self.raw_scores(text)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        threshold = self._settings["none_threshold"]
+        scale = self._settings["confidence_scale"]
+        ratio = self._settings["alternative_ratio"]
+        if not ranked:
+            return Match(NONE, 0.0, [])
+        top, top_raw = ranked[0]
+        second_raw = ranked[1][1] if len(ranked) > 1 else 0.0
+        squash = 1.0 - math.exp(-top_raw / scale)
+        if top == NONE or top_raw < threshold:
+            # out of scope: offer the best in-scope topics only when they are not hopeless
+            alts = [t for t, s in ranked if t != NONE and s >= threshold * 0.5][:3]
+            best_topic_raw = max((s for t, s in ranked if t != NONE), default=0.0)
+            return Match(NONE, round(1.0 - math.exp(-best_topic_raw / scale), 4), alts)
+        margin = (top_raw - second_raw) / top_raw
+        confidence = squash * (0.5 + 0.5 * margin)
+        alts = [t for t, s in ranked[1:] if t != NONE and s >= threshold and s >= ratio * top_raw][
+            :3
+        ]
+        return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts)
+
+
+def _topic_patterns(raw: Any, where: str, topic_ids: set[str]) -> frozenset[str]:
+    items = [raw] if isinstance(raw, str) else _expect(raw, list, where, "a list of topic ids")
+    out: set[str] = set()
+    for i, item in enumerate(items):
+        _expect(item, str, f"{where}[{i}]", "a topic id or pattern like 'loan.*'")
+        hits = fnmatch.filter(sorted(topic_ids), item)
+        if not hits:
+            raise _bad(f"{where}[{i}]", f"{item!r} matches no topic id in topics.yaml")
+        out.update(hits)
+    return frozenset(out)
+
+
+def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
+    """Read and validate ``data_dir/matcher.yaml``; raise ValueError naming file and key."""
+    path = Path(data_dir) / FILE_NAME
+    try:
+        with path.open(encoding="utf-8") as f:
+            # the C parser when PyYAML has it: this file is large and parsed at every start
+            raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except FileNotFoundError:
+        raise ValueError(f"{FILE_NAME}: file is missing in {data_dir}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{FILE_NAME}: not valid YAML: {exc}") from None
+    _expect(raw, dict, "(top level)", "a mapping")
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise _bad(unknown[0], f"unknown key (allowed: {', '.join(sorted(_TOP_KEYS))})")
+    ids = set(topic_ids) | {NONE}
+
+    settings = {name: spec[0] for name, spec in _SETTINGS.items()}
+    for name, value in (_expect(raw.get("settings") or {}, dict, "settings", "a mapping")).items():
+        if name not in _SETTINGS:
+            raise _bad(f"settings.{name}", "unknown setting")
+        _expect(value, (int, float), f"settings.{name}", "a number")
+        _, lo, hi = _SETTINGS[name]
+        if not lo <= value <= hi:
+            raise _bad(f"settings.{name}", f"{value} is outside [{lo}, {hi}]")
+        settings[name] = float(value)
+
+    accented = _word_map(raw.get("accented"), "accented")
+    expansions = _word_map(raw.get("expansions"), "expansions")
+    normalizer = Normalizer(accented, expansions)
+
+    common = _expect(raw.get("common_words") or [], list, "common_words", "a list of words")
+    common_words: set[str] = set()
+    for i, word in enumerate(common):
+        _expect(word, str, f"common_words[{i}]", "a word")
+        common_words.update(normalizer.tokens(word))
+
+    topics_raw = _expect(raw.get("topics"), dict, "topics", "a mapping of topic id -> cues")
+    phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
+    combos: list[tuple[tuple[str, ...], str, float]] = []
+    examples: dict[str, list[str]] = {}
+    for topic, body in topics_raw.items():
+        where = f"topics.{topic}"
+        if topic not in ids:
+            raise _bad(where, "not a topic id in topics.yaml")
+        _expect(body, dict, where, "a mapping with 'phrases' and/or 'examples'")
+        extra = sorted(set(body) - _TOPIC_KEYS)
+        if extra:
+            raise _bad(f"{where}.{extra[0]}", "unknown key (allowed: examples, phrases)")
+        seen: set[tuple[str, ...]] = set()
+        for phrase, weight in (
+            _expect(body.get("phrases") or {}, dict, f"{where}.phrases", "a mapping")
+        ).items():
+            pwhere = f"{where}.phrases.{phrase}"
+            if isinstance(phrase, int) and not isinstance(phrase, bool):
+                phrase = str(phrase)  # a number such as 1719 (a program's decision number)
+            _expect(phrase, str, pwhere, "a phrase")
+            _expect(weight, (int, float), pwhere, "a number (the weight)")
+            if weight == 0 or not -20 <= weight <= 20:
+                raise _bad(pwhere, f"weight {weight} must be non-zero and within [-20, 20]")
+            if "+" in phrase:
+                parts = tuple(f" {normalizer(p, accented=False)} " for p in phrase.split("+"))
+                if any(not p.strip() for p in parts):
+                    raise _bad(pwhere, "every part of an 'a + b' phrase needs words")
+                combos.append((parts, topic, float(weight)))
+                continue
+            # "#" (any number) is punctuation to the tokeniser: keep it as a token of its own
+            key = tuple(
+                tok
+                for i, part in enumerate(phrase.split("#"))
+                for tok in ([] if i == 0 else ["#"]) + normalizer.tokens(part, accented=False)
+            )
+            if not [t for t in key if t != "#"]:
+                raise _bad(pwhere, "phrase has no words")
+            if key in seen:
+                raise _bad(pwhere, f"duplicate phrase (normalised: {' '.join(key)!r})")
+            seen.add(key)
+            phrases[key].append((topic, float(weight)))
+        texts = _expect(body.get("examples") or [], list, f"{where}.examples", "a list")
+        for i, text in enumerate(texts):
+            _expect(text, str, f"{where}.examples[{i}]", "a text")
+            norm = normalizer(text, accented=False)
+            if not norm:
+                raise _bad(f"{where}.examples[{i}]", "example has no words")
+            examples.setdefault(topic, []).append(norm)
+        if not seen and not examples.get(topic) and not any(c[1] == topic for c in combos):
+            raise _bad(where, "topic has neither phrases nor examples")
+
+    rules: list[_Rule] = []
+    prec = _expect(raw.get("precedence") or [], list, "precedence", "a list of rules")
+    for i, rule in enumerate(prec):
+        where = f"precedence[{i}]"
+        _expect(rule, dict, where, "a mapping")
+        extra = sorted(set(rule) - _RULE_KEYS)
+        if extra:
+            raise _bad(f"{where}.{extra[0]}", f"unknown key (allowed: {', '.join(_RULE_KEYS)})")
+        for need in ("when", "damp", "factor"):
+            if need not in rule:
+                raise _bad(f"{where}.{need}", "missing")
+        factor = _expect(rule["factor"], (int, float), f"{where}.factor", "a number")
+        if not 0 <= factor < 1:
+            raise _bad(f"{where}.factor", f"{factor} is outside [0, 1)")
+        min_score = _expect(
+            rule.get("min_score", 1.0), (int, float), f"{where}.min_score", "a number"
+        )
+        rules.append(
+            _Rule(
+                name=str(rule.get("rule", where)),
+                when=_topic_patterns(rule["when"], f"{where}.when", ids),
+                min_score=float(min_score),
+                damp=_topic_patterns(rule["damp"], f"{where}.damp", ids),
+                factor=float(factor),
+            )
+        )
+
+    return Matcher(
+        normalizer=normalizer,
+        phrases=dict(phrases),
+        combos=combos,
+        examples=examples,
+        rules=rules,
+        common_words=common_words,
+        settings=settings,
+    )

@@ -1,0 +1,305 @@
+"""Schemas of the content files: what an official can edit, and what the loader checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Language = Literal["vi", "en"]
+LANGUAGES: tuple[Language, ...] = ("vi", "en")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def format_fields(text: str) -> set[str]:
+    """Names of the ``{name}`` fields in a message text."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class LText(Strict):
+    """A text in Vietnamese and English; Vietnamese is the reference."""
+
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+    @model_validator(mode="after")
+    def _same_fields(self) -> LText:
+        if format_fields(self.vi) != format_fields(self.en):
+            raise ValueError(
+                f"vi and en use different {{fields}}: {sorted(format_fields(self.vi))} "
+                f"vs {sorted(format_fields(self.en))}"
+            )
+        return self
+
+
+class LegalRef(Strict):
+    """One legal document a figure rests on, e.g. 'Quyết định 2553/QĐ-TTg ngày 21/11/2025'."""
+
+    ref: str = Field(min_length=5)
+    about: LText | None = None
+
+
+class Reviewed(Strict):
+    """Anything carrying figures: when they were checked and how long that check holds."""
+
+    checked_on: dt.date
+    review_days: int = Field(default=180, ge=1, le=730)
+
+    def is_stale(self, today: dt.date) -> bool:
+        return today > self.checked_on + dt.timedelta(days=self.review_days)
+
+
+class Program(Reviewed):
+    """One lending program's card."""
+
+    id: str = Field(pattern=r"^[a-z][a-z_]{1,23}$")
+    topic: str = Field(pattern=r"^program\.[a-z_]+$")
+    name: LText
+    who: LText
+    conditions: LText | None = None  # what the borrower must meet besides who they are
+    max_amount: LText
+    # Numbers for the loan calculator; None where no single national cap applies.
+    max_amount_vnd: int | None = Field(default=None, gt=0)
+    max_term_months: int | None = Field(default=None, gt=0, le=480)
+    rate_year_pct: float = Field(gt=0, lt=30)
+    rate_month_pct: float = Field(gt=0, lt=3)
+    rate_note: LText | None = None
+    overdue_rate_pct_of_rate: float = Field(default=130, ge=100, le=200)
+    term: LText
+    collateral: LText
+    documents: LText
+    how_to_apply: LText
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("rate_year_pct", "rate_month_pct", mode="before")
+    @classmethod
+    def _rate_is_number(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"a rate must be a plain number, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _month_matches_year(self) -> Program:
+        if abs(self.rate_year_pct / 12 - self.rate_month_pct) > 0.006:
+            raise ValueError(
+                f"rate_month_pct {self.rate_month_pct} is not rate_year_pct "
+                f"{self.rate_year_pct} / 12"
+            )
+        return self
+
+
+class Answer(Reviewed):
+    """The answer to one topic of topics.yaml."""
+
+    text: LText
+    legal_basis: list[LegalRef] = Field(default_factory=list)
+    program: str | None = None  # a program id whose card the answer offers
+    sources: list[str] = Field(default_factory=list)
+
+
+class Topic(Strict):
+    id: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$")
+    vi: str
+    en: str
+
+    def title(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+# Tags both Telegram and Zalo can show; anything else is refused by the content check.
+ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code"})
+TAG_RE = re.compile(r"</?([a-zA-Z0-9-]+)[^>]*>")
+
+
+class LocalOverride(Reviewed):
+    """A province's own terms for a national program, lent from its budget entrusted to the bank.
+
+    Only a ``verified`` override replaces the national figures on a card; an unverified one is
+    shown as a note that sends the citizen to the transaction office.
+    """
+
+    program: str
+    verified: bool
+    note: LText
+    rate_year_pct: float | None = Field(default=None, gt=0, lt=30)
+    rate_month_pct: float | None = Field(default=None, gt=0, lt=3)
+    max_amount: LText | None = None
+    max_amount_vnd: int | None = Field(default=None, gt=0)
+    term: LText | None = None
+    legal_basis: list[LegalRef] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rates_together(self) -> LocalOverride:
+        if (self.rate_year_pct is None) != (self.rate_month_pct is None):
+            raise ValueError("give rate_year_pct and rate_month_pct together")
+        year, month = self.rate_year_pct, self.rate_month_pct
+        if year is not None and month is not None and abs(year / 12 - month) > 0.006:
+            raise ValueError("rate_month_pct is not rate_year_pct / 12")
+        return self
+
+
+class LocalPrograms(Strict):
+    """One province's own programs and its overrides of national ones (content/data/local/)."""
+
+    province_code: int = Field(ge=1, le=99)
+    province_name: LText
+    overrides: list[LocalOverride] = Field(default_factory=list)
+    programs: list[Program] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------- eligibility self-check
+
+# The answer id of the "skip" button. It belongs to every question and may appear in any
+# condition; content never defines it.
+SKIP_ANSWER = "skip"
+_ID = r"^[a-z][a-z_]{0,23}$"
+
+
+class NotIn(Strict):
+    """A condition that holds when the answer is none of these (or the question was not asked)."""
+
+    not_in: list[str] = Field(min_length=1)
+
+
+# A condition on one question: a list of answer ids (the answer is one of them) or NotIn.
+Condition = list[str] | NotIn
+# All conditions of a clause must hold; a list of clauses holds when any clause does.
+Clause = dict[str, Condition]
+
+
+class EligibilityAnswer(Strict):
+    id: str = Field(pattern=_ID)
+    code: str = Field(pattern=r"^[a-z0-9]$")  # carried in the button's action
+    label: LText  # a button label: plain text
+    note: LText | None = None  # shown with the result when this answer was given
+
+
+class EligibilityQuestion(Strict):
+    id: str = Field(pattern=_ID)
+    code: str = Field(pattern=r"^[a-z]$")  # carried in the button's action
+    text: LText
+    answers: list[EligibilityAnswer] = Field(min_length=2, max_length=7)
+    ask_when: list[Clause] = Field(default_factory=list)  # empty: always asked
+
+    def by_code(self, code: str) -> EligibilityAnswer | None:
+        return next((a for a in self.answers if a.code == code), None)
+
+
+class EligibilityRule(Strict):
+    program: str = Field(pattern=_ID)
+    when: list[Clause] = Field(min_length=1)
+    why: LText  # one line: why the person may qualify
+    documents: LText | None = None  # one line: what to bring besides the common papers
+    legal_basis: list[LegalRef] = Field(min_length=1)
+
+
+class Eligibility(Reviewed):
+    """eligibility.yaml: the questions of the /dieukien self-check and the rules to programs."""
+
+    questions: list[EligibilityQuestion] = Field(min_length=1, max_length=8)
+    rules: list[EligibilityRule] = Field(min_length=1)
+
+    def problem(self, program_ids: set[str]) -> str | None:
+        """The first broken reference as 'key: what is wrong', or None when all hold."""
+        known: dict[str, set[str]] = {}
+        codes: set[str] = set()
+        for i, q in enumerate(self.questions):
+            where = f"questions[{i}] ({q.id})"
+            if q.id in known or q.code in codes:
+                return f"{where}: duplicate question id or code"
+            ids = [a.id for a in q.answers]
+            if len(set(ids)) < len(ids) or len({a.code for a in q.answers}) < len(ids):
+                return f"{where}.answers: duplicate answer id or code"
+            if SKIP_ANSWER in ids:
+                return f"{where}.answers: {SKIP_ANSWER!r} is the skip button's id"
+            for a in q.answers:
+                if any(c in a.label.get(lang) for c in "<>&" for lang in LANGUAGES):
+                    return f"{where}.answers.{a.id}.label: a button label is plain text"
+            # Conditions may only look back, so the questions asked follow from the answers.
+            wrong = _clauses_problem(q.ask_when, known)
+            if wrong:
+                return f"{where}.ask_when: {wrong}"
+            known[q.id] = {*ids, SKIP_ANSWER}
+            codes.add(q.code)
+        for i, rule in enumerate(self.rules):
+            where = f"rules[{i}] ({rule.program})"
+            if rule.program not in program_ids:
+                return f"{where}.program: unknown program {rule.program!r}"
+            wrong = _clauses_problem(rule.when, known)
+            if wrong:
+                return f"{where}.when: {wrong}"
+        return None
+
+    def texts(self) -> list[tuple[str, LText]]:
+        """(key, text) of every citizen-facing text, for the markup check."""
+        found: list[tuple[str, LText]] = []
+        for q in self.questions:
+            found.append((f"questions.{q.id}.text", q.text))
+            found += [(f"questions.{q.id}.{a.id}.note", a.note) for a in q.answers if a.note]
+        for i, rule in enumerate(self.rules):
+            found.append((f"rules[{i}].why", rule.why))
+            if rule.documents:
+                found.append((f"rules[{i}].documents", rule.documents))
+        return found
+
+
+def _clauses_problem(clauses: list[Clause], known: dict[str, set[str]]) -> str | None:
+    """An unknown (or not earlier) question or an unknown answer in ``clauses``."""
+    for clause in clauses:
+        for question, condition in clause.items():
+            if question not in known:
+                return f"unknown question {question!r}"
+            listed = condition.not_in if isinstance(condition, NotIn) else condition
+            for answer in listed:
+                if answer not in known[question]:
+                    return f"unknown answer {answer!r} for question {question!r}"
+    return None
+
+
+# --------------------------------------------------------------------- loan calculator
+
+
+class RepaymentRule(Strict):
+    """Loans of up to ``up_to_months`` repay principal every ``every_months`` months in equal
+    parts; without ``every_months``, all at once at the end."""
+
+    up_to_months: int = Field(gt=0, le=480)
+    every_months: int | None = Field(default=None, gt=0, le=60)
+
+
+class Calculator(Strict):
+    """calculator.yaml: the loan calculator's limits and the repayment schedule it assumes."""
+
+    min_amount_vnd: int = Field(gt=0)
+    # General sanity limits, for programs without max_amount_vnd / max_term_months of their own.
+    max_amount_vnd: int = Field(gt=0)
+    max_term_months: int = Field(gt=0, le=480)
+    schedule: list[RepaymentRule] = Field(min_length=1)
+    table_rows_per_message: int = Field(default=25, ge=5, le=60)
+
+    @model_validator(mode="after")
+    def _limits_and_schedule_agree(self) -> Calculator:
+        if self.min_amount_vnd >= self.max_amount_vnd:
+            raise ValueError("min_amount_vnd must be below max_amount_vnd")
+        ups = [rule.up_to_months for rule in self.schedule]
+        if ups != sorted(set(ups)):
+            raise ValueError("schedule: up_to_months must grow from one rule to the next")
+        if ups[-1] < self.max_term_months:
+            raise ValueError(f"schedule: no rule covers terms up to {self.max_term_months} months")
+        return self
+
+    def every_months(self, term_months: int) -> int:
+        """How many months apart principal is repaid for a loan of ``term_months``."""
+        rule = next((r for r in self.schedule if term_months <= r.up_to_months), self.schedule[-1])
+        return min(rule.every_months or term_months, term_months)

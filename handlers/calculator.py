@@ -1,0 +1,370 @@
+"""The loan calculator: a program, an amount, a term, then an estimate of the interest.
+
+The flow asks one question per message and keeps each answer in the conversation state, so a
+restart between steps loses nothing. The schedule it assumes (interest every month on the
+principal still owed; principal in equal parts at a fixed interval) comes from
+calculator.yaml; every result says the real schedule is agreed with the bank.
+
+All arithmetic is in whole đồng: each month's interest is rounded to the đồng, and the last
+instalment takes what the equal parts leave, so the table adds up exactly.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from content.models import Calculator, Program
+from handlers.amounts import group_digits, parse_amount, parse_term
+from handlers.context import Context
+from handlers.formatting import day, legal_refs, percent
+from handlers.types import Button, Reply
+
+FLOW = "calc"
+AMOUNT, TERM = "amount", "term"
+# Examples in the questions: this much, unless the program's cap is lower.
+EXAMPLE_MILLIONS = 50
+EXAMPLE_MONTHS = 36
+# A bare number this small ("50") was most likely meant in millions.
+DID_YOU_MEAN_BELOW = 10_000
+
+
+# ------------------------------------------------------------------------ arithmetic
+
+
+@dataclass(frozen=True)
+class Period:
+    """Months ``first``..``last`` between two principal repayments: the same principal is owed
+    all along, so the same interest is paid each month; ``principal`` is repaid at the end."""
+
+    first: int
+    last: int
+    owed: int
+    monthly_interest: int
+    principal: int
+
+    @property
+    def months(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def interest(self) -> int:
+        return self.monthly_interest * self.months
+
+
+@dataclass(frozen=True)
+class Plan:
+    amount: int
+    months: int
+    every: int
+    periods: tuple[Period, ...]
+
+    @property
+    def first_month_interest(self) -> int:
+        return self.periods[0].monthly_interest
+
+    @property
+    def total_interest(self) -> int:
+        return sum(p.interest for p in self.periods)
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.total_interest
+
+
+def monthly_interest(owed: int, rate_month_pct: float) -> int:
+    """One month's interest on ``owed`` đồng, rounded to the đồng (half up)."""
+    exact = Decimal(owed) * Decimal(str(rate_month_pct)) / 100
+    return int(exact.to_integral_value(ROUND_HALF_UP))
+
+
+def plan(amount: int, months: int, rate_month_pct: float, every: int) -> Plan:
+    """Interest monthly on what is owed; principal in equal parts every ``every`` months (the
+    last part at the end of the term, taking the remainder of the division)."""
+    every = max(1, min(every, months))
+    dues = [*range(every, months, every), months]
+    part = amount // len(dues)
+    periods: list[Period] = []
+    owed, first = amount, 1
+    for index, due in enumerate(dues):
+        principal = owed if index == len(dues) - 1 else part
+        periods.append(Period(first, due, owed, monthly_interest(owed, rate_month_pct), principal))
+        owed, first = owed - principal, due + 1
+    return Plan(amount, months, every, tuple(periods))
+
+
+# ------------------------------------------------------------------------ wording
+
+
+def _t(ctx: Context, key: str, **values: Any) -> str:
+    """A text filled with figures and content (never what the user typed), unescaped."""
+    return ctx.content.text(key, ctx.lang, **values)
+
+
+def money(ctx: Context, amount: int) -> str:
+    """'50.000.000 đ' in Vietnamese, '50,000,000 VND' in English."""
+    return _t(ctx, "calc.money", amount=group_digits(amount, ctx.lang))
+
+
+def term_text(ctx: Context, months: int) -> str:
+    """'36 tháng (3 năm)', '18 tháng', '1 tháng'."""
+    if months == 1:
+        return _t(ctx, "calc.month_one")
+    if months == 12:
+        return _t(ctx, "calc.months_year_one")
+    if months % 12 == 0:
+        return _t(ctx, "calc.months_years", n=months, years=months // 12)
+    return _t(ctx, "calc.months", n=months)
+
+
+def _amount_cap(calc: Calculator, program: Program) -> int:
+    return program.max_amount_vnd or calc.max_amount_vnd
+
+
+def _term_cap(calc: Calculator, program: Program) -> int:
+    return program.max_term_months or calc.max_term_months
+
+
+def _example_millions(calc: Calculator, program: Program) -> int:
+    return max(1, min(EXAMPLE_MILLIONS, _amount_cap(calc, program) // 1_000_000))
+
+
+def _example_amount(ctx: Context, calc: Calculator, program: Program) -> str:
+    return _t(ctx, "calc.example_amount", n=_example_millions(calc, program))
+
+
+def _example_term(ctx: Context, calc: Calculator, program: Program) -> str:
+    months = min(EXAMPLE_MONTHS, _term_cap(calc, program))
+    return _t(ctx, "calc.month_one") if months == 1 else _t(ctx, "calc.months", n=months)
+
+
+def _example_years(ctx: Context, calc: Calculator, program: Program) -> str:
+    years = min(EXAMPLE_MONTHS // 12, _term_cap(calc, program) // 12)
+    if years < 1:
+        return _example_term(ctx, calc, program)
+    return _t(ctx, "calc.year_one") if years == 1 else _t(ctx, "calc.years", years=years)
+
+
+def _question_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    return ((ctx.button("button.calc_cancel", "calc_cancel"),), ctx.menu_row())
+
+
+def ask_amount(ctx: Context, calc: Calculator, program: Program) -> Reply:
+    cap = (
+        _t(ctx, "calc.cap_amount", cap=money(ctx, program.max_amount_vnd))
+        if program.max_amount_vnd
+        else _t(ctx, "calc.cap_amount_case")
+    )
+    text = _t(
+        ctx,
+        "calc.ask_amount",
+        program=program.name.get(ctx.lang),
+        cap=cap,
+        example=_example_amount(ctx, calc, program),
+    )
+    return Reply(text, _question_buttons(ctx))
+
+
+def ask_term(ctx: Context, calc: Calculator, program: Program, amount: int) -> Reply:
+    cap = (
+        _t(ctx, "calc.cap_term", cap=term_text(ctx, program.max_term_months))
+        if program.max_term_months
+        else _t(ctx, "calc.cap_term_case")
+    )
+    text = _t(
+        ctx,
+        "calc.ask_term",
+        amount=money(ctx, amount),
+        cap=cap,
+        example=_example_term(ctx, calc, program),
+    )
+    return Reply(text, _question_buttons(ctx))
+
+
+def amount_problem(ctx: Context, calc: Calculator, program: Program, amount: int | None) -> str:
+    """What is wrong with the typed amount and what to type instead; '' when it is fine."""
+    example = _example_amount(ctx, calc, program)
+    if amount is None or amount <= 0:
+        digits = group_digits(_example_millions(calc, program) * 1_000_000, ctx.lang)
+        return _t(ctx, "calc.amount_unclear", example=example, example_digits=digits)
+    if amount < calc.min_amount_vnd:
+        text = _t(
+            ctx, "calc.amount_too_small", min=money(ctx, calc.min_amount_vnd), example=example
+        )
+        meant = amount * 1_000_000
+        if amount < DID_YOU_MEAN_BELOW and meant <= _amount_cap(calc, program):
+            text += "\n" + _t(
+                ctx, "calc.amount_did_you_mean", suggest=_t(ctx, "calc.example_amount", n=amount)
+            )
+        return text
+    if amount > _amount_cap(calc, program):
+        if program.max_amount_vnd:
+            return _t(
+                ctx, "calc.amount_too_big", cap=money(ctx, program.max_amount_vnd), example=example
+            )
+        return _t(
+            ctx, "calc.amount_too_big_case", cap=money(ctx, calc.max_amount_vnd), example=example
+        )
+    return ""
+
+
+def term_problem(ctx: Context, calc: Calculator, program: Program, months: int | None) -> str:
+    """What is wrong with the typed term and what to type instead; '' when it is fine."""
+    example = _example_term(ctx, calc, program)
+    if months is None or months <= 0:
+        return _t(
+            ctx,
+            "calc.term_unclear",
+            example=example,
+            example_years=_example_years(ctx, calc, program),
+        )
+    if months > _term_cap(calc, program):
+        if program.max_term_months:
+            cap = term_text(ctx, program.max_term_months)
+            return _t(ctx, "calc.term_too_long", cap=cap, example=example)
+        cap = term_text(ctx, calc.max_term_months)
+        return _t(ctx, "calc.term_too_long_case", cap=cap, example=example)
+    return ""
+
+
+def result(ctx: Context, calc: Calculator, program: Program, estimate: Plan) -> list[Reply]:
+    """The estimate, one idea per message: first month, totals, the table, what it rests on."""
+    lang = ctx.lang
+    term = term_text(ctx, estimate.months)
+    first = _t(
+        ctx,
+        "calc.result_first",
+        program=program.name.get(lang),
+        amount=money(ctx, estimate.amount),
+        term=term,
+        interest=money(ctx, estimate.first_month_interest),
+        rate=percent(program.rate_month_pct, lang),
+    )
+    totals = _t(
+        ctx,
+        "calc.result_total",
+        term=term,
+        interest=money(ctx, estimate.total_interest),
+        total=money(ctx, estimate.total),
+    )
+    overdue = program.overdue_rate_pct_of_rate / 100
+    note = _t(
+        ctx,
+        "calc.result_note",
+        year=percent(program.rate_year_pct, lang),
+        month=percent(program.rate_month_pct, lang),
+        overdue_year=percent(program.rate_year_pct * overdue, lang),
+        overdue_month=percent(program.rate_month_pct * overdue, lang),
+        overdue_pct=percent(program.overdue_rate_pct_of_rate, lang),
+        basis=html.escape(legal_refs(program.legal_basis), quote=False),
+        date=day(program.checked_on, lang),
+    )
+    buttons = (
+        (ctx.button("button.calc_again", f"calc:{program.id}"),),
+        (ctx.button("button.program_card", f"prog:{program.id}"),),
+        ctx.menu_row(),
+    )
+    tables = [Reply(text) for text in table(ctx, calc, estimate)]
+    return [Reply(first), Reply(totals), *tables, Reply(note, buttons)]
+
+
+def table(ctx: Context, calc: Calculator, estimate: Plan) -> list[str]:
+    """The repayment table, one line per period between principal repayments, in messages of
+    at most ``calc.table_rows_per_message`` lines."""
+    every = (
+        _t(ctx, "calc.every_end")
+        if estimate.every >= estimate.months
+        else _t(ctx, "calc.every_months", n=estimate.every)
+    )
+    rows = [
+        _t(
+            ctx,
+            "calc.table_row_one" if p.first == p.last else "calc.table_row",
+            first=p.first,
+            last=p.last,
+            interest=money(ctx, p.monthly_interest),
+            principal=money(ctx, p.principal),
+        )
+        for p in estimate.periods
+    ]
+    rows.append(
+        _t(
+            ctx,
+            "calc.table_total",
+            principal=money(ctx, sum(p.principal for p in estimate.periods)),
+            interest=money(ctx, estimate.total_interest),
+        )
+    )
+    size = calc.table_rows_per_message
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+    titles = [_t(ctx, "calc.table_title", every=every)] + [_t(ctx, "calc.table_title_more")] * (
+        len(chunks) - 1
+    )
+    return ["\n".join([title, *chunk]) for title, chunk in zip(titles, chunks, strict=True)]
+
+
+# ------------------------------------------------------------------------ dialogs
+
+
+def choose_program(ctx: Context) -> Reply:
+    rows = [
+        [ctx.button("programs.item", f"calc:{p.id}", name=p.name.get(ctx.lang))]
+        for p in ctx.content.programs_for(ctx.province).values()
+    ]
+    return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
+
+
+def _program(ctx: Context, program_id: str) -> Program | None:
+    found = ctx.content.program_for(program_id, ctx.province)
+    return found[0] if found else None
+
+
+async def start(ctx: Context) -> list[Reply]:
+    """calc: which program?  calc:<id>: that program's calculation, from the amount."""
+    calc = ctx.content.calculator
+    program = _program(ctx, ctx.args[0]) if ctx.args and ctx.args[0] else None
+    if calc is None or (ctx.args and ctx.args[0] and program is None):
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    if program is None:
+        return [choose_program(ctx)]
+    await ctx.enter(FLOW, AMOUNT, program=program.id, amount=None)
+    return [ask_amount(ctx, calc, program)]
+
+
+async def flow_text(ctx: Context) -> list[Reply]:
+    """Typed text in the flow: the amount, then the term; a kind correction keeps the step."""
+    calc = ctx.content.calculator
+    program = _program(ctx, str(ctx.state.data.get("program") or ""))
+    if calc is None or program is None:  # the content changed under the user
+        await ctx.leave_flow()
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    text = ctx.args[0] if ctx.args else ""
+    amount = ctx.state.data.get("amount")
+    if ctx.state.step == TERM and isinstance(amount, int):
+        months = parse_term(text)
+        problem = term_problem(ctx, calc, program, months)
+        if problem or months is None:
+            return [Reply(problem), ask_term(ctx, calc, program, amount)]
+        await ctx.leave_flow()
+        estimate = plan(amount, months, program.rate_month_pct, calc.every_months(months))
+        return result(ctx, calc, program, estimate)
+
+    typed = parse_amount(text)
+    problem = amount_problem(ctx, calc, program, typed)
+    if problem or typed is None:
+        return [Reply(problem), ask_amount(ctx, calc, program)]
+    await ctx.enter(FLOW, TERM, amount=typed)
+    return [ask_term(ctx, calc, program, typed)]
+
+
+async def cancel(ctx: Context) -> list[Reply]:
+    """calc_cancel: leave the calculator; offer the program's card and the menu."""
+    program_id = ctx.state.data.get("program") if ctx.flow == FLOW else None
+    if ctx.flow == FLOW:
+        await ctx.leave_flow()
+    rows: list[tuple[Button, ...]] = []
+    if program_id and _program(ctx, str(program_id)) is not None:
+        rows.append((ctx.button("button.program_card", f"prog:{program_id}"),))
+    return [ctx.reply("calc.cancelled", [*rows, ctx.menu_row()])]

@@ -1,0 +1,132 @@
+"""Turns one incoming message into replies: finds the user, routes, persists, and never crashes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from content.loader import Content
+from handlers import answers, roles, routes, start
+from handlers.context import Clock, Context, system_clock
+from handlers.types import Button, FetchFile, Incoming, Reply
+from storage import people, users
+from storage.db import SessionFactory, transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the dialogs need from the running process."""
+
+    content: Content
+    sessions: SessionFactory
+    clock: Clock = field(default=system_clock)
+    timezone: ZoneInfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
+    # Downloads a user's attachment; set by channels that can (Telegram), None elsewhere.
+    fetch_file: FetchFile | None = None
+    send_rate: float = 25.0  # SEND_RATE_PER_SECOND
+
+
+def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, *rest = text[1:].split()
+    return head.split("@", 1)[0].lower(), tuple(rest)
+
+
+async def _may(ctx: Context, role: str | None) -> bool:
+    """A privileged command or button is, to someone without the role, one that does not exist.
+
+    This first check (the role anywhere) keeps even the conversation state as for an unknown
+    command; each handler checks the role for the area it touches when it acts.
+    """
+    return role is None or await roles.allowed(ctx, role)
+
+
+async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
+    if incoming.action:
+        name, *args = incoming.action.split(":")
+        handler = routes.ACTIONS.get(name)
+        if handler is None or not await _may(ctx, routes.PRIVILEGED_ACTIONS.get(name)):
+            return roles.unknown_action(ctx)
+        if ctx.user.language is None and name not in ("lang", "consent"):
+            return await start.start(ctx)
+        ctx.args = tuple(args)
+        return await handler(ctx)
+
+    text = (incoming.text or "").strip()
+    command = parse_command(text)
+    if command is not None:
+        name, args = command
+        if ctx.user.language is None and name not in routes.ALWAYS:
+            return await start.start(ctx)
+        handler = routes.COMMANDS.get(name)
+        if handler is None or not await _may(ctx, routes.PRIVILEGED.get(name)):
+            return roles.unknown_command(ctx, name)
+        if name not in routes.ALWAYS and ctx.flow is not None:
+            await ctx.leave_flow()  # a command starts something new
+        ctx.args = (routes.SOON_FEATURE[name],) if name in routes.SOON_FEATURE else args
+        return await handler(ctx)
+
+    if ctx.user.language is None:
+        return await start.start(ctx)
+    if ctx.flow in routes.FLOW_TEXT:
+        ctx.args = (text,)  # what the user typed, for the flow's step
+        return await routes.FLOW_TEXT[ctx.flow](ctx)
+    if not text:
+        return [ctx.reply("ask.only_text", [ctx.menu_row()])]
+    return await answers.ask(ctx, text)
+
+
+async def handle(
+    incoming: Incoming, deps: Deps, update_id: int | None = None
+) -> list[Reply] | None:
+    """Replies to ``incoming``; None when ``update_id`` was already handled (a redelivery)."""
+    now = deps.clock()
+    language = "vi"
+    try:
+        async with transaction(deps.sessions) as session:
+            # Recorded in the same transaction as the handling: a crash mid-way leaves the
+            # update unmarked, so the platform's redelivery is handled rather than dropped.
+            if update_id is not None and not await users.remember_update(
+                session, incoming.channel, update_id
+            ):
+                return None
+            identity = await users.get_or_create_user(
+                session, incoming.channel, incoming.user_id, now, incoming.display_name
+            )
+            # Linked channels: the dialogs see the row holding the person's data.
+            user = await people.holder(session, identity)
+            language = user.language or language
+            state = await users.get_state(session, user.id or 0)
+            ctx = Context(
+                session, deps.content, user, state, now, timezone=deps.timezone,
+                identity=identity if identity is not user else None,
+                attachments=incoming.attachments, fetch_file=deps.fetch_file,
+                send_rate=deps.send_rate,
+            )  # fmt: skip
+            replies = await route(ctx, incoming)
+            if not ctx.deleted:
+                session.add(ctx.user)
+            return replies
+    except Exception:
+        log.exception("dialog failed for %s user", incoming.channel)
+        return await _apology(deps, incoming, language, update_id)
+
+
+async def _apology(
+    deps: Deps, incoming: Incoming, language: str, update_id: int | None
+) -> list[Reply]:
+    """A kind message and the way back to the menu after an internal error."""
+    content = deps.content
+    try:
+        async with transaction(deps.sessions) as session:
+            if update_id is not None:
+                await users.remember_update(session, incoming.channel, update_id)
+    except Exception:
+        log.exception("could not record update after a failure")
+    text = content.text("error.internal", language)
+    return [Reply(text, ((Button(content.text("button.menu", language), "menu"),),))]

@@ -1,0 +1,27 @@
+"""Small formatters shared by the dialogs: numbers, dates, legal-basis footers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from content.models import LegalRef
+
+
+def percent(value: float, lang: str) -> str:
+    """6.24 -> '6,24' in Vietnamese, '6.24' in English; no trailing zeros."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def day(value: dt.date, lang: str) -> str:
+    return value.strftime("%d/%m/%Y") if lang == "vi" else value.strftime("%d %b %Y")
+
+
+def legal_refs(refs: list[LegalRef]) -> str:
+    return "; ".join(ref.ref for ref in refs)
+
+
+def short_title(title: str) -> str:
+    """A topic title fit for a button: without the '(...)' remarks."""
+    return re.sub(r"\s*\([^)]*\)\s*", " ", title).strip()

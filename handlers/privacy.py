@@ -1,0 +1,74 @@
+"""/dulieu: what the bot keeps about me, in plain words; withdrawing consent; deleting it all."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.formatting import day
+from handlers.types import Reply
+from storage import reports, subscriptions, users
+
+
+async def show_my_data(ctx: Context) -> list[Reply]:
+    """Everything stored about this user, and what they can do about it."""
+    user, lang = ctx.user, ctx.lang
+    not_set = ctx.t("data.not_set")
+    consent = (
+        ctx.t("data.consent_given", date=day(user.consent_at.date(), lang))
+        if user.consent_at
+        else ctx.t("data.consent_not_given")
+    )
+    summary = ctx.t(
+        "data.summary",
+        channel=ctx.me.channel,  # the account writing, also when linked to another
+        user_id=ctx.me.channel_user_id,
+        name=user.display_name or not_set,
+        language=ctx.t("settings.language_name"),
+        consent=consent,
+        commune=user.commune_code or not_set,
+        created=day(user.created_at.date(), lang),
+        last_seen=day(user.last_seen_at.date(), lang),
+        reminders=len(await subscriptions.subscribed_points(ctx.session, user.id or 0)),
+    )
+    consent_button = (
+        ctx.button("button.withdraw_consent", "data_withdraw")
+        if user.consent_at
+        else ctx.button("button.give_consent", "consent:yes")
+    )
+    sent = await reports.count_of_reporter(ctx.session, user.id or 0)
+    if sent:  # kept, unlinked from the person, when they delete their data
+        summary += "\n\n" + ctx.t("report.data_note", count=sent)
+    return [
+        Reply(summary),
+        ctx.reply(
+            "data.choices",
+            [[ctx.button("button.delete_data", "data_delete")], [consent_button], ctx.menu_row()],
+        ),
+    ]
+
+
+async def confirm_delete(ctx: Context) -> list[Reply]:
+    """Ask once more: deletion cannot be undone."""
+    return [
+        ctx.reply(
+            "data.delete_confirm",
+            [
+                [ctx.button("button.delete_forever", "data_delete_yes")],
+                [ctx.button("button.keep_data", "menu")],
+            ],
+        )
+    ]
+
+
+async def delete_my_data(ctx: Context) -> list[Reply]:
+    """Erase profile, settings and conversation state; confirm in the language they used."""
+    goodbye = ctx.reply("data.deleted")
+    await users.delete_user(ctx.session, ctx.user.id or 0)
+    ctx.deleted = True
+    return [goodbye]
+
+
+async def withdraw_consent(ctx: Context) -> list[Reply]:
+    ctx.user.consent_at = None
+    ctx.user.display_name = None
+    ctx.session.add(ctx.user)
+    return [ctx.reply("data.consent_withdrawn", [ctx.menu_row()])]

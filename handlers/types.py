@@ -1,0 +1,97 @@
+"""The two channel-neutral types every dialog speaks: an incoming message and a reply."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Telegram refuses callback data over 64 bytes; every action we emit stays within it.
+MAX_ACTION_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    kind: str  # "photo" or "document"
+    file_id: str
+    # What the channel says about the file before it is downloaded (None when it does not).
+    size: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+
+
+class FileFetchError(Exception):
+    """The channel could not hand over a file's bytes (gone, network trouble)."""
+
+
+class FileTooLarge(FileFetchError):
+    """The file is larger than the caller accepts; nothing more was downloaded."""
+
+
+# A channel's way to get an attachment's bytes, refusing files over ``max_bytes``.
+FetchFile = Callable[[Attachment, int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file to show with a reply: sent by upload (never by someone else's file id)."""
+
+    kind: str  # "photo" or "document"
+    file_name: str
+    data: bytes = field(repr=False)
+    caption: str = ""  # the HTML subset, already escaped
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """What a user sent: typed text or a pressed button's action, on some channel."""
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    action: str | None = None
+    display_name: str | None = None
+    language_hint: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > MAX_ACTION_BYTES:
+            raise ValueError(f"action over {MAX_ACTION_BYTES} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show: text in the small HTML subset (b, i, u, s, code) and button rows."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    # Files shown before the text (an empty text sends the files alone). Not for the outbox.
+    media: tuple[Media, ...] = field(default=())
+    # A photo the channel already holds (its file id), shown with the text as its caption:
+    # how a broadcast's picture reaches every recipient without uploading it again.
+    photo: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """As JSON, for replies stored before they are sent (the outbox)."""
+        if self.media:
+            raise ValueError("a reply with files cannot be stored in the outbox")
+        rows = [[{"label": b.label, "action": b.action} for b in row] for row in self.buttons]
+        payload: dict[str, Any] = {"text": self.text, "buttons": rows}
+        if self.photo:
+            payload["photo"] = self.photo
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Reply:
+        rows = payload.get("buttons", [])
+        return cls(
+            payload["text"],
+            tuple(tuple(Button(b["label"], b["action"]) for b in r) for r in rows),
+            photo=payload.get("photo"),
+        )

@@ -1,0 +1,170 @@
+"""Queries on broadcasts: drafts and their states, the audience, and the set-based expansion
+of a broadcast into outbox rows (one INSERT … SELECT, whatever the number of recipients).
+
+Storage knows nothing of places: the caller turns an area into its list of commune codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, or_, select, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Broadcast, Outbox, Subscription, TransactionPoint, User
+from storage.outbox import PENDING, _insert
+
+DRAFT, AWAITING, QUEUED, SCHEDULED = "draft", "awaiting_approval", "queued", "scheduled"
+SENDING, DONE, CANCELLED, REJECTED = "sending", "done", "cancelled", "rejected"
+# Not finished: may still be cancelled.
+OPEN = (DRAFT, AWAITING, QUEUED, SCHEDULED, SENDING)
+KIND, KIND_URGENT = "broadcast", "broadcast_urgent"
+
+
+def key_prefix(broadcast_id: int) -> str:
+    return f"b:{broadcast_id}:"
+
+
+async def create(session: AsyncSession, broadcast: Broadcast) -> Broadcast:
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def move(
+    session: AsyncSession, broadcast_id: int, from_states: tuple[str, ...], to: str, **values: Any
+) -> bool:
+    """Change the state only if it is still one of ``from_states`` (two officials, two
+    replicas, a button pressed twice: one wins); True when it changed."""
+    result = await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status).in_(from_states))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def due(session: AsyncSession, now: dt.datetime) -> list[Broadcast]:
+    """Confirmed (and approved) broadcasts whose time has come, oldest first."""
+    result = await session.exec(
+        select(Broadcast)
+        .where(
+            col(Broadcast.status).in_((QUEUED, SCHEDULED)),
+            or_(col(Broadcast.not_before).is_(None), col(Broadcast.not_before) <= now),
+        )
+        .order_by(col(Broadcast.id))
+    )
+    return list(result.scalars())
+
+
+async def in_state(session: AsyncSession, *states: str) -> list[Broadcast]:
+    result = await session.exec(
+        select(Broadcast).where(col(Broadcast.status).in_(states)).order_by(col(Broadcast.id))
+    )
+    return list(result.scalars())
+
+
+async def unfinished_cancelled(session: AsyncSession) -> list[Broadcast]:
+    """Cancelled after they started, with their final report still to send."""
+    result = await session.exec(
+        select(Broadcast)
+        .where(
+            Broadcast.status == CANCELLED,
+            col(Broadcast.started_at).is_not(None),
+            col(Broadcast.finished_at).is_(None),
+        )
+        .order_by(col(Broadcast.id))
+    )
+    return list(result.scalars())
+
+
+async def recent(
+    session: AsyncSession, limit: int = 20, author: str | None = None
+) -> list[Broadcast]:
+    query = select(Broadcast).where(Broadcast.status != DRAFT)
+    if author is not None:
+        query = query.where(Broadcast.author == author)
+    result = await session.exec(query.order_by(col(Broadcast.id).desc()).limit(limit))
+    return list(result.scalars())
+
+
+def _audience(communes: list[str] | None, subscribers_only: bool) -> Any:
+    """Who hears a broadcast to ``communes`` (None: the whole country): people who chose a
+    commune there or follow a transaction point there (with ``subscribers_only``, only the
+    latter); never those who blocked the bot or turned announcements off."""
+    follows = select(Subscription.user_id).join(
+        TransactionPoint, col(TransactionPoint.id) == col(Subscription.point_id)
+    )
+    if communes is not None:
+        follows = follows.where(col(TransactionPoint.commune_code).in_(communes))
+    follows_there = exists(follows.where(col(Subscription.user_id) == col(User.id)))
+    if subscribers_only:
+        where = follows_there
+    elif communes is None:
+        where = col(User.language).is_not(None)
+    else:
+        where = or_(col(User.commune_code).in_(communes), follows_there)
+    return and_(col(User.blocked).is_(False), col(User.announcements).is_(True), where)
+
+
+async def count_audience(
+    session: AsyncSession, communes: list[str] | None, subscribers_only: bool
+) -> int:
+    statement = select(func.count()).select_from(User).where(_audience(communes, subscribers_only))
+    return int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
+
+
+async def expand(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    communes: list[str] | None,
+    languages: tuple[str, ...],
+    now: dt.datetime,
+) -> int:
+    """Write one outbox row per recipient, keyed ``b:{broadcast}:{user}``, in one statement;
+    returns how many were new (a second run adds none).
+
+    A row's payload only names the language: the message itself is the broadcast's, rendered
+    once per language (``Broadcast.payloads``), so a million rows stay small.
+    """
+    assert broadcast.id is not None
+    language = case(
+        *[(col(User.language) == lang, literal({"lang": lang}, JSON)) for lang in languages[1:]],
+        else_=literal({"lang": languages[0]}, JSON),
+    )
+    rows = select(
+        literal(key_prefix(broadcast.id)) + cast(col(User.id), String),
+        col(User.channel),
+        col(User.channel_user_id),
+        literal(KIND_URGENT if broadcast.urgent else KIND),
+        language,
+        literal(PENDING),
+        literal(0),
+        literal(now, Outbox.__table__.c.not_before.type),
+        literal(now, Outbox.__table__.c.created_at.type),
+        literal(broadcast.id),
+        literal(False),
+    ).where(_audience(communes, broadcast.subscribers_only))
+    columns = [
+        "dedup_key", "channel", "channel_user_id", "kind", "payload", "status", "attempts",
+        "not_before", "created_at", "broadcast_id", "in_doubt",
+    ]  # fmt: skip
+    statement = (
+        _insert(session)(Outbox)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return result.rowcount or 0
+
+
+async def payloads_of(session: AsyncSession, broadcast_id: int) -> dict[str, Any]:
+    result = await session.exec(select(Broadcast.payloads).where(Broadcast.id == broadcast_id))
+    return dict(result.scalars().first() or {})

@@ -1,0 +1,116 @@
+"""Async engine and sessions for SQLite and PostgreSQL, and the migrations that shape them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, **kwargs: object) -> AsyncEngine:
+    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, **kwargs)
+
+
+def session_factory(engine: AsyncEngine) -> SessionFactory:
+    # expire_on_commit=False: reading a row after commit must not trigger implicit IO.
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+# SQLite has one writer. Taking turns in-process is far faster than letting transactions
+# collide on the file lock and back off in SQLite's busy handler.
+_sqlite_turns: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _turn(factory: SessionFactory) -> asyncio.Lock | contextlib.nullcontext[None]:
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _sqlite_turns.setdefault(bind.sync_engine, asyncio.Lock())
+
+
+@asynccontextmanager
+async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on any error."""
+    async with _turn(factory), factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations on this engine's database (on PostgreSQL under an advisory lock)."""
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Two replicas starting together must not migrate at the same time.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        await conn.run_sync(_upgrade, revision)
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def _pending(connection: Connection) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(connection).get_current_heads()
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return set(current) != set(heads)
+
+
+async def needs_upgrade(engine: AsyncEngine) -> bool:
+    """True when the database is behind the code's migrations."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_pending)

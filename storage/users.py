@@ -1,0 +1,153 @@
+"""Queries on users, their conversation state and the update ids already handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    ChatChoices,
+    ConversationState,
+    LinkCode,
+    Outbox,
+    ProcessedUpdate,
+    Subscription,
+    User,
+)
+
+
+async def find_user(session: AsyncSession, channel: str, channel_user_id: str) -> User | None:
+    result = await session.exec(
+        select(User).where(User.channel == channel, User.channel_user_id == channel_user_id)
+    )
+    return result.first()
+
+
+async def get_or_create_user(
+    session: AsyncSession,
+    channel: str,
+    channel_user_id: str,
+    now: dt.datetime,
+    display_name: str | None = None,
+) -> User:
+    """The user's row, created on first contact; last seen and display name kept current."""
+    user = await find_user(session, channel, channel_user_id)
+    if user is None:
+        user = User(
+            channel=channel,
+            channel_user_id=channel_user_id,
+            created_at=now,
+            last_seen_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            # Another replica created the same user a moment ago.
+            user = await find_user(session, channel, channel_user_id)
+            assert user is not None
+    user.last_seen_at = now
+    user.blocked = False  # a user who writes to us has not blocked us
+    # A display name is personal data: kept only with the user's consent.
+    user.display_name = display_name[:128] if display_name and user.consent_at else None
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def get_state(session: AsyncSession, user_id: int) -> ConversationState:
+    """The user's conversation state; an empty one (not yet stored) when there is none."""
+    state = await session.get(ConversationState, user_id)
+    return state if state is not None else ConversationState(user_id=user_id, data={})
+
+
+async def save_state(
+    session: AsyncSession,
+    user_id: int,
+    flow: str | None,
+    step: str | None,
+    data: dict[str, Any],
+    now: dt.datetime,
+) -> None:
+    state = await session.get(ConversationState, user_id)
+    if state is None:
+        state = ConversationState(user_id=user_id)
+    state.flow, state.step, state.data, state.updated_at = flow, step, dict(data), now
+    session.add(state)
+    await session.flush()
+
+
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    """Erase a user's profile, settings, subscriptions, queued messages and state for good.
+
+    A person with linked channels (storage/people.py) is erased on every channel at once.
+    """
+    linked = await session.exec(select(User.id).where(User.person_id == user_id))
+    for other in [i for i in linked.all() if i is not None and i != user_id]:
+        await delete_user(session, other)
+    await session.exec(delete(ChatChoices).where(ChatChoices.user_id == user_id))
+    await session.exec(delete(LinkCode).where(LinkCode.user_id == user_id))
+    user = await session.get(User, user_id)
+    if user is not None:
+        await session.exec(
+            delete(Outbox).where(
+                Outbox.channel == user.channel, Outbox.channel_user_id == user.channel_user_id
+            )
+        )
+    await session.exec(delete(Subscription).where(Subscription.user_id == user_id))
+    await session.exec(delete(ConversationState).where(ConversationState.user_id == user_id))
+    await session.exec(delete(User).where(User.id == user_id))
+    await session.flush()
+    session.expunge_all()
+
+
+async def set_blocked(
+    session: AsyncSession, channel: str, channel_user_id: str, blocked: bool
+) -> None:
+    await session.exec(
+        update(User)
+        .where(User.channel == channel, User.channel_user_id == channel_user_id)
+        .values(blocked=blocked)
+    )
+
+
+def update_key(message_id: str) -> int:
+    """A platform's string message id as an update id for ``remember_update``.
+
+    Zalo's message ids are 20 hex digits (80 bits), too wide for the BigInteger column; the
+    first 63 bits of their SHA-256 fit it. Two ids colliding within the two days ids are
+    kept is about n²/2⁶⁴: for a million messages a day, one chance in ten million.
+    """
+    digest = hashlib.sha256(message_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+async def remember_update(session: AsyncSession, channel: str, update_id: int) -> bool:
+    """Record an update id; False when it was already recorded (a redelivery)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(channel=channel, update_id=update_id, received_at=dt.datetime.now(dt.UTC))
+        .on_conflict_do_nothing()
+    )
+    result = await session.exec(statement)
+    return result.rowcount == 1
+
+
+async def prune_processed_updates(session: AsyncSession, before: dt.datetime) -> int:
+    """Forget update ids older than ``before``; platforms stop redelivering after a day."""
+    result = await session.exec(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))
+    return result.rowcount or 0
+
+
+async def count_users(session: AsyncSession) -> int:
+    result = await session.exec(select(func.count()).select_from(User))
+    return int(result.one())

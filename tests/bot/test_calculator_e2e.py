@@ -1,0 +1,101 @@
+"""End to end on Telegram: the loan calculator through the real webhook and the fake Bot API.
+
+The `api` fixture checks that the fake refused nothing: no over-long message, no bad markup,
+no callback data over 64 bytes.
+"""
+
+from __future__ import annotations
+
+from content.loader import load_content
+from handlers.calculator import plan
+from tests.bot.conftest import Bot, labels, plain
+
+CANCEL, MENU = "✖️ Hủy", "🏠 Menu chính"
+
+
+async def onboard(bot: Bot, language: str = "Tiếng Việt", agree: str = "Tôi đồng ý") -> None:
+    await bot.send("/start")
+    await bot.press(language)
+    await bot.press(agree)
+
+
+async def test_from_the_card_to_the_result_with_bad_input_at_each_step(bot: Bot, api):
+    await onboard(bot)
+    await bot.press("Các chương trình cho vay")
+    replies = await bot.press("Cho vay hộ nghèo")
+    assert "🧮 Tính thử khoản vay" in labels(replies)
+
+    replies = await bot.press("Tính thử khoản vay")
+    assert "Bạn muốn vay bao nhiêu tiền?" in plain(replies)
+    assert labels(replies) == [CANCEL, MENU]
+
+    for bad in ("abc", "0", "-5", "50 tỷ", "500k", "50"):
+        replies = await bot.send(bad)
+        assert "ví dụ" in plain(replies) and "Bạn muốn vay bao nhiêu tiền?" in plain(replies)
+        assert labels(replies) == [CANCEL, MENU]
+
+    replies = await bot.send("50tr")
+    assert "Số tiền vay: 50.000.000 đ." in plain(replies)
+
+    for bad in ("xyz", "0", "50 năm", "2,5 tháng"):
+        replies = await bot.send(bad)
+        assert "ví dụ" in plain(replies), bad
+        assert "Số tiền vay: 50.000.000 đ." in plain(replies), bad
+        assert labels(replies) == [CANCEL, MENU]
+
+    replies = await bot.send("3 nam")
+    result = plain(replies)
+    assert "Tiền lãi tháng đầu: 260.000 đ" in result
+    assert "Tổng tiền lãi cả 36 tháng (3 năm): 5.460.000 đ." in result
+    assert "Tổng phải trả, cả gốc và lãi: 55.460.000 đ." in result
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in result
+    assert "Cộng: gốc 50.000.000 đ, lãi 5.460.000 đ." in result
+    assert "phân kỳ trả nợ" in result and "8,112%/năm" in result
+    assert labels(replies) == ["🔁 Tính lại", "📄 Xem chi tiết chương trình", MENU]
+
+    replies = await bot.press("Xem chi tiết chương trình")
+    assert "6,24%/năm" in plain(replies)
+    replies = await bot.send("vay von ho ngheo")  # out of the flow: a question again
+    assert "Xem chi tiết chương trình" in " ".join(labels(replies))
+
+
+async def test_from_the_program_list_and_cancel_mid_way(bot: Bot):
+    await onboard(bot)
+    await bot.send("/chuongtrinh")
+    replies = await bot.press("Tính thử khoản vay")
+    assert "chương trình nào" in plain(replies)
+    await bot.press("Cho vay hộ cận nghèo")
+    await bot.send("30 triệu")
+    replies = await bot.send("/huy")
+    assert "Đã hủy" in plain(replies)
+    replies = await bot.send("36")  # no longer a term: the question fallback
+    assert "Tổng tiền lãi" not in plain(replies)
+
+    await bot.send("/chuongtrinh")
+    await bot.press("Tính thử khoản vay")
+    await bot.press("Cho vay hộ cận nghèo")
+    replies = await bot.press("Hủy")
+    assert "Đã hủy tính thử khoản vay." in plain(replies)
+
+
+async def test_the_longest_table_in_english_fits_telegram(bot: Bot):
+    content = load_content()
+    assert content.calculator is not None
+    calc = content.calculator
+    program = max(
+        content.programs.values(), key=lambda p: p.max_term_months or calc.max_term_months
+    )
+    months = program.max_term_months or calc.max_term_months
+    millions = min(500, (program.max_amount_vnd or calc.max_amount_vnd) // 1_000_000)
+    await onboard(bot, "English", "I agree")
+    await bot.press("Loan programs")
+    await bot.press(program.name.en)
+    await bot.press("Loan calculator")
+    replies = await bot.send(f"{millions} million")
+    assert f"Amount: {millions * 1_000_000:,} VND." in plain(replies)
+    replies = await bot.send(f"{months} months")
+    result = plain(replies)
+    last = plan(millions * 1_000_000, months, program.rate_month_pct, calc.every_months(months))
+    assert f"{last.periods[-1].first}–{months}:" in result and "Total:" in result
+    assert "(continued)" in result  # the table spreads over several messages
+    assert "Calculate again" in " ".join(labels(replies))

@@ -1,0 +1,122 @@
+"""The command line for Zalo: `webhook set|delete --channel zalo`, `poll` and `serve` checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.cli import cmd_webhook
+from bot.config import ConfigError, load_settings
+from bot.zalo import ZaloChannel
+from tests.bot.test_cli import run
+from tests.bot.zalo_support import ZALO_SECRET, ZALO_TOKEN, ZaloBot, migrate
+from tests.fakes.zalo_api import FakeZaloAPI
+
+URL = "https://bot.example.vn/zalo/webhook"
+
+
+def settings(api: FakeZaloAPI, **extra: object):
+    values = {"zalo_bot_token": ZALO_TOKEN, "zalo_api_base_url": api.root} | extra
+    return load_settings(**values)
+
+
+async def test_webhook_set_and_delete_on_zalo(capsys):
+    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
+        await cmd_webhook(settings(api, zalo_webhook_secret=ZALO_SECRET), "set", URL, "zalo")
+        assert api.webhook_url == URL and api.webhook_secret == ZALO_SECRET
+        assert "Zalo now posts events to " + URL in capsys.readouterr().out
+        await cmd_webhook(settings(api), "delete", None, "zalo")
+        assert api.webhook_url == ""
+        assert api.rejected == []
+
+
+async def test_webhook_set_on_zalo_refuses_bad_input_before_calling():
+    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
+        with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
+            await cmd_webhook(settings(api), "set", URL, "zalo")
+        with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
+            await cmd_webhook(settings(api, zalo_webhook_secret="short"), "set", URL, "zalo")
+        secret = {"zalo_webhook_secret": ZALO_SECRET}
+        with pytest.raises(ConfigError, match="https"):
+            await cmd_webhook(settings(api, **secret), "set", "http://x/zalo/webhook", "zalo")
+        assert api.calls == []
+
+
+def test_webhook_command_line_channel_flag(tmp_path):
+    env = {"ZALO_BOT_TOKEN": ZALO_TOKEN, "ZALO_WEBHOOK_SECRET": ZALO_SECRET}
+    result = run(
+        "webhook", "set", "--channel", "zalo", "http://insecure/zalo", env=env, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "vbsp-bot: webhook set: URL must start with https://"
+    result = run("webhook", "set", "https://x/telegram/webhook", cwd=tmp_path)  # Telegram still
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_serve_with_zalo_needs_its_secret(tmp_path):
+    env = {"ZALO_BOT_TOKEN": ZALO_TOKEN, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/b.db"}
+    result = run("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ZALO_WEBHOOK_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_poll_needs_a_channel(tmp_path):
+    result = run("poll", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/b.db"}, cwd=tmp_path)
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+async def test_a_wrong_token_stops_the_start_with_one_line(tmp_path):
+    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
+        bot = ZaloBot(api, f"sqlite+aiosqlite:///{tmp_path}/b.db", "polling")
+        api.token = "1:another-bot"  # the bot is configured with a token Zalo does not know
+        with pytest.raises(ConfigError, match="ZALO_BOT_TOKEN: Zalo refused the token"):
+            await bot.start()
+        api.rejected.clear()
+
+
+async def test_one_poller_per_token_in_a_process(zapi_db):
+    api, database_url = zapi_db
+    bot = ZaloBot(api, database_url, "polling")
+    await bot.start()
+    try:
+        second = ZaloChannel(bot.channel.api, bot.runtime.deps, bot.runtime.metrics)
+        await second.start_polling()
+        await asyncio.sleep(0.05)
+        assert second._poller is not None and second._poller.done()  # refused at once
+        await second.stop_polling()
+        replies = await bot.send("start")  # the first poller goes on
+        assert replies
+    finally:
+        await bot.stop()
+
+
+async def test_a_second_replica_stands_by_on_postgresql(zapi_db, monkeypatch):
+    api, database_url = zapi_db
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the cross-replica lock is PostgreSQL's")
+    from bot import zalo
+
+    first = ZaloBot(api, database_url, "polling")
+    await first.start()
+    try:
+        monkeypatch.setattr(zalo, "_POLLING", set())  # as if in another process
+        monkeypatch.setattr(zalo, "STANDBY_SECONDS", 0.05)
+        second = ZaloChannel(first.channel.api, first.runtime.deps, first.runtime.metrics)
+        polls = len(api.calls_to("getUpdates"))
+        await second.start_polling(first.runtime.engine)
+        await asyncio.sleep(0.3)
+        assert not second._poller.done()  # standing by, not polling
+        assert len(api.calls_to("deleteWebhook")) == 1  # only the first one removed it
+        await second.stop_polling()
+        assert len(api.calls_to("getUpdates")) >= polls
+    finally:
+        await first.stop()
+
+
+@pytest.fixture
+async def zapi_db(database_url):
+    await migrate(database_url)
+    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
+        yield api, database_url
+        assert api.rejected == []

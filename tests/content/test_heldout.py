@@ -1,0 +1,135 @@
+"""The matcher on held-out question sets written for it (never used as training data), its
+speed and the content load time. ``python bench/faq_accuracy.py FILE`` prints the details.
+
+questions_heldout.tsv was written before the matcher was tuned and then used to tune it;
+questions_heldout2.tsv was written after, and scored untouched once (see the README). Both
+now guard against regressions; neither is an unbiased estimate any more.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from content.loader import Content, load_content
+from content.normalize import fold
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+# questions_heldout3.tsv was written by another engineer without reading the matcher's data
+# and scored once, untouched (38/40 = 95.0%); keep it untuned so it stays an honest estimate.
+HELDOUT = [
+    HERE / "questions_heldout.tsv",
+    HERE / "questions_heldout2.tsv",
+    HERE / "questions_heldout3.tsv",
+]
+DEV = REPO.parent / "shared" / "faq" / "dev.tsv"
+MAX_QUESTION_CHARS = 2000  # handlers/answers.py cuts longer stories
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "topic\tquestion", f"{path.name}: header"
+    rows = [tuple(line.split("\t")) for line in lines[1:] if line.strip()]
+    assert all(len(r) == 2 and r[1].strip() for r in rows), f"{path.name}: topic<TAB>question"
+    return [(t.strip(), q.strip()) for t, q in rows]
+
+
+def read_tsv_lenient(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        topic, sep, question = line.partition("\t")
+        if sep and topic != "topic":
+            rows.append((topic, question))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content()
+
+
+def answer(content: Content, question: str) -> str:
+    """The topic the bot shows (handlers/answers.py): the match, or none without an answer."""
+    topic = content.matcher.match(question[:MAX_QUESTION_CHARS]).topic
+    return topic if topic in content.answers else "none"
+
+
+def test_first_set_is_large_and_covers_every_topic(content: Content) -> None:
+    rows = read_tsv(HELDOUT[0])
+    assert len(rows) >= 250
+    assert {t for t, _ in rows} == set(content.topics)
+    assert sum(t == "none" for t, _ in rows) >= 30
+
+
+def test_second_set_is_large_enough(content: Content) -> None:
+    rows = read_tsv(HELDOUT[1])
+    assert len(rows) >= 80
+    assert {t for t, _ in rows} <= set(content.topics)
+
+
+@pytest.mark.parametrize("path", HELDOUT, ids=lambda p: p.name)
+def test_no_question_is_copied_from_the_dev_set(path: Path) -> None:
+    if not DEV.exists():
+        pytest.skip(f"{DEV} is not here")
+    dev = {fold(q) for _, q in read_tsv_lenient(DEV)}
+    assert [q for _, q in read_tsv(path) if fold(q) in dev] == []
+
+
+@pytest.mark.parametrize("path", HELDOUT, ids=lambda p: p.name)
+def test_accuracy_and_none_confusions(content: Content, path: Path) -> None:
+    rows = read_tsv(path)
+    predicted = [(gold, answer(content, q), q) for gold, q in rows]
+    misses = [p for p in predicted if p[0] != p[1]]
+    accuracy = 1 - len(misses) / len(rows)
+    assert accuracy >= 0.90, misses
+
+    in_scope = [p for p in predicted if p[0] != "none"]
+    out_of_scope = [p for p in predicted if p[0] == "none"]
+    as_none = [p for p in in_scope if p[1] == "none"]
+    as_topic = [p for p in out_of_scope if p[1] != "none"]
+    # `none` rarely given to in-scope questions, in-scope topics rarely to out-of-scope ones
+    assert len(as_none) <= max(2, 0.03 * len(in_scope)), as_none
+    assert len(as_topic) <= max(1, 0.10 * len(out_of_scope)), as_topic
+
+
+def _p99(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(0.99 * len(values)))]
+
+
+def test_latency_p99(content: Content) -> None:
+    """The target is p99 < 5 ms (the bench prints the real figure, about 0.4 ms). Wall time
+    on a shared CI machine also holds other processes' turns, so: many calls, the best of
+    three rounds, a generous 20 ms bound; the CPU time of the call must meet the target."""
+    matcher = content.matcher
+    questions = [q for path in HELDOUT for _, q in read_tsv(path)]
+    for q in questions:
+        matcher.match(q)  # warm the typo cache as a running bot would
+    wall_p99 = cpu_p99 = float("inf")
+    for _ in range(3):
+        wall: list[float] = []
+        cpu: list[float] = []
+        for _ in range(3):
+            for q in questions:
+                t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+                matcher.match(q)
+                c1, t1 = time.thread_time_ns(), time.perf_counter_ns()
+                wall.append((t1 - t0) / 1e6)
+                cpu.append((c1 - c0) / 1e6)
+        wall_p99 = min(wall_p99, _p99(wall))
+        cpu_p99 = min(cpu_p99, _p99(cpu))
+    assert wall_p99 < 20, f"p99 {wall_p99:.2f} ms"
+    assert cpu_p99 < 5, f"CPU p99 {cpu_p99:.2f} ms"
+
+
+def test_content_load_time() -> None:
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        fresh = load_content()
+        _ = fresh.matcher
+        best = min(best, time.perf_counter() - start)
+    assert best < 2.0, f"content load {best:.2f} s"

@@ -1,0 +1,564 @@
+"""Question matcher: paraphrases (written for these tests, not taken from the dev set),
+diacritics, typos, English, out-of-scope questions, data validation and speed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from content.matcher import Match, Matcher, _is_syllable, load_matcher
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "content" / "data"
+TOPIC_IDS = {
+    t["id"] for t in yaml.safe_load((DATA_DIR / "topics.yaml").read_text("utf-8"))["topics"]
+}
+
+# topic<TAB>question; plain, no diacritics, typos, abbreviations, stories, English
+PARAPHRASES = """\
+program.list	ngan hang chinh sach xa hoi hien co bao nhieu chuong trinh cho vay
+program.list	cho em hoi nhcsxh co nhung goi vay gi a
+program.list	What kinds of loans can I get from VBSP?
+program.list	minh muon biet danh sach cac chuong trinh vay uu dai
+program.poor	nha em thuoc ho ngheo muon vay 50 trieu nuoi bo duoc ko
+program.poor	Hộ nghèo vay vốn ngân hàng chính sách lãi suất bao nhiêu một tháng vậy
+program.poor	gia dinh toi co so ho ngheo, vay de mua giong lua
+program.poor	i am a poor household can i borrow money
+program.poor	ho ngheo vay dc toi da bi nhiu
+program.near_poor	nha toi la ho can ngheo thi vay duoc bao nhieu
+program.near_poor	Cận nghèo có được vay ưu đãi như hộ nghèo không
+program.near_poor	loan for near poor family interest rate
+program.near_poor	ho can ngheo can giay to gi de vay
+program.escaped_poverty	nha em moi thoat ngheo duoc 1 nam co vay tiep duoc khong
+program.escaped_poverty	Hộ vừa thoát nghèo vay tối đa bao nhiêu?
+program.escaped_poverty	we just got out of poverty, can we still get a loan
+program.escaped_poverty	ho thoat ngheo thoi han vay may nam
+program.student	con toi thi do dai hoc nha ko co tien dong hoc phi
+program.student	vay von hssv lai suat bao nhieu
+program.student	Em là sinh viên năm nhất, muốn vay tiền ăn học
+program.student	can I get a loan to pay my college tuition
+program.student	vay cho con hoc cao dang thi lam ho so the nao
+program.jobs	Tôi muốn vay để mở xưởng mộc, thuê thêm 3 lao động
+program.jobs	vay von giai quyet viec lam lai suat may phan tram
+program.jobs	minh bi mat viec muon vay von tu lam an
+program.jobs	loan to expand my workshop and create jobs
+program.clean_water	nha toi muon khoan gieng va xay be nuoc thi vay o dau
+program.clean_water	Vay tiền làm công trình nhà tiêu hợp vệ sinh được bao nhiêu
+program.clean_water	cho vay nuoc sach nong thon lai suat
+program.clean_water	I want a loan to build a toilet for my house
+program.social_housing	vay mua nha o xa hoi can dieu kien gi
+program.social_housing	Tôi là công nhân muốn vay mua căn hộ chung cư nhà ở xã hội
+program.social_housing	muon vay tien sua chua nha bi dot
+program.social_housing	social housing loan interest rate
+program.labor_abroad	con em sap di xkld dai loan, vay ngan hang chinh sach duoc ko
+program.labor_abroad	Vay vốn đi làm việc ở Hàn Quốc theo chương trình EPS
+program.labor_abroad	toi muon di lam o nuoc ngoai nhung khong co tien dong phi
+program.labor_abroad	loan to go work in Japan
+program.difficult_area	nha toi o xa dac biet kho khan muon vay de chan nuoi
+program.difficult_area	Hộ kinh doanh ở vùng sâu vùng xa vay được không?
+program.difficult_area	vay sxkd vung kho khan toi da bao nhieu
+program.difficult_area	loan for households in disadvantaged areas
+program.ethnic_minority	toi la nguoi dan toc thieu so o vung cao muon vay von
+program.ethnic_minority	Đồng bào dân tộc vay theo Nghị định 28 thế nào
+program.ethnic_minority	ho dtts vay lam nha o
+program.ethnic_minority	loans for ethnic minority people
+program.ex_prisoner	chong toi moi di tu ve muon vay von lam an
+program.ex_prisoner	Người đã chấp hành xong án phạt tù có được vay không
+program.ex_prisoner	em vua man han tu can vay tien mo tiem
+program.ex_prisoner	I just got out of prison, can I borrow
+eligibility	nhung ai duoc vay von uu dai
+eligibility	Tôi có đủ điều kiện vay vốn ngân hàng chính sách không?
+eligibility	doi tuong nao duoc vay nhcsxh
+eligibility	am I eligible for a loan
+loan.documents	vay von can mang theo giay to gi
+loan.documents	Làm hồ sơ vay cần những giấy tờ nào?
+loan.documents	co can cccd voi so ho khau khong
+loan.documents	what documents do I need
+loan.procedure	thu tuc vay von nhu the nao a
+loan.procedure	Nộp hồ sơ xong bao lâu thì được giải ngân?
+loan.procedure	muon vay thi phai lam gi truoc
+loan.procedure	how do I apply for a loan
+loan.collateral	vay von co phai the chap so do ko
+loan.collateral	Vay ngân hàng chính sách có cần tài sản bảo đảm không?
+loan.collateral	do i need collateral
+loan.collateral	khong co tai san the chap thi co vay duoc khong
+loan.interest	lai xuat vay la bao nhieu phan tram
+loan.interest	Lãi suất ưu đãi hiện nay bao nhiêu?
+loan.interest	tien lai tinh theo thang hay theo nam
+loan.interest	what is the interest rate
+loan.amount	vay toi da duoc bao nhieu tien
+loan.amount	Mức vay cao nhất là bao nhiêu?
+loan.amount	how much money can i borrow
+loan.amount	han muc vay moi ho la bao nhieu
+loan.term	vay duoc trong bao lau
+loan.term	Thời hạn cho vay tối đa là mấy năm?
+loan.term	how long is the loan term
+loan.term	vay 5 nam duoc khong
+loan.repayment	tra no goc nhu the nao
+loan.repayment	Tôi có thể trả nợ trước hạn không?
+loan.repayment	dong lai o dau vay
+loan.repayment	how do I repay the loan
+loan.overdue	den han ma chua co tien tra thi sao
+loan.overdue	Tôi muốn xin gia hạn nợ thêm 1 năm
+loan.overdue	no qua han bi phat nhu the nao
+loan.overdue	I cannot repay on time what happens
+loan.risk	bao lu lam chet het heo, toi khong tra no duoc
+loan.risk	Chồng tôi mất rồi, khoản vay xử lý sao?
+loan.risk	dich ta lon chau phi lam mat trang, co duoc khoanh no khong
+loan.risk	my crops were destroyed by a flood, can the debt be forgiven
+savings	gui tiet kiem qua to thi lai bao nhieu
+savings	Tôi muốn gửi tiết kiệm ở ngân hàng chính sách
+savings	rut tien tiet kiem ra duoc khong
+savings	can i open a savings account
+group	to tiet kiem va vay von la gi
+group	Tổ trưởng tổ vay vốn có nhiệm vụ gì?
+group	co bat buoc phai vao to moi duoc vay khong
+group	what does the group leader do
+schedule.when	ngay giao dich o xa minh la ngay nao
+schedule.when	Tháng này ngân hàng về xã ngày mấy?
+schedule.when	khi nao ngan hang xuong xa
+schedule.when	when is the transaction day in my commune
+schedule.where	diem giao dich xa o dau vay
+schedule.where	Điểm giao dịch mở cửa lúc mấy giờ?
+schedule.where	o diem giao dich co tra no duoc khong
+schedule.where	where is the transaction point
+schedule.remind	nhac toi ngay giao dich nhe
+schedule.remind	Đăng ký nhận nhắc lịch giao dịch
+schedule.remind	huy nhac lich giup toi
+schedule.remind	remind me before the transaction day
+contact	so dien thoai ngan hang chinh sach huyen
+contact	Tôi muốn liên hệ với phòng giao dịch
+contact	hotline nhcsxh la so may
+contact	how can I contact the bank
+digital	co tra no qua app duoc khong
+digital	Cách cài ứng dụng VBSP SmartBanking
+digital	chuyen khoan tra lai qua dien thoai duoc ko
+digital	is there a mobile banking app
+blackcredit.signs	lam sao biet la tin dung den
+blackcredit.signs	Vay góp ngày lãi cao có phải tín dụng đen không?
+blackcredit.signs	to roi cho vay tien nhanh khong can the chap dan o cot dien
+blackcredit.signs	how to recognise loan sharks
+blackcredit.apps	vay qua app bi doi phi bao hiem truoc
+blackcredit.apps	App vay tiền online có lừa đảo không?
+blackcredit.apps	toi vay online ho doi truy cap danh ba
+blackcredit.apps	online loan app asked me to pay a fee first
+blackcredit.victim	bi chu no goi dien khung bo ca nha
+blackcredit.victim	Họ đăng ảnh tôi lên mạng bôi nhọ vì nợ, phải làm sao?
+blackcredit.victim	bon doi no den nha de doa danh toi
+blackcredit.victim	a lender is threatening my family
+blackcredit.law	cho vay nang lai bi xu ly the nao
+blackcredit.law	Lãi suất bao nhiêu thì vi phạm pháp luật?
+blackcredit.law	cho vay lai cao co pham toi khong
+blackcredit.law	is usury illegal in vietnam
+report	toi muon to giac tin dung den
+report	Tôi muốn báo cáo sai phạm của cán bộ xã
+report	phan anh vu cho vay nang lai o dau
+report	I want to report a loan shark
+report.status	bao cao cua toi xu ly den dau roi
+report.status	Tra cứu tình trạng phản ánh đã gửi
+report.status	toi da to giac tuan truoc sao chua thay gi
+report.status	check the status of my report
+misconduct.proxy	vay ke co bi phat khong
+misconduct.proxy	Tôi đứng tên vay hộ người khác có sao không?
+misconduct.proxy	nguoi ta muon ten toi di vay ngan hang
+misconduct.proxy	someone borrowed in my name
+misconduct.embezzle	to truong thu tien lai roi khong nop ngan hang
+misconduct.embezzle	Cán bộ hội giữ sổ vay của nhà tôi không trả
+misconduct.embezzle	toi dong tien cho to truong ma so khong ghi
+misconduct.embezzle	the group leader kept the money I paid
+misconduct.fees	can bo xa doi 3 trieu moi cho vay
+misconduct.fees	Tổ trưởng đòi tiền hoa hồng khi giải ngân
+misconduct.fees	vay nhcsxh co mat phi gi khong
+misconduct.fees	the officer asked me for a bribe to get the loan
+privacy	bot co luu thong tin cua toi ko
+privacy	Xóa dữ liệu cá nhân của tôi đi
+privacy	thong tin cua toi co bi lo khong
+privacy	what personal data do you keep
+help	chao ban
+help	Bạn giúp được gì cho tôi?
+help	huong dan su dung bot
+help	hi
+help	what can you do
+none	gia vang sjc hom nay
+none	Dự báo thời tiết ngày mai ở Hà Nội
+none	ty so tran bong da viet nam thai lan
+none	vay tin chap vietcombank lai suat bao nhieu
+none	mo the tin dung agribank
+none	cach lam banh xeo
+none	toi muon mua xe may tra gop
+none	gia lua hom nay bao nhieu
+none	lich thi dau world cup
+none	ban co nguoi yeu chua
+program.poor	nha 5 nguoi, chong om dau, thu nhap thap, co so ho ngheo. vay nuoi heo duoc hong
+program.poor	hộ nghèo dzay được nhiêu tiền vậy ad
+program.poor	nghoe co dc vay von khong
+program.near_poor	can ngheo vay dc nhiu
+program.escaped_poverty	nam roi xa moi cho nha em ra khoi ho ngheo, gio muon vay tiep de nuoi bo
+program.student	con e dau dh bach khoa nha k du tien, vay sv dc bn 1 thang
+program.student	vay tien cho con di hoc trung cap nghe
+program.jobs	vay von tao viec lam cho ng khuyet tat
+program.jobs	em muon mo co so may mac thue 5 cong nhan, vay von ho tro viec lam dc ko
+program.clean_water	nha e o que chua co nha ve sinh, muon vay tien xay
+program.social_housing	vo chong toi luong thap muon vay mua nha o xh
+program.labor_abroad	chau toi dau don hang di nhat roi, can 150tr, vay nhcs dc ko
+program.labor_abroad	xkld han quoc vay ngan hang cs bao nhieu
+program.difficult_area	xa toi nam trong danh sach xa dac biet kho khan, muon vay mo tiem tap hoa
+program.ethnic_minority	dong bao o ban toi muon vay von trong rung
+program.ex_prisoner	thang con toi moi ra trai giam thang truoc, gio muon vay it von lam lai cuoc doi
+eligibility	nha toi khong phai ho ngheo thi co duoc vay khong
+eligibility	vay ngan hang chinh sach can dieu kien gi
+loan.documents	di vay thi mang nhung giay to gi theo vay
+loan.documents	ho so vay von gom nhung loai giay nao
+loan.procedure	toi muon vay von thi bat dau tu dau
+loan.procedure	nop don roi bao lau moi co tien
+loan.collateral	vay ngan hang cs co phai cam so do ko
+loan.interest	ls vay nhcsxh hien nay
+loan.interest	tien lai moi thang tinh sao
+loan.amount	vay dc nhiu nhat la bi nhiu
+loan.term	vay bao lâu phải trả hết nợ
+loan.repayment	toi muon tra het no som co bi phat ko
+loan.repayment	tra goc 1 lan hay chia ra nhieu lan
+loan.overdue	nha toi kho qua, den han chua tra no duoc, xin lui han duoc ko
+loan.overdue	tre han tra no vai thang co sao khong
+loan.risk	nha bi chay sach, mat het tai san, no ngan hang giai quyet sao
+loan.risk	ba con mua lu troi het ga vit, xin khoanh no
+savings	gui tiet kiem hang thang o to duoc lai khong
+group	lam to truong to vay von thi phai lam nhung gi
+group	toi muon ra khoi to vay von
+schedule.when	ngay nao ngan hang ve xa de dong lai
+schedule.when	lich giao dich thang sau
+schedule.where	diem giao dich o xa toi dat o dau, may gio mo cua
+schedule.remind	toi muon duoc nhac truoc ngay giao dich
+schedule.remind	dung nhac lich nua
+contact	cho xin so dt phong giao dich huyen
+contact	toi goi cho ai de hoi khoan vay cua minh
+digital	cai app smartbanking ko duoc
+digital	tra lai qua momo duoc k
+blackcredit.signs	ngoai duong dan quang cao cho vay tien nhanh lai thap, co phai tin dung den ko
+blackcredit.apps	toi vay app online 3 trieu, gio ho doi tra 6 trieu
+blackcredit.victim	chu no cu goi dien chui boi va doa den nha
+blackcredit.victim	bi giang ho doi no, con sot ruot qua
+blackcredit.law	cho vay lai 5%/ngay co phai toi hinh su khong
+report	toi can bao cao mot vu lua dao cho vay
+report	toi muon to cao can bo xa an chan tien vay
+report.status	to giac cua toi da co ket qua chua
+misconduct.proxy	nguoi ta nho toi dung ten vay gium, gio ho khong tra
+misconduct.embezzle	to truong thu lai cua ca to roi bo tron
+misconduct.fees	muon vay phai chi tien cho can bo ho so moi duoc duyet
+privacy	toi khong muon bot luu so dien thoai cua toi
+help	alo
+help	bot oi giup toi voi
+none	hom nay xsmb ve con gi
+none	vay mua xe oto lai suat thap
+none	cach nau pho bo
+none	gia xang hom nay
+none	toi buon qua
+"""
+CASES = [tuple(line.split("\t")) for line in PARAPHRASES.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return load_matcher(DATA_DIR, TOPIC_IDS)
+
+
+def test_required_examples(matcher: Matcher) -> None:
+    assert matcher.match("vay von ho ngheo").topic == "program.poor"
+    assert matcher.match("giá vàng hôm nay").topic == "none"
+    assert matcher.match("lai suat vay bao nhieu").topic == "loan.interest"
+    assert matcher.match("toi muon to cao to truong giu tien").topic in {
+        "misconduct.embezzle",
+        "report",
+    }
+    assert matcher.match("hello").topic == "help"
+    assert matcher.match("bot lam duoc gi").topic == "help"
+    assert matcher.match("thoi tiet ha noi").topic == "none"
+    assert matcher.match("vay tin chap vietcombank").topic == "none"
+
+
+def test_paraphrase_set_is_large_and_covers_every_topic() -> None:
+    assert len(CASES) >= 200
+    assert {topic for topic, _ in CASES} == TOPIC_IDS
+
+
+def test_paraphrase_accuracy(matcher: Matcher) -> None:
+    misses = [(t, q, matcher.match(q).topic) for t, q in CASES if matcher.match(q).topic != t]
+    accuracy = 1 - len(misses) / len(CASES)
+    assert accuracy >= 0.95, misses
+
+
+@pytest.mark.parametrize(
+    ("topic", "question"),
+    [c for c in CASES if c[0] in {"none", "help", "report", "misconduct.embezzle"}],
+)
+def test_paraphrase_each(matcher: Matcher, topic: str, question: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("with_marks", "without"),
+    [
+        ("Hộ cận nghèo vay được bao nhiêu", "ho can ngheo vay duoc bao nhieu"),
+        ("Thủ tục vay vốn như thế nào", "thu tuc vay von nhu the nao"),
+        ("Đường dây nóng ngân hàng chính sách", "duong day nong ngan hang chinh sach"),
+        ("Bị đòi nợ đe dọa phải làm gì", "bi doi no de doa phai lam gi"),
+        ("Người chấp hành xong án phạt tù vay vốn", "nguoi chap hanh xong an phat tu vay von"),
+        ("Thời tiết Hà Nội hôm nay", "thoi tiet ha noi hom nay"),
+    ],
+)
+def test_diacritics_do_not_matter(matcher: Matcher, with_marks: str, without: str) -> None:
+    assert matcher.match(with_marks).topic == matcher.match(without).topic != ""
+    assert matcher.match(with_marks.upper()).topic == matcher.match(without).topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("vay von ho nghoe", "program.poor"),  # swapped letters
+        ("vay von ho ngeo", "program.poor"),  # missing letter
+        ("vay vốn hộ ngheof", "program.poor"),  # Telex leftover
+        ("vayvon honngheo can ngheo", "program.near_poor"),  # words run together
+        ("lai xuat vay bao nhieu", "loan.interest"),
+        ("lai suatt vay", "loan.interest"),
+        ("thu tuc vay vonn", "loan.procedure"),
+        ("tin dung dem la gi", "blackcredit.signs"),
+        ("xuat khau lao dongg nhat ban", "program.labor_abroad"),
+        ("the chapp so do", "loan.collateral"),
+    ],
+)
+def test_typos(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("nhcsxh co nhung chuong trinh nao", "program.list"),
+        ("vay hssv bi nhiu", "program.student"),
+        ("di xkld can vay", "program.labor_abroad"),
+        ("ho dtts vay von", "program.ethnic_minority"),
+        ("vay sxkd vung kho khan", "program.difficult_area"),
+        ("tổ tk&vv là gì", "group"),
+        ("vay ngân hàng cs có cần cccd ko", "loan.documents"),
+        ("hộ nghèo vay dzay được nhiêu", "program.poor"),
+        ("vay ngân hàng có cần thế chấp hông", "loan.collateral"),
+        ("mần ăn thua lỗ, tới hạn chưa có tiền trả nợ", "loan.overdue"),
+    ],
+)
+def test_abbreviations_and_regional_words(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Hello, what can this bot do?", "help"),
+        ("what is the interest rate of the loan", "loan.interest"),
+        ("student loan for my daughter", "program.student"),
+        ("how to spot a loan shark", "blackcredit.signs"),
+        ("delete my personal data", "privacy"),
+        ("what is the weather tomorrow", "none"),
+    ],
+)
+def test_english(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "giá vàng hôm nay",
+        "gia vang hom nay bao nhieu",
+        "thoi tiet ha noi",
+        "ket qua bong da",
+        "vay tin chap vietcombank",
+        "mở thẻ tín dụng Techcombank",
+        "Agribank credit card",
+        "cách nấu canh chua",
+        "xo so mien bac hom nay",
+        "",
+        "   ",
+        "???",
+        "asdfgh qwerty",
+    ],
+)
+def test_out_of_scope(matcher: Matcher, question: str) -> None:
+    m = matcher.match(question)
+    assert m.topic == "none"
+    assert 0.0 <= m.score <= 1.0
+
+
+def test_named_program_beats_general_loan_topic(matcher: Matcher) -> None:
+    # labelling rule 1
+    assert matcher.match("lãi suất vay hộ nghèo").topic == "program.poor"
+    assert matcher.match("sinh vien vay toi da bao nhieu").topic == "program.student"
+    assert matcher.match("ho so vay nuoc sach gom gi").topic == "program.clean_water"
+    assert matcher.match("lai suat chung chung la bao nhieu").topic == "loan.interest"
+
+
+def test_action_topics(matcher: Matcher) -> None:
+    # labelling rule 3
+    assert matcher.match("toi muon to giac nguoi cho vay nang lai").topic == "report"
+    assert matcher.match("cho vay nang lai bi xu ly the nao").topic == "blackcredit.law"
+    assert matcher.match("nhac toi ngay giao dich").topic == "schedule.remind"
+    assert matcher.match("ngay giao dich la ngay nao").topic == "schedule.when"
+
+
+def test_misconduct_versus_black_credit(matcher: Matcher) -> None:
+    # labelling rule 4
+    assert matcher.match("to truong thu tien khong nop ngan hang").topic == "misconduct.embezzle"
+    assert matcher.match("can bo xa doi tien boi duong").topic == "misconduct.fees"
+    assert matcher.match("chu no doi no de doa ca nha").topic == "blackcredit.victim"
+
+
+def test_long_story_before_the_question(matcher: Matcher) -> None:
+    story = (
+        "Chào anh chị, nhà em ở xã miền núi, bố mẹ già yếu, em làm thuê kiếm sống qua ngày, "
+        "năm ngoái nhà em được công nhận hộ cận nghèo. Giờ em muốn hỏi vay được bao nhiêu?"
+    )
+    assert matcher.match(story).topic == "program.near_poor"
+
+
+def test_match_shape(matcher: Matcher) -> None:
+    m = matcher.match("vay von ho ngheo")
+    assert isinstance(m, Match)
+    assert 0.0 < m.score <= 1.0
+    assert m.topic not in m.alternatives
+    assert len(m.alternatives) <= 3
+    assert all(a in TOPIC_IDS and a != "none" for a in m.alternatives)
+    with pytest.raises(AttributeError):
+        m.topic = "help"  # type: ignore[misc]
+
+
+def test_clear_question_has_no_alternatives(matcher: Matcher) -> None:
+    assert matcher.match("đường dây nóng ngân hàng chính sách").alternatives == []
+
+
+def test_ambiguous_question_offers_alternatives(matcher: Matcher) -> None:
+    m = matcher.match("thủ tục và giấy tờ vay vốn")
+    assert {m.topic, *m.alternatives} >= {"loan.procedure", "loan.documents"}
+
+
+def test_clear_match_scores_higher_than_vague_one(matcher: Matcher) -> None:
+    clear = matcher.match("vay xuất khẩu lao động Hàn Quốc")
+    vague = matcher.match("hỏi chút về vay")
+    assert clear.score > vague.score
+
+
+def test_every_paraphrase_gives_valid_output(matcher: Matcher) -> None:
+    for _, question in CASES:
+        m = matcher.match(question)
+        assert m.topic in TOPIC_IDS
+        assert 0.0 <= m.score <= 1.0
+        assert len(m.alternatives) <= 3
+
+
+def test_match_is_fast(matcher: Matcher) -> None:
+    questions = [q for _, q in CASES]
+    for q in questions:  # warm the typo cache as the running bot would
+        matcher.match(q)
+    start = time.perf_counter()
+    for q in questions:
+        matcher.match(q)
+    mean_ms = (time.perf_counter() - start) * 1000 / len(questions)
+    assert mean_ms < 5
+
+
+# -- data validation ----------------------------------------------------------------------
+GOOD = """
+settings: {none_threshold: 2}
+topics:
+  program.poor:
+    phrases: {hộ nghèo: 5}
+  help:
+    phrases: {xin chào: 5}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "matcher.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_minimal_valid_file(tmp_path: Path) -> None:
+    m = load_matcher(_write(tmp_path, GOOD), {"program.poor", "help"})
+    assert m.match("ho ngheo").topic == "program.poor"
+    assert m.match("something else").topic == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace("program.poor:", "program.poorr:"), "topics.program.poorr: not a topic id"),
+        (GOOD.replace("hộ nghèo: 5", "hộ nghèo: high"), "topics.program.poor.phrases.hộ nghèo"),
+        (GOOD.replace("hộ nghèo: 5", "hộ nghèo: 0"), "must be non-zero"),
+        (GOOD.replace("{hộ nghèo: 5}", "{hộ nghèo: 5, ho ngheo: 3}"), "duplicate phrase"),
+        (GOOD.replace("phrases: {hộ nghèo: 5}", "phrasez: {}"), "program.poor.phrasez"),
+        (GOOD.replace("phrases: {hộ nghèo: 5}", "examples: []"), "neither phrases nor"),
+        (GOOD.replace("none_threshold: 2", "none_treshold: 2"), "settings.none_treshold"),
+        (GOOD.replace("none_threshold: 2", "none_threshold: -1"), "outside"),
+        (GOOD + "colour: red\n", "colour: unknown key"),
+        (GOOD + "expansions: {ko: không, kó: khác}\n", "expansions.kó"),
+        (GOOD + "precedence: [{when: [loan.*], damp: [help], factor: 0.5}]\n", "loan.*"),
+        (GOOD + "precedence: [{when: [help], damp: [help], factor: 2}]\n", "factor"),
+        (GOOD + "precedence: [{when: [help], factor: 0.5}]\n", "precedence[0].damp"),
+        ("topics: [a, b]\n", "topics: must be a mapping"),
+        ("topics: {help: {phrases: {a: 1}\n", "not valid YAML"),
+    ],
+)
+def test_bad_data_is_rejected(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=r"matcher\.yaml") as info:
+        load_matcher(_write(tmp_path, text), {"program.poor", "help"})
+    assert message in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"matcher\.yaml: file is missing"):
+        load_matcher(tmp_path, {"help"})
+
+
+def test_shipped_data_rejects_unknown_topic_set() -> None:
+    with pytest.raises(ValueError, match=r"matcher\.yaml: topics\.\S+: not a topic id"):
+        load_matcher(DATA_DIR, {"help"})
+
+
+def test_number_placeholder_needs_a_number(tmp_path: Path) -> None:
+    text = GOOD.replace("{hộ nghèo: 5}", '{hộ nghèo: 5, "thuê thêm # người": 5}')
+    m = load_matcher(_write(tmp_path, text), {"program.poor", "help"})
+    assert m.match("thue them 3 nguoi").topic == "program.poor"
+    assert m.match("thue them nguoi").topic == "none"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("xung", True),
+        ("tiep", True),
+        ("nguyen", True),
+        ("nghieng", True),
+        ("ngeo", False),  # "ng" before "e" is written "ngh": a typo of "ngheo"
+        ("nghoe", False),
+        ("vonn", False),
+        ("thpt", False),
+    ],
+)
+def test_syllable_shape(word: str, expected: bool) -> None:
+    assert _is_syllable(word) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # ordinary words are not bent into cue words ("xung" -> "xuong", "chip" -> "chap")
+        ("co nguoi goi tu xung cong an bao toi lien quan rua tien", "none"),
+        ("lam cccd gan chip o dau", "none"),
+        # "lại" typed without diacritics after a verb is not "lãi"
+        ("nha cu qua muon vay xay lai can nha", "program.social_housing"),
+        # "vậy" typed without diacritics at the end is not "vay"
+        ("nhcs co may loai cho vay vay, ke ra giup em", "program.list"),
+    ],
+)
+def test_ordinary_words_and_fillers(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic

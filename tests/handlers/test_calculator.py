@@ -1,0 +1,436 @@
+"""The loan calculator, read as conversations, and its arithmetic in whole đồng."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
+from content.loader import DATA_DIR, Content, ContentError, load_content
+from handlers import calculator
+from handlers.calculator import monthly_interest, plan
+from handlers.dispatch import Deps, handle
+from handlers.types import Incoming
+from storage import users
+from storage.db import transaction
+from tests.conftest import Chat
+
+MILLION = 1_000_000
+
+
+async def stored_state(deps: Deps, user_id: str = "1001"):
+    async with transaction(deps.sessions) as session:
+        user = await users.find_user(session, "test", user_id)
+        assert user is not None
+        return await users.get_state(session, user.id or 0)
+
+
+def with_caps(content: Content, program_id: str, amount: int | None, months: int | None):
+    """The content with one program's numeric caps set (or cleared)."""
+    program = content.programs[program_id].model_copy(
+        update={"max_amount_vnd": amount, "max_term_months": months}
+    )
+    return dataclasses.replace(content, programs={**content.programs, program_id: program})
+
+
+def deps_with(deps: Deps, content: Content) -> Deps:
+    return Deps(content=content, sessions=deps.sessions, clock=deps.clock)
+
+
+def figures(text: str) -> list[int]:
+    """Every 'N đ' amount in a Vietnamese text, in order."""
+    return [int(m.replace(".", "")) for m in re.findall(r"([\d.]+) đ\b", text)]
+
+
+async def open_calculator(chat: Chat, program: str = "poor", lang: str = "vi") -> None:
+    await chat.onboard(lang)
+    await chat.press("progs")
+    await chat.press(f"prog:{program}")
+    await chat.press(f"calc:{program}")
+
+
+# ------------------------------------------------------------------------ arithmetic
+
+
+def test_monthly_interest_is_rounded_to_the_dong_half_up():
+    assert monthly_interest(50 * MILLION, 0.52) == 260_000
+    assert monthly_interest(41_666_667, 0.52) == 216_667  # 216 666,6684
+    assert monthly_interest(1_000_001, 0.65) == 6_500  # 6 500,0065
+    assert monthly_interest(100, 0.5) == 1  # 0,5 rounds up
+
+
+@pytest.mark.parametrize("amount", [1 * MILLION, 50 * MILLION, 33_333_333, 10_000 * MILLION])
+@pytest.mark.parametrize("months", [1, 6, 12, 13, 36, 40, 120, 300])
+@pytest.mark.parametrize("rate", [0.52, 0.624, 0.6604, 0.25, 0.45])
+def test_the_plan_adds_up_exactly(amount: int, months: int, rate: float, content: Content):
+    assert content.calculator is not None
+    every = content.calculator.every_months(months)
+    estimate = plan(amount, months, rate, every)
+    periods = estimate.periods
+    assert periods[0].first == 1 and periods[-1].last == months
+    assert all(a.last + 1 == b.first for a, b in itertools.pairwise(periods))
+    assert sum(p.principal for p in periods) == amount
+    assert periods[0].owed == amount
+    for before, after in itertools.pairwise(periods):
+        assert after.owed == before.owed - before.principal
+    monthly = [monthly_interest(p.owed, rate) for p in periods for _ in range(p.months)]
+    assert len(monthly) == months
+    assert estimate.total_interest == sum(monthly)
+    assert estimate.total == amount + sum(monthly)
+    assert estimate.first_month_interest == monthly[0]
+
+
+@pytest.mark.parametrize(("months", "every"), [(1, 1), (6, 6), (12, 12), (13, 6), (120, 6)])
+def test_the_assumed_interval_comes_from_the_content(content: Content, months, every):
+    assert content.calculator is not None
+    assert content.calculator.every_months(months) == every
+
+
+def test_principal_in_equal_parts_the_last_takes_the_remainder():
+    estimate = plan(50 * MILLION, 36, 0.52, 6)
+    assert [p.principal for p in estimate.periods] == [8_333_333] * 5 + [8_333_335]
+    assert [p.monthly_interest for p in estimate.periods] == [
+        260_000,
+        216_667,
+        173_333,
+        130_000,
+        86_667,
+        43_333,
+    ]
+    assert estimate.total_interest == 5_460_000
+    short = plan(20 * MILLION, 12, 0.52, 12)
+    assert len(short.periods) == 1 and short.total_interest == 12 * 104_000
+
+
+# ------------------------------------------------------------------------ conversations
+
+
+async def test_card_to_result(chat: Chat, deps: Deps):
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    assert chat.replies[-1].buttons[0][0].action == "calc:poor"
+    await chat.press("Tính thử khoản vay")
+    assert "bao nhiêu" in chat.text and "50 triệu" in chat.text
+    assert {b.action for b in chat.buttons} == {"calc_cancel", "menu"}
+    assert len(chat.replies) == 1
+
+    await chat.send("50 triệu")
+    assert "<b>50.000.000 đ</b>" in chat.text and "bao lâu" in chat.text
+    assert {b.action for b in chat.buttons} == {"calc_cancel", "menu"}
+    state = await stored_state(deps)
+    assert (state.flow, state.step, state.data["amount"]) == ("calc", "term", 50 * MILLION)
+
+    await chat.send("3 năm")
+    text = chat.text
+    expected = plan(50 * MILLION, 36, 0.52, 6)
+    assert "Tiền lãi tháng đầu: <b>260.000 đ</b>" in text
+    assert "Tổng tiền lãi cả 36 tháng (3 năm): <b>5.460.000 đ</b>" in text
+    assert "<b>55.460.000 đ</b>" in text
+    assert "6 tháng một lần" in text
+    assert "Tháng 1–6: lãi 260.000 đ/tháng, trả gốc 8.333.333 đ" in text
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in text
+    assert "phân kỳ trả nợ" in text and "ước tính" in text
+    assert "6,24%/năm (0,52%/tháng)" in text
+    assert "8,112%/năm (0,676%/tháng)" in text and "130%" in text
+    assert "2553/QĐ-TTg" in text and "Kiểm tra ngày 22/11/2026" in text
+    assert [b.action for b in chat.buttons] == ["calc:poor", "prog:poor", "menu"]
+    assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
+
+    # The table's lines add up to its total line, and to the totals message.
+    table = next(r.text for r in chat.replies if "Lịch trả nợ dự tính" in r.text)
+    rows = [figures(line) for line in table.splitlines() if line.startswith("Tháng")]
+    assert len(rows) == len(expected.periods) == 6
+    interest = sum(
+        monthly * p.months for (monthly, _), p in zip(rows, expected.periods, strict=True)
+    )
+    principal = sum(part for _, part in rows)
+    assert principal == 50 * MILLION
+    assert interest == expected.total_interest == 5_460_000
+    assert "<b>Cộng:</b> gốc 50.000.000 đ, lãi 5.460.000 đ." in table
+    assert (await stored_state(deps)).flow is None
+
+
+async def test_short_loan_repays_principal_at_the_end(chat: Chat):
+    await open_calculator(chat)
+    await chat.send("20tr")
+    await chat.send("12")
+    assert "một lần khi hết hạn vay" in chat.text
+    assert "Tháng 1–12: lãi 104.000 đ/tháng, trả gốc 20.000.000 đ" in chat.text
+    assert "Tổng tiền lãi cả 12 tháng (1 năm): <b>1.248.000 đ</b>" in chat.text
+
+
+async def test_from_the_program_list_choose_a_program_first(chat: Chat, content: Content):
+    await chat.onboard()
+    await chat.send("/chuongtrinh")
+    await chat.press("Tính thử khoản vay")
+    assert "chương trình nào" in chat.text
+    calc_actions = [b.action for b in chat.buttons if b.action.startswith("calc:")]
+    assert len(calc_actions) == len(content.programs)
+    await chat.press("calc:near_poor")
+    await chat.send("50 củ")
+    await chat.send("5 năm 6 tháng")
+    assert "Cho vay hộ cận nghèo" in chat.text
+    assert "66 tháng" in chat.text and "0,624%/tháng" in chat.text
+
+
+async def test_in_english_amounts_read_the_english_way(chat: Chat):
+    await open_calculator(chat, lang="en")
+    assert "How much" in chat.text and "50 million" in chat.text
+    await chat.send("50,000,000")
+    assert "<b>50,000,000 VND</b>" in chat.text
+    await chat.send("36 months")
+    assert "Interest in the first month: <b>260,000 VND</b>" in chat.text
+    assert "Months 1–6: interest 260,000 VND/month, principal 8,333,333 VND" in chat.text
+    assert "phân kỳ trả nợ" in chat.text and "estimate" in chat.text
+    assert "Calculate again" in chat.buttons[0].label
+
+
+BAD_AMOUNTS = ["abc", "0", "-5", "50 tỷ", "500 nghìn", "50", " ", "36 tháng"]
+
+
+@pytest.mark.parametrize("bad", BAD_AMOUNTS)
+async def test_a_bad_amount_is_corrected_kindly_and_asked_again(chat: Chat, deps: Deps, bad):
+    await open_calculator(chat)
+    await chat.send(bad)
+    assert len(chat.replies) == 2
+    correction = chat.replies[0].text
+    assert "ví dụ <b>" in correction
+    assert "bao nhiêu" in chat.replies[1].text
+    assert {b.action for b in chat.buttons} == {"calc_cancel", "menu"}
+    state = await stored_state(deps)
+    assert (state.flow, state.step, state.data.get("amount")) == ("calc", "amount", None)
+    await chat.send("50 triệu")  # and the user carries on
+    assert "bao lâu" in chat.text
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("abc", "chưa hiểu số tiền"),
+        ("0", "chưa hiểu số tiền"),
+        ("-5", "chưa hiểu số tiền"),
+        ("500 nghìn", "nhỏ quá"),
+        ("50", "Nếu ý bạn là 50 triệu"),
+    ],
+)
+async def test_each_bad_amount_says_what_is_wrong(chat: Chat, bad: str, words: str):
+    await open_calculator(chat)
+    await chat.send(bad)
+    assert words in chat.replies[0].text
+
+
+BAD_TERMS = ["abc", "0", "-5", "600 tháng", "50 năm", "2,5 tháng", "50 triệu", ""]
+
+
+@pytest.mark.parametrize("bad", BAD_TERMS)
+async def test_a_bad_term_keeps_the_amount(chat: Chat, deps: Deps, bad: str):
+    await open_calculator(chat)
+    await chat.send("75 triệu")
+    await chat.send(bad)
+    assert len(chat.replies) == 2
+    assert "ví dụ <b>" in chat.replies[0].text
+    assert "Số tiền vay: <b>75.000.000 đ</b>" in chat.replies[1].text
+    state = await stored_state(deps)
+    assert (state.flow, state.step, state.data["amount"]) == ("calc", "term", 75 * MILLION)
+    await chat.send("24 tháng")
+    assert "Vay 75.000.000 đ trong 24 tháng (2 năm)" in chat.text
+
+
+async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, with_caps(content, "poor", 100 * MILLION, 120)))
+    await open_calculator(chat)
+    assert "tối đa 100.000.000 đ" in chat.text
+    await chat.send("150 triệu")
+    assert "vượt mức tối đa của chương trình (100.000.000 đ)" in chat.replies[0].text
+    await chat.send("100 triệu")
+    assert "120 tháng (10 năm)" in chat.text
+    await chat.send("121")
+    assert "dài hơn mức tối đa của chương trình (120 tháng (10 năm))" in chat.replies[0].text
+    await chat.send("10 năm")
+    assert "Tháng 115–120" in chat.text
+
+
+async def test_without_caps_the_bank_decides_case_by_case(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, with_caps(content, "poor", None, None)))
+    await open_calculator(chat)
+    assert "xem xét từng trường hợp" in chat.text
+    await chat.send("50 tỷ")
+    assert "bot chỉ tính thử đến 10.000.000.000 đ" in chat.replies[0].text
+    assert "từng trường hợp" in chat.replies[0].text
+    await chat.send("2 tỷ")
+    assert "từng trường hợp" in chat.text
+    await chat.send("26 năm")
+    assert "bot chỉ tính thử đến 300 tháng (25 năm)" in chat.replies[0].text
+    await chat.send("25 năm")
+    assert "Tháng 295–300" in chat.text
+    assert "Lịch trả nợ dự tính (tiếp)" in chat.text  # 50 lines do not fit one message
+    assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
+    assert chat.replies[-1].buttons
+
+
+async def test_a_small_cap_gives_a_small_example(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, with_caps(content, "clean_water", 25 * MILLION, 6)))
+    await open_calculator(chat, "clean_water")
+    assert "<b>25 triệu</b>" in chat.text
+    await chat.send("abc")
+    assert "<b>25.000.000</b>" in chat.replies[0].text
+    await chat.send("20 triệu")
+    assert "<b>6 tháng</b>" in chat.text
+    await chat.send("xyz")
+    assert "<b>6 tháng</b> hoặc <b>6 tháng</b>" in chat.replies[0].text
+
+
+@pytest.mark.parametrize("command", ["/huy", "/menu", "/start"])
+async def test_commands_leave_the_flow_mid_way(chat: Chat, deps: Deps, command: str):
+    await open_calculator(chat)
+    await chat.send("50 triệu")
+    await chat.send(command)
+    assert chat.find("progs")
+    if command == "/huy":
+        assert "Đã hủy" in chat.text
+    assert (await stored_state(deps)).flow is None
+    await chat.send("vay von ho ngheo")  # a question again, not a term
+    assert "chưa hiểu thời hạn" not in chat.text
+    assert chat.find("prog:poor")
+
+
+async def test_cancel_button_and_menu_button_leave(chat: Chat, deps: Deps):
+    await open_calculator(chat)
+    await chat.press("Hủy")
+    assert "Đã hủy tính thử" in chat.text
+    assert [b.action for b in chat.buttons] == ["prog:poor", "menu"]
+    assert (await stored_state(deps)).flow is None
+    # Pressed again, from an old message: nothing to cancel, still a way on.
+    replies = await handle(Incoming("test", "1001", action="calc_cancel"), chat.deps)
+    assert [b.action for row in replies[-1].buttons for b in row] == ["menu"]
+
+    await chat.press("menu")
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    await chat.press("calc:poor")
+    await chat.send("50 triệu")
+    await chat.press("menu")
+    assert (await stored_state(deps)).flow is None
+
+
+async def test_a_restart_between_steps_keeps_the_amount(chat: Chat, deps: Deps):
+    await open_calculator(chat)
+    await chat.send("60 triệu")
+    again = Chat(deps)  # the process restarted: nothing but the database survives
+    await again.send("4 năm")
+    assert "Vay 60.000.000 đ trong 48 tháng (4 năm)" in again.text
+
+
+async def test_calculate_again_starts_over_for_the_same_program(chat: Chat, deps: Deps):
+    await open_calculator(chat)
+    await chat.send("50 triệu")
+    await chat.send("36")
+    await chat.press("Tính lại")
+    assert "bao nhiêu" in chat.text
+    state = await stored_state(deps)
+    assert (state.step, state.data) == ("amount", {"program": "poor", "amount": None})
+    await chat.send("10 triệu")
+    await chat.send("6")
+    assert "Vay 10.000.000 đ trong 6 tháng" in chat.text
+
+
+@pytest.mark.parametrize("action", ["calc:nosuch", "calc:"])
+async def test_stale_calculator_buttons_get_a_way_back(chat: Chat, action: str):
+    await chat.onboard()
+    replies = await handle(Incoming("test", "1001", action=action), chat.deps)
+    if action == "calc:":
+        assert "chương trình nào" in replies[0].text
+    else:
+        assert "Nút này đã cũ" in replies[0].text
+    assert replies[0].buttons[-1][0].action == "menu"
+
+
+async def test_a_program_removed_mid_flow_ends_it_kindly(deps: Deps, content: Content):
+    chat = Chat(deps)
+    await open_calculator(chat)
+    programs = {k: v for k, v in content.programs.items() if k != "poor"}
+    later = Chat(deps_with(deps, dataclasses.replace(content, programs=programs)))
+    await later.send("50 triệu")
+    assert "Nút này đã cũ" in later.text
+    assert (await stored_state(deps)).flow is None
+
+
+async def test_without_calculator_content_no_button_is_offered(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, dataclasses.replace(content, calculator=None)))
+    await chat.onboard()
+    await chat.press("progs")
+    assert not [b for b in chat.buttons if b.action.startswith("calc")]
+    await chat.press("prog:poor")
+    assert not [b for b in chat.buttons if b.action.startswith("calc")]
+    replies = await handle(Incoming("test", "1001", action="calc:poor"), chat.deps)
+    assert "Nút này đã cũ" in replies[0].text
+
+
+# ------------------------------------------------------------------------ content
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+def edit_calculator(data: Path, change) -> None:  # type: ignore[no-untyped-def]
+    path = data / "calculator.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document["calculator"])
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+def test_calculator_content_loads(content: Content):
+    assert content.calculator is not None
+    assert content.calculator.min_amount_vnd == MILLION
+    assert content.calculator.every_months(480) == 6  # past the last rule: the last rule
+
+
+async def test_the_longest_term_a_program_may_have_still_fits(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, with_caps(content, "poor", None, 480)))
+    await open_calculator(chat)
+    await chat.send("10 tỷ")
+    await chat.send("40 năm")
+    assert "Tháng 475–480" in chat.text
+    assert len(chat.replies) == 3 + 4  # first month, totals, 81 lines in 4 messages, note
+    assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
+
+
+def test_calculator_file_is_optional(data: Path):
+    (data / "calculator.yaml").unlink()
+    assert load_content(data).calculator is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(max_term_months=400), "no rule covers terms up to 400"),
+        (lambda c: c["schedule"].reverse(), "must grow"),
+        (lambda c: c.update(min_amount_vnd=c["max_amount_vnd"]), "below max_amount_vnd"),
+        (lambda c: c["schedule"][1].update(every_months=0), "every_months"),
+        (lambda c: c.pop("schedule"), "schedule: Field required"),
+    ],
+)
+def test_broken_calculator_content_is_refused(data: Path, change, message: str):
+    edit_calculator(data, change)
+    with pytest.raises(ContentError, match=f"calculator.yaml: calculator.*{message}"):
+        load_content(data)
+
+
+def test_calculator_texts_have_both_languages_and_fit_a_button(content: Content):
+    keys = [k for k in content.messages if k.startswith(("calc.", "button.calc"))]
+    assert len(keys) > 20
+    for key in keys:
+        if key.startswith("button."):
+            assert len(content.text(key, "vi")) <= 30 and len(content.text(key, "en")) <= 30
+    assert calculator.FLOW == "calc"
