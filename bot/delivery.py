@@ -351,6 +351,10 @@ class OutboxSender:
                         await self._wait(STANDBY_SECONDS)
                         continue
                     log.info("this process is the outbox sender")
+                    # The sender before us may have sent up to a moment ago: start on an
+                    # empty schedule, not with a catch-up burst on top of its last second.
+                    for pacer in self._pacers.values():
+                        pacer.restart()
                     stats = SendStats()
                     await self._take_over(stats)
                     self._loop_elected = True
