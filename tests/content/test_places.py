@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from importlib.metadata import version
 
@@ -296,38 +295,5 @@ def test_limit() -> None:
     assert find_communes("son tinh", limit=0) == []
 
 
-# --- speed ----------------------------------------------------------------------------------
-
-QUERIES = [
-    "son tinh",
-    "Sơn Tịnh, Quảng Ngãi",
-    "xa son tinh tinh quang ngai",
-    "hoan kem",
-    "p. hoàn kiếm hn",
-    "ben thanh tp hcm",
-    "tan an",
-    "tan thanh tay ninh",
-    "son tinhh quang ngai",
-    "asdfgh qwerty",
-    "21220",
-    "ng",
-]
-
-
-def test_building_the_index_takes_under_a_second() -> None:
-    started = time.perf_counter()
-    index = places._build_index()
-    elapsed = time.perf_counter() - started
-    assert len(index.communes) == 3321
-    assert elapsed < 1.0, f"index built in {elapsed:.3f} s"
-
-
-def test_a_lookup_takes_under_5_ms_on_average() -> None:
-    find_communes("warm up")
-    rounds = 20
-    started = time.perf_counter()
-    for _ in range(rounds):
-        for query in QUERIES:
-            find_communes(query)
-    average = (time.perf_counter() - started) / (rounds * len(QUERIES))
-    assert average < 0.005, f"{average * 1000:.2f} ms per lookup"
+def test_the_index_holds_every_commune() -> None:
+    assert len(places._build_index().communes) == COMMUNE_COUNT == 3321
