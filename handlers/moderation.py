@@ -85,7 +85,8 @@ def _label(ctx: Context, status: str) -> str:
 
 
 async def queue(ctx: Context) -> list[Reply]:
-    """/xuly and xl[:STATE[:CAT]]: the reports of my areas, oldest first."""
+    """/xuly and xl[:STATE[:CAT[:AFTER]]]: the reports of my areas, oldest first, a page at
+    a time."""
     areas = await _areas(ctx)
     if not areas:
         return roles.unknown_action(ctx) if ctx.args else roles.unknown_command(ctx, "xuly")
@@ -93,8 +94,17 @@ async def queue(ctx: Context) -> list[Reply]:
         await ctx.leave_flow()
     wanted = ctx.args[0] if ctx.args and ctx.args[0] in FILTERS else "open"
     category = ctx.args[1] if len(ctx.args) > 1 and ctx.args[1] in CATEGORIES else None
+    statuses = _statuses(wanted)
+    # The next page follows the last report shown (xl:STATE:CAT:ID); one gone meanwhile
+    # (deleted with its reporter's data) just starts the queue again.
+    after_id = ctx.args[2] if len(ctx.args) > 2 and ctx.args[2].isdigit() else ""
+    after = await reports.get(ctx.session, int(after_id)) if after_id else None
     counts = await reports.counts(ctx.session, areas, category)
-    found = await reports.queue(ctx.session, areas, _statuses(wanted), category, PAGE)
+    found = await reports.queue(ctx.session, areas, statuses, category, PAGE + 1, after)
+    more, found = len(found) > PAGE, found[:PAGE]
+    shown_before = (
+        await reports.position(ctx.session, areas, statuses, category, after) if after else 0
+    )
     names = ", ".join(
         roles.area_name(a, ctx.t("officials.whole_country"), with_code=False) for a in areas
     )
@@ -135,6 +145,20 @@ async def queue(ctx: Context) -> list[Reply]:
         rows.append((Button(label[:60], f"xo:{report.id}"),))
     if not found:
         lines.append(ctx.t("moderation.queue_empty"))
+    elif more or after:
+        total = sum(counts.get(s, 0) for s in statuses)
+        first = shown_before + 1
+        lines.append(
+            ctx.t("moderation.queue_page", first=first, last=first + len(found) - 1, total=total)
+        )
+    paging: list[Button] = []
+    if after:
+        paging.append(ctx.button("moderation.button.first_page", f"xl:{wanted}:{category or ''}"))
+    if more:
+        next_page = f"xl:{wanted}:{category or ''}:{found[-1].id}"
+        paging.append(ctx.button("moderation.button.next_page", next_page))
+    if paging:
+        rows.append(tuple(paging))
     suffix = f":{category}" if category else ""
     rows.append(
         tuple(

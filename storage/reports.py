@@ -158,13 +158,43 @@ async def queue(
     statuses: Sequence[str] = OPEN,
     category: str | None = None,
     limit: int = 8,
+    after: Report | None = None,
 ) -> list[Report]:
-    """Reports of the areas in these states, oldest first."""
+    """Reports of the areas in these states, oldest first; ``after`` one already shown.
+
+    Pages follow the last report shown (not an offset), so a report taken or closed by a
+    colleague meanwhile neither hides another one nor shows twice."""
     query = select(Report).where(_areas(areas), col(Report.status).in_(statuses))
     if category is not None:
         query = query.where(Report.category == category)
+    if after is not None:
+        query = query.where(_later_than(after))
     result = await session.exec(query.order_by(col(Report.created_at), col(Report.id)).limit(limit))
     return list(result)
+
+
+async def position(
+    session: AsyncSession,
+    areas: Sequence[str | None],
+    statuses: Sequence[str],
+    category: str | None,
+    after: Report,
+) -> int:
+    """How many reports of this queue come up to and including ``after``."""
+    query = (
+        select(func.count())
+        .select_from(Report)
+        .where(_areas(areas), col(Report.status).in_(statuses), ~_later_than(after))
+    )
+    if category is not None:
+        query = query.where(Report.category == category)
+    return int((await session.exec(query)).one())
+
+
+def _later_than(report: Report) -> Any:
+    return (col(Report.created_at) > report.created_at) | (
+        (col(Report.created_at) == report.created_at) & (col(Report.id) > report.id)
+    )
 
 
 async def counts(

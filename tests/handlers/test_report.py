@@ -428,3 +428,57 @@ async def test_a_question_typed_after_tracuu_is_answered_not_swallowed(chat: Cha
     await chat.send("/tracuu")
     await chat.send("ABCD-EFGH")
     assert "Không có báo cáo nào có mã này" in chat.text
+
+
+async def test_the_queue_pages_after_the_last_report_shown(deps: Deps, clock):
+    """A province's year is thousands of reports: the queue goes a page at a time, and a
+    report closed by a colleague meanwhile neither hides another one nor shows twice."""
+    async with transaction(deps.sessions) as session:
+        made = []
+        for n in range(19):
+            report = Report(
+                code=f"C{n:07d}",
+                handle=f"H{n:07d}",
+                category="usury",
+                commune_code="21220",
+                province_code="51",
+                description=STORY,
+                consent_at=clock.now,
+                created_at=clock.now + dt.timedelta(minutes=n // 2),  # ties: id decides
+            )
+            session.add(report)
+            made.append(report)
+        await session.flush()
+        ids = [report.id for report in made]
+    moderator = await _moderator(deps, "51")
+
+    def shown() -> list[int]:
+        return [int(b.action.split(":")[1]) for b in moderator.buttons if b.action[:3] == "xo:"]
+
+    await moderator.send("/xuly")
+    assert shown() == ids[:8]
+    assert "Báo cáo 1–8 trên tổng số 19" in moderator.text
+    assert not any("Về đầu" in b.label for b in moderator.buttons)
+    async with transaction(deps.sessions) as session:  # a colleague closes one of page one
+        closed = await reports.get(session, ids[1])
+        assert closed is not None
+        await reports.touch(session, closed, clock.now, status=reports.RESOLVED)
+    await moderator.press("Xem tiếp")
+    assert shown() == ids[8:16]
+    assert "Báo cáo 8–15 trên tổng số 18" in moderator.text
+    await moderator.press("Xem tiếp")
+    assert shown() == ids[16:]
+    assert not any("Xem tiếp" in b.label for b in moderator.buttons)
+    await moderator.press("Về đầu")
+    assert shown() == [ids[0], *ids[2:9]]
+
+    # A page of another filter keeps its filter; a stale page button starts again.
+    async def tap(action: str) -> None:  # a button of an older message
+        incoming = Incoming(moderator.channel, moderator.user_id, action=action)
+        moderator.replies = await handle(incoming, moderator.deps)
+
+    await tap(f"xl:open:usury:{ids[8]}")
+    assert shown() == ids[9:17]
+    assert "Báo cáo 9–16 trên tổng số 18" in moderator.text
+    await tap("xl:open::999999")
+    assert shown()[0] == ids[0]
