@@ -6,6 +6,9 @@ import io
 
 import pytest
 from PIL import Image, PngImagePlugin
+from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import Text
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 
 from handlers import evidence
 from handlers.types import Attachment
@@ -66,13 +69,97 @@ def test_png_text_chunks_are_dropped():
     assert b"Tran Thi B" not in cleaned.data and b"15.12" not in cleaned.data
 
 
+def pdf_with_its_maker(author: str = "Nguyen Van An") -> bytes:
+    """A one-page PDF that names its maker every way a phone or office app does."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    photo = jpeg_with_gps()
+    picture = StreamObject()
+    picture.set_data(photo)
+    picture.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(80),
+            NameObject("/Height"): NumberObject(60),
+            NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/DCTDecode"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {
+            NameObject("/XObject"): DictionaryObject(
+                {NameObject("/Im0"): writer._add_object(picture)}
+            )
+        }
+    )
+    contents = StreamObject()
+    contents.set_data(b"q 80 0 0 60 10 10 cm /Im0 Do Q")
+    page[NameObject("/Contents")] = writer._add_object(contents)
+    writer.add_annotation(0, Text(rect=(10, 150, 30, 170), text="xem lai"))
+    page["/Annots"][0].get_object()[NameObject("/T")] = TextStringObject(author)
+    writer.add_metadata({"/Author": author, "/Creator": "Phone Office"})
+    xmp = StreamObject()
+    xmp.set_data(f"<x:xmpmeta><dc:creator>{author}</dc:creator></x:xmpmeta>".encode())
+    writer._root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_keeps_its_pages_and_loses_who_made_it():
+    raw = pdf_with_its_maker()
+    assert raw.count(b"Nguyen Van An") >= 3 and b"PhoneMaker" in raw  # info, XMP, comment
+
+    cleaned = evidence.clean(raw, DOC, 3)
+
+    assert (cleaned.kind, cleaned.mime_type, cleaned.file_name) == (
+        "document",
+        "application/pdf",
+        "bang-chung-3.pdf",
+    )
+    assert b"Nguyen Van An" not in cleaned.data and b"Phone Office" not in cleaned.data
+    reader = PdfReader(io.BytesIO(cleaned.data))
+    assert len(reader.pages) == 1
+    assert set(reader.metadata or {}) <= {"/Producer"}
+    assert reader.xmp_metadata is None
+    (picture,) = reader.pages[0].images
+    assert b"PhoneMaker" not in picture.data and b"Exif" not in picture.data
+    shown = Image.open(io.BytesIO(picture.data))
+    assert shown.size == (80, 60) and not shown.getexif()
+    (comment,) = reader.pages[0]["/Annots"]
+    assert comment.get_object()["/Contents"] == "xem lai"  # what it says stays; who, not
+
+
 def test_a_pdf_is_a_document_and_never_a_photo():
-    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
-    cleaned = evidence.clean(pdf, DOC, 3)
-    assert (cleaned.kind, cleaned.mime_type, cleaned.data) == ("document", "application/pdf", pdf)
     with pytest.raises(evidence.EvidenceRefused) as refused:
-        evidence.clean(pdf, PHOTO, 3)
+        evidence.clean(pdf_with_its_maker(), PHOTO, 3)
     assert refused.value.reason == "type"
+
+
+def test_a_broken_or_locked_pdf_is_refused_kindly():
+    with pytest.raises(evidence.EvidenceRefused) as refused:
+        evidence.clean(b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", DOC, 1)
+    assert refused.value.reason == "unreadable"
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.encrypt("mat-khau")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(evidence.EvidenceRefused) as refused:
+        evidence.clean(out.getvalue(), DOC, 1)
+    assert refused.value.reason == "unreadable"
+
+
+def test_jpeg_metadata_segments_go_and_the_picture_stays_byte_for_byte():
+    raw = jpeg_with_gps()
+    stripped = evidence.strip_jpeg_metadata(raw)
+    assert b"Exif" not in stripped and b"Nguyen Van A" not in stripped
+    assert raw.endswith(stripped[stripped.index(b"\xff\xda") :])  # the scan is untouched
+    assert Image.open(io.BytesIO(stripped)).tobytes() == Image.open(io.BytesIO(raw)).tobytes()
+    assert evidence.strip_jpeg_metadata(b"not a jpeg") == b"not a jpeg"
 
 
 def _truncated_jpeg() -> bytes:
