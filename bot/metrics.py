@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 @dataclass
@@ -35,6 +35,19 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+
+        self.queue_depth = Gauge(
+            "vbsp_queue_depth",
+            "Outbound messages not yet sent, by channel and state (due, later, sending)",
+            ["channel", "state"],
+            registry=self.registry,
+        )
+
+    def set_queue_depth(self, depth: dict[tuple[str, str], int], channels: list[str]) -> None:
+        """Every state of every channel gets a value (0 too), so a drained queue shows as 0."""
+        for channel in sorted({*channels, *(c for c, _ in depth)}):
+            for state in ("due", "later", "sending"):
+                self.queue_depth.labels(channel, state).set(depth.get((channel, state), 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

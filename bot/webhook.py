@@ -10,6 +10,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.app import Runtime
+from storage import outbox
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[RUNTIME].metrics.render()
+    runtime = request.app[RUNTIME]
+    try:  # read at scrape time: the queue is shared by every process of the deployment
+        async with runtime.deps.sessions() as session:
+            depth = await outbox.queue_depth(session, runtime.deps.clock())
+    except Exception:  # a database down shows in /healthz; the counters still serve
+        log.exception("could not read the queue depth for /metrics")
+    else:
+        runtime.metrics.set_queue_depth(depth, list(runtime.sender.transports))
+    body = runtime.metrics.render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 

@@ -176,6 +176,25 @@ async def counts(session: AsyncSession, key_prefix: str = "") -> dict[str, int]:
     return {status: int(n) for status, n in (await session.exec(statement)).all()}
 
 
+QUEUE_STATES = ("due", "later", "sending")
+
+
+async def queue_depth(session: AsyncSession, now: dt.datetime) -> dict[tuple[str, str], int]:
+    """Rows still to send by (channel, state): ``due`` now, ``later`` (a reminder's evening,
+    quiet hours, a retry's backoff), or ``sending`` (claimed by the sender)."""
+    state = case(
+        (Outbox.status == "sending", "sending"),
+        (Outbox.not_before <= now, "due"),
+        else_="later",
+    )
+    statement = (
+        select(Outbox.channel, state, func.count())
+        .where(Outbox.status.in_(("pending", "sending")))
+        .group_by(Outbox.channel, state)
+    )
+    return {(channel, name): int(n) for channel, name, n in (await session.exec(statement)).all()}
+
+
 async def any_sent_with_prefix(session: AsyncSession, key_prefix: str) -> bool:
     statement = select(Outbox.id).where(Outbox.dedup_key.startswith(key_prefix)).limit(1)
     return (await session.exec(statement)).first() is not None

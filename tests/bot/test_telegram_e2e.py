@@ -7,6 +7,8 @@ must be one the fake (which checks like the real server) accepts.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.app import running
@@ -130,6 +132,28 @@ async def test_health_and_metrics(bot: Bot):
     assert 'vbsp_updates_handled_total{channel="telegram"} 1.0' in text
     assert 'vbsp_replies_sent_total{channel="telegram"} 1.0' in text
     assert "vbsp_handler_seconds_bucket" in text
+    assert 'vbsp_queue_depth{channel="telegram",state="due"} 0.0' in text
+
+
+async def test_metrics_show_the_queue_of_every_process(bot: Bot):
+    """The queue depth is read from the database at each scrape: rows another replica
+    queued count too, by when they are due."""
+    from storage import outbox
+    from storage.db import transaction
+
+    now = bot.runtime.deps.clock()
+    async with transaction(bot.runtime.deps.sessions) as session:
+        for n in range(3):
+            await outbox.enqueue_one(session, f"t:due:{n}", "telegram", str(n), "notice", {}, now)
+        later = now + dt.timedelta(hours=12)
+        await outbox.enqueue_one(session, "t:later", "telegram", "9", "reminder", {}, later)
+        await outbox.enqueue_one(session, "t:zalo", "zalo", "z1", "notice", {}, now)
+    async with bot.http.get(f"{bot.url}/metrics") as response:
+        text = await response.text()
+    assert 'vbsp_queue_depth{channel="telegram",state="due"} 3.0' in text
+    assert 'vbsp_queue_depth{channel="telegram",state="later"} 1.0' in text
+    assert 'vbsp_queue_depth{channel="telegram",state="sending"} 0.0' in text
+    assert 'vbsp_queue_depth{channel="zalo",state="due"} 1.0' in text
 
 
 async def test_long_polling_answers_queued_updates(api: FakeTelegramAPI, database_url: str):
