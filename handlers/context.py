@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,9 @@ from content.places import province_of
 from handlers.types import Attachment, Button, FetchFile, Reply
 from storage import users
 from storage.models import ConversationState, User
+
+if TYPE_CHECKING:
+    from handlers.evidence import CleanFile
 
 Clock = Callable[[], dt.datetime]
 
@@ -42,6 +45,9 @@ class Context:
     # Files sent with this message, and the channel's way to download them (None: it has none).
     attachments: tuple[Attachment, ...] = ()
     fetch_file: FetchFile | None = None
+    # Files already downloaded and cleaned before the update's transaction (by file id):
+    # the cleaned copy, or why it could not be taken (handlers/dispatch.py).
+    prepared: dict[str, CleanFile | Exception] = field(default_factory=dict)
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND: estimates of a broadcast's duration
 
     @property

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from content.loader import Content
-from handlers import answers, roles, routes, start
+from handlers import answers, evidence, roles, routes, start
 from handlers.context import Clock, Context, system_clock
-from handlers.types import Button, FetchFile, Incoming, Reply
+from handlers.evidence import CleanFile
+from handlers.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
 from storage import people, users
 from storage.db import SessionFactory, transaction
 
@@ -88,6 +89,7 @@ async def handle(
     now = deps.clock()
     language = "vi"
     try:
+        prepared = await _prepare_files(incoming, deps)
         async with transaction(deps.sessions) as session:
             # Recorded in the same transaction as the handling: a crash mid-way leaves the
             # update unmarked, so the platform's redelivery is handled rather than dropped.
@@ -105,7 +107,7 @@ async def handle(
             ctx = Context(
                 session, deps.content, user, state, now, timezone=deps.timezone,
                 identity=identity if identity is not user else None,
-                attachments=incoming.attachments, fetch_file=deps.fetch_file,
+                attachments=incoming.attachments, fetch_file=deps.fetch_file, prepared=prepared,
                 send_rate=deps.send_rate,
             )  # fmt: skip
             replies = await route(ctx, incoming)
@@ -115,6 +117,25 @@ async def handle(
     except Exception:
         log.exception("dialog failed for %s user", incoming.channel)
         return await _apology(deps, incoming, language, update_id)
+
+
+async def _prepare_files(incoming: Incoming, deps: Deps) -> dict[str, CleanFile | Exception]:
+    """Files sent at a step that takes them, downloaded and cleaned before the transaction:
+    a download of megabytes must not hold the database (SQLite's one writer) meanwhile. The
+    step is read again inside the transaction; files sent anywhere else are never fetched."""
+    if not incoming.attachments or deps.fetch_file is None:
+        return {}
+    async with deps.sessions() as session:
+        step = await users.step_of(session, incoming.channel, incoming.user_id)
+    if step not in routes.FILE_STEPS:
+        return {}
+    prepared: dict[str, CleanFile | Exception] = {}
+    for attachment in incoming.attachments[: evidence.MAX_FILES]:
+        try:
+            prepared[attachment.file_id] = await evidence.prepare(attachment, deps.fetch_file)
+        except (evidence.EvidenceRefused, FileTooLarge, FileFetchError) as problem:
+            prepared[attachment.file_id] = problem
+    return prepared
 
 
 async def _apology(

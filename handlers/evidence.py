@@ -12,6 +12,7 @@ attached files, forms' data). An encrypted or broken PDF is refused with a kind 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import warnings
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import NameObject, StreamObject
 
-from handlers.types import Attachment
+from handlers.types import Attachment, FetchFile
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024  # per file, as received and as stored
@@ -53,8 +54,12 @@ class EvidenceRefused(ValueError):
 class CleanFile:
     kind: str  # "photo" (shown as a picture) or "document"
     mime_type: str
-    file_name: str
+    extension: str
     data: bytes
+
+    def file_name(self, number: int) -> str:
+        """The name moderators see: "bang-chung-2.jpg", never the reporter's own."""
+        return f"bang-chung-{number}.{self.extension}"
 
 
 def precheck(attachment: Attachment) -> None:
@@ -71,17 +76,24 @@ def precheck(attachment: Attachment) -> None:
             raise EvidenceRefused("type")
 
 
-def clean(data: bytes, attachment: Attachment, number: int) -> CleanFile:
-    """The stored copy of a received file; ``number`` names it ("bang-chung-2.jpg")."""
+async def prepare(attachment: Attachment, fetch: FetchFile) -> CleanFile:
+    """Check, download and clean one file. Raises EvidenceRefused, FileTooLarge or
+    FileFetchError. The cleaning runs in a thread: a large photo or PDF takes a moment of
+    CPU that must not stop the other chats."""
+    precheck(attachment)
+    data = await fetch(attachment, MAX_FILE_BYTES)
+    return await asyncio.to_thread(clean, data, attachment)
+
+
+def clean(data: bytes, attachment: Attachment) -> CleanFile:
+    """The stored copy of a received file."""
     if len(data) > MAX_FILE_BYTES:
         raise EvidenceRefused("too_large")
     if data.startswith(b"%PDF-"):
         if attachment.kind != "document":
             raise EvidenceRefused("type")
-        return CleanFile(
-            "document", "application/pdf", f"bang-chung-{number}.pdf", _clean_pdf(data)
-        )
-    return _clean_image(data, number)
+        return CleanFile("document", "application/pdf", "pdf", _clean_pdf(data))
+    return _clean_image(data)
 
 
 def _clean_pdf(data: bytes) -> bytes:
@@ -150,7 +162,7 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     return bytes(out + data[at:])
 
 
-def _clean_image(data: bytes, number: int) -> CleanFile:
+def _clean_image(data: bytes) -> CleanFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -185,4 +197,4 @@ def _clean_image(data: bytes, number: int) -> CleanFile:
     fits = width + height <= PHOTO_MAX_SIDES and max(width, height) <= PHOTO_MAX_RATIO * max(
         1, min(width, height)
     )
-    return CleanFile("photo" if fits else "document", mime, f"bang-chung-{number}.{ext}", cleaned)
+    return CleanFile("photo" if fits else "document", mime, ext, cleaned)

@@ -400,9 +400,11 @@ async def _evidence_message(ctx: Context, typed: str) -> list[Reply]:
             problems.append(ctx.reply("report.evidence_full", max=evidence.MAX_FILES))
             break
         try:
-            evidence.precheck(attachment)
-            data = await ctx.fetch_file(attachment, evidence.MAX_FILE_BYTES)
-            cleaned = evidence.clean(data, attachment, len(files) + 1)
+            cleaned = ctx.prepared.get(attachment.file_id)
+            if cleaned is None:  # not fetched ahead (the step changed meanwhile)
+                cleaned = await evidence.prepare(attachment, ctx.fetch_file)
+            if isinstance(cleaned, Exception):
+                raise cleaned
         except evidence.EvidenceRefused as refused:
             problems.append(_refused(ctx, refused.reason))
             continue
@@ -417,7 +419,7 @@ async def _evidence_message(ctx: Context, typed: str) -> list[Reply]:
             ctx.user.id or 0,
             cleaned.kind,
             cleaned.mime_type,
-            cleaned.file_name,
+            cleaned.file_name(len(files) + 1),
             cleaned.data,
             ctx.now,
         )

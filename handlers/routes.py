@@ -155,6 +155,10 @@ PRIVILEGED_ACTIONS: dict[str, str] = {
     **{name: "moderator" for name in ("xl", "xk", "xo", "xt", "xa", "xf", "xr", "xj")},
 }
 
+# Steps that take files: what is sent there is downloaded and cleaned before the update's
+# transaction opens (handlers/dispatch.py), so a slow download holds no database lock.
+FILE_STEPS: frozenset[tuple[str, str]] = frozenset({(report.FLOW, "evidence")})
+
 # Typed text while a user is inside a multi-step flow goes to that flow's step handler.
 FLOW_TEXT: dict[str, Handler] = {
     start.ONBOARDING: start.onboarding_text,

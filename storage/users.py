@@ -68,6 +68,21 @@ async def get_state(session: AsyncSession, user_id: int) -> ConversationState:
     return state if state is not None else ConversationState(user_id=user_id, data={})
 
 
+async def step_of(
+    session: AsyncSession, channel: str, channel_user_id: str
+) -> tuple[str | None, str | None]:
+    """The flow and step this channel user's person is in (a read, before the update's
+    transaction)."""
+    holder = func.coalesce(User.person_id, User.id)
+    found = await session.exec(
+        select(ConversationState.flow, ConversationState.step)
+        .join(User, holder == ConversationState.user_id)
+        .where(User.channel == channel, User.channel_user_id == channel_user_id)
+    )
+    row = found.first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 async def save_state(
     session: AsyncSession,
     user_id: int,

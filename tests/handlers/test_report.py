@@ -482,3 +482,43 @@ async def test_the_queue_pages_after_the_last_report_shown(deps: Deps, clock):
     assert "Báo cáo 9–16 trên tổng số 18" in moderator.text
     await tap("xl:open::999999")
     assert shown()[0] == ids[0]
+
+
+async def test_a_slow_download_holds_no_one_else_up(chat: Chat, files: Files, deps: Deps):
+    """Evidence is downloaded before the update's transaction: while one reporter's file
+    is still coming, other people's messages are answered (SQLite has a single writer)."""
+    import asyncio
+
+    await chat.onboard()
+    await start_report(chat)
+    await chat.send("son tinh")
+    await chat.press("rpt:week")
+    await chat.send(STORY)
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_fetch(attachment: Attachment, max_bytes: int) -> bytes:
+        arrived.set()
+        await release.wait()
+        return await files.fetch(attachment, max_bytes)
+
+    reporter = Chat(dataclasses.replace(chat.deps, fetch_file=slow_fetch), chat.user_id)
+    photo = Attachment("photo", files.add("slow", photo_bytes()), 900, "image/jpeg")
+    sending = asyncio.create_task(send_files(reporter, photo))
+    await arrived.wait()
+    other = Chat(deps, user_id="4242")
+    await asyncio.wait_for(other.onboard(), 10)  # answered meanwhile, the download pending
+    assert not sending.done()
+    release.set()
+    await sending
+    assert "Đã nhận 1/5 tệp" in reporter.text
+
+
+async def test_files_sent_outside_the_evidence_step_are_never_downloaded(chat: Chat, files: Files):
+    await chat.onboard()
+    photo = Attachment("photo", files.add("stray", photo_bytes()), 900, "image/jpeg")
+    await send_files(chat, photo, caption="vay von ho ngheo")
+    await start_report(chat)
+    await chat.send("son tinh")
+    await chat.press("rpt:week")
+    await send_files(chat, photo)  # at the story step: asked for words, not fetched
+    assert files.fetched == []
