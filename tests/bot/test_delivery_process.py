@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from content.loader import load_content
 from handlers.broadcast import payloads
 from storage import broadcasts as store
+from storage import outbox
 from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.models import Broadcast, Outbox, User
 from tests.bot.test_serve_process import free_port
@@ -78,6 +79,16 @@ async def outbox_figures(url: str) -> tuple[str, int, int]:
                 )  # type: ignore[call-overload]
             ).scalar_one()
         return state, int(left), int(doubt)
+    finally:
+        await engine.dispose()
+
+
+async def queue_empty(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            depth = await outbox.queue_depth(session, dt.datetime.now(dt.UTC))
+        return not any(n for (_channel, state), n in depth.items() if state != "later")
     finally:
         await engine.dispose()
 
@@ -169,7 +180,8 @@ async def run_and_interrupt(url: str, api, tmp_path: Path, sig: int, recipients:
         return any("Đã gửi xong" in m.plain_text for m in api.messages(AUTHOR))
 
     await until(done, 90, "the broadcast to finish")
-    await asyncio.sleep(1.5)  # a second notice (in doubt) is one second per chat behind
+    # A second notice to the author (in doubt) comes a second per chat behind the first.
+    await until(lambda: queue_empty(url), 30, "every notice to be sent")
     await second.stop()
     state, left, doubt = await outbox_figures(url)
     assert (state, left) == ("done", 0)
@@ -240,8 +252,14 @@ async def test_two_serving_processes_on_postgresql_share_one_ceiling(api, tmp_pa
         one = await Serve(url, api, tmp_path, rate=rate).start()
         two = await Serve(url, api, tmp_path, rate=rate).start()
         await until(lambda: _at_least(api, recipients // 3), 60, "a third of the messages")
+
         # Kill whichever is sending: the other takes over.
-        await asyncio.sleep(0.3)
+        async def elected() -> bool:
+            return one.saw("this process is the outbox sender") or two.saw(
+                "this process is the outbox sender"
+            )
+
+        await until(elected, 10, "a sender to say so in its log")
         sender = one if one.saw("this process is the outbox sender") else two
         standby = two if sender is one else one
         await sender.stop(signal.SIGKILL)
