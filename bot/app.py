@@ -19,6 +19,7 @@ from bot.delivery import OutboxSender, Transport
 from bot.metrics import Metrics
 from bot.scheduler import build_scheduler
 from bot.telegram import TelegramChannel, build_application
+from bot.telegram_polling import TelegramPoller
 from bot.zalo import ZaloChannel
 from content.loader import Content, load_content
 from handlers.broadcast_jobs import BroadcastJobs
@@ -129,7 +130,6 @@ async def running(
             application = build_application(
                 settings.telegram_bot_token.get_secret_value(),
                 settings.telegram_api_base_url,
-                polling=telegram == "polling",
                 send_rate=settings.send_rate_per_second,
             )
             channel = TelegramChannel(application, deps, metrics)
@@ -138,6 +138,10 @@ async def running(
             stack.push_async_callback(application.shutdown)
             await application.start()
             stack.push_async_callback(application.stop)
+            if telegram == "polling":
+                poller = TelegramPoller(application.bot, channel.handle_update)
+                await poller.start()
+                stack.push_async_callback(poller.stop)  # before the client closes
 
         zalo_channel: ZaloChannel | None = None
         if zalo is not None:

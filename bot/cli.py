@@ -66,17 +66,12 @@ async def cmd_poll(settings: Settings) -> None:
     zalo = "polling" if settings.zalo_bot_token else None
     if telegram is None and zalo is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to poll (or ZALO_BOT_TOKEN for Zalo)")
+    # Each channel's poller removes a webhook set before, and stops with the runtime.
     async with running(settings, telegram=telegram, zalo=zalo, scheduler=True) as runtime:
-        updater = runtime.telegram.application.updater if runtime.telegram else None
-        if runtime.telegram is not None and updater is not None:
+        if runtime.telegram is not None:
             await runtime.telegram.set_commands()
-            await updater.start_polling()  # also removes a webhook that was set before
         log.info("long polling started: telegram=%s, zalo=%s", telegram or "off", zalo or "off")
-        try:
-            await _wait_for_stop()
-        finally:
-            if updater is not None:
-                await updater.stop()
+        await _wait_for_stop()
 
 
 async def cmd_chat(settings: Settings, user_id: str, as_role: str | None) -> None:

@@ -28,7 +28,7 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.delivery import Outcome, Result
 from bot.metrics import Metrics
@@ -61,9 +61,9 @@ SEND_ATTEMPTS = 3
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def build_application(
-    token: str, api_root: str, polling: bool, send_rate: float = 25
-) -> Application:
+def build_application(token: str, api_root: str, send_rate: float = 25) -> Application:
+    """PTB's Bot API client and rate limiter. No Updater: webhooks come to our aiohttp
+    server, and polling is bot/telegram_polling.py (it confirms updates only once handled)."""
     builder: ApplicationBuilder = (
         Application.builder()
         .token(token)
@@ -72,12 +72,11 @@ def build_application(
         # Paces every call under Telegram's ceiling of about 30/s, or under a higher
         # SEND_RATE_PER_SECOND an operator chose (paid broadcasts); retries are ours.
         .rate_limiter(AIORateLimiter(overall_max_rate=max(30, send_rate), max_retries=0))
+        .updater(None)
     )
     # With max_retries=0 it logs every 429 as an error with a traceback; the outbox sender
     # and the replies handle 429s themselves and log them once, as warnings.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    if not polling:
-        builder = builder.updater(None)  # webhook mode: our aiohttp server receives updates
     return builder.build()
 
 
@@ -153,15 +152,10 @@ class TelegramChannel:
         self.metrics = metrics
         self.sleep = sleep
         self._chat_turns: dict[int, _Turn] = {}
-        # Polling delivers through PTB's dispatcher; webhooks call handle_update directly.
-        application.add_handler(TypeHandler(Update, self._on_update))
 
     @property
     def bot(self):  # type: ignore[no-untyped-def]
         return self.application.bot
-
-    async def _on_update(self, update: Update, _context: object) -> None:
-        await self.handle_update(update)
 
     async def set_commands(self) -> None:
         """Telegram's command menu, in both languages."""
@@ -241,7 +235,7 @@ class TelegramChannel:
             return Result(Outcome.BLOCKED, error=str(exc))
         except RetryAfter as exc:
             self.metrics.send_errors.labels(CHANNEL, "rate_limited").inc()
-            return Result(Outcome.RETRY_AFTER, retry_after=_seconds(exc.retry_after))
+            return Result(Outcome.RETRY_AFTER, retry_after=retry_seconds(exc.retry_after))
         except BadRequest as exc:
             self.metrics.send_errors.labels(CHANNEL, "bad_request").inc()
             return Result(Outcome.REJECTED, error=str(exc))
@@ -332,7 +326,7 @@ class TelegramChannel:
                 self.metrics.send_errors.labels(CHANNEL, "rate_limited").inc()
                 if attempt == SEND_ATTEMPTS:
                     raise
-                await self.sleep(_seconds(exc.retry_after))
+                await self.sleep(retry_seconds(exc.retry_after))
             except BadRequest:
                 # Our text or buttons were refused: a bug, not the user's doing. Log loudly.
                 self.metrics.send_errors.labels(CHANNEL, "bad_request").inc()
@@ -346,6 +340,7 @@ class TelegramChannel:
         return True
 
 
-def _seconds(value: object) -> float:
+def retry_seconds(value: object) -> float:
+    """A 429's retry_after, an int or (PTB_TIMEDELTA) a timedelta, in seconds."""
     seconds = getattr(value, "total_seconds", None)
     return float(seconds()) if callable(seconds) else float(value)  # type: ignore[arg-type]

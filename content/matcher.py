@@ -9,7 +9,9 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
   (insert / delete / substitute / swap: "nghoe" -> "ngheo", "lai xuat" -> "lai suat").
 * Every topic has weighted cue phrases. All phrases found in the question are collected; a
   phrase lying inside a longer phrase that was also found is ignored ("ngheo" inside
-  "thoat ngheo"). "a + b" phrases fire when both parts appear anywhere. A topic's raw score
+  "thoat ngheo"). "a + b" phrases fire when both parts appear anywhere; a part may list
+  alternatives ("qua doi | mat roi") or name a word set ("@vbsp_person"), so one line says
+  "any group leader or official + any way of running off with the money". A topic's raw score
   is the sum of its phrase weights (a repaired word counts a little less).
 * A character-trigram similarity to a few example phrasings per topic adds a small amount,
   which helps with words the phrase lists miss.
@@ -38,7 +40,15 @@ __all__ = ["Match", "Matcher", "load_matcher"]
 FILE_NAME = "matcher.yaml"
 NONE = "none"
 
-_TOP_KEYS = {"settings", "accented", "expansions", "common_words", "precedence", "topics"}
+_TOP_KEYS = {
+    "settings",
+    "accented",
+    "expansions",
+    "common_words",
+    "word_sets",
+    "precedence",
+    "topics",
+}
 _TOPIC_KEYS = {"phrases", "examples"}
 _RULE_KEYS = {"rule", "when", "min_score", "damp", "factor"}
 _SETTINGS: dict[str, tuple[float, float, float]] = {
@@ -92,6 +102,11 @@ def _is_syllable(word: str) -> bool:
     if coda and (nucleus in _OPEN_ONLY or (len(nucleus) == 3 and nucleus not in ("uye",))):
         return False
     return not (coda in ("ch", "nh") and nucleus[-1] not in "aeiy")
+
+
+# One part of an "a + b" cue: its alternatives, each a normalised phrase padded with spaces
+# (" to truong "); "#" stands for any number. The part is present when any alternative is.
+_Part = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -179,7 +194,7 @@ class Matcher:
         *,
         normalizer: Normalizer,
         phrases: dict[tuple[str, ...], list[tuple[str, float]]],
-        combos: list[tuple[tuple[str, ...], str, float]],
+        combos: list[tuple[tuple[_Part, ...], str, float]],
         examples: dict[str, list[str]],
         rules: list[_Rule],
         common_words: set[str],
@@ -199,7 +214,8 @@ class Matcher:
             freq.update(key)
         for parts, _, _ in combos:
             for part in parts:
-                freq.update(part.split())
+                for alternative in part:
+                    freq.update(alternative.split())
         for texts in examples.values():
             for text in texts:
                 freq.update(text.split())
@@ -358,8 +374,19 @@ class Matcher:
                 scores[topic] += weight * factor
         if self._combos:
             padded = f" {' '.join(tokens)} "
+            padded_shapes = f" {' '.join(shapes)} "
+            # a word set is shared by many cues: look each part up once per question
+            present: dict[_Part, bool] = {}
             for parts, topic, weight in self._combos:
-                if all(part in padded for part in parts):
+                for part in parts:
+                    hit = present.get(part)
+                    if hit is None:
+                        hit = present[part] = any(
+                            alt in padded or alt in padded_shapes for alt in part
+                        )
+                    if not hit:
+                        break
+                else:
                     scores[topic] += weight
         # character-trigram similarity to example phrasings
         ngram_weight = self._settings["ngram_weight"]
@@ -428,6 +455,55 @@ def _topic_patterns(raw: Any, where: str, topic_ids: set[str]) -> frozenset[str]
     return frozenset(out)
 
 
+def _phrase_key(phrase: str, normalizer: Normalizer) -> tuple[str, ...]:
+    """Tokens of a cue phrase; "#" (any number) is punctuation to the tokeniser, so it is
+    kept as a token of its own."""
+    return tuple(
+        tok
+        for i, part in enumerate(phrase.split("#"))
+        for tok in ([] if i == 0 else ["#"]) + normalizer.tokens(part, accented=False)
+    )
+
+
+def _word_sets(raw: Any, normalizer: Normalizer) -> dict[str, _Part]:
+    """``word_sets``: name -> phrases, for "@name" in "a + b" cues."""
+    out: dict[str, _Part] = {}
+    mapping = _expect(raw or {}, dict, "word_sets", "a mapping of name -> phrases")
+    for name, items in mapping.items():
+        where = f"word_sets.{name}"
+        _expect(name, str, where, "a name")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise _bad(where, "name must be lowercase letters, digits and _")
+        alternatives: list[str] = []
+        for i, item in enumerate(_expect(items, list, where, "a list of phrases")):
+            _expect(item, str, f"{where}[{i}]", "a phrase")
+            key = _phrase_key(item, normalizer)
+            if not [t for t in key if t != "#"]:
+                raise _bad(f"{where}[{i}]", "phrase has no words")
+            alternatives.append(f" {' '.join(key)} ")
+        if not alternatives:
+            raise _bad(where, "empty word set")
+        out[name] = tuple(dict.fromkeys(alternatives))
+    return out
+
+
+def _combo_part(text: str, normalizer: Normalizer, sets: dict[str, _Part], where: str) -> _Part:
+    """One part of an "a + b" cue: alternatives separated by "|", "@name" for a word set."""
+    alternatives: list[str] = []
+    for alt in text.split("|"):
+        alt = alt.strip()
+        if alt.startswith("@"):
+            if alt[1:] not in sets:
+                raise _bad(where, f"unknown word set {alt!r} (see word_sets)")
+            alternatives.extend(sets[alt[1:]])
+            continue
+        key = _phrase_key(alt, normalizer)
+        if not [t for t in key if t != "#"]:
+            raise _bad(where, "every part of an 'a + b' phrase needs words")
+        alternatives.append(f" {' '.join(key)} ")
+    return tuple(dict.fromkeys(alternatives))
+
+
 def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     """Read and validate ``data_dir/matcher.yaml``; raise ValueError naming file and key."""
     path = Path(data_dir) / FILE_NAME
@@ -465,9 +541,10 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         _expect(word, str, f"common_words[{i}]", "a word")
         common_words.update(normalizer.tokens(word))
 
+    sets = _word_sets(raw.get("word_sets"), normalizer)
     topics_raw = _expect(raw.get("topics"), dict, "topics", "a mapping of topic id -> cues")
     phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
-    combos: list[tuple[tuple[str, ...], str, float]] = []
+    combos: list[tuple[tuple[_Part, ...], str, float]] = []
     examples: dict[str, list[str]] = {}
     for topic, body in topics_raw.items():
         where = f"topics.{topic}"
@@ -489,17 +566,12 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
             if weight == 0 or not -20 <= weight <= 20:
                 raise _bad(pwhere, f"weight {weight} must be non-zero and within [-20, 20]")
             if "+" in phrase:
-                parts = tuple(f" {normalizer(p, accented=False)} " for p in phrase.split("+"))
-                if any(not p.strip() for p in parts):
-                    raise _bad(pwhere, "every part of an 'a + b' phrase needs words")
+                parts = tuple(_combo_part(p, normalizer, sets, pwhere) for p in phrase.split("+"))
                 combos.append((parts, topic, float(weight)))
                 continue
-            # "#" (any number) is punctuation to the tokeniser: keep it as a token of its own
-            key = tuple(
-                tok
-                for i, part in enumerate(phrase.split("#"))
-                for tok in ([] if i == 0 else ["#"]) + normalizer.tokens(part, accented=False)
-            )
+            if "|" in phrase or "@" in phrase:
+                raise _bad(pwhere, "'|' and '@set' only work inside an 'a + b' phrase")
+            key = _phrase_key(phrase, normalizer)
             if not [t for t in key if t != "#"]:
                 raise _bad(pwhere, "phrase has no words")
             if key in seen:

@@ -161,15 +161,16 @@ async def test_long_polling_answers_queued_updates(api: FakeTelegramAPI, databas
     settings = load_settings(
         database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=api.root
     )
-    async with running(settings, telegram="polling") as runtime:
-        updater = runtime.telegram.application.updater
-        api.make_message(CHAT, "/start", enqueue=True)
-        await updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            await api.wait_for_calls("sendMessage", 1)
-        finally:
-            await updater.stop()
-    assert "Which language" in api.last_message(CHAT).plain_text
+    api.make_message(CHAT, "/start", enqueue=True)
+    async with running(settings, telegram="polling"):
+        await api.wait_for_calls("sendMessage", 1)
+        api.make_callback(CHAT, "lang:en", enqueue=True)
+        for sent in range(2, 6):  # the welcome, then the consent question
+            await api.wait_for_calls("sendMessage", sent)
+            if "Do you agree" in api.last_message(CHAT).plain_text:
+                break
+    assert "Do you agree" in api.last_message(CHAT).plain_text
+    assert not api.pending_updates  # confirmed on the way out
     # Stopping abandons the pending long poll; Telegram answers it 409 to nobody, as here.
     api.rejected[:] = [
         r for r in api.rejected if "terminated by other getUpdates" not in r.description

@@ -39,7 +39,8 @@ sendChatAction, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, 
 getMyCommands, deleteMyCommands, getUpdates. Anything else answers 404 like an unknown method.
 
 Error injection: ``block(chat_id)`` / ``unblock``, ``fail_next(method, error_code=429,
-retry_after=3, times=1)`` or ``fail_next(method, 502, description=...)``.
+retry_after=3, times=1)`` or ``fail_next(method, 502, description=...)``; ``hold(method,
+chat_id)`` keeps such calls waiting until the event it returns is set.
 Recording: ``calls``, ``rejected``, ``messages(chat_id)``, ``last_message(chat_id)``,
 ``wait_for_calls(method)``, ``file_content(file_id)``. Update builders: ``make_message``,
 ``make_photo``, ``make_document``, ``make_callback``, ``make_my_chat_member``;
@@ -782,6 +783,8 @@ class FakeTelegramAPI:
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._updates_event = asyncio.Event()
+        self._holds: dict[tuple[str, object], asyncio.Event] = {}
+        self.held = 0  # calls that arrived while held (see hold())
         self._call_event = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -803,6 +806,8 @@ class FakeTelegramAPI:
     async def close(self) -> None:
         self._closing = True
         self._updates_event.set()  # release long polls so the server can shut down at once
+        for release in self._holds.values():
+            release.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -854,6 +859,13 @@ class FakeTelegramAPI:
                 description = _DEFAULT_DESCRIPTIONS.get(error_code) or _phrase(error_code)
         for _ in range(times):
             self._failures[method.lower()].append(ApiError(error_code, description, retry_after))
+
+    def hold(self, method: str, chat_id: int) -> asyncio.Event:
+        """Keep calls of ``method`` for ``chat_id`` waiting (a slow network, a process killed
+        mid-request) until the returned event is set; ``held`` counts those that arrived."""
+        release = asyncio.Event()
+        self._holds[(method.lower(), chat_id)] = release
+        return release
 
     def enforce_rate(
         self,
@@ -1109,6 +1121,10 @@ class FakeTelegramAPI:
             failures = self._failures.get(method.lower())
             if failures:
                 raise failures.popleft()
+            release = self._holds.get((method.lower(), params.get("chat_id")))
+            if release is not None and not release.is_set():
+                self.held += 1
+                await release.wait()
             result = await known[1](params)
         except ApiError as err:
             self.rejected.append(Rejected(method, params, err.error_code, err.description))
