@@ -17,7 +17,7 @@ from content.loader import Content
 from handlers.context import Clock
 from handlers.moderation import plan_digest
 from handlers.reminders import plan_reminders
-from storage import users
+from storage import outbox, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,26 @@ async def prune_processed_updates(sessions: SessionFactory, clock: Clock) -> int
     async with transaction(sessions) as session:
         removed = await users.prune_processed_updates(session, clock() - PROCESSED_UPDATE_RETENTION)
     log.info("pruned %d processed update ids", removed)
+    return removed
+
+
+# Handled outbox rows hold the texts sent to each person: kept a season for the reports and
+# any complaint, then deleted (a broadcast keeps its counts).
+OUTBOX_RETENTION = dt.timedelta(days=90)
+PRUNE_BATCH = 5000  # rows per transaction: short turns of SQLite's single writer
+
+
+async def prune_outbox(sessions: SessionFactory, clock: Clock) -> int:
+    """Delete outbox rows handled more than ``OUTBOX_RETENTION`` ago, a batch at a time."""
+    before, removed = clock() - OUTBOX_RETENTION, 0
+    while True:
+        async with transaction(sessions) as session:
+            batch = await outbox.prune(session, before, PRUNE_BATCH)
+        removed += batch
+        if batch < PRUNE_BATCH:
+            break
+    if removed:
+        log.info("pruned %d outbox rows handled before %s", removed, before.date())
     return removed
 
 
@@ -82,6 +102,17 @@ def build_scheduler(
         hours=1,
         args=(sessions, clock),
         id="prune_processed_updates",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    scheduler.add_job(
+        prune_outbox,
+        "cron",
+        hour=3,
+        minute=15,
+        args=(sessions, clock),
+        id="prune_outbox",
         coalesce=True,
         max_instances=1,
     )

@@ -279,6 +279,8 @@ class Broadcast(SQLModel, table=True):
     cancelled_by: str | None = Field(default=None, sa_type=String(90))
     recipients: int = Field(default=0)
     progress: int = Field(default=0)  # the last progress step reported to the author (%)
+    # Counts by status of its outbox rows already pruned (storage/outbox.py, prune).
+    pruned_counts: dict[str, int] | None = Field(default=None, sa_type=JSON)
 
 
 class LinkCode(SQLModel, table=True):

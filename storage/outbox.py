@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, select, update
+from sqlalchemy import JSON, String, and_, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Outbox, Subscription, User
+from storage.models import Broadcast, Outbox, Subscription, User
 
 PENDING, SENDING, SENT, BLOCKED, FAILED = "pending", "sending", "sent", "blocked", "failed"
 
@@ -321,7 +321,55 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str
     for status, n, doubt in (await session.exec(statement)).all():  # type: ignore[call-overload]
         found[status] = int(n)
         found["in_doubt"] += int(doubt or 0)
+    pruned = (
+        await session.exec(select(Broadcast.pruned_counts).where(Broadcast.id == broadcast_id))
+    ).scalar_one_or_none()  # type: ignore[call-overload]
+    for status, n in (pruned or {}).items():
+        found[status] = found.get(status, 0) + int(n)
     return found
+
+
+HANDLED = (SENT, BLOCKED, FAILED, CANCELLED)
+
+
+async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -> int:
+    """Delete up to ``limit`` rows handled before ``before`` (the texts sent to people are not
+    kept for ever); a broadcast's counts of them are added to its ``pruned_counts`` first."""
+    finished = func.coalesce(Outbox.sent_at, Outbox.created_at)
+    rows = (
+        await session.exec(
+            select(Outbox.id, Outbox.broadcast_id, Outbox.status, Outbox.in_doubt)
+            .where(Outbox.status.in_(HANDLED), finished < before)
+            .order_by(Outbox.id)
+            .limit(limit)
+        )  # type: ignore[call-overload]
+    ).all()
+    if not rows:
+        return 0
+    tallies: dict[int, dict[str, int]] = {}
+    for _id, broadcast_id, status, in_doubt in rows:
+        if broadcast_id is None:
+            continue
+        tally = tallies.setdefault(broadcast_id, {})
+        tally[status] = tally.get(status, 0) + 1
+        if in_doubt:
+            tally["in_doubt"] = tally.get("in_doubt", 0) + 1
+    for broadcast_id, tally in tallies.items():
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            continue
+        merged = dict(broadcast.pruned_counts or {})
+        for status, n in tally.items():
+            merged[status] = merged.get(status, 0) + n
+        broadcast.pruned_counts = merged
+        session.add(broadcast)
+    await session.flush()
+    result = await session.exec(
+        delete(Outbox)
+        .where(Outbox.id.in_([row[0] for row in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def broadcast_unfinished(session: AsyncSession, broadcast_id: int) -> bool:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import admin_command, broadcast_status
+from bot.scheduler import prune_outbox
 from handlers.reminders import plan_reminders
 from storage import audit, outbox, users
 from storage import broadcasts as store
@@ -154,6 +155,16 @@ async def test_commune_broadcast_previewed_tested_confirmed_and_delivered_to_exa
     out = capsys.readouterr().out
     assert "broadcast #1: done" in out and "sent 3, blocked 0, failed 0, cancelled 0" in out
     assert "#1 done" in out
+    # A season later the texts sent to each person are deleted; the figures stay.
+    sessions = bot.runtime.deps.sessions
+    assert await prune_outbox(sessions, bot.clock) == 0  # not yet
+    bot.clock.advance(days=91)
+    assert await prune_outbox(sessions, bot.clock) >= 3
+    async with transaction(sessions) as session:
+        assert await outbox.queue_depth(session, bot.clock()) == {}
+        assert await outbox.counts(session) == {}
+        await broadcast_status(session, 1, bot.runtime.settings, bot.clock())
+    assert "sent 3, blocked 0, failed 0, cancelled 0" in capsys.readouterr().out
 
 
 async def test_a_photo_goes_with_the_text_as_its_caption(bot: Bot, api):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import select
+
 from storage import broadcasts as store
 from storage import outbox, users
 from storage.db import session_factory, transaction
@@ -109,3 +111,45 @@ async def test_state_changes_are_conditional(engine):
         )
         assert await store.due(s, NOW) == []
         assert [b.id for b in await store.due(s, NOW + LEASE)] == [broadcast.id]
+
+
+async def test_old_handled_rows_are_pruned_and_a_broadcast_keeps_its_counts(engine):
+    """Handled rows hold what was sent to each person: they go after the retention period,
+    in batches; pending rows and recent ones stay; a broadcast's report stays whole."""
+    sessions = session_factory(engine)
+    await seed(sessions)
+    async with transaction(sessions) as s:
+        broadcast = await store.create(
+            s, Broadcast(author="telegram:1", area_code="21220", text="x", status=store.SENDING)
+        )
+        assert await store.expand(s, broadcast, ["21220"], ("vi", "en"), NOW) == 4
+        await outbox.enqueue_one(s, "rem:old", "telegram", "900", "reminder_eve", {}, NOW)
+        await outbox.enqueue_one(s, "rem:new", "telegram", "901", "reminder_eve", {}, NOW)
+        await outbox.enqueue_one(s, "rem:waiting", "telegram", "902", "reminder_eve", {}, NOW)
+        rows = {r.dedup_key: r for r in (await s.exec(select(outbox.Outbox))).all()}
+        ours = sorted(k for k in rows if k.startswith("b:"))
+        marks = [(ours[0], "sent", False), (ours[1], "sent", True), (ours[2], "blocked", False)]
+        for key, status, doubt in marks:  # the fourth recipient is still pending
+            rows[key].status, rows[key].sent_at, rows[key].in_doubt = status, NOW, doubt
+        rows["rem:old"].status, rows["rem:old"].sent_at = "sent", NOW
+        rows["rem:new"].status, rows["rem:new"].sent_at = "sent", NOW + dt.timedelta(days=60)
+        for row in rows.values():
+            s.add(row)
+    before = await _counts(sessions, broadcast.id)
+    assert before == {"sent": 2, "blocked": 1, "pending": 1, "in_doubt": 1}
+
+    cutoff = NOW + dt.timedelta(days=1)
+    async with transaction(sessions) as s:
+        assert await outbox.prune(s, cutoff, limit=2) == 2  # a batch at a time
+    async with transaction(sessions) as s:
+        assert await outbox.prune(s, cutoff, limit=2) == 2
+    async with transaction(sessions) as s:
+        assert await outbox.prune(s, cutoff, limit=2) == 0
+        left = sorted(r.dedup_key for r in (await s.exec(select(outbox.Outbox))).all())
+    assert left == sorted([ours[3], "rem:new", "rem:waiting"])
+    assert await _counts(sessions, broadcast.id) == before  # the report is unchanged
+
+
+async def _counts(sessions, broadcast_id: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    async with transaction(sessions) as s:
+        return await outbox.broadcast_counts(s, broadcast_id)
