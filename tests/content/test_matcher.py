@@ -504,6 +504,10 @@ def test_minimal_valid_file(tmp_path: Path) -> None:
         (GOOD + "precedence: [{when: [loan.*], damp: [help], factor: 0.5}]\n", "loan.*"),
         (GOOD + "precedence: [{when: [help], damp: [help], factor: 2}]\n", "factor"),
         (GOOD + "precedence: [{when: [help], factor: 0.5}]\n", "precedence[0].damp"),
+        (GOOD.replace("{hộ nghèo: 5}", '{"@nobody + nghèo": 5}'), "unknown word set '@nobody'"),
+        (GOOD.replace("{hộ nghèo: 5}", '{"hộ | nghèo": 5}'), "only work inside"),
+        (GOOD + "word_sets: {Bad-Name: [a]}\n", "word_sets.Bad-Name"),
+        (GOOD + "word_sets: {empty: []}\n", "empty word set"),
         ("topics: [a, b]\n", "topics: must be a mapping"),
         ("topics: {help: {phrases: {a: 1}\n", "not valid YAML"),
     ],
@@ -529,6 +533,48 @@ def test_number_placeholder_needs_a_number(tmp_path: Path) -> None:
     m = load_matcher(_write(tmp_path, text), {"program.poor", "help"})
     assert m.match("thue them 3 nguoi").topic == "program.poor"
     assert m.match("thue them nguoi").topic == "none"
+
+
+def test_word_sets_and_alternatives(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace(
+            "{hộ nghèo: 5}", '{hộ nghèo: 5, "@person + bỏ trốn | đi mất": 5, "hộ nghèo + chết": -5}'
+        )
+        + "word_sets: {person: [tổ trưởng, trưởng thôn]}\n"
+    )
+    m = load_matcher(_write(tmp_path, text), {"program.poor", "help"})
+    assert m.match("truong thon thu tien roi di mat").topic == "program.poor"
+    assert m.match("to truong bo tron").topic == "program.poor"
+    assert m.match("to truong thu tien").topic == "none"  # the person alone is not enough
+    assert m.match("ho ngheo chet").topic == "none"  # a negative weight takes away
+
+
+# concepts where a person and an action must meet (written for these tests)
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("trưởng xóm gom tiền lãi các hộ vay rồi mất tích", "misconduct.embezzle"),
+        ("toi da gui tien goc cho to truong nhung ngan hang van bao no", "misconduct.embezzle"),
+        ("ong truong ban cam so vay cua ca ban khong tra", "misconduct.embezzle"),
+        ("trưởng thôn đòi 1 triệu mới ký đơn vay cho tôi", "misconduct.fees"),
+        ("to truong bat moi ho nop 200 nghin moi dua ho so len", "misconduct.fees"),
+        ("tổ trưởng có được nhận hoa hồng từ ngân hàng không", "group"),
+        ("tôi đóng lãi cho tổ trưởng được không", "loan.repayment"),
+        ("admin có xem được những gì tôi nhắn không", "privacy"),
+        ("cho vay nặng lãi bị tù bao nhiêu năm", "blackcredit.law"),
+        ("cho vay 2 nghìn 1 triệu 1 ngày có phạm luật không", "blackcredit.law"),
+        ("vay trên app, họ bảo sai số tài khoản phải chuyển thêm 3 triệu", "blackcredit.apps"),
+        ("zalo lạ nhắn tin mời tôi vay 50 triệu lãi thấp", "blackcredit.apps"),
+        ("nguoi o tinh khac den lam an, chi co tam tru, co vay duoc khong", "eligibility"),
+        ("16 tuổi vay vốn được không", "eligibility"),
+        ("chồng tôi đứng tên vay, anh ấy mất rồi, tôi có phải trả không", "loan.risk"),
+        ("hong co tien tra goc ky nay, doi qua vu sau dc hong", "loan.overdue"),
+        ("trận Việt Nam Thái Lan tối nay mấy giờ đá", "none"),
+        ("tố giác bữa trước của tôi sao rồi", "report.status"),
+    ],
+)
+def test_person_and_action_concepts(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
 
 
 @pytest.mark.parametrize(
