@@ -36,7 +36,7 @@ from bot.metrics import Metrics
 from handlers import routes
 from handlers.dispatch import Deps, handle
 from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
-from storage import people, users
+from storage import inbox, people, users
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -412,6 +412,7 @@ class ZaloChannel:
 
     async def _poll_while_elected(self) -> None:
         await self._remove_webhook()
+        await self._handle_left_over()
         failures = 0
         while not self._stop_polling.is_set():
             started = time.monotonic()
@@ -429,19 +430,48 @@ class ZaloChannel:
                     log.warning("Zalo getUpdates failed: %s", exc)
                 await self._pause(min(30.0, self.poll_interval * 2**failures))
                 continue
-            for body in events:
-                try:
-                    event = parse_event(body)
-                except NotAnEvent:
-                    log.warning("Zalo getUpdates returned something that is not an event")
-                    continue
-                if event is not None:
-                    try:
-                        await self.handle_event(event)
-                    except Exception:
-                        log.exception("handling a polled Zalo event failed")
+            kept = await self._write_down(events)
+            for kept_id, body in zip(kept, events, strict=True):
+                await self._handle_polled(body, kept_id)
             # Replays come back at once: never ask more than about once per poll_interval.
             await self._pause(self.poll_interval - (time.monotonic() - started))
+
+    async def _write_down(self, events: list[dict[str, Any]]) -> list[int | None]:
+        """Zalo hands each event out once: write the batch down before handling it."""
+        if not events:
+            return []
+        try:
+            async with transaction(self.deps.sessions) as session:
+                return list(await inbox.keep(session, CHANNEL, events, self.deps.clock()))
+        except Exception:  # the database is down: handle them anyway, as best we can
+            log.exception(
+                "could not keep %d polled Zalo events; handling them directly", len(events)
+            )
+            return [None] * len(events)
+
+    async def _handle_left_over(self) -> None:
+        """Events a poller took and did not finish (it was killed): handled first, in order."""
+        async with transaction(self.deps.sessions) as session:
+            found = await inbox.left(session, CHANNEL)
+        if found:
+            log.warning("handling %d Zalo events a stopped poller left", len(found))
+        for kept_id, body in found:
+            await self._handle_polled(body, kept_id)
+
+    async def _handle_polled(self, body: dict[str, Any], kept_id: int | None) -> None:
+        try:
+            event = parse_event(body)
+        except NotAnEvent:
+            log.warning("Zalo getUpdates returned something that is not an event")
+            event = None
+        if event is not None:
+            try:
+                await self.handle_event(event)
+            except Exception:
+                log.exception("handling a polled Zalo event failed")
+        if kept_id is not None:
+            async with transaction(self.deps.sessions) as session:
+                await inbox.done(session, kept_id)
 
     async def _remove_webhook(self) -> None:
         try:

@@ -309,3 +309,16 @@ class ChatChoices(SQLModel, table=True):
     )
     choices: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboxEvent(SQLModel, table=True):
+    """An event taken from a platform that does not send it again (Zalo's getUpdates hands
+    each event out once), kept until it is handled: a process killed meanwhile leaves it
+    here for the next poller."""
+
+    __tablename__ = "inbox_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_type=String(16), index=True)
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    received_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
