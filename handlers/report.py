@@ -31,6 +31,7 @@ from handlers.report_common import (
     CATEGORIES,
     REPORTER,
     WHEN_KEYS,
+    alert_moderators,
     category_label,
     change_status,
     escalated,
@@ -604,6 +605,8 @@ async def send(ctx: Context) -> list[Reply]:
     ]
     if report.danger:
         replies.insert(0, ctx.reply("report.danger_again"))
+        alerted = await alert_moderators(ctx.session, ctx.content, report, ctx.now)
+        log.info("report %s: someone in danger; %d moderators alerted", report.id, alerted)
     return replies
 
 

@@ -20,6 +20,7 @@ from content.loader import Content
 from content.places import commune, province_of
 from handlers.types import Button, Reply
 from storage import audit, outbox, reports, users
+from storage import roles as role_store
 from storage.report_models import Report, ReportEvent
 
 # Category -> its group. Black credit first, then misconduct, as the menu shows them.
@@ -204,3 +205,28 @@ async def notify_person(
     rows = tuple((Button(content.text(label, lang), action),) for label, action in buttons)
     payload = Reply(text(content, key, lang, **values), rows).to_payload()
     return await outbox.enqueue_one(session, dedup_key, channel, user_id, OUTBOX_KIND, payload, now)
+
+
+async def alert_moderators(
+    session: AsyncSession, content: Content, report: Report, now: dt.datetime
+) -> int:
+    """Someone is in danger now, the reporter said: every moderator who sees the report is
+    told at once, not in tomorrow's digest. Nothing about the reporter is in the alert."""
+    seen_by: set[str] = set()
+    for grant in await role_store.list_roles(session):
+        if grant.role == "moderator" and visible_to(grant.area_code, report):
+            seen_by.add(f"{grant.channel}:{grant.channel_user_id}")
+    alerted = 0
+    for who in sorted(seen_by):
+        if await notify_person(
+            session,
+            content,
+            who,
+            f"report-danger:{report.id}:{who}",
+            "moderation.danger_alert",
+            now,
+            buttons=(("moderation.button.open", f"xo:{report.id}"),),
+            id=report.id,
+        ):
+            alerted += 1
+    return alerted

@@ -222,6 +222,37 @@ async def test_the_danger_path_says_113_first(bot: Bot):
     assert "Tiếp tục" in labels(replies)[0]
 
 
+async def test_someone_in_danger_alerts_the_areas_moderators_at_once(bot: Bot, api):
+    """Not in tomorrow's digest: every moderator who sees the report hears now, with a
+    button to open it, and nothing about who sent it."""
+    for chat in (MOD_COMMUNE, MOD_PROVINCE, MOD_ELSEWHERE):
+        api.add_chat(chat)  # they started the bot when they were given the role
+    await onboard(bot)
+    await say(bot, "/baocao")
+    await bot.press("Có, đang nguy hiểm")
+    await bot.press("Tiếp tục")
+    await bot.press("Đồng ý, tiếp tục")
+    await bot.press("Đòi nợ đe dọa")
+    await say(bot, "son tinh")
+    await bot.press("Hôm nay")
+    await say(bot, STORY)
+    await bot.press("Bỏ qua")
+    await bot.press("Không, đừng hỏi tôi")
+    sent = plain(await bot.press("Gửi báo cáo"))
+    assert "113" in sent
+    report = await only_report(bot)
+    assert report.danger
+    await deliver(bot)
+    for moderator in (MOD_COMMUNE, MOD_PROVINCE):
+        alert = bot.api.last_message(moderator)
+        assert alert is not None and f"Báo cáo mới số {report.id}" in alert.plain_text
+        assert alert.buttons == [[("📂 Mở báo cáo", f"xo:{report.id}")]]
+        no_identity_in(shown_to(bot, moderator))
+    assert bot.api.messages(MOD_ELSEWHERE) == []
+    await deliver(bot)  # once only
+    assert sum("Báo cáo mới số" in m.plain_text for m in bot.api.messages(MOD_PROVINCE)) == 1
+
+
 async def test_each_validation_failure_is_explained(bot: Bot, api):
     await onboard(bot)
     await say(bot, "/baocao")
