@@ -299,6 +299,7 @@ async def _schedule_exception(session, args: argparse.Namespace) -> None:  # typ
     before = await schedules.exceptions_between(session, [point.id], day, day)
     replaced = any(e.regular_date == day for e in before)
     now = dt.datetime.now(dt.UTC)
+    was = await schedules.effective_date(session, point.id, day)
     await schedules.set_exception(session, point.id, day, moved_to, reason, now)
     # As in /lichxa: subscribers already reminded of the day hear of the change, and the
     # change is written to the audit log.
@@ -306,7 +307,7 @@ async def _schedule_exception(session, args: argparse.Namespace) -> None:  # typ
     from handlers.reminders import notify_change
     from storage import audit
 
-    notified = await notify_change(session, load_content(), point, day, moved_to, reason, now)
+    notified = await notify_change(session, load_content(), point, day, was, moved_to, reason, now)
     await audit.record(
         session,
         audit.CLI,

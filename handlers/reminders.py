@@ -81,18 +81,22 @@ def change_reply(
     content: Content,
     lang: str,
     point: TransactionPoint,
-    regular: dt.date,
-    moved_to: dt.date | None,
+    old: dt.date,
+    new: dt.date | None,
     reason: str,
+    restored: bool = False,
 ) -> Reply:
+    """The notice of a day moved (``new``), cancelled (None) or back to its regular date."""
     values = _point_values(point, lang) | {
-        "old": day(regular, lang),
+        "old": day(old, lang),
         "reason": html.escape(reason, quote=False),
     }
-    if moved_to is None:
+    if new is None:
         text = content.text("reminder.cancelled", lang, **values)
+    elif restored:
+        text = content.text("reminder.restored", lang, new=day(new, lang), **values)
     else:
-        text = content.text("reminder.moved", lang, new=day(moved_to, lang), **values)
+        text = content.text("reminder.moved", lang, new=day(new, lang), **values)
     return Reply(text, (unsubscribe_row(content, lang, point.id),))
 
 
@@ -147,18 +151,37 @@ async def notify_change(
     content: Content,
     point: TransactionPoint,
     regular: dt.date,
-    moved_to: dt.date | None,
+    was: dt.date | None,
+    now_on: dt.date | None,
     reason: str,
     now: dt.datetime,
 ) -> int:
-    """Tell subscribers of a moved or cancelled day, if reminders of it already went out."""
-    if not await outbox.any_sent_with_prefix(session, f"rem:{point.id}:{regular.isoformat()}:"):
+    """Tell subscribers that a day changed, if they were already told of it: reminded of the
+    date it stood on (``was``, the regular date or an earlier move), or told it was
+    cancelled. ``now_on`` is where it stands after the change (None: cancelled; the regular
+    date: restored)."""
+    if was == now_on:
         return 0
+    stood = was.isoformat() if was is not None else "x"
+    reminded = was is not None and await outbox.any_sent_with_prefix(
+        session, f"rem:{point.id}:{stood}:"
+    )
+    # ...or an earlier notice put the day where it stood (moved there, or cancelled).
+    if not reminded and not await outbox.any_sent_with_prefix(
+        session, f"chg:{point.id}:{regular.isoformat()}:{stood}:"
+    ):
+        return 0
+    old = was if was is not None else regular
+    restored = now_on == regular
     payloads = {
-        lang: change_reply(content, lang, point, regular, moved_to, reason).to_payload()
+        lang: change_reply(content, lang, point, old, now_on, reason, restored).to_payload()
         for lang in LANGUAGES
     }
-    key = f"chg:{point.id}:{regular.isoformat()}:{moved_to.isoformat() if moved_to else 'x'}:"
+    # One notice per change: the key holds where the day stood and where it stands now.
+    key = (
+        f"chg:{point.id}:{regular.isoformat()}:{now_on.isoformat() if now_on else 'x'}:"
+        f"{was.isoformat() if was else 'x'}:"
+    )
     return await outbox.enqueue_subscribers(
         session, point.id, "schedule_change", key, payloads, now
     )

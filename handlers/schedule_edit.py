@@ -563,8 +563,13 @@ async def confirm(ctx: Context) -> list[Reply]:
             await ctx.leave_flow()
             return [ctx.reply("lichxa.too_late", [_back(ctx, point.id), ctx.menu_row()])]
         detail: dict[str, object] = {"regular": regular.isoformat()}
+        # Where the day stood before: people may have been reminded of that date.
+        was = await schedules.effective_date(ctx.session, point.id, regular)
         if kind == "restore":
             await schedules.delete_exception(ctx.session, point.id, regular)
+            detail["notified"] = await notify_change(
+                ctx.session, ctx.content, point, regular, was, regular, "", ctx.now
+            )
         else:
             new = dt.date.fromisoformat(data["new"]) if kind == "move" else None
             if kind == "move":
@@ -587,7 +592,7 @@ async def confirm(ctx: Context) -> list[Reply]:
                 ctx.session, point.id, regular, new, data["reason"], ctx.now
             )
             notified = await notify_change(
-                ctx.session, ctx.content, point, regular, new, data["reason"], ctx.now
+                ctx.session, ctx.content, point, regular, was, new, data["reason"], ctx.now
             )
             detail["notified"] = notified
         await audit.record(ctx.session, actor, f"schedule.{kind}", point.id, detail, ctx.now)

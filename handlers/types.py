@@ -8,6 +8,21 @@ from typing import Any
 
 # Telegram refuses callback data over 64 bytes; every action we emit stays within it.
 MAX_ACTION_BYTES = 64
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer; a larger "id" cannot name a row
+
+
+def digits(text: str) -> bool:
+    """Plain ASCII digits only: ``str.isdigit`` also takes "²" and other scripts' digits,
+    which ``int()`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def row_id(text: str) -> int | None:
+    """The row id a button or a user typed, or None for anything that cannot be one."""
+    if not digits(text) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ROW_ID else None
 
 
 @dataclass(frozen=True, slots=True)

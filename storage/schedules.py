@@ -177,6 +177,24 @@ async def exceptions_between(
     return found
 
 
+async def effective_date(
+    session: AsyncSession, point_id: str, regular_date: dt.date
+) -> dt.date | None:
+    """Where a regular day stands now: its own date, the date it was moved to, or None
+    when it is cancelled."""
+    found = (
+        await session.exec(
+            select(ScheduleException).where(
+                ScheduleException.point_id == point_id,
+                ScheduleException.regular_date == regular_date,
+            )
+        )
+    ).first()
+    if found is None:
+        return regular_date
+    return found.moved_to
+
+
 async def delete_exception(session: AsyncSession, point_id: str, regular_date: dt.date) -> bool:
     """Restore a point's regular day; False when it had no exception."""
     result = await session.exec(

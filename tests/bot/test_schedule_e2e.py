@@ -125,8 +125,8 @@ async def test_subscribe_then_both_reminders_then_a_moved_day(bot: Bot, api, clo
             session, point.id, dt.date(2027, 1, 29), dt.date(2027, 2, 1), "Trùng lịch họp"
         )
         notified = await notify_change(
-            session, bot.runtime.content, point, dt.date(2027, 1, 29), dt.date(2027, 2, 1),
-            "Trùng lịch họp", clock(),
+            session, bot.runtime.content, point, dt.date(2027, 1, 29), dt.date(2027, 1, 29),
+            dt.date(2027, 2, 1), "Trùng lịch họp", clock(),
         )  # fmt: skip
     assert notified == 1
     assert await tick(bot, clock) == (0, 1)
@@ -136,6 +136,47 @@ async def test_subscribe_then_both_reminders_then_a_moved_day(bot: Bot, api, clo
     clock.now = at(2027, 1, 31, 18, 0)
     assert await tick(bot, clock) == (1, 1)
     assert "Ngày mai (01/02/2027)" in api.last_message(CHAT).plain_text
+
+
+async def change(bot: Bot, clock, moved_to: dt.date | None, reason: str) -> int:
+    """What /lichxa and `schedule exception` do: note where the day stood, change it,
+    tell whoever was told of it."""
+    async with transaction(bot.runtime.deps.sessions) as session:
+        point = await schedules.get_point(session, "SAMPLE-03325-PAKHOANG")
+        regular = dt.date(2027, 1, 29)
+        was = await schedules.effective_date(session, point.id, regular)
+        if moved_to == regular:
+            await schedules.delete_exception(session, point.id, regular)
+        else:
+            await schedules.set_exception(session, point.id, regular, moved_to, reason)
+        return await notify_change(
+            session, bot.runtime.content, point, regular, was, moved_to, reason, clock()
+        )
+
+
+async def test_a_day_moved_then_changed_again_is_told_each_time(bot: Bot, api, clock):
+    """People reminded of (or told of) the date a day stands on hear of every later change:
+    moved again, cancelled, and back to its usual date."""
+    await onboard(bot)
+    await bot.send("/lich")
+    await bot.send("muong phang")
+    await bot.press("Nhắc lịch: Điểm giao dịch Pá Khoang")
+    clock.now = at(2027, 1, 20, 9, 0)
+    assert await change(bot, clock, dt.date(2027, 2, 1), "Trùng lịch họp") == 0  # none told yet
+    clock.now = at(2027, 1, 31, 18, 0)
+    assert await tick(bot, clock) == (1, 1)  # reminded of 01/02, the moved date
+    clock.now = at(2027, 1, 31, 20, 0)
+    assert await change(bot, clock, dt.date(2027, 2, 3), "Mất điện") == 1
+    assert await tick(bot, clock) == (0, 1)
+    assert "ngày 01/02/2027" in api.last_message(CHAT).plain_text
+    assert "chuyển sang ngày 03/02/2027" in api.last_message(CHAT).plain_text
+    assert await change(bot, clock, None, "Bão số 1") == 1  # told of 03/02: told again
+    assert await tick(bot, clock) == (0, 1)
+    assert "không diễn ra" in api.last_message(CHAT).plain_text
+    assert await change(bot, clock, None, "Bão số 1") == 0  # nothing changed: nothing said
+    assert await change(bot, clock, dt.date(2027, 1, 29), "") == 1  # back to the usual day
+    assert await tick(bot, clock) == (0, 1)
+    assert "trở lại như cũ" in api.last_message(CHAT).plain_text
 
 
 async def test_cancelled_day_is_shown_and_not_reminded(bot: Bot, api, clock):
