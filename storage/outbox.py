@@ -168,11 +168,19 @@ async def mark(
     await session.exec(update(Outbox).where(Outbox.id == row_id).values(**values))
 
 
+def _key_starts(prefix: str) -> Any:
+    """Keys starting with ``prefix``, exactly: LIKE alone takes "_" as any character (point
+    ids may hold one) and ignores case on SQLite, so the prefix is also compared as is."""
+    return Outbox.dedup_key.startswith(prefix, autoescape=True) & (
+        func.substr(Outbox.dedup_key, 1, len(prefix)) == prefix
+    )
+
+
 async def counts(session: AsyncSession, key_prefix: str = "") -> dict[str, int]:
     """Rows by status, optionally of keys starting with ``key_prefix``."""
     statement = select(Outbox.status, func.count()).group_by(Outbox.status)
     if key_prefix:
-        statement = statement.where(Outbox.dedup_key.startswith(key_prefix))
+        statement = statement.where(_key_starts(key_prefix))
     return {status: int(n) for status, n in (await session.exec(statement)).all()}
 
 
@@ -196,7 +204,7 @@ async def queue_depth(session: AsyncSession, now: dt.datetime) -> dict[tuple[str
 
 
 async def any_sent_with_prefix(session: AsyncSession, key_prefix: str) -> bool:
-    statement = select(Outbox.id).where(Outbox.dedup_key.startswith(key_prefix)).limit(1)
+    statement = select(Outbox.id).where(_key_starts(key_prefix)).limit(1)
     return (await session.exec(statement)).first() is not None
 
 

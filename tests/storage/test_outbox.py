@@ -109,3 +109,22 @@ async def test_concurrent_claims_never_share_a_row(engine):
     results = await asyncio.gather(*(claimer() for _ in range(4)))
     flat = [row for result in results for row in result]
     assert len(flat) == len(set(flat)) == 39
+
+
+async def test_a_key_prefix_is_matched_exactly_on_both_databases(engine):
+    """Point ids may hold "_" and capitals: "rem:P_1:" must not match "rem:PX1:", nor
+    "rem:QN-01:" match "rem:qn-01:" (SQLite's LIKE ignores case)."""
+    sessions = session_factory(engine)
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    async with transaction(sessions) as s:
+        for key in ("rem:PX1:2026-12-15:eve:1", "rem:qn-01:2026-12-15:eve:1"):
+            await outbox.enqueue_one(s, key, "telegram", "1", "reminder_eve", {}, now)
+        await outbox.mark(s, 1, outbox.SENT, now)
+        await outbox.mark(s, 2, outbox.SENT, now)
+    async with transaction(sessions) as s:
+        assert await outbox.any_sent_with_prefix(s, "rem:PX1:")
+        assert not await outbox.any_sent_with_prefix(s, "rem:P_1:")
+        assert not await outbox.any_sent_with_prefix(s, "rem:QN-01:")
+        assert await outbox.any_sent_with_prefix(s, "rem:qn-01:2026-12-15:")
+        assert await outbox.counts(s, "rem:P%") == {}
+        assert await outbox.counts(s, "rem:") == {"sent": 2}
