@@ -38,6 +38,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from content.normalize import strip_diacritics
+from handlers.types import digits
 
 __all__ = ["group_digits", "parse_amount", "parse_term"]
 
@@ -78,7 +79,7 @@ def _fold(text: str) -> str:
 
 def _number(token: str) -> Decimal | None:
     """'50.000.000' and '50,000,000' -> 50000000; '1,5' and '1.5' -> 1.5."""
-    if token.isdigit():
+    if digits(token):
         return Decimal(token)
     if _THOUSANDS.fullmatch(token):
         return Decimal(re.sub(r"[.,]", "", token))
@@ -167,7 +168,7 @@ def _amount_from(tokens: list[str]) -> Decimal | None:
         if last_unit == 1:
             return None  # two bare numbers
         if last_unit:  # the colloquial shorthand: "1 tỷ 5", "2tr5", "1 tỷ 250"
-            if not typed.isdigit() or len(typed) > 3:
+            if not digits(typed) or len(typed) > 3:
                 return None
             total += value * last_unit / (10 if len(typed) == 1 else 1000)
         else:

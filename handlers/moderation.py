@@ -37,7 +37,7 @@ from handlers.report_common import (
     visible_to,
     when_label,
 )
-from handlers.types import Button, Media, Reply
+from handlers.types import Button, Media, Reply, row_id
 from storage import audit, reports
 from storage import roles as role_store
 from storage.report_models import Report
@@ -62,7 +62,8 @@ async def _areas(ctx: Context) -> list[str | None]:
 async def _report(ctx: Context) -> Report | None:
     """The button's report, if one of the moderator's areas sees it (checked now)."""
     arg = ctx.args[0] if ctx.args else ""
-    report = await reports.get(ctx.session, int(arg)) if arg.isdigit() else None
+    found = row_id(arg)
+    report = await reports.get(ctx.session, found) if found is not None else None
     if report is None:
         return None
     areas = await _areas(ctx)
@@ -97,8 +98,8 @@ async def queue(ctx: Context) -> list[Reply]:
     statuses = _statuses(wanted)
     # The next page follows the last report shown (xl:STATE:CAT:ID); one gone meanwhile
     # (deleted with its reporter's data) just starts the queue again.
-    after_id = ctx.args[2] if len(ctx.args) > 2 and ctx.args[2].isdigit() else ""
-    after = await reports.get(ctx.session, int(after_id)) if after_id else None
+    after_id = row_id(ctx.args[2]) if len(ctx.args) > 2 else None
+    after = await reports.get(ctx.session, after_id) if after_id is not None else None
     counts = await reports.counts(ctx.session, areas, category)
     found = await reports.queue(ctx.session, areas, statuses, category, PAGE + 1, after)
     more, found = len(found) > PAGE, found[:PAGE]

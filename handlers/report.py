@@ -43,7 +43,7 @@ from handlers.report_common import (
     state_label,
     when_label,
 )
-from handlers.types import Button, FileFetchError, FileTooLarge, Reply
+from handlers.types import Button, FileFetchError, FileTooLarge, Reply, row_id
 from storage import audit, reports
 from storage.report_models import Report, ReportEvent
 
@@ -679,7 +679,8 @@ async def _by_code(ctx: Context, typed: str) -> list[Reply]:
 async def _mine(ctx: Context) -> Report | None:
     """The report of the button's id, if this user sent it."""
     arg = _arg(ctx)
-    report = await reports.get(ctx.session, int(arg)) if arg.isdigit() else None
+    found = row_id(arg)
+    report = await reports.get(ctx.session, found) if found is not None else None
     if report is None or report.reporter_id is None or report.reporter_id != ctx.user.id:
         return None
     return report

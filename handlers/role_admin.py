@@ -16,7 +16,7 @@ from content.normalize import fold
 from content.places import find_communes, provinces
 from handlers import roles
 from handlers.context import Context
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, digits, row_id
 from storage import roles as role_store
 from storage.models import Role
 
@@ -128,7 +128,7 @@ async def choose_role(ctx: Context) -> list[Reply]:
 async def _typed_area(ctx: Context, text: str) -> list[Reply]:
     text = text[:MAX_QUERY]
     areas = await roles.areas_of(ctx, ROLE)
-    if text.isdigit():
+    if digits(text):
         try:
             code = roles.parse_area(text)
         except roles.RoleInputError:
@@ -233,9 +233,10 @@ def _button_label(ctx: Context, grant: Role) -> str:
 
 async def _revocable(ctx: Context) -> Role | None:
     """The grant named by the button, when it lies within the admin's area now."""
-    if not ctx.args or not ctx.args[0].isdigit():
+    grant_id = row_id(ctx.args[0]) if ctx.args else None
+    if grant_id is None:
         return None
-    grant = await role_store.get(ctx.session, int(ctx.args[0]))
+    grant = await role_store.get(ctx.session, grant_id)
     if grant is None or not await roles.allowed_area(ctx, ROLE, grant.area_code):
         return None
     return grant

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.places import commune, province_name, province_of
 from handlers.context import Context
-from handlers.types import Reply
+from handlers.types import Reply, digits
 from storage import audit, roles
 from storage.models import Role
 
@@ -48,7 +48,7 @@ def unknown_action(ctx: Context) -> list[Reply]:
 def province_code_of(area_code: str) -> int | None:
     """The province of an area: the area itself (2 digits) or the commune's province."""
     if len(area_code) == 2:
-        return int(area_code) if area_code.isdigit() else None
+        return int(area_code) if digits(area_code) else None
     return province_of(area_code)
 
 
@@ -90,11 +90,11 @@ def parse_area(text: str | None) -> str | None:
     if text is None:
         return None
     code = text.strip()
-    if len(code) == 2 and code.isdigit():
+    if len(code) == 2 and digits(code):
         if province_name(int(code)) is None:
             raise RoleInputError(f"area {code!r}: no province has this code")
         return code
-    if len(code) == 5 and code.isdigit():
+    if len(code) == 5 and digits(code):
         if commune(code) is None:
             raise RoleInputError(f"area {code!r}: no commune or ward has this code")
         return code

@@ -29,7 +29,7 @@ from handlers.context import Context
 from handlers.formatting import day
 from handlers.reminders import notify_change
 from handlers.schedule_csv import MAX_LENGTH
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, digits
 from storage import audit, schedules
 from storage.models import TransactionPoint
 
@@ -412,7 +412,7 @@ async def flow_text(ctx: Context) -> list[Reply]:
         return [await _summary(ctx, point)]
     if step == "day":
         value = text.strip()
-        if not value.isdigit() or not 1 <= int(value) <= 31:
+        if not digits(value) or len(value) > 2 or not 1 <= int(value) <= 31:
             return [ctx.reply("lichxa.bad_monthly", back)]
         if int(value) == point.day_of_month:
             return [ctx.reply("lichxa.same_value", back)]
