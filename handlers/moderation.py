@@ -63,7 +63,7 @@ async def _report(ctx: Context) -> Report | None:
     """The button's report, if one of the moderator's areas sees it (checked now)."""
     arg = ctx.args[0] if ctx.args else ""
     found = row_id(arg)
-    report = await reports.get(ctx.session, found) if found is not None else None
+    report = await reports.get(ctx.session, found, lock=True) if found is not None else None
     if report is None:
         return None
     areas = await _areas(ctx)

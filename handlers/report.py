@@ -35,6 +35,7 @@ from handlers.report_common import (
     category_label,
     change_status,
     escalated,
+    handling_moderator,
     is_misconduct,
     notify_person,
     place_label,
@@ -680,7 +681,7 @@ async def _mine(ctx: Context) -> Report | None:
     """The report of the button's id, if this user sent it."""
     arg = _arg(ctx)
     found = row_id(arg)
-    report = await reports.get(ctx.session, found) if found is not None else None
+    report = await reports.get(ctx.session, found, lock=True) if found is not None else None
     if report is None or report.reporter_id is None or report.reporter_id != ctx.user.id:
         return None
     return report
@@ -759,11 +760,12 @@ async def withdraw_confirmed(ctx: Context) -> list[Reply]:
     event = await change_status(
         ctx.session, report, reports.WITHDRAWN, REPORTER, "report.withdraw", ctx.now
     )
-    if report.taken_by:
+    moderator = await handling_moderator(ctx.session, report)
+    if moderator is not None:
         await notify_person(
             ctx.session,
             ctx.content,
-            report.taken_by,
+            moderator,
             f"report:{report.id}:ev{event.id}:moderator",
             "moderation.note.withdrawn",
             ctx.now,
@@ -791,7 +793,8 @@ async def answer_text(ctx: Context) -> list[Reply]:
     """The reporter's answer: stored with the report, relayed to the moderator who asked."""
     typed = (ctx.args[0] if ctx.args else "").strip()
     report_id = ctx.state.data.get("report")
-    report = await reports.get(ctx.session, int(report_id)) if report_id else None
+    found = row_id(str(report_id)) if report_id else None
+    report = await reports.get(ctx.session, found, lock=True) if found is not None else None
     if report is None or report.reporter_id != ctx.user.id or report.status != reports.WAITING:
         await ctx.leave_flow()
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
@@ -802,12 +805,19 @@ async def answer_text(ctx: Context) -> list[Reply]:
             ctx.reply("report.answer_long", [ctx.menu_row()], max=MAX_ANSWER, length=len(typed))
         ]
     answered = await reports.add_event(ctx.session, report.id or 0, "answer", ctx.now, detail=typed)
-    await change_status(ctx.session, report, reports.IN_REVIEW, REPORTER, "report.answer", ctx.now)
-    if report.taken_by:
+    moderator = await handling_moderator(ctx.session, report)
+    if moderator is None:  # who asked has lost the role: the report goes back to the queue
+        await change_status(
+            ctx.session, report, reports.NEW, REPORTER, "report.answer", ctx.now, taken_by=None
+        )
+    else:
+        await change_status(
+            ctx.session, report, reports.IN_REVIEW, REPORTER, "report.answer", ctx.now
+        )
         await notify_person(
             ctx.session,
             ctx.content,
-            report.taken_by,
+            moderator,
             f"report:{report.id}:ev{answered.id}:moderator",
             "moderation.note.answer",
             ctx.now,

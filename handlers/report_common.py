@@ -207,6 +207,18 @@ async def notify_person(
     return await outbox.enqueue_one(session, dedup_key, channel, user_id, OUTBOX_KIND, payload, now)
 
 
+async def handling_moderator(session: AsyncSession, report: Report) -> str | None:
+    """The moderator who took the report, if they still hold a role that sees it: a moderator
+    whose role was revoked or moved hears nothing more from its reporter."""
+    channel, _, user_id = (report.taken_by or "").partition(":")
+    if not user_id:
+        return None
+    for grant in await role_store.roles_of(session, channel, user_id):
+        if grant.role == "moderator" and visible_to(grant.area_code, report):
+            return report.taken_by
+    return None
+
+
 async def alert_moderators(
     session: AsyncSession, content: Content, report: Report, now: dt.datetime
 ) -> int:

@@ -63,7 +63,12 @@ async def create(session: AsyncSession, report: Report) -> Report:
     raise RuntimeError("could not draw an unused report code")
 
 
-async def get(session: AsyncSession, report_id: int) -> Report | None:
+async def get(session: AsyncSession, report_id: int, lock: bool = False) -> Report | None:
+    """A report; with ``lock``, held for this transaction (PostgreSQL: two moderators, or a
+    moderator and the reporter, acting at once take turns, and the second sees the first's
+    change; SQLite has one writer at a time anyway)."""
+    if lock:
+        return await session.get(Report, report_id, with_for_update=True, populate_existing=True)
     return await session.get(Report, report_id)
 
 

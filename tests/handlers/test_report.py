@@ -9,6 +9,7 @@ import io
 
 import pytest
 from PIL import Image
+from sqlmodel import select
 
 from handlers import report as report_flow
 from handlers.dispatch import Deps, handle
@@ -522,3 +523,39 @@ async def test_files_sent_outside_the_evidence_step_are_never_downloaded(chat: C
     await chat.press("rpt:week")
     await send_files(chat, photo)  # at the story step: asked for words, not fetched
     assert files.fetched == []
+
+
+async def test_a_revoked_moderator_hears_nothing_more_and_the_report_goes_back(
+    chat: Chat, deps: Deps
+):
+    """What a reporter answers may name people: it goes only to a moderator who still sees
+    the report. Whoever asked has lost the role: the answer stays with the report, which is
+    new again in the queue."""
+    from storage import roles as role_store
+    from storage.models import Outbox
+
+    await chat.onboard()
+    await full_report(chat)
+    [report] = await stored(deps)
+    moderator = await _moderator(deps, "51")
+    await moderator.send("/xuly")
+    await moderator.press(f"xo:{report.id}")
+    await moderator.press(f"xt:{report.id}")
+    await moderator.press("Về báo cáo")
+    await moderator.press(f"xa:{report.id}")
+    await moderator.send("Ông X ở thôn nào, anh chị biết không?")
+    async with transaction(deps.sessions) as session:
+        assert await role_store.revoke(session, "test", "7001", "moderator", "51")
+    # The question reached the reporter through the outbox, with its answer button.
+    chat.replies = await handle(Incoming("test", "1001", action=f"rq:{report.id}"), chat.deps)
+    await chat.send("Ở thôn Tịnh Hà, số điện thoại của ông ấy là 0912 345 678.")
+    assert "Đã chuyển câu trả lời" in chat.text
+    async with transaction(deps.sessions) as session:
+        to_moderator = (
+            await session.exec(select(Outbox).where(Outbox.channel_user_id == "7001"))
+        ).all()
+        assert not any("0912 345 678" in str(row.payload) for row in to_moderator)
+        again = await reports.get(session, report.id)
+        assert again is not None and (again.status, again.taken_by) == (reports.NEW, None)
+        events = await reports.events(session, report.id)
+        assert any(e.kind == "answer" and "0912 345 678" in (e.detail or "") for e in events)

@@ -173,3 +173,32 @@ async def test_history_keeps_its_order(engine, kind: str):
         events = await reports.events(s, report.id)
         assert [e.kind for e in events] == ["status", kind]
         assert events[1].at == NOW + dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_report_taken_in_hand_waits_for_the_other_transaction(engine):
+    """Two moderators (or a moderator and the reporter) acting on one report at once: the
+    one that reads it second waits until the first is done, then sees its change. Shown on
+    PostgreSQL with a short lock timeout (SQLite has one writer at a time anyway)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    sessions = session_factory(engine)
+    async with transaction(sessions) as session:
+        report = await reports.create(session, _report(None, "21220"))
+    report_id = report.id or 0
+    async with transaction(sessions) as first:
+        held = await reports.get(first, report_id, lock=True)
+        assert held is not None
+        async with sessions() as second:
+            await second.exec(text("SET LOCAL lock_timeout = '100ms'"))  # type: ignore[call-overload]
+            with pytest.raises(DBAPIError, match="lock"):
+                await reports.get(second, report_id, lock=True)
+            await second.rollback()
+            assert await reports.get(second, report_id) is not None  # a plain read does not wait
+        await reports.touch(first, held, NOW, status=reports.IN_REVIEW)
+    async with transaction(sessions) as second:
+        again = await reports.get(second, report_id, lock=True)
+        assert again is not None and again.status == reports.IN_REVIEW
