@@ -238,7 +238,11 @@ async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
     if report.danger:
         parts.append(ctx.t("moderation.danger"))
     if report.duplicate_of:
-        parts.append(ctx.t("moderation.duplicate", other=report.duplicate_of))
+        # Named only to whom may open it: the twin may be misconduct kept from the commune.
+        twin = await reports.get(ctx.session, report.duplicate_of)
+        areas = await _areas(ctx)
+        if twin is not None and any(visible_to(a, twin) for a in areas):
+            parts.append(ctx.t("moderation.duplicate", other=report.duplicate_of))
     if not reachable:
         parts.append(ctx.t("moderation.unreachable"))
     elif report.contact_ok:

@@ -559,3 +559,29 @@ async def test_a_revoked_moderator_hears_nothing_more_and_the_report_goes_back(
         assert again is not None and (again.status, again.taken_by) == (reports.NEW, None)
         events = await reports.events(session, report.id)
         assert any(e.kind == "answer" and "0912 345 678" in (e.detail or "") for e in events)
+
+
+async def test_a_twin_kept_from_the_commune_is_not_named_to_it(chat: Chat, deps: Deps, clock):
+    """Two similar reports of one commune, the first about its group leader (kept from the
+    commune's moderators): the commune moderator opening the second is not told of the
+    first; the province's moderator is."""
+    story = "Người này thu tiền lãi của cả tổ mấy tháng nay nhưng không nộp cho ngân hàng."
+    await chat.onboard()
+    neighbour = Chat(chat.deps, user_id="2002")
+    await neighbour.onboard()
+    await full_report(chat, story=story, category="rpk:keeps_repayment", accused="leader")
+    clock.advance(hours=3)
+    await full_report(
+        neighbour, story=story + " Ai cũng biết.", category="rpk:keeps_repayment",
+        accused="other_person",
+    )  # fmt: skip
+    first, second = await stored(deps)
+    assert first.escalated and not second.escalated and second.duplicate_of == first.id
+    commune = await _moderator(deps, "21220", "7001")
+    province = await _moderator(deps, "51", "7002")
+    await commune.send("/xuly")
+    await commune.press(f"xo:{second.id}")
+    assert f"#{second.id}" in commune.text and f"#{first.id}" not in commune.text
+    await province.send("/xuly")
+    await province.press(f"xo:{second.id}")
+    assert f"trùng với báo cáo #{first.id}" in province.text
