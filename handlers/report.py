@@ -350,6 +350,8 @@ async def _story_text(ctx: Context, typed: str) -> list[Reply]:
     if has_danger_words(story) and not _data(ctx).get("warned"):
         await ctx.enter(FLOW, "story", warned=True)
         warning = [ctx.reply("report.danger_words")]
+    if ctx.attachments:  # a photo with the story as its caption: kept at the next step
+        warning.append(ctx.reply("report.files_next_step"))
     return warning + await _after(ctx, "story")
 
 

@@ -523,6 +523,9 @@ async def test_files_sent_outside_the_evidence_step_are_never_downloaded(chat: C
     await chat.press("rpt:week")
     await send_files(chat, photo)  # at the story step: asked for words, not fetched
     assert files.fetched == []
+    await send_files(chat, photo, caption=STORY)  # the story as a caption: the photo is
+    assert "gửi lại ở bước tiếp theo" in chat.text  # not lost without a word
+    assert "tối đa 5 tệp" in chat.text and files.fetched == []
 
 
 async def test_a_revoked_moderator_hears_nothing_more_and_the_report_goes_back(
