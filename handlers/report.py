@@ -653,7 +653,9 @@ async def track(ctx: Context) -> list[Reply]:
 async def track_text(ctx: Context) -> list[Reply]:
     """A code typed after /tracuu; a question instead goes to the answers, not lost here."""
     typed = ctx.args[0] if ctx.args else ""
-    if reports.normalize_code(typed) is None and len(typed.split()) > 2:
+    if reports.normalize_code(typed) is None and (
+        len(typed.split()) > 2 or ctx.content.matcher.match(typed).topic != "none"
+    ):
         await ctx.leave_flow()
         return await answers.ask(ctx, typed)
     return await _by_code(ctx, typed)

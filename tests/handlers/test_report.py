@@ -427,7 +427,12 @@ async def test_a_question_typed_after_tracuu_is_answered_not_swallowed(chat: Cha
     await chat.send("vay hộ nghèo được bao nhiêu")
     assert "Không có báo cáo nào" not in chat.text
     await chat.send("/tracuu")
+    await chat.send("lai suat")  # two words, plainly a question
+    assert "Không có báo cáo nào" not in chat.text and "%" in chat.text
+    await chat.send("/tracuu")
     await chat.send("ABCD-EFGH")
+    assert "Không có báo cáo nào có mã này" in chat.text
+    await chat.send("ABCD EFGX")  # a mistyped code is still taken as a code
     assert "Không có báo cáo nào có mã này" in chat.text
 
 
