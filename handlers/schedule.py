@@ -13,6 +13,7 @@ import html
 
 from content.normalize import fold
 from content.places import Commune, commune, communes_of_province, find_communes
+from handlers import answers
 from handlers.calendar import next_occurrences
 from handlers.context import Context
 from handlers.formatting import day
@@ -159,6 +160,9 @@ async def commune_text(ctx: Context) -> list[Reply]:
             choices.append((_commune_label(found), found))
     choices = choices[:MAX_CHOICES]
     if not choices:
+        if query and ctx.content.matcher.match(query).topic != "none":
+            await ctx.leave_flow()  # no commune, but plainly a question: answered
+            return await answers.ask(ctx, query)
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
         return await _choose(ctx, choices[0][1])

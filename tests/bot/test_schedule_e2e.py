@@ -98,6 +98,13 @@ async def test_unknown_commune_gets_a_kind_answer_and_stays_in_the_step(bot: Bot
     assert "Xã Sơn Tịnh (Quảng Ngãi)" in plain(replies)
 
 
+async def test_a_question_typed_where_a_commune_is_awaited_is_answered(bot: Bot):
+    await onboard(bot)
+    await bot.send("/lich")
+    replies = await bot.send("lai suat ho ngheo")
+    assert "Không tìm thấy" not in plain(replies) and "6,24%" in plain(replies)
+
+
 async def test_subscribe_then_both_reminders_then_a_moved_day(bot: Bot, api, clock):
     await onboard(bot)
     await bot.send("/lich")
