@@ -20,11 +20,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 # questions_heldout3.tsv was written by another engineer without reading the matcher's data
 # and scored once, untouched (38/40 = 95.0%); keep it untuned so it stays an honest estimate.
+# questions_heldout4.tsv (168) and questions_heldout5.tsv (133) were written blind too and
+# scored once (89.9% and 88.7%); the concepts they showed missing were then added, so they
+# are regression sets now (100% each when added), like the first two.
 HELDOUT = [
     HERE / "questions_heldout.tsv",
     HERE / "questions_heldout2.tsv",
     HERE / "questions_heldout3.tsv",
+    HERE / "questions_heldout4.tsv",
+    HERE / "questions_heldout5.tsv",
 ]
+# least top-1 accuracy per set; the sets added later hold a small margin under their figure
+MIN_ACCURACY = {
+    "questions_heldout4.tsv": 0.97,
+    "questions_heldout5.tsv": 0.97,
+}
+DEFAULT_MIN_ACCURACY = 0.90
 DEV = REPO.parent / "shared" / "faq" / "dev.tsv"
 MAX_QUESTION_CHARS = 2000  # handlers/answers.py cuts longer stories
 
@@ -84,7 +95,7 @@ def test_accuracy_and_none_confusions(content: Content, path: Path) -> None:
     predicted = [(gold, answer(content, q), q) for gold, q in rows]
     misses = [p for p in predicted if p[0] != p[1]]
     accuracy = 1 - len(misses) / len(rows)
-    assert accuracy >= 0.90, misses
+    assert accuracy >= MIN_ACCURACY.get(path.name, DEFAULT_MIN_ACCURACY), misses
 
     in_scope = [p for p in predicted if p[0] != "none"]
     out_of_scope = [p for p in predicted if p[0] == "none"]

@@ -608,3 +608,50 @@ def test_syllable_shape(word: str, expected: bool) -> None:
 )
 def test_ordinary_words_and_fillers(matcher: Matcher, question: str, topic: str) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # a report sent earlier and what became of it; wanting to send one is a new report
+        ("cái tố cáo tháng trước em gửi giờ sao rồi ad", "report.status"),
+        ("don khieu nai cua toi gui tu dau thang toi gio chua thay ai tra loi", "report.status"),
+        ("tôi muốn tố cáo tổ trưởng, tháng trước tôi gửi tiền mà không thấy ghi sổ", "report"),
+        # the transaction day under other names; "tell me beforehand" is the reminder
+        ("phien giao dich toi o xa minh la bua nao", "schedule.when"),
+        ("lần giao dịch kế tiếp của ngân hàng ở thôn em là khi nào", "schedule.when"),
+        ("tới ngày giao dịch thì báo giùm tui nha", "schedule.remind"),
+        ("ngân hàng về xã thì nhắn cho em biết trước với", "schedule.remind"),
+        # not knowing how to use the bot
+        ("tôi không biết xài cái bot này", "help"),
+        # a daily-installment loan told by its terms
+        ("cho vay 20 triệu mà đưa 17 triệu, trả góp mỗi ngày 500 nghìn", "blackcredit.signs"),
+        ("ho cat lai truoc roi moi dua tien, gop hang ngay", "blackcredit.signs"),
+        # collectors shaming the borrower, even one who is late
+        ("em trễ hạn 2 hôm mà tụi cho vay gọi điện cho cả họ hàng, chửi bới", "blackcredit.victim"),
+        ("bọn nó ghép hình em rồi gửi vào nhóm zalo của cơ quan", "blackcredit.victim"),
+        # a kickback to an official; signing a loan whose money the official then takes
+        ("xin vay mà phải lót tay cán bộ xã vài triệu", "misconduct.fees"),
+        ("trưởng ấp kêu tôi đứng tên vay rồi ổng lấy hết tiền", "misconduct.proxy"),
+        ("bà hội trưởng nhờ em ký giấy vay giùm, tiền bả cầm luôn", "misconduct.proxy"),
+        # how long the loan runs; asking for more time is overdue
+        ("khoản vay kéo dài bao lâu", "loan.term"),
+        ("xin kéo dài thời hạn trả nợ được không", "loan.overdue"),
+        # left the poor list
+        ("nhà em hết hộ nghèo năm ngoái, còn vay được không", "program.escaped_poverty"),
+        # land papers, currencies and family quarrels are out of scope
+        ("thu tuc lam so do o dau", "none"),
+        ("usd to vnd today", "none"),
+        ("hai vợ chồng hay cãi nhau, muốn ly thân thì làm giấy tờ gì", "none"),
+        # ... while the land title as collateral is not
+        ("đang làm sổ đỏ chưa có thì vay thế chấp được không", "loan.collateral"),
+        # words that read differently without diacritics: "đòi tiền" is not "đổi tiền",
+        # "vay hộ nghèo" is not "vay hộ", "nhau" is not "nhậu", "ngân hàng về ..." is "about"
+        ("tôi muốn phản ánh tổ trưởng đòi tiền lúc nộp đơn vay", "report"),
+        ("nhà nghèo khó quá, cùng nhau vay vốn nuôi heo được không", "program.poor"),
+        ("hỏi ngân hàng về vay hộ nghèo", "program.poor"),
+        ("lãi suất ngân hàng xuống chưa", "loan.interest"),
+    ],
+)
+def test_concepts_from_the_fifth_set(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
