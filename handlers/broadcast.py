@@ -30,8 +30,8 @@ from content.loader import Content
 from content.places import commune, communes_of_province, find_communes
 from handlers import roles
 from handlers.context import Context
-from handlers.types import Button, Reply
-from storage import audit, outbox
+from handlers.types import Button, Reply, row_id
+from storage import audit, outbox, people
 from storage import broadcasts as store
 from storage import roles as role_store
 from storage import users as user_store
@@ -362,9 +362,10 @@ async def _preview(ctx: Context, broadcast: Broadcast) -> list[Reply]:
 
 async def _mine(ctx: Context, wanted: tuple[str, ...], manage: bool = True) -> Broadcast | None:
     """The broadcast named by the button, if this user may act on it now."""
-    if not ctx.args or not ctx.args[0].isdigit():
+    broadcast_id = row_id(ctx.args[0]) if ctx.args else None
+    if broadcast_id is None:
         return None
-    broadcast = await store.get(ctx.session, int(ctx.args[0]))
+    broadcast = await store.get(ctx.session, broadcast_id)
     if broadcast is None or broadcast.status not in wanted:
         return None
     mine = broadcast.author == roles.actor(ctx)
@@ -466,15 +467,32 @@ async def _submit(ctx: Context, broadcast: Broadcast, when: dt.datetime | None) 
 # --- approval --------------------------------------------------------------------------------
 
 
+async def _person(ctx: Context, who: str) -> int | None:
+    """The person an identity ('telegram:123') belongs to: the id of the row holding them
+    (storage/people.py), one for all their linked channels; None for one never seen."""
+    channel, _, user_id = who.partition(":")
+    found = await user_store.find_user(ctx.session, channel, user_id)
+    return None if found is None else (await people.holder(ctx.session, found)).id
+
+
+async def _same_person(ctx: Context, who: str, author: str) -> bool:
+    """Whether ``who`` is the author, on the same channel or on one linked to it."""
+    if who == author:
+        return True
+    person = await _person(ctx, who)
+    return person is not None and person == await _person(ctx, author)
+
+
 async def _approvers(ctx: Context, broadcast: Broadcast) -> list[tuple[str, str]]:
-    """Officials and admins whose area covers the whole of the broadcast's, but its author."""
+    """Officials and admins whose area covers the whole of the broadcast's, but its author
+    (on any of their linked channels)."""
     found: dict[tuple[str, str], None] = {}
     for grant in await role_store.list_roles(ctx.session):
         who = f"{grant.channel}:{grant.channel_user_id}"
         if (
             grant.role in ("official", "admin")
-            and who != broadcast.author
             and roles.within(grant.area_code, broadcast.area_code)
+            and not await _same_person(ctx, who, broadcast.author)
         ):
             found[(grant.channel, grant.channel_user_id)] = None
     return list(found)
@@ -511,18 +529,20 @@ async def _awaiting_my_approval(ctx: Context) -> list[Broadcast]:
     return [
         b
         for b in await store.in_state(ctx.session, store.AWAITING)
-        if b.author != me and any(roles.within(a, b.area_code) for a in areas)
+        if any(roles.within(a, b.area_code) for a in areas)
+        and not await _same_person(ctx, me, b.author)
     ]
 
 
 async def _approvable(ctx: Context) -> Broadcast | None:
-    if not ctx.args or not ctx.args[0].isdigit():
+    broadcast_id = row_id(ctx.args[0]) if ctx.args else None
+    if broadcast_id is None:
         return None
-    broadcast = await store.get(ctx.session, int(ctx.args[0]))
+    broadcast = await store.get(ctx.session, broadcast_id)
     if broadcast is None or broadcast.status != store.AWAITING:
         return None
-    if broadcast.author == roles.actor(ctx):
-        return None  # a second pair of eyes: never the author's own
+    if await _same_person(ctx, roles.actor(ctx), broadcast.author):
+        return None  # a second pair of eyes: never the author's own, from any channel
     if not await roles.allowed_area(ctx, ROLE, broadcast.area_code):
         return None
     return broadcast

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from content.loader import Content
-from handlers import answers, evidence, roles, routes, start
+from handlers import answers, evidence, linking, roles, routes, start
 from handlers.context import Clock, Context, system_clock
 from handlers.evidence import CleanFile
 from handlers.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
@@ -15,6 +15,10 @@ from storage import people, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
+
+# Buttons that work before the user has chosen a language: onboarding's own, and linking to
+# the person they already are on another channel (then there is nothing to set up again).
+BEFORE_ONBOARDING = frozenset({"lang", "consent", *linking.BEFORE_ONBOARDING})
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
         handler = routes.ACTIONS.get(name)
         if handler is None or not await _may(ctx, routes.PRIVILEGED_ACTIONS.get(name)):
             return roles.unknown_action(ctx)
-        if ctx.user.language is None and name not in ("lang", "consent"):
+        if ctx.user.language is None and name not in BEFORE_ONBOARDING:
             return await start.start(ctx)
         ctx.args = tuple(args)
         return await handler(ctx)
@@ -72,7 +76,7 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
         ctx.args = (routes.SOON_FEATURE[name],) if name in routes.SOON_FEATURE else args
         return await handler(ctx)
 
-    if ctx.user.language is None:
+    if ctx.user.language is None and ctx.flow != linking.FLOW:
         return await start.start(ctx)
     if ctx.flow in routes.FLOW_TEXT:
         ctx.args = (text,)  # what the user typed, for the flow's step
@@ -97,10 +101,19 @@ async def handle(
                 session, incoming.channel, update_id
             ):
                 return None
+            # Linked channels: the dialogs see the row holding the person's data. One person's
+            # updates, from any of their channels, are handled one after the other: their
+            # holder's row stays locked until this transaction ends (PostgreSQL; SQLite has
+            # one writer at a time). Locked before this identity's own row is written, so
+            # that every transaction takes the two in the same order.
+            known = await users.find_user(session, incoming.channel, incoming.user_id)
+            if known is not None:
+                await users.lock_person(session, known)
             identity = await users.get_or_create_user(
                 session, incoming.channel, incoming.user_id, now, incoming.display_name
             )
-            # Linked channels: the dialogs see the row holding the person's data.
+            if known is None:  # new here (or just created by another replica)
+                await users.lock_person(session, identity)
             user = await people.holder(session, identity)
             language = user.language or language
             state = await users.get_state(session, user.id or 0)

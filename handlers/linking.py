@@ -14,6 +14,10 @@ from handlers.types import Button, Reply
 from storage import people
 
 FLOW = "link"
+# Buttons that work before onboarding (no language yet), with the code typed in FLOW after
+# them (handlers/dispatch.py): a person who set the bot up on the other channel links here
+# without setting it up again. A code of one's own needs the consent onboarding asks for.
+BEFORE_ONBOARDING = frozenset({"link", "link_enter", "link_unlink", "link_here"})
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "Terminal"}
 
 

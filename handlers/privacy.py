@@ -68,7 +68,9 @@ async def delete_my_data(ctx: Context) -> list[Reply]:
 
 
 async def withdraw_consent(ctx: Context) -> list[Reply]:
-    ctx.user.consent_at = None
-    ctx.user.display_name = None
-    ctx.session.add(ctx.user)
+    """Keep only the chat id and language (and the choice about announcements): commune,
+    reminders, queued notices and the link between channels go (storage/users.py)."""
+    await ctx.leave_flow()
+    await users.withdraw_consent(ctx.session, ctx.user)
+    ctx.user, ctx.identity = ctx.me, None  # a linked account is its own person again
     return [ctx.reply("data.consent_withdrawn", [ctx.menu_row()])]

@@ -98,7 +98,11 @@ async def recent(
 def _audience(communes: list[str] | None, subscribers_only: bool) -> Any:
     """Who hears a broadcast to ``communes`` (None: the whole country): people who chose a
     commune there or follow a transaction point there (with ``subscribers_only``, only the
-    latter); never those who blocked the bot or turned announcements off."""
+    latter); never those who blocked the bot or turned announcements off.
+
+    A person with linked channels (storage/people.py) is counted and reached once, on the
+    channel of the row holding their settings: the other rows (``person_id`` set) never are.
+    """
     follows = select(Subscription.user_id).join(
         TransactionPoint, col(TransactionPoint.id) == col(Subscription.point_id)
     )
@@ -111,7 +115,12 @@ def _audience(communes: list[str] | None, subscribers_only: bool) -> Any:
         where = col(User.language).is_not(None)
     else:
         where = or_(col(User.commune_code).in_(communes), follows_there)
-    return and_(col(User.blocked).is_(False), col(User.announcements).is_(True), where)
+    return and_(
+        or_(col(User.person_id).is_(None), col(User.person_id) == col(User.id)),
+        col(User.blocked).is_(False),
+        col(User.announcements).is_(True),
+        where,
+    )
 
 
 async def count_audience(

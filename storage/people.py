@@ -5,8 +5,8 @@ one row, the *holder*, keeps the person's settings (language, consent, commune),
 subscriptions, conversation state and anything else keyed by a user id (reports); the other
 row's ``person_id`` points at the holder. The dialogs are handed the holder
 (handlers/dispatch.py), so what they read or change follows the person on every channel,
-and notices (reminders, broadcasts by commune) reach the holder's channel only: a linked
-person hears each one once. Roles stay with the identity they were granted to.
+and notices (reminders, every broadcast) reach the holder's channel only: a linked person
+hears each one once. Roles stay with the identity they were granted to.
 
 A code is shown in one channel and typed in the other: the identity that shows it is (or
 belongs to) the holder; the identity that types it joins that person.
@@ -32,7 +32,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8  # 31⁸ ≈ 8.5·10¹¹ codes: guessing a live one is hopeless
 CODE_TTL = dt.timedelta(minutes=10)
 # The settings a person has once, whichever channel they write from.
-PERSON_FIELDS = ("language", "consent_at", "commune_code")
+PERSON_FIELDS = ("language", "consent_at", "commune_code", "announcements")
 # Tables keyed by a user id that are handled here by hand (or stay with the identity).
 _OWN_TABLES = frozenset({"users", "subscriptions", "conversation_states", "link_codes"})
 _IDENTITY_TABLES = frozenset({"chat_choices"})
@@ -128,7 +128,8 @@ async def unlink(session: AsyncSession, identity: User) -> list[User]:
     """Separate ``identity`` from its person (a holder: every other identity from it).
 
     The person's data stays with the holder; a detached identity keeps the language, so its
-    next message is answered in the same words, and starts without commune or reminders.
+    next message is answered in the same words, and the choice about announcements (a stop
+    asked for stays), and starts without commune or reminders.
     """
     person = await holder(session, identity)
     others = [u for u in await identities(session, person.id or 0) if u.id != person.id]
@@ -136,6 +137,7 @@ async def unlink(session: AsyncSession, identity: User) -> list[User]:
     for row in detached:
         row.person_id = None
         row.language = person.language
+        row.announcements = person.announcements
         session.add(row)
         await _drop_state(session, row.id or 0)
     await session.flush()
@@ -161,13 +163,16 @@ async def _move_person(
 ) -> None:
     """Hand what ``source`` holds for its person over to ``target``.
 
-    Settings: ``target`` keeps its own unless ``overwrite``, and takes what it lacks.
-    Subscriptions: the union. Rows of other features keyed by a user id (reports...) follow.
+    Settings: ``target`` keeps its own unless ``overwrite``, and takes what it lacks;
+    announcements turned off on either side stay off. Subscriptions: the union. Rows of other
+    features keyed by a user id (reports...) follow.
     """
     for name in PERSON_FIELDS:
         value = getattr(source, name)
         if value is not None and (overwrite or getattr(target, name) is None):
             setattr(target, name, value)
+    if not overwrite and not source.announcements:
+        target.announcements = False  # "stop announcements" asked on either channel stands
     # The source no longer holds a person: nothing by commune or consent reaches it twice.
     source.commune_code = None
     source.consent_at = None

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import people
 from storage.models import (
+    Broadcast,
     ChatChoices,
     ConversationState,
     LinkCode,
@@ -21,6 +23,10 @@ from storage.models import (
     Subscription,
     User,
 )
+from storage.outbox import PENDING
+
+# Outbox kinds of the notices a subscription brings (handlers/reminders.py).
+REMINDER_KIND_PREFIX, CHANGE_KIND = "reminder_", "schedule_change"
 
 
 async def find_user(session: AsyncSession, channel: str, channel_user_id: str) -> User | None:
@@ -60,6 +66,35 @@ async def get_or_create_user(
     session.add(user)
     await session.flush()
     return user
+
+
+async def lock_person(session: AsyncSession, identity: User) -> User | None:
+    """The row holding this identity's person, locked until the transaction ends
+    (``SELECT … FOR UPDATE``) and read again as it is now, so that one person's updates,
+    from any of their channels, are handled one after the other. None when the person was
+    erased meanwhile (their rows are then forgotten by this session too).
+
+    On PostgreSQL only: SQLite has one writer at a time already.
+    """
+    person = await people.holder(session, identity)
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return person
+    try:
+        for _ in range(3):
+            await session.refresh(person, with_for_update=True)
+            if person is identity:
+                return person
+            await session.refresh(identity)  # linked elsewhere while it waited?
+            now_held_by = await people.holder(session, identity)
+            if now_held_by is person:
+                return person
+            person = now_held_by
+    except InvalidRequestError:  # deleted while we waited for the lock
+        for row in (person, identity):
+            if row in session:
+                session.expunge(row)
+        return None
+    return person
 
 
 async def get_state(session: AsyncSession, user_id: int) -> ConversationState:
@@ -121,6 +156,40 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(User).where(User.id == user_id))
     await session.flush()
     session.expunge_all()
+
+
+async def withdraw_consent(session: AsyncSession, person: User) -> list[User]:
+    """Forget what only consent let the bot keep about a person (``person``: the holder).
+
+    Their commune, reminder subscriptions, display name, link codes and the link between
+    their channels go; so do their pending reminders, schedule-change notices and
+    announcements of a commune, a province or to subscribers (whole-country ones reach
+    everyone by language). Each channel account keeps its chat id and language, and the
+    choice about announcements. Returns the accounts detached from the person.
+    """
+    rows = await people.identities(session, person.id or 0)
+    by_area = select(Broadcast.id).where(
+        col(Broadcast.area_code).is_not(None) | col(Broadcast.subscribers_only).is_(True)
+    )
+    for row in rows:
+        await session.exec(
+            delete(Outbox).where(
+                col(Outbox.channel) == row.channel,
+                col(Outbox.channel_user_id) == row.channel_user_id,
+                col(Outbox.status) == PENDING,
+                col(Outbox.kind).startswith(REMINDER_KIND_PREFIX)
+                | (col(Outbox.kind) == CHANGE_KIND)
+                | col(Outbox.broadcast_id).in_(by_area),
+            )
+        )
+        await session.exec(delete(LinkCode).where(col(LinkCode.user_id) == row.id))
+        await session.exec(delete(Subscription).where(col(Subscription.user_id) == row.id))
+        row.consent_at = None
+        row.display_name = None
+        row.commune_code = None
+        session.add(row)
+    await session.flush()
+    return await people.unlink(session, person)
 
 
 async def set_blocked(

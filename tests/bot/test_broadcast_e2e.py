@@ -278,6 +278,18 @@ async def test_a_citizen_and_an_official_outside_the_area_are_refused(bot: Bot, 
     assert all(api.messages(chat) == [] for chat in IN_COMMUNE[1:] + IN_PROVINCE)
 
 
+async def test_a_crafted_broadcast_number_gets_the_stale_button_answer(bot: Bot, api):
+    """Not an id ("²" passes str.isdigit), too large for a row id, or 0: the stale-button
+    answer, never the apology of an internal error."""
+    await cli(bot, PROVINCIAL, "official", "51")
+    await onboard(bot, PROVINCIAL)
+    for data in ("tbv:²", "tbx:99999999999", "tbok:0", "tbr:²", "tbap:99999999999", "tbrj:0"):
+        before = len(api.messages(PROVINCIAL))
+        await bot.post(api.make_callback(PROVINCIAL, data))
+        answer = plain(api.messages(PROVINCIAL)[before:])
+        assert "Nút này đã cũ" in answer and "Xin lỗi" not in answer, data
+
+
 # --- a whole province: a second official or an admin approves --------------------------------
 
 

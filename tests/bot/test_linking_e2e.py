@@ -226,3 +226,25 @@ async def test_a_broadcast_reaches_zalo_and_telegram_users_of_a_commune_exactly_
         await zalo.runtime.sender.run_once()
         clock.advance(seconds=2)
     assert announcements(zapi.messages(zalo_citizens[0])) == 1
+
+
+async def test_a_new_zalo_user_links_with_the_offered_choices_and_needs_no_setup(both):
+    """/lienket offers "type the code from the other channel" to someone who never wrote
+    before: picking it and typing the code links them, with no language question first."""
+    zalo, telegram, _ = both
+    await telegram.send("/start")
+    await telegram.press("English")
+    await telegram.press("I agree")
+    await telegram.send("/caidat")
+    await telegram.press("Link Telegram and Zalo")
+    code = CODE.search(await telegram.press("Get a linking code"))
+    assert code is not None
+
+    offered = plain(await zalo.send("lienket"))
+    assert "Nhập mã từ kênh kia" in offered
+    asked = plain(await zalo.send("Nhập mã từ kênh kia"))
+    assert "Hãy gõ mã liên kết" in asked
+    replies = plain(await zalo.send(code[1]))
+    assert "Linked: Telegram, Zalo" in replies  # in the person's language, set on Telegram
+    menu = plain(await zalo.send("menu"))
+    assert "What do you need?" in menu and "Which language" not in menu

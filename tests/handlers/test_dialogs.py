@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 
 import pytest
+from sqlmodel import select
 
 from content.loader import Content
 from handlers import routes
 from handlers.dispatch import Deps
-from storage import users
+from storage import broadcasts as broadcast_store
+from storage import outbox, subscriptions, users
 from storage.db import transaction
+from storage.models import Broadcast, Outbox, TransactionPoint
 from tests.conftest import Chat
 
 
@@ -157,6 +161,54 @@ async def test_withdraw_and_give_consent_again(chat: Chat, deps: Deps):
     await chat.send("/dulieu")
     await chat.press("consent:yes")
     assert (await stored_user(deps)).consent_at is not None
+
+
+async def test_withdrawing_consent_forgets_commune_reminders_and_queued_notices(
+    chat: Chat, deps: Deps
+):
+    """The reply says only the chat id and language stay: so it is."""
+    await chat.onboard()
+    now = deps.clock()
+    payload = {"text": "x", "buttons": []}
+    async with transaction(deps.sessions) as s:
+        s.add(
+            TransactionPoint(
+                id="P1", commune_code="21220", name="Điểm Tịnh Hà", address="UBND xã cũ",
+                day_of_month=15, start_time=dt.time(7, 30), end_time=dt.time(11, 0),
+                office="PGD Sơn Tịnh", phone="0255 000 000",
+            )
+        )  # fmt: skip
+        user = await users.find_user(s, "test", "1001")
+        user.commune_code = "21220"
+        await s.flush()
+        await subscriptions.subscribe(s, user.id, "P1", now)
+        for kind in ("reminder_eve", "schedule_change"):
+            await outbox.enqueue_subscribers(
+                s, "P1", kind, f"{kind}:", {"vi": payload, "en": payload}, now
+            )
+        await outbox.enqueue_one(s, "report:1:ev1:reporter", "test", "1001", "report", payload, now)
+        for area in ("21220", None):  # a commune's announcement, and the whole country's
+            broadcast = await broadcast_store.create(
+                s, Broadcast(author="telegram:1", area_code=area, text="x", status="sending")
+            )
+            communes = [area] if area else None
+            assert await broadcast_store.expand(s, broadcast, communes, ("vi", "en"), now) == 1
+
+    await chat.send("/dulieu")
+    await chat.press("data_withdraw")
+    assert "chỉ còn nhớ mã tài khoản chat, ngôn ngữ" in chat.text
+    async with transaction(deps.sessions) as s:
+        user = await users.find_user(s, "test", "1001")
+        assert user.language == "vi" and user.consent_at is None and user.commune_code is None
+        assert await subscriptions.subscribed_points(s, user.id) == set()
+        queued = (await s.exec(select(Outbox).where(Outbox.channel_user_id == "1001"))).all()
+        # The report's news and the whole country's announcement (by language) stay.
+        assert sorted(r.kind for r in queued) == ["broadcast", "report"]
+        assert [r.broadcast_id for r in queued if r.kind == "broadcast"] == [2]
+        assert await broadcast_store.count_audience(s, ["21220"], False) == 0
+        assert await broadcast_store.count_audience(s, ["21220"], True) == 0
+    await chat.send("/dulieu")
+    assert "Xã: chưa có" in chat.text and "Nhắc lịch: 0 điểm" in chat.text
 
 
 async def test_unknown_command_is_named_safely(chat: Chat):

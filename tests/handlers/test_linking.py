@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
-from storage import people, roles, subscriptions, users
+from sqlmodel import select
+
+from handlers import routes
+from handlers.dispatch import handle
+from handlers.types import Incoming, Reply
+from storage import broadcasts, people, roles, subscriptions, users
 from storage.db import transaction
-from storage.models import TransactionPoint
+from storage.models import Broadcast, Outbox, TransactionPoint
 from tests.conftest import Chat
 
 CODE = re.compile(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
@@ -156,3 +162,176 @@ async def test_unlink_from_the_linked_side_and_make_holder(deps):
         assert await people.identities(s, trow.id) == [trow]
     await telegram.send("/menu")  # on its own again, in the same language
     assert "Bạn cần gì?" in telegram.text
+
+
+# --- one person, however many channels: announcements, approval, consent, one at a time ---
+
+
+async def linked_pair(deps, telegram_id: str = "111", zalo_id: str = "z-222") -> tuple[Chat, Chat]:
+    """A person set up on Telegram (the holder) who linked their Zalo account."""
+    telegram = Chat(deps, telegram_id, "telegram")
+    await telegram.onboard()
+    zalo = Chat(deps, zalo_id, "zalo")
+    await zalo.onboard()
+    await zalo.send(f"/lienket {await code_from(telegram)}")
+    assert "Đã liên kết" in zalo.text
+    return telegram, zalo
+
+
+async def act(chat: Chat, action: str) -> None:
+    """A button's action, pressed whether or not the last reply showed it."""
+    chat.replies = (
+        await handle(Incoming(chat.channel, chat.user_id, action=action), chat.deps) or []
+    )
+
+
+async def audiences(deps) -> list[int]:
+    """How many hear a broadcast to the whole country, to 21220, to its subscribers."""
+    async with transaction(deps.sessions) as s:
+        return [
+            await broadcasts.count_audience(s, None, False),
+            await broadcasts.count_audience(s, ["21220"], False),
+            await broadcasts.count_audience(s, ["21220"], True),
+        ]
+
+
+async def test_every_audience_reaches_a_linked_person_once_and_either_side_stops_it(deps):
+    await add_point(deps)
+    telegram, zalo = await linked_pair(deps)
+    async with transaction(deps.sessions) as s:
+        trow = await users.find_user(s, "telegram", "111")
+        trow.commune_code = "21220"
+        await subscriptions.subscribe(s, trow.id, "P1", deps.clock())
+    assert await audiences(deps) == [1, 1, 1]
+    async with transaction(deps.sessions) as s:
+        broadcast = await broadcasts.create(
+            s, Broadcast(author="telegram:1", text="x", status=broadcasts.SENDING)
+        )
+        assert await broadcasts.expand(s, broadcast, None, ("vi", "en"), deps.clock()) == 1
+        rows = (await s.exec(select(Outbox))).all()
+        assert [(r.channel, r.channel_user_id) for r in rows] == [("telegram", "111")]
+
+    await act(zalo, "ann:off")  # "stop announcements" from the linked account
+    assert await audiences(deps) == [0, 0, 0]
+    await act(telegram, "ann:on")
+    assert await audiences(deps) == [1, 1, 1]
+
+
+async def test_announcements_off_survive_link_here_linking_and_unlinking(deps):
+    telegram = Chat(deps, "111", "telegram")
+    await telegram.onboard()
+    async with transaction(deps.sessions) as s:
+        (await users.find_user(s, "telegram", "111")).commune_code = "21220"
+    await act(telegram, "ann:off")
+    zalo = Chat(deps, "z-222", "zalo")
+    await zalo.onboard()
+    await zalo.send(f"/lienket {await code_from(telegram)}")
+    await zalo.send("/lienket")
+    await zalo.press("link_here")  # the person now holds on Zalo: their settings go with them
+    async with transaction(deps.sessions) as s:
+        zrow = await users.find_user(s, "zalo", "z-222")
+        assert zrow.person_id is None and zrow.commune_code == "21220"
+        assert zrow.announcements is False
+    assert await audiences(deps) == [0, 0, 0]
+    await zalo.send("/caidat")
+    assert "đang tắt" in zalo.text
+    await telegram.send("/lienket")
+    await telegram.press("link_unlink")  # on its own again, still without announcements
+    async with transaction(deps.sessions) as s:
+        trow = await users.find_user(s, "telegram", "111")
+        assert trow.person_id is None and trow.announcements is False
+    assert await audiences(deps) == [0, 0, 0]
+
+    # Turned off on the side that types the code: still off for the person it joins.
+    other = Chat(deps, "333", "telegram")
+    await other.onboard()
+    await act(telegram, "ann:on")
+    await telegram.send(f"/lienket {await code_from(zalo)}")
+    async with transaction(deps.sessions) as s:
+        assert (await users.find_user(s, "zalo", "z-222")).announcements is False
+    assert await audiences(deps) == [1, 0, 0]  # only the other citizen
+
+
+async def test_an_author_cannot_approve_their_own_broadcast_from_a_linked_account(deps):
+    async with transaction(deps.sessions) as s:
+        for channel, user_id in (("telegram", "900"), ("zalo", "z-900"), ("telegram", "901")):
+            await roles.grant(s, channel, user_id, "official", "51", "cli", deps.clock())
+    telegram, zalo = await linked_pair(deps, "900", "z-900")
+    second = Chat(deps, "901", "telegram")
+    await second.onboard()
+    await telegram.send("/thongbao")
+    await telegram.send("Thông báo cho cả tỉnh Quảng Ngãi về lịch giao dịch tháng này")
+    await telegram.press("tbw:51")
+    await telegram.press("tbs:0")
+    await telegram.press("tbok:1")
+    assert "đã báo cho 1 người có quyền duyệt" in telegram.text  # 901, not the author's Zalo
+    await zalo.send("/thongbao")
+    assert "đang chờ bạn duyệt" not in zalo.text
+    for action in ("tbr:1", "tbap:1"):
+        await act(zalo, action)
+        assert "Nút này đã cũ" in zalo.text
+    await second.send("/thongbao")
+    assert "Có 1 thông báo đang chờ bạn duyệt" in second.text
+    await act(second, "tbap:1")
+    async with transaction(deps.sessions) as s:
+        broadcast = await broadcasts.get(s, 1)
+        assert broadcast.status == broadcasts.QUEUED and broadcast.approved_by == "telegram:901"
+
+
+async def test_a_new_account_links_with_the_buttons_without_setting_up_again(deps):
+    telegram = Chat(deps, "111", "telegram")
+    await telegram.onboard("en")
+    code = await code_from(telegram)
+    zalo = Chat(deps, "z-222", "zalo")  # never wrote before: no language yet
+    await zalo.send("/lienket")
+    await zalo.press("link_enter")
+    assert "Hãy gõ mã liên kết" in zalo.text
+    await zalo.send(code)
+    assert "Linked: Telegram, Zalo" in zalo.text
+    await zalo.send("/menu")  # the person is set up already: the menu, in their language
+    assert "What do you need?" in zalo.text
+    assert not any(b.action.startswith("lang:") for b in zalo.buttons)
+
+
+async def test_withdrawing_consent_on_a_linked_account_separates_the_channels(deps):
+    await add_point(deps)
+    _, zalo = await linked_pair(deps)
+    async with transaction(deps.sessions) as s:
+        trow = await users.find_user(s, "telegram", "111")
+        trow.commune_code = "21220"
+        await subscriptions.subscribe(s, trow.id, "P1", deps.clock())
+    await zalo.send("/dulieu")
+    await zalo.press("data_withdraw")
+    assert "liên kết kênh" in zalo.text
+    async with transaction(deps.sessions) as s:
+        for channel, user_id in (("telegram", "111"), ("zalo", "z-222")):
+            row = await users.find_user(s, channel, user_id)
+            assert row.person_id is None and row.language == "vi"
+            assert row.consent_at is None and row.commune_code is None
+            assert await subscriptions.subscribed_points(s, row.id) == set()
+    assert await audiences(deps) == [2, 0, 0]  # two chat accounts, each known by language
+
+
+async def test_one_persons_updates_from_two_channels_are_handled_one_after_the_other(
+    deps, monkeypatch
+):
+    """Both channels of a person share one conversation state: an update from one waits
+    for the other's to finish (PostgreSQL locks the holder's row; SQLite takes turns)."""
+
+    async def count(ctx):  # type: ignore[no-untyped-def]
+        seen = int(ctx.state.data.get("n", 0))
+        await asyncio.sleep(0.3)  # a slow moment, as under load
+        await ctx.enter("probe", "count", n=seen + 1)
+        return [Reply(str(seen + 1))]
+
+    monkeypatch.setitem(routes.ACTIONS, "probe_count", count)
+    await linked_pair(deps)
+    await handle(Incoming("telegram", "111", action="probe_count"), deps)
+    answers = await asyncio.gather(
+        handle(Incoming("telegram", "111", action="probe_count"), deps),
+        handle(Incoming("zalo", "z-222", action="probe_count"), deps),
+    )
+    assert sorted(a[0].text for a in answers) == ["2", "3"]
+    async with transaction(deps.sessions) as s:
+        trow = await users.find_user(s, "telegram", "111")
+        assert (await users.get_state(s, trow.id)).data == {"n": 3}

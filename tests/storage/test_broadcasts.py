@@ -71,6 +71,28 @@ async def test_audience_and_one_statement_expansion_once_per_key(engine):
     assert all(row[6] == broadcast.id and row[3] == "broadcast" for row in rows)
 
 
+async def test_a_linked_account_is_in_no_audience_its_holder_hears_for_the_person(engine):
+    """One person on two channels is counted and reached once, through the holder's row,
+    whatever the audience (and whatever a linked row still has on it)."""
+    sessions = session_factory(engine)
+    ids = await seed(sessions)
+    async with transaction(sessions) as s:
+        linked = await users.get_or_create_user(s, "zalo", "z-1", NOW)
+        linked.language, linked.commune_code, linked.person_id = "vi", "21220", ids["a"]
+        await s.flush()
+        s.add(Subscription(user_id=linked.id, point_id="P1"))
+    async with transaction(sessions) as s:
+        assert await store.count_audience(s, None, False) == 6
+        assert await store.count_audience(s, ["21220"], False) == 4
+        assert await store.count_audience(s, ["21220"], True) == 2
+        broadcast = await store.create(
+            s, Broadcast(author="telegram:1", area_code=None, text="x", status=store.SENDING)
+        )
+        assert await store.expand(s, broadcast, None, ("vi", "en"), NOW) == 6
+        found = await s.exec(select(outbox.Outbox.channel).where(outbox.Outbox.channel == "zalo"))
+        assert found.all() == []
+
+
 async def test_claims_put_reminders_first_and_skip_inactive_broadcasts(engine):
     sessions = session_factory(engine)
     await seed(sessions)
