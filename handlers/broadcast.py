@@ -250,9 +250,10 @@ async def _typed_commune(ctx: Context, text: str) -> list[Reply]:
 
 async def choose_commune(ctx: Context) -> list[Reply]:
     """tbk:CODE"""
-    if not _in_flow(ctx, "commune") or not ctx.args or commune(ctx.args[0]) is None:
+    found = commune(ctx.args[0]) if ctx.args and _in_flow(ctx, "commune") else None
+    if found is None:
         return roles.unknown_action(ctx)
-    return await _chosen_area(ctx, ctx.args[0])
+    return await _chosen_area(ctx, found.code)  # its own code, never what the button said
 
 
 async def _chosen_area(ctx: Context, area: str | None) -> list[Reply]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from handlers.dispatch import Deps, handle
 from handlers.schedule_csv import parse_schedule_csv
@@ -80,3 +81,19 @@ async def test_odd_digits_typed_as_values(deps: Deps, typed: str):
     await citizen.send("/tinhlai")
     await citizen.send(typed)  # an amount
     assert APOLOGY not in citizen.text
+
+
+async def test_a_crafted_commune_button_is_taken_as_the_commune_it_names(deps: Deps):
+    """ "tbk:04" names commune 00004 (Ba Đình): the draft's area is that commune, never the
+    two digits, which would read as a whole province."""
+    from storage.models import ConversationState
+
+    official = await grant(deps, "7006", "official", "01")
+    await official.send("/thongbao")
+    await official.send("Lịch giao dịch tháng này đổi sang ngày 20.")
+    await tap(official, "tbc")
+    await tap(official, "tbk:04")
+    assert "Ba Đình" in official.text
+    async with transaction(deps.sessions) as session:
+        states = (await session.exec(select(ConversationState))).all()
+        assert [s.data.get("area") for s in states if s.flow == "thongbao"] == ["00004"]
