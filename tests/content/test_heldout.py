@@ -23,20 +23,25 @@ REPO = HERE.parents[1]
 # questions_heldout4.tsv (168) and questions_heldout5.tsv (133) were written blind too and
 # scored once (89.9% and 88.7%); the concepts they showed missing were then added, so they
 # are regression sets now (100% each when added), like the first two.
-# questions_heldout6.tsv, written blind after both rounds of that tuning, is not a test here:
-# it is scored by bench/faq_accuracy.py only, and never tuned on, so it stays an honest
-# estimate of unseen questions (see the README's Measured table).
+# questions_heldout6.tsv (147), written blind after both rounds of that tuning, scored
+# 93.2% untouched (89.1% on the matcher as it was before those two rounds); the concepts it
+# showed missing were then added, so it is a regression set now too (100% when added).
+# questions_heldout7.tsv (142), written blind before that last round, is not a test here: it
+# is scored by bench/faq_accuracy.py only and never tuned on (89.4% before the round, 92.3%
+# after), the honest estimate of unseen questions in the README.
 HELDOUT = [
     HERE / "questions_heldout.tsv",
     HERE / "questions_heldout2.tsv",
     HERE / "questions_heldout3.tsv",
     HERE / "questions_heldout4.tsv",
     HERE / "questions_heldout5.tsv",
+    HERE / "questions_heldout6.tsv",
 ]
 # least top-1 accuracy per set; the sets added later hold a small margin under their figure
 MIN_ACCURACY = {
     "questions_heldout4.tsv": 0.97,
     "questions_heldout5.tsv": 0.97,
+    "questions_heldout6.tsv": 0.97,
 }
 DEFAULT_MIN_ACCURACY = 0.90
 DEV = REPO.parent / "shared" / "faq" / "dev.tsv"

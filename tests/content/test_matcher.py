@@ -655,3 +655,47 @@ def test_ordinary_words_and_fillers(matcher: Matcher, question: str, topic: str)
 )
 def test_concepts_from_the_fifth_set(matcher: Matcher, question: str, topic: str) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # a person describing age, income or trade, then asking if the bank will lend
+        ("bà ngoại em 70 tuổi ở một mình có vay được không", "eligibility"),
+        ("em chạy xe ôm, thu nhập không ổn định, đủ điều kiện vay không ạ", "eligibility"),
+        ("chị bán rong ngoài chợ, liệu ngân hàng có cho vay hông", "eligibility"),
+        # ... a named program still wins (rule 1)
+        ("chồng em đi làm thuê, có được vay hộ nghèo không", "program.poor"),
+        # the kinds of loan in other words; the kinds of papers are documents
+        ("ngân hàng có cho vay những thứ gì", "program.list"),
+        ("cho vay mấy kiểu vậy ad", "program.list"),
+        ("cần những loại giấy tờ gì để vay vốn", "loan.documents"),
+        # putting small sums aside through the group
+        ("mỗi tháng dành dụm trăm nghìn gửi tổ trưởng có được không", "savings"),
+        ("ngân hàng có nhận tiết kiệm qua tổ vay vốn không", "savings"),
+        # a stranger wants a fee first; a group leader asking for it is misconduct
+        (
+            "trên facebook có người bảo đóng phí giải ngân 2 triệu rồi mới chuyển tiền vay",
+            "blackcredit.apps",
+        ),
+        ("có số lạ gọi điện bảo phải đóng phí hồ sơ trước mới duyệt khoản vay", "blackcredit.apps"),
+        ("bà tổ phó bắt nộp phí hồ sơ nửa triệu thì mới làm đơn vay", "misconduct.fees"),
+        # repaying our loan from afar, also for a parent
+        ("con gái tôi ở Sài Gòn chuyển khoản trả nợ giúp mẹ được không", "digital"),
+        ("trả lãi online được không", "digital"),
+        # how interest is computed
+        ("bên mình áp dụng dư nợ giảm dần khi tính tiền lãi à", "loan.interest"),
+        ("lãi đóng theo số còn nợ hay theo cả khoản vay", "loan.interest"),
+        # a story, then "I want to report it": the action (rule 3)
+        ("cán bộ xã đòi tiền bồi dưỡng, em muốn phản ánh lên cấp trên", "report"),
+        ("chủ nợ app gọi khủng bố người thân, tôi muốn báo công an", "report"),
+        # a residential group's neighbourhood money and the weather are out of scope ...
+        ("khu phố thu tiền đèn đường mỗi hộ 50 nghìn", "none"),
+        ("chiều nay trời có nắng hông bạn", "none"),
+        # ... but rain that ruined the crops is a loan risk, and such a head may sign papers
+        ("trời mưa mấy ngày ngập chết cả đàn vịt, nợ vay được xử lý sao", "loan.risk"),
+        ("hồ sơ vay có cần tổ trưởng dân phố xác nhận không", "loan.documents"),
+    ],
+)
+def test_concepts_from_the_sixth_set(matcher: Matcher, question: str, topic: str) -> None:
+    assert matcher.match(question).topic == topic
