@@ -37,24 +37,36 @@ def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
             if visible_length(candidate) <= limit:
                 current = candidate
             else:
-                chunks.append(current)
+                if current:
+                    chunks.append(current)
                 current = piece
     if current:
         chunks.append(current)
     return chunks
 
 
+def _fits(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 units (an emoji takes two)."""
+    used = 0
+    for count, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return count
+    return len(text)
+
+
 def _hard_split(paragraph: str, limit: int) -> list[str]:
-    plain = html.escape(html.unescape(_TAG.sub("", paragraph)), quote=False)
+    plain = html.unescape(_TAG.sub("", paragraph))
     pieces: list[str] = []
-    while visible_length(plain) > limit:
-        window = html.unescape(plain)[:limit]
+    while visible_length(html.escape(plain, quote=False)) > limit:
+        window = plain[: _fits(plain, limit)]
         cut = max(window.rfind("\n"), window.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
+        cut = cut if cut > len(window) // 2 else len(window)
         head = window[:cut]
         pieces.append(html.escape(head, quote=False))
-        plain = html.escape(html.unescape(plain)[len(head) :].lstrip(), quote=False)
-    pieces.append(plain)
+        plain = plain[len(head) :].lstrip()
+    if plain:
+        pieces.append(html.escape(plain, quote=False))
     return pieces
 
 

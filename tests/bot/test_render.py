@@ -47,3 +47,15 @@ def test_keyboard_keeps_rows_and_actions():
         ["help"],
     ]
     assert keyboard(Reply("no buttons")) is None
+
+
+def test_a_long_paragraph_of_emoji_is_cut_by_utf16_units_and_no_piece_is_empty():
+    """Telegram counts UTF-16 units: an emoji is two. 5,000 of them are three messages."""
+    for text in ("😀" * 5000, "Chú ý 📢 " * 600, "a" * 4000 + "\n\n" + "😀" * 3000):
+        pieces = split_text(text)
+        assert all(0 < visible_length(p) <= 4096 for p in pieces), [
+            visible_length(p) for p in pieces
+        ]
+        assert "".join(p.replace("\n\n", "").replace(" ", "") for p in pieces) == text.replace(
+            "\n\n", ""
+        ).replace(" ", "")
