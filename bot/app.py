@@ -56,10 +56,14 @@ async def open_database(settings: Settings) -> AsyncEngine:
         raise
     except Exception as exc:
         await engine.dispose()
-        raise ConfigError(
-            f"DATABASE_URL: cannot open the database ({exc.__class__.__name__}: {exc})"
-        ) from None
+        raise ConfigError(f"DATABASE_URL: cannot open the database ({one_line(exc)})") from None
     return engine
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: SQLAlchemy adds a "(Background on this error…)" line."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
 
 
 async def open_zalo(

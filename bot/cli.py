@@ -49,7 +49,12 @@ async def cmd_serve(settings: Settings, host: str, port: int) -> None:
         runner = web.AppRunner(build_web_app(runtime), handle_signals=False)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except (OSError, OverflowError) as exc:
+                raise ConfigError(
+                    f"--host/--port: cannot listen on {host}:{port} ({exc})"
+                ) from None
             if runtime.telegram is not None:
                 await runtime.telegram.set_commands()
             log.info("serving on http://%s:%d (POST /telegram/webhook, GET /healthz)", host, port)
@@ -141,14 +146,27 @@ def cmd_content_check() -> int:
 
 
 async def cmd_db_upgrade(settings: Settings) -> None:
+    from bot.app import one_line
     from storage.db import create_engine, upgrade
 
-    engine = create_engine(settings.database_url)
+    try:
+        engine = create_engine(settings.database_url)
+    except Exception as exc:
+        raise ConfigError(f"DATABASE_URL: {one_line(exc)}") from None
     try:
         await upgrade(engine)
+    except Exception as exc:
+        raise ConfigError(f"DATABASE_URL: cannot migrate the database ({one_line(exc)})") from None
     finally:
         await engine.dispose()
     print("database is up to date")
+
+
+def _port(text: str) -> int:
+    """argparse type for --port: refused with one line, like every bad input."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return int(text)
 
 
 def _parse_date(text: str, what: str) -> dt.date:
@@ -594,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="HTTP server for webhooks plus the scheduler")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=_port, default=8080)
 
     sub.add_parser("poll", help="long polling (Telegram and/or Zalo) plus the scheduler")
 

@@ -142,3 +142,19 @@ def test_chat_as_an_official_reaches_the_officials_dialogs(tmp_path):
     allowed = run("chat", "--as-role", "official", stdin="/lichxa\n", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert "I do not know the command /lichxa" not in allowed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("db", "upgrade"), "vbsp-bot: DATABASE_URL: cannot migrate the database"),
+        (("schedule", "export"), "vbsp-bot: DATABASE_URL: cannot open the database"),
+        (("serve", "--port", "99999"), "'99999' is not a port (1-65535)"),
+    ],
+)
+def test_a_database_or_port_that_cannot_work_is_one_line_not_a_traceback(tmp_path, args, says):
+    url = f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db"
+    result = run(*args, env={"DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert says in result.stderr.strip().splitlines()[-1]
