@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from bot.metrics import Metrics
 from bot.render import split_text
 from handlers.dispatch import Deps, handle
 from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Media, Reply
-from storage import users
+from storage import outbox, users
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -272,8 +273,12 @@ class TelegramChannel:
         self.metrics.replies.labels(CHANNEL).inc()
 
     async def send_replies(self, chat_id: int, replies: list[Reply]) -> bool:
-        """Send replies in order; False when the user blocked the bot (they are marked)."""
-        for reply in replies:
+        """Send replies in order; False when the user blocked the bot (they are marked).
+
+        The update is already recorded as handled, so a reply Telegram would not take now
+        (429 or network errors, after retries) is not dropped: it and the rest go to the
+        outbox, which sends them as soon as Telegram lets it."""
+        for index, reply in enumerate(replies):
             for media in reply.media:
                 try:
                     await self._send_media(chat_id, media)
@@ -286,16 +291,30 @@ class TelegramChannel:
                     log.exception("Telegram refused a file for chat %s", chat_id)
             if not reply.text:
                 continue
-            if reply.photo:
-                if not await self._send(chat_id, reply.text, keyboard(reply), reply.photo):
-                    return False
-                continue
-            chunks = split_text(reply.text)
+            chunks = [reply.text] if reply.photo else split_text(reply.text)
             for i, chunk in enumerate(chunks):
                 markup = keyboard(reply) if i == len(chunks) - 1 else None
-                if not await self._send(chat_id, chunk, markup):
-                    return False
+                try:
+                    if not await self._send(chat_id, chunk, markup, reply.photo):
+                        return False
+                except (RetryAfter, NetworkError):
+                    rest = Reply("\n\n".join(chunks[i:]), reply.buttons, photo=reply.photo)
+                    await self._send_later(chat_id, [rest, *replies[index + 1 :]])
+                    return True
         return True
+
+    async def _send_later(self, chat_id: int, replies: list[Reply]) -> None:
+        later = [reply for reply in replies if reply.text and not reply.media]
+        key = f"late:{chat_id}:{uuid.uuid4().hex}"
+        async with transaction(self.deps.sessions) as session:
+            for n, reply in enumerate(later):
+                await outbox.enqueue_one(
+                    session, f"{key}:{n}", CHANNEL, str(chat_id), "reply",
+                    reply.to_payload(), self.deps.clock(),
+                )  # fmt: skip
+        log.warning(
+            "Telegram would not take a reply to chat %s now; %d queued", chat_id, len(later)
+        )
 
     async def _send(
         self,

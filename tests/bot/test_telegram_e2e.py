@@ -184,3 +184,23 @@ async def test_repeated_button_press_is_answered_once(bot: Bot, api):
     assert await bot.post(update) == 200  # Telegram retried; the query was already answered
     assert len(api.calls_to("answerCallbackQuery")) == 1
     assert sum("Bot lưu gì về bạn?" in m.plain_text for m in api.messages(CHAT)) == 1
+
+
+async def test_a_reply_telegram_will_not_take_now_is_queued_not_lost(bot: Bot, api):
+    """The update is recorded as handled before the reply goes out; when Telegram answers
+    429 to every attempt, the reply goes to the outbox and the webhook still answers 200
+    (a 500 would make Telegram redeliver an update the bot would then skip)."""
+    from storage import outbox
+
+    await bot.send("/start")
+    before = len(api.messages(CHAT))
+    api.fail_next("sendMessage", 429, retry_after=1, times=3)
+    assert await bot.post(api.make_message(CHAT, "/help")) == 200
+    assert len(api.messages(CHAT)) == before  # nothing got through yet
+    async with bot.runtime.deps.sessions() as session:
+        assert (await outbox.counts(session, f"late:{CHAT}:")).get("pending") == 1
+    await bot.runtime.sender.run_once()
+    late = api.messages(CHAT)[before:]
+    api.rejected[:] = [r for r in api.rejected if r.error_code != 429]
+    again = await bot.send("/help")  # what /help says when Telegram takes it at once
+    assert [m.plain_text for m in late] == [m.plain_text for m in again]
