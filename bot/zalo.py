@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import html
 import logging
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -36,7 +38,7 @@ from bot.metrics import Metrics
 from handlers import routes
 from handlers.dispatch import Deps, handle
 from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
-from storage import inbox, people, users
+from storage import inbox, outbox, people, users
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,7 @@ class ZaloChannel:
         self._files: OrderedDict[str, bytes] = OrderedDict()
         self._poller: asyncio.Task[None] | None = None
         self._stop_polling = asyncio.Event()
+        self._handling = False  # a polled batch is in hand (see stop_polling)
         self.events_handled = 0  # events taken in, replays and ignored ones included
 
     # ---- inbound ------------------------------------------------------------------------
@@ -331,12 +334,29 @@ class ZaloChannel:
         self, chat_id: str, replies: list[Reply], user_id: str, *, remember: bool = True
     ) -> bool:
         """Send replies in order (retrying 429s and network trouble); False when the user
-        cannot be reached (they are marked) or the channel cannot send at all."""
+        cannot be reached (they are marked) or the channel cannot send at all. What Zalo
+        would still not take after the retries goes to the outbox: the event is already
+        recorded as handled, so dropping it would lose the answer."""
         rendered = await self._render(user_id, replies, remember)
-        for message in rendered.messages:
-            if not await self._send(chat_id, message, user_id):
-                return False
+        for index, message in enumerate(rendered.messages):
+            try:
+                if not await self._send(chat_id, message, user_id):
+                    return False
+            except _NotNow:
+                await self._send_later(chat_id, rendered.messages[index:])
+                return True
         return True
+
+    async def _send_later(self, chat_id: str, messages: list[str]) -> None:
+        key = f"late:{chat_id}:{uuid.uuid4().hex}"
+        async with transaction(self.deps.sessions) as session:
+            for n, message in enumerate(messages):
+                # Already rendered for Zalo (plain text, numbered choices): kept as it is.
+                payload = Reply(html.escape(message, quote=False)).to_payload()
+                await outbox.enqueue_one(
+                    session, f"{key}:{n}", CHANNEL, chat_id, "reply", payload, self.deps.clock()
+                )
+        log.warning("Zalo took no reply to chat %s now; %d queued", chat_id, len(messages))
 
     async def _send(self, chat_id: str, message: str, user_id: str) -> bool:
         for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -353,10 +373,11 @@ class ZaloChannel:
                 if exc.kind in (zalo_api.INVALID_TOKEN, zalo_api.QUOTA):
                     log.error("Zalo cannot send (%s): %s", exc.kind, exc.description)
                     return False
-                if exc.kind == zalo_api.BAD_REQUEST or attempt == SEND_ATTEMPTS:
-                    # Our text was refused (a bug), or Zalo stayed unavailable: log loudly.
-                    log.error("Zalo refused a reply to chat %s: %s", chat_id, exc)
-                    return exc.kind == zalo_api.BAD_REQUEST
+                if exc.kind == zalo_api.BAD_REQUEST:
+                    log.error("Zalo refused a reply to chat %s: %s", chat_id, exc)  # a bug
+                    return True
+                if attempt == SEND_ATTEMPTS:
+                    raise _NotNow from exc
                 wait = exc.retry_after if exc.kind == zalo_api.RATE_LIMITED else attempt
                 await self.sleep(wait or attempt)
         return True
@@ -387,7 +408,10 @@ class ZaloChannel:
         if self._poller is None:
             return
         self._stop_polling.set()
-        self._poller.cancel()
+        # A batch in hand is finished first (its replies sent, its inbox rows cleared): cut
+        # off after handle() committed, an event would be skipped as handled when replayed.
+        if not self._handling:
+            self._poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._poller
         self._poller = None
@@ -412,7 +436,11 @@ class ZaloChannel:
 
     async def _poll_while_elected(self) -> None:
         await self._remove_webhook()
-        await self._handle_left_over()
+        self._handling = True
+        try:
+            await self._handle_left_over()
+        finally:
+            self._handling = False
         failures = 0
         while not self._stop_polling.is_set():
             started = time.monotonic()
@@ -430,9 +458,13 @@ class ZaloChannel:
                     log.warning("Zalo getUpdates failed: %s", exc)
                 await self._pause(min(30.0, self.poll_interval * 2**failures))
                 continue
-            kept = await self._write_down(events)
-            for kept_id, body in zip(kept, events, strict=True):
-                await self._handle_polled(body, kept_id)
+            self._handling = True
+            try:
+                kept = await self._write_down(events)
+                for kept_id, body in zip(kept, events, strict=True):
+                    await self._handle_polled(body, kept_id)
+            finally:
+                self._handling = False
             # Replays come back at once: never ask more than about once per poll_interval.
             await self._pause(self.poll_interval - (time.monotonic() - started))
 
@@ -484,6 +516,10 @@ class ZaloChannel:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_polling.wait(), seconds)
+
+
+class _NotNow(Exception):
+    """Zalo stayed busy or unreachable through every attempt: send it later."""
 
 
 def _outcome(exc: zalo_api.ZaloError) -> Result:

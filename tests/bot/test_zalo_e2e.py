@@ -384,3 +384,27 @@ async def test_a_report_with_a_photo(zbot: ZaloBot, zapi):
 
     replies = await zbot.send(f"tra cuu {found[1]}")  # /tracuu CODE without the slash
     assert found[1] in plain(replies)
+
+
+async def test_a_reply_zalo_will_not_take_now_is_queued_not_lost(zbot: ZaloBot, zapi, clock):
+    """The event is recorded as handled before the reply goes out: when Zalo answers 502 to
+    every attempt, the reply waits in the outbox and the next send delivers it as shown."""
+    from storage import outbox
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    zbot.channel.sleep = no_wait
+    await onboard(zbot)
+    zapi.fail_next("sendMessage", 502, times=3)
+    assert await zbot.send("help") == []
+    async with zbot.runtime.deps.sessions() as session:
+        assert (await outbox.counts(session, "late:")).get("pending", 0) >= 1
+    clock.advance(seconds=2)
+    await zbot.runtime.sender.run_once()
+    late = [m.text for m in zapi.messages(zbot.user)][-1]
+    zapi.rejected.clear()  # the three 502s were ours to inject
+    again = await zbot.send("help")
+    assert late == again[-1].text and waits == [1, 2]
