@@ -198,6 +198,7 @@ class OutboxSender:
         self._drain_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stop_asked = asyncio.Event()  # ends a 429's pause early: stop() must not wait it out
         self._loop_elected = False
         self._task: asyncio.Task[None] | None = None
         self.in_doubt_total = 0
@@ -322,6 +323,7 @@ class OutboxSender:
         """Run the sender in the background until ``stop()`` (``vbsp-bot serve``, ``poll``)."""
         if self.transports and self._task is None:
             self._stopping = False
+            self._stop_asked.clear()
             self._task = asyncio.create_task(self._run_forever(), name="outbox-sender")
 
     def wake(self) -> None:
@@ -331,6 +333,7 @@ class OutboxSender:
     async def stop(self) -> None:
         """Finish the sends in flight, give the rest back, record everything, stand down."""
         self._stopping = True
+        self._stop_asked.set()
         self._wake.set()
         if self._task is not None:
             try:
@@ -507,7 +510,11 @@ class OutboxSender:
             await asyncio.wait(list(drain.in_flight))
         await self._flush(drain)
         log.warning("rate limited: pausing all sending for %.1f s", seconds)
-        await self.sleep(seconds)
+        pause = asyncio.ensure_future(self.sleep(seconds))
+        stop = asyncio.ensure_future(self._stop_asked.wait())
+        await asyncio.wait({pause, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (pause, stop):
+            waiting.cancel()
         for pacer in self._pacers.values():
             pacer.restart()
 
