@@ -201,8 +201,9 @@ async def _got_text(ctx: Context, text: str) -> list[Reply]:
             return [ctx.reply("broadcast.photo_needs_text", [ctx.menu_row()], max=MAX_CAPTION)]
         return [ctx.reply("broadcast.ask_text", _menu_rows(ctx), max=MAX_TEXT)]
     limit = MAX_CAPTION if photo else MAX_TEXT
-    if len(text) > limit:
-        return [ctx.reply("broadcast.too_long", [ctx.menu_row()], max=limit, length=len(text))]
+    length = len(text.encode("utf-16-le")) // 2  # as Telegram counts: an emoji is two
+    if length > limit:
+        return [ctx.reply("broadcast.too_long", [ctx.menu_row()], max=limit, length=length)]
     await ctx.enter(FLOW, "area", text=text, photo=photo)
     areas = await roles.areas_of(ctx, ROLE)
     rows = [

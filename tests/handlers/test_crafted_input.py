@@ -97,3 +97,14 @@ async def test_a_crafted_commune_button_is_taken_as_the_commune_it_names(deps: D
     async with transaction(deps.sessions) as session:
         states = (await session.exec(select(ConversationState))).all()
         assert [s.data.get("area") for s in states if s.flow == "thongbao"] == ["00004"]
+
+
+async def test_a_broadcast_is_measured_as_telegram_counts_it(deps: Deps):
+    """Emoji are two UTF-16 units: 2,000 of them are 4,000, over the 3,000 a broadcast may
+    hold (a caption of 800), though they are 2,000 characters."""
+    official = await grant(deps, "7007", "official", "01")
+    await official.send("/thongbao")
+    await official.send("📢" * 2000)
+    assert "4000" in official.text.replace(".", "") and "3000" in official.text.replace(".", "")
+    await official.send("📢" * 1500)  # 3,000 units: fits
+    assert "4000" not in official.text.replace(".", "") and APOLOGY not in official.text
