@@ -67,8 +67,12 @@ class TelegramPoller:
             return
         if self._waiting:
             self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await self._task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # it ended on its own (a refused token): logged; stop the rest
+            log.exception("Telegram polling had stopped with an error")
         self._task = None
         if self.offset is not None:
             # Confirm what was handled, so the next start does not fetch it again.

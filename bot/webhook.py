@@ -36,7 +36,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise web.HTTPBadRequest(text="body is not JSON") from None
-    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+    update_id = body.get("update_id") if isinstance(body, dict) else None
+    if type(update_id) is not int or update_id < 0:  # not True, not "1", not -1
         raise web.HTTPBadRequest(text="body is not a Telegram update")
     try:
         update = Update.de_json(body, channel.bot)

@@ -74,6 +74,8 @@ async def test_body_that_is_not_an_update_is_refused(bot: Bot, api):
     assert await bot.post(None, raw=b"\xff\xfe") == 400
     assert await bot.post([1, 2, 3]) == 400
     assert await bot.post({"message": {"text": "no update id"}}) == 400
+    for odd in (True, "7", -1, 1.5):
+        assert await bot.post({"update_id": odd, "message": {"text": "hi"}}) == 400, odd
     assert api.messages(CHAT) == []
 
 

@@ -45,3 +45,22 @@ async def test_errors_are_waited_out_then_updates_handled_in_order_and_confirmed
         assert [i for i in handled if i != ids[1]] == [ids[0], ids[2]]
         assert not api.pending_updates  # stop() confirmed what was handled
         assert len(api.calls_to("deleteWebhook")) == 1
+
+
+async def test_a_refused_token_ends_polling_and_stopping_still_works():
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        application = build_application(TOKEN, api.root)
+        await application.initialize()
+
+        async def handle(update: Update) -> None:
+            raise AssertionError("no update comes")
+
+        api.fail_next("getUpdates", 401, description="Unauthorized")
+        poller = TelegramPoller(application.bot, handle, timeout=0)
+        await poller.start()
+        assert poller._task is not None
+        await asyncio.wait({poller._task}, timeout=10)  # it ends by itself on a 401
+        assert poller._task.done()
+        await poller.stop()  # does not raise: the rest of the shutdown goes on
+        await application.shutdown()
+        api.rejected.clear()
