@@ -88,6 +88,9 @@ class Result:
     outcome: Outcome
     retry_after: float = 0.0
     error: str = ""
+    # A long message goes out in parts: when a later part failed, what is still to send, so
+    # the retry does not send the first parts again.
+    rest: Reply | None = None
 
 
 # A channel's way to send replies to one user id on it, without retrying.
@@ -591,13 +594,17 @@ class OutboxSender:
                     stats.blocked += 1
                 elif result.outcome is Outcome.RETRY_AFTER:
                     wait = dt.timedelta(seconds=result.retry_after)
-                    await outbox.mark(session, row.id, outbox.PENDING, now, not_before=now + wait)
+                    await outbox.mark(
+                        session, row.id, outbox.PENDING, now, not_before=now + wait,
+                        payload=result.rest.to_payload() if result.rest else None,
+                    )  # fmt: skip
                     stats.retried += 1
                 elif result.outcome is Outcome.TRANSIENT and attempts < MAX_ATTEMPTS:
                     backoff = dt.timedelta(seconds=30 * 2 ** (attempts - 1))
                     await outbox.mark(
                         session, row.id, outbox.PENDING, now,
                         not_before=now + backoff, attempts=attempts, error=result.error,
+                        payload=result.rest.to_payload() if result.rest else None,
                     )  # fmt: skip
                     stats.retried += 1
                 else:

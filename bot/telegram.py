@@ -214,7 +214,9 @@ class TelegramChannel:
                 await users.set_blocked(session, CHANNEL, str(member.from_user.id), blocked)
 
     async def deliver(self, chat_id: str, replies: list[Reply]) -> Result:
-        """Send for the outbox: no retry here; the sender decides from the outcome."""
+        """Send for the outbox: no retry here; the sender decides from the outcome. When a
+        long reply's later part fails, the outcome carries what is left (``rest``)."""
+        rest: Reply | None = None
         try:
             for reply in replies:
                 if reply.photo:  # a broadcast's picture, by the file id Telegram gave us
@@ -227,22 +229,26 @@ class TelegramChannel:
                 chunks = split_text(reply.text)
                 for i, chunk in enumerate(chunks):
                     markup = keyboard(reply) if i == len(chunks) - 1 else None
+                    rest = Reply("\n\n".join(chunks[i:]), reply.buttons) if i else None
                     await self.bot.send_message(
                         int(chat_id), chunk, parse_mode=ParseMode.HTML, reply_markup=markup
                     )
                     self.metrics.replies.labels(CHANNEL).inc()
+                rest = None
         except Forbidden as exc:
             self.metrics.send_errors.labels(CHANNEL, "blocked").inc()
             return Result(Outcome.BLOCKED, error=str(exc))
         except RetryAfter as exc:
             self.metrics.send_errors.labels(CHANNEL, "rate_limited").inc()
-            return Result(Outcome.RETRY_AFTER, retry_after=retry_seconds(exc.retry_after))
+            return Result(
+                Outcome.RETRY_AFTER, retry_after=retry_seconds(exc.retry_after), rest=rest
+            )
         except BadRequest as exc:
             self.metrics.send_errors.labels(CHANNEL, "bad_request").inc()
             return Result(Outcome.REJECTED, error=str(exc))
         except (NetworkError, TelegramError) as exc:
             self.metrics.send_errors.labels(CHANNEL, "network").inc()
-            return Result(Outcome.TRANSIENT, error=str(exc))
+            return Result(Outcome.TRANSIENT, error=str(exc), rest=rest)
         return Result(Outcome.SENT)
 
     async def fetch_file(self, attachment: Attachment, max_bytes: int) -> bytes:

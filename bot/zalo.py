@@ -385,13 +385,17 @@ class ZaloChannel:
     async def deliver(self, chat_id: str, replies: list[Reply]) -> Result:
         """Send for the outbox: no retry here; the sender decides from the outcome."""
         rendered = await self._render(chat_id, replies)
-        for message in rendered.messages:
+        for index, message in enumerate(rendered.messages):
             async with self._limiter:
                 try:
                     await self.api.send_message(chat_id, message)
                 except zalo_api.ZaloError as exc:
                     self.metrics.send_errors.labels(CHANNEL, exc.kind).inc()
-                    return _outcome(exc)
+                    result = _outcome(exc)
+                    if index:  # the first parts went out: the retry sends only the rest
+                        left = "\n\n".join(rendered.messages[index:])
+                        result = replace(result, rest=Reply(html.escape(left, quote=False)))
+                    return result
             self.metrics.replies.labels(CHANNEL).inc()
         return Result(Outcome.SENT)
 

@@ -155,8 +155,11 @@ async def mark(
     not_before: dt.datetime | None = None,
     attempts: int | None = None,
     error: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     values: dict[str, Any] = {"status": status, "lease_until": None}
+    if payload is not None:  # what is left of a message sent in parts
+        values["payload"] = payload
     if status == SENT:
         values["sent_at"] = now
     if not_before is not None:

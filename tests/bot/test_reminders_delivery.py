@@ -148,3 +148,32 @@ async def test_transient_errors_are_retried_with_backoff(api, settings):
         assert stats.sent == 1
     assert all(reminders_sent(api, chat) == 1 for chat in CHATS)
     api.rejected.clear()
+
+
+async def test_a_long_message_cut_short_by_a_429_is_finished_not_sent_again(api, settings):
+    """A message of two parts: the first goes, the second gets a 429. The retry sends the
+    second part only; the reader gets each part once."""
+    clock = FakeClock(EVE.astimezone(dt.UTC))
+
+    async def pause(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    first, second = "PHẦN MỘT " + "a" * 3000, "PHẦN HAI " + "b" * 3000
+    async with running(settings, telegram="send", clock=clock) as runtime:
+        runtime.sender.sleep = pause
+        api.add_chat(CHATS[0])
+        async with transaction(runtime.deps.sessions) as s:
+            payload = {"text": f"{first}\n\n{second}", "buttons": []}
+            await outbox.enqueue_one(
+                s, "long", "telegram", str(CHATS[0]), "notice", payload, clock()
+            )
+        api.fail_next("sendMessage", 429, retry_after=2, after=1)
+        stats = await runtime.sender.run_once()
+        assert stats.retried == 1
+        clock.advance(seconds=3)
+        await runtime.sender.run_once()
+        async with transaction(runtime.deps.sessions) as s:
+            assert await outbox.counts(s) == {"sent": 1}
+    got = [m.plain_text for m in api.messages(CHATS[0])]
+    assert got == [first, second]
+    api.rejected.clear()

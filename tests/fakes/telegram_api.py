@@ -775,7 +775,7 @@ class FakeTelegramAPI:
         self._callback_ids = itertools.count(4_300_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
-        self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._failures: dict[str, deque[ApiError | None]] = defaultdict(deque)
         self._files: dict[str, FakeFile] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._webhook: _Webhook | None = None
@@ -848,8 +848,10 @@ class FakeTelegramAPI:
         retry_after: int | None = None,
         description: str | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with an error instead of handling them."""
+        """Answer the next ``times`` calls of ``method`` with an error instead of handling them
+        (``after`` calls handled first: a failure in the middle of a long message)."""
         if error_code == 429 and retry_after is None:
             retry_after = 1
         if description is None:
@@ -857,8 +859,10 @@ class FakeTelegramAPI:
                 description = f"Too Many Requests: retry after {retry_after}"
             else:
                 description = _DEFAULT_DESCRIPTIONS.get(error_code) or _phrase(error_code)
+        queue = self._failures[method.lower()]
+        queue.extend([None] * after)
         for _ in range(times):
-            self._failures[method.lower()].append(ApiError(error_code, description, retry_after))
+            queue.append(ApiError(error_code, description, retry_after))
 
     def hold(self, method: str, chat_id: int) -> asyncio.Event:
         """Keep calls of ``method`` for ``chat_id`` waiting (a slow network, a process killed
@@ -1120,7 +1124,9 @@ class FakeTelegramAPI:
                 self.rate.admit(method)
             failures = self._failures.get(method.lower())
             if failures:
-                raise failures.popleft()
+                failure = failures.popleft()
+                if failure is not None:  # None: this call is handled (``after``)
+                    raise failure
             release = self._holds.get((method.lower(), params.get("chat_id")))
             if release is not None and not release.is_set():
                 self.held += 1
