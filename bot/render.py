@@ -45,7 +45,7 @@ def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     return chunks
 
 
-def _fits(text: str, limit: int) -> int:
+def utf16_fit(text: str, limit: int) -> int:
     """How many characters of ``text`` fit in ``limit`` UTF-16 units (an emoji takes two)."""
     used = 0
     for count, char in enumerate(text):
@@ -59,7 +59,7 @@ def _hard_split(paragraph: str, limit: int) -> list[str]:
     plain = html.unescape(_TAG.sub("", paragraph))
     pieces: list[str] = []
     while visible_length(html.escape(plain, quote=False)) > limit:
-        window = plain[: _fits(plain, limit)]
+        window = plain[: utf16_fit(plain, limit)]
         cut = max(window.rfind("\n"), window.rfind(" "))
         cut = cut if cut > len(window) // 2 else len(window)
         head = window[:cut]

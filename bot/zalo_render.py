@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
+from bot.render import utf16_fit
 from content.normalize import fold
 from handlers.types import Reply
 
@@ -77,7 +78,7 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     pieces: list[str] = []
     rest = paragraph
     while utf16_len(rest) > limit:
-        fits = _fitting(rest, limit)
+        fits = utf16_fit(rest, limit)
         window = rest[:fits]
         cut = window.rfind("\n")
         if cut <= fits // 2:
@@ -89,16 +90,6 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     if rest:
         pieces.append(rest)
     return [p for p in pieces if p]
-
-
-def _fitting(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
 
 
 def _safe_cut(text: str, cut: int) -> int:
