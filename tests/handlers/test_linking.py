@@ -195,13 +195,18 @@ async def audiences(deps) -> list[int]:
         ]
 
 
-async def test_every_audience_reaches_a_linked_person_once_and_either_side_stops_it(deps):
-    await add_point(deps)
-    telegram, zalo = await linked_pair(deps)
+async def settle_in_son_tinh(deps) -> None:  # type: ignore[no-untyped-def]
+    """The Telegram side (the holder) chooses Sơn Tịnh and follows its point P1."""
     async with transaction(deps.sessions) as s:
         trow = await users.find_user(s, "telegram", "111")
         trow.commune_code = "21220"
         await subscriptions.subscribe(s, trow.id, "P1", deps.clock())
+
+
+async def test_every_audience_reaches_a_linked_person_once_and_either_side_stops_it(deps):
+    await add_point(deps)
+    telegram, zalo = await linked_pair(deps)
+    await settle_in_son_tinh(deps)
     assert await audiences(deps) == [1, 1, 1]
     async with transaction(deps.sessions) as s:
         broadcast = await broadcasts.create(
@@ -296,10 +301,7 @@ async def test_a_new_account_links_with_the_buttons_without_setting_up_again(dep
 async def test_withdrawing_consent_on_a_linked_account_separates_the_channels(deps):
     await add_point(deps)
     _, zalo = await linked_pair(deps)
-    async with transaction(deps.sessions) as s:
-        trow = await users.find_user(s, "telegram", "111")
-        trow.commune_code = "21220"
-        await subscriptions.subscribe(s, trow.id, "P1", deps.clock())
+    await settle_in_son_tinh(deps)
     await zalo.send("/dulieu")
     await zalo.press("data_withdraw")
     assert "liên kết kênh" in zalo.text
