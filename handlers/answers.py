@@ -39,6 +39,12 @@ def topic_replies(
     return replies
 
 
+def is_question(ctx: Context, text: str) -> bool:
+    """Text typed where a flow waits for a value (a code, a commune) that is plainly one of
+    the questions the bot answers: it is answered rather than refused as a bad value."""
+    return bool(text.strip()) and ctx.content.matcher.match(text).topic != "none"
+
+
 async def ask(ctx: Context, text: str) -> list[Reply]:
     """Free text: the best topic's answer and up to three other guesses, or a kind fallback."""
     question = text.strip()[:MAX_QUESTION_CHARS]

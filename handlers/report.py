@@ -654,7 +654,7 @@ async def track_text(ctx: Context) -> list[Reply]:
     """A code typed after /tracuu; a question instead goes to the answers, not lost here."""
     typed = ctx.args[0] if ctx.args else ""
     if reports.normalize_code(typed) is None and (
-        len(typed.split()) > 2 or ctx.content.matcher.match(typed).topic != "none"
+        len(typed.split()) > 2 or answers.is_question(ctx, typed)
     ):
         await ctx.leave_flow()
         return await answers.ask(ctx, typed)

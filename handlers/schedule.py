@@ -160,7 +160,7 @@ async def commune_text(ctx: Context) -> list[Reply]:
             choices.append((_commune_label(found), found))
     choices = choices[:MAX_CHOICES]
     if not choices:
-        if query and ctx.content.matcher.match(query).topic != "none":
+        if answers.is_question(ctx, query):
             await ctx.leave_flow()  # no commune, but plainly a question: answered
             return await answers.ask(ctx, query)
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
