@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -310,17 +309,10 @@ class TelegramChannel:
         return True
 
     async def _send_later(self, chat_id: int, replies: list[Reply]) -> None:
-        later = [reply for reply in replies if reply.text and not reply.media]
-        key = f"late:{chat_id}:{uuid.uuid4().hex}"
+        later = [r.to_payload() for r in replies if r.text and not r.media]
         async with transaction(self.deps.sessions) as session:
-            for n, reply in enumerate(later):
-                await outbox.enqueue_one(
-                    session, f"{key}:{n}", CHANNEL, str(chat_id), "reply",
-                    reply.to_payload(), self.deps.clock(),
-                )  # fmt: skip
-        log.warning(
-            "Telegram would not take a reply to chat %s now; %d queued", chat_id, len(later)
-        )
+            await outbox.enqueue_later(session, CHANNEL, str(chat_id), later, self.deps.clock())
+        log.warning("Telegram took no reply to chat %s now; %d queued", chat_id, len(later))
 
     async def _send(
         self,

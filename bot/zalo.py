@@ -21,7 +21,6 @@ import hashlib
 import html
 import logging
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -348,14 +347,10 @@ class ZaloChannel:
         return True
 
     async def _send_later(self, chat_id: str, messages: list[str]) -> None:
-        key = f"late:{chat_id}:{uuid.uuid4().hex}"
+        # Already rendered for Zalo (plain text, numbered choices): kept as it is.
+        later = [Reply(html.escape(m, quote=False)).to_payload() for m in messages]
         async with transaction(self.deps.sessions) as session:
-            for n, message in enumerate(messages):
-                # Already rendered for Zalo (plain text, numbered choices): kept as it is.
-                payload = Reply(html.escape(message, quote=False)).to_payload()
-                await outbox.enqueue_one(
-                    session, f"{key}:{n}", CHANNEL, chat_id, "reply", payload, self.deps.clock()
-                )
+            await outbox.enqueue_later(session, CHANNEL, chat_id, later, self.deps.clock())
         log.warning("Zalo took no reply to chat %s now; %d queued", chat_id, len(messages))
 
     async def _send(self, chat_id: str, message: str, user_id: str) -> bool:

@@ -9,6 +9,7 @@ a single UPDATE … RETURNING inside the writers' turn.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import JSON, String, and_, case, cast, delete, func, literal, or_, select, update
@@ -111,6 +112,21 @@ async def enqueue_one(
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
     return (await session.exec(statement)).rowcount == 1
+
+
+async def enqueue_later(
+    session: AsyncSession,
+    channel: str,
+    channel_user_id: str,
+    payloads: list[dict[str, Any]],
+    now: dt.datetime,
+) -> int:
+    """Replies the channel would not take at once, queued in order to be sent as soon as it
+    will (``late:{user}:{random}:{n}``: each hand-over is its own)."""
+    key = f"late:{channel_user_id}:{uuid.uuid4().hex}"
+    for n, payload in enumerate(payloads):
+        await enqueue_one(session, f"{key}:{n}", channel, channel_user_id, "reply", payload, now)
+    return len(payloads)
 
 
 async def claim(
