@@ -188,16 +188,16 @@ def _commune(code: str) -> tuple[str, str]:
 
 def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
     """`schedule import|export|next|exception`: commune transaction-day schedules."""
-    from pathlib import Path
-
-    from handlers.schedule_csv import ScheduleFileError, decode_schedule_file, parse_schedule_csv
+    from handlers.schedule_csv import ScheduleFileError, ScheduleFileTooLarge
 
     rows = []
     if args.action == "import":
         try:
-            rows = parse_schedule_csv(decode_schedule_file(Path(args.file).read_bytes()))
+            rows = _read_schedule(args.file)
         except OSError as exc:
             raise ConfigError(f"schedule import: cannot read {args.file}: {exc.strerror}") from None
+        except ScheduleFileTooLarge as exc:
+            raise ConfigError(f"schedule import: {args.file}: {exc.problems[0]}") from None
         except ScheduleFileError as exc:
             for problem in exc.problems:
                 print(f"{args.file}: {problem}", file=sys.stderr)
@@ -217,6 +217,20 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
     )
     asyncio.run(_schedule_on_database(settings, args, rows, today))
     return 0
+
+
+def _read_schedule(file: str) -> list:  # type: ignore[type-arg]
+    """The file's rows, streamed; a regular file too large is refused before any reading."""
+    import os
+    import stat
+
+    from handlers.schedule_csv import MAX_FILE_BYTES, read_schedule_file, too_large
+
+    with open(file, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+            raise too_large(info.st_size)
+        return read_schedule_file(stream)
 
 
 async def _schedule_on_database(settings: Settings, args, rows, today: dt.date) -> None:  # type: ignore[no-untyped-def]
@@ -293,6 +307,7 @@ async def _schedule_next(session, commune: str, today: dt.date) -> None:  # type
 
 async def _schedule_exception(session, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
     from handlers.calendar import regular_date
+    from handlers.spreadsheet import is_formula
     from storage import schedules
 
     what = "schedule exception"
@@ -303,6 +318,10 @@ async def _schedule_exception(session, args: argparse.Namespace) -> None:  # typ
         raise ConfigError(f"{what}: --reason is empty")
     if len(reason) > 500:
         raise ConfigError(f"{what}: --reason is {len(reason)} characters long; at most 500")
+    if is_formula(reason):
+        raise ConfigError(
+            f"{what}: --reason begins with {reason[0]!r}, which a spreadsheet runs as a formula"
+        )
     point = await schedules.get_point(session, args.point_id)
     if point is None:
         raise ConfigError(f"{what}: unknown point id {args.point_id!r}")

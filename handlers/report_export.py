@@ -1,7 +1,8 @@
 """`vbsp-bot reports export`: reports as CSV for officials' monthly reporting.
 
 One row per report (category, commune, dates, state, what was done), then, after a blank
-line, the count by category and commune. Nothing that could identify a reporter is written:
+line, the count by category and commune. Cells a spreadsheet would take for a formula are
+neutralised (handlers/spreadsheet.py). Nothing that could identify a reporter is written:
 no chat id, name, tracking code, handle, nor the reporter's own words.
 """
 
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.places import commune
 from handlers.report_common import CATEGORIES
+from handlers.spreadsheet import safe_row
 from storage import reports
 from storage.report_models import Report
 
@@ -82,29 +84,31 @@ def export_csv(rows: Sequence[Report], evidence: dict[int, int], tz: ZoneInfo) -
     for report in rows:
         counted[(report.category, report.commune_code or "")] += 1
         writer.writerow(
-            (
-                report.id,
-                _date(report.created_at, tz),
-                report.category,
-                CATEGORIES.get(report.category, ""),
-                report.commune_code or "",
-                _commune_name(report.commune_code),
-                report.province_code or "",
-                report.status,
-                _date(report.touched_at, tz),
-                _date(report.closed_at, tz),
-                report.forwarded_to or "",
-                report.reason or "",
-                "yes" if report.escalated else "no",
-                "yes" if report.danger else "no",
-                evidence.get(report.id or 0, 0),
-                report.duplicate_of or "",
+            safe_row(
+                (
+                    report.id,
+                    _date(report.created_at, tz),
+                    report.category,
+                    CATEGORIES.get(report.category, ""),
+                    report.commune_code or "",
+                    _commune_name(report.commune_code),
+                    report.province_code or "",
+                    report.status,
+                    _date(report.touched_at, tz),
+                    _date(report.closed_at, tz),
+                    report.forwarded_to or "",
+                    report.reason or "",
+                    "yes" if report.escalated else "no",
+                    "yes" if report.danger else "no",
+                    evidence.get(report.id or 0, 0),
+                    report.duplicate_of or "",
+                )
             )
         )
     writer.writerow(())
     writer.writerow(COUNT_COLUMNS)
     for (category, code), count in sorted(counted.items()):
-        writer.writerow((category, code, _commune_name(code), count))
+        writer.writerow(safe_row((category, code, _commune_name(code), count)))
     return out.getvalue()
 
 

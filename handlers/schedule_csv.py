@@ -3,6 +3,12 @@
 The format is in docs/contract.md ("Commune codes and schedule files"). Reading checks every
 row and reports every problem at once, each as ``line N: column: problem``; a file with any
 problem is refused as a whole, so an import is all-or-nothing.
+
+A file is read a line at a time (``read_schedule_file``), never whole, within stated limits
+(``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_LINE_BYTES``): past one, reading stops with a single
+line saying which, so neither a huge file nor an endless stream (``/dev/zero``, a pipe) can
+fill the memory. Cells a spreadsheet would run as formulas are refused (handlers/spreadsheet.py)
+and neutralised on export.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from content.places import province_of
+from handlers.spreadsheet import is_formula, safe_row
 from storage.models import TransactionPoint
 
 COLUMNS = (
@@ -40,6 +48,16 @@ _POINT_ID = re.compile(r"[A-Za-z0-9._-]+")
 _COMMUNE = re.compile(r"[0-9]{5}")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _PHONE = re.compile(r"[0-9 +.-]+")
+# +84 is Vietnam's country code: "+84 912 345 678" is kept as "0912 345 678", which a
+# spreadsheet reads as text rather than as a formula (a cell may not begin with +).
+_PHONE_84 = re.compile(r"\A\+84[ .-]*")
+
+MiB = 1024 * 1024
+# A national file of every transaction point is about 10,000 rows and 1.5 MiB: these limits
+# leave room for it twice over, and bound what an import can cost the machine.
+MAX_FILE_BYTES = 16 * MiB
+MAX_ROWS = 20_000  # rows of points, the header not counted
+MAX_LINE_BYTES = 4 * 1024  # a row's fields are at most 48 + 5 + 200 + 300 + ... characters
 
 
 class ScheduleFileError(Exception):
@@ -48,6 +66,19 @@ class ScheduleFileError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class ScheduleFileTooLarge(ScheduleFileError):
+    """A file past one of the limits: reading stopped there; one problem says which."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__([problem])
+
+
+def too_large(size: int) -> ScheduleFileTooLarge:
+    return ScheduleFileTooLarge(
+        f"file: {size / MiB:.1f} MiB; at most {MAX_FILE_BYTES // MiB} MiB; split it by province"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +139,33 @@ def decode_schedule_file(data: bytes) -> str:
         ) from None
 
 
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, read one at a time within the byte and line limits."""
+    total = line = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 2)  # room for the line's own CR LF
+        if not raw:
+            return
+        line += 1
+        total += len(raw)
+        if total > MAX_FILE_BYTES:
+            raise ScheduleFileTooLarge(
+                f"line {line}: file: more than {MAX_FILE_BYTES // MiB} MiB; split it by province"
+            )
+        if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+            raise ScheduleFileTooLarge(
+                f"line {line}: row: longer than {MAX_LINE_BYTES} bytes; "
+                "is this a schedule CSV file?"
+            )
+        try:
+            yield raw.decode("utf-8-sig" if line == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            byte = raw[exc.start]
+            raise ScheduleFileError(
+                [f"line {line}: file: not UTF-8 (byte 0x{byte:02x}); save it as UTF-8 CSV"]
+            ) from None
+
+
 def _parse_time(value: str) -> dt.time | None:
     match = _TIME.fullmatch(value)
     if match is None:
@@ -142,8 +200,17 @@ def _check_row(
 ) -> tuple[PointRow | None, list[str]]:
     problems: list[str] = []
 
+    values = dict(values, phone=_PHONE_84.sub("0", values["phone"], count=1))
+    formulas = [c for c in COLUMNS if is_formula(values[c])]
+    for column in formulas:
+        problems.append(
+            f"line {line}: {column}: begins with {values[column][0]!r}, which a spreadsheet "
+            "runs as a formula; remove it"
+        )
+
     def problem(column: str, text: str) -> None:
-        problems.append(f"line {line}: {column}: {text}")
+        if column not in formulas:  # one problem is enough for such a value
+            problems.append(f"line {line}: {column}: {text}")
 
     for column in ("point_id", "name", "address", "office", "phone"):
         value = values[column]
@@ -202,57 +269,89 @@ def _check_row(
 def parse_schedule_csv(
     text: str, known_commune: Callable[[str], bool] = known_commune
 ) -> list[PointRow]:
-    """Every row of a schedule file, or ScheduleFileError listing every problem in it.
+    """Every row of a schedule file's text, or ScheduleFileError listing every problem in it.
 
     Values are trimmed of surrounding spaces. Blank lines at the end are fine; anywhere else
     they are an error, as is a row with the wrong number of fields.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        line = 1
-        for fields in reader:
-            records.append((line, fields))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise ScheduleFileError([f"line {reader.line_num}: row: not valid CSV ({exc})"]) from None
+    return _parse_lines(text.removeprefix("\ufeff").splitlines(keepends=True), known_commune)
 
-    def blank(fields: list[str]) -> bool:
-        return not fields or (len(fields) == 1 and not fields[0].strip())
 
-    while records and blank(records[-1][1]):
-        records.pop()  # trailing blank lines
-    if not records:
-        raise ScheduleFileError(_check_header(None))
-    header_problems = _check_header(records[0][1])
-    if header_problems:
-        raise ScheduleFileError(header_problems)
+def read_schedule_file(
+    stream: BinaryIO, known_commune: Callable[[str], bool] = known_commune
+) -> list[PointRow]:
+    """The rows of a schedule file, read a line at a time within the limits (see above)."""
+    return _parse_lines(_text_lines(stream), known_commune)
 
+
+def _blank(fields: list[str]) -> bool:
+    return not fields or (len(fields) == 1 and not fields[0].strip())
+
+
+def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[PointRow]:
+    reader = csv.reader(lines, strict=True)
     problems: list[str] = []
     rows: list[PointRow] = []
     first_line: dict[str, int] = {}
-    for line, fields in records[1:]:
-        if blank(fields):
-            problems.append(f"line {line}: row: blank line (only the end may have blank lines)")
-            continue
-        if len(fields) != len(COLUMNS):
-            problems.append(f"line {line}: row: {len(fields)} fields; expected {len(COLUMNS)}")
-            continue
-        values = {name: value.strip() for name, value in zip(COLUMNS, fields, strict=True)}
-        row, row_problems = _check_row(line, values, known_commune)
-        point_id = values["point_id"]
-        if point_id in first_line:
-            row_problems.append(
-                f"line {line}: point_id: {point_id} is already on line {first_line[point_id]}"
-            )
-        elif point_id:
-            first_line[point_id] = line
-        problems += row_problems
-        if row is not None and not row_problems:
-            rows.append(row)
+    header: list[str] | None = None
+    blanks: list[int] = []  # blank lines so far: an error unless only the end follows
+    count = 0
+    try:
+        line = 1
+        for fields in reader:
+            if header is None:
+                header = fields
+                if not _blank(fields):
+                    header_problems = _check_header(fields)
+                    if header_problems:
+                        raise ScheduleFileError(header_problems)
+            elif _blank(fields):
+                blanks.append(line)
+            else:
+                count += 1
+                if count > MAX_ROWS:
+                    raise ScheduleFileTooLarge(
+                        f"line {line}: file: more than {MAX_ROWS:,} rows; split it by province"
+                    )
+                problems += [
+                    f"line {b}: row: blank line (only the end may have blank lines)" for b in blanks
+                ]
+                blanks.clear()
+                problems += _take_row(line, fields, known, rows, first_line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ScheduleFileError([f"line {reader.line_num}: row: not valid CSV ({exc})"]) from None
+    if header is None or (_blank(header) and count == 0):
+        raise ScheduleFileError(_check_header(None))
+    if _blank(header):  # blank first line, rows after it
+        raise ScheduleFileError(_check_header(header))
     if problems:
         raise ScheduleFileError(problems)
     return rows
+
+
+def _take_row(
+    line: int,
+    fields: list[str],
+    known: Callable[[str], bool],
+    rows: list[PointRow],
+    first_line: dict[str, int],
+) -> list[str]:
+    """Check one row; keep it in ``rows`` when it is sound, and return its problems."""
+    if len(fields) != len(COLUMNS):
+        return [f"line {line}: row: {len(fields)} fields; expected {len(COLUMNS)}"]
+    values = {name: value.strip() for name, value in zip(COLUMNS, fields, strict=True)}
+    row, row_problems = _check_row(line, values, known)
+    point_id = values["point_id"]
+    if point_id in first_line:
+        row_problems.append(
+            f"line {line}: point_id: {point_id} is already on line {first_line[point_id]}"
+        )
+    elif point_id:
+        first_line[point_id] = line
+    if row is not None and not row_problems:
+        rows.append(row)
+    return row_problems
 
 
 def export_schedule_csv(points: Iterable[PointRow | TransactionPoint]) -> str:
@@ -264,16 +363,18 @@ def export_schedule_csv(points: Iterable[PointRow | TransactionPoint]) -> str:
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow(
-            [
-                row.point_id,
-                row.commune_code,
-                row.name,
-                row.address,
-                row.day_of_month,
-                f"{row.start_time:%H:%M}",
-                f"{row.end_time:%H:%M}",
-                row.office,
-                row.phone,
-            ]
+            safe_row(
+                [
+                    row.point_id,
+                    row.commune_code,
+                    row.name,
+                    row.address,
+                    row.day_of_month,
+                    f"{row.start_time:%H:%M}",
+                    f"{row.end_time:%H:%M}",
+                    row.office,
+                    _PHONE_84.sub("0", row.phone, count=1),
+                ]
+            )
         )
     return out.getvalue()

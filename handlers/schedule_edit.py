@@ -29,6 +29,7 @@ from handlers.context import Context
 from handlers.formatting import day
 from handlers.reminders import notify_change
 from handlers.schedule_csv import MAX_LENGTH
+from handlers.spreadsheet import is_formula
 from handlers.types import Button, Reply, digits
 from storage import audit, schedules
 from storage.models import TransactionPoint
@@ -408,6 +409,8 @@ async def flow_text(ctx: Context) -> list[Reply]:
         reason = _clean(text)
         if not MIN_REASON <= len(reason) <= MAX_REASON:
             return [ctx.reply("lichxa.bad_reason", back, min=MIN_REASON, max=MAX_REASON)]
+        if is_formula(reason):
+            return [ctx.reply("lichxa.formula", back)]
         await ctx.enter(FLOW, "confirm", reason=reason)
         return [await _summary(ctx, point)]
     if step == "day":
@@ -431,6 +434,8 @@ async def flow_text(ctx: Context) -> list[Reply]:
         address = _clean(text)
         if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS:
             return [ctx.reply("lichxa.bad_address", back, min=MIN_ADDRESS, max=MAX_ADDRESS)]
+        if is_formula(address):
+            return [ctx.reply("lichxa.formula", back)]
         if address == point.address:
             return [ctx.reply("lichxa.same_value", back)]
         await ctx.enter(FLOW, "confirm", value=address)
