@@ -24,6 +24,8 @@ from storage.models import TransactionPoint
 COMMUNE_FLOW = "commune"
 MAX_CHOICES = 8
 MAX_QUERY = 100
+# Reminders per person: more than a family needs, and a bound on what one person queues.
+MAX_SUBSCRIPTIONS = 10
 
 
 def _e(text: str) -> str:
@@ -221,6 +223,9 @@ async def subscribe(ctx: Context) -> list[Reply]:
                 [[ctx.button("button.give_consent", "consent:yes")], ctx.menu_row()],
             )
         ]
+    mine = await subscriptions.subscribed_points(ctx.session, ctx.user.id or 0)
+    if point.id not in mine and len(mine) >= MAX_SUBSCRIPTIONS:
+        return [ctx.reply("schedule.too_many_reminders", [ctx.menu_row()], max=MAX_SUBSCRIPTIONS)]
     await subscriptions.subscribe(ctx.session, ctx.user.id or 0, point.id, ctx.now)
     return [
         ctx.reply(
