@@ -121,6 +121,9 @@ async def running(
             clock=clock,
             timezone=settings.timezone,
             send_rate=settings.send_rate_per_second,
+            report_limit_key=(
+                settings.report_limit_key.get_secret_value() if settings.report_limit_key else None
+            ),
         )
         metrics = Metrics()
         transports: dict[str, Transport] = {}

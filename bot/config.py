@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(
         25, description="Ceiling for bulk sends (broadcasts, reminders) per channel"
     )
+    report_limit_key: SecretStr | None = Field(
+        None,
+        description="Secret (at least 32 characters) keying the hashes that hold the report "
+        "limits; unset: one is made and kept in the database",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Logging level"
     )
@@ -77,6 +82,13 @@ class Settings(BaseSettings):
     def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _SECRET_RE.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("report_limit_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("bot_timezone")

@@ -17,7 +17,7 @@ from content.loader import Content
 from handlers.context import Clock
 from handlers.moderation import plan_digest
 from handlers.reminders import plan_reminders
-from storage import outbox, users
+from storage import outbox, report_limits, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,15 @@ async def prune_processed_updates(sessions: SessionFactory, clock: Clock) -> int
     async with transaction(sessions) as session:
         removed = await users.prune_processed_updates(session, clock() - PROCESSED_UPDATE_RETENTION)
     log.info("pruned %d processed update ids", removed)
+    return removed
+
+
+async def prune_report_limits(sessions: SessionFactory, clock: Clock) -> int:
+    """Forget the report-limit marks no limit needs any more (storage/report_limits.py)."""
+    async with transaction(sessions) as session:
+        removed = await report_limits.prune(session, clock())
+    if removed:
+        log.info("pruned %d report-limit marks", removed)
     return removed
 
 
@@ -102,6 +111,17 @@ def build_scheduler(
         hours=1,
         args=(sessions, clock),
         id="prune_processed_updates",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    # Hourly: a mark outlives its limit by an hour at most.
+    scheduler.add_job(
+        prune_report_limits,
+        "interval",
+        hours=1,
+        args=(sessions, clock),
+        id="prune_report_limits",
         coalesce=True,
         max_instances=1,
     )

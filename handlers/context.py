@@ -49,6 +49,7 @@ class Context:
     # the cleaned copy, or why it could not be taken (handlers/dispatch.py).
     prepared: dict[str, CleanFile | Exception] = field(default_factory=dict)
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND: estimates of a broadcast's duration
+    report_limit_key: str | None = None  # REPORT_LIMIT_KEY; None: the one kept in the database
 
     @property
     def me(self) -> User:

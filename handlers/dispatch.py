@@ -32,6 +32,7 @@ class Deps:
     # Downloads a user's attachment; set by channels that can (Telegram), None elsewhere.
     fetch_file: FetchFile | None = None
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND
+    report_limit_key: str | None = None  # REPORT_LIMIT_KEY (storage/report_limits.py)
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -121,7 +122,7 @@ async def handle(
                 session, deps.content, user, state, now, timezone=deps.timezone,
                 identity=identity if identity is not user else None,
                 attachments=incoming.attachments, fetch_file=deps.fetch_file, prepared=prepared,
-                send_rate=deps.send_rate,
+                send_rate=deps.send_rate, report_limit_key=deps.report_limit_key,
             )  # fmt: skip
             replies = await route(ctx, incoming)
             if not ctx.deleted:

@@ -38,7 +38,7 @@ from handlers.report_common import (
     when_label,
 )
 from handlers.types import Button, Media, Reply, row_id
-from storage import audit, reports
+from storage import audit, report_limits, reports
 from storage import roles as role_store
 from storage.report_models import Report
 
@@ -409,6 +409,11 @@ async def reject(ctx: Context) -> list[Reply]:
         public_detail=reason,
         reason=reason,
     )
+    reporter = await reports.reporter_of(ctx.session, report)
+    if reason == "spam" and reporter is not None:  # a week's pause, for every linked channel
+        key = await report_limits.limit_key(ctx.session, ctx.report_limit_key)
+        hashes = await report_limits.person_hashes(ctx.session, key, reporter)
+        await report_limits.record(ctx.session, hashes, report_limits.SPAM, ctx.now)
     await notify_reporter(
         ctx.session,
         ctx.content,

@@ -45,7 +45,7 @@ from handlers.report_common import (
     when_label,
 )
 from handlers.types import Button, FileFetchError, FileTooLarge, Reply, row_id
-from storage import audit, reports
+from storage import audit, report_limits, reports
 from storage.report_models import Report, ReportEvent
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ ANSWER_FLOW = "report_answer"
 MIN_STORY, MAX_STORY = 20, 2000
 MAX_PLACE = MAX_WHEN = 100
 MIN_ANSWER, MAX_ANSWER = 2, 1000
-MAX_REPORTS_PER_DAY = 3  # within any 24 hours
-SPAM_COOLDOWN = dt.timedelta(days=7)  # after a report rejected as spam
+MAX_REPORTS_PER_DAY = 3  # within any 24 hours (report_limits.REPORT_WINDOW)
+SPAM_COOLDOWN = report_limits.SPAM_PAUSE  # a week after a report rejected as spam
 DUPLICATE_WINDOW = dt.timedelta(days=7)
 DUPLICATE_SIMILARITY = 0.6  # of the folded texts (difflib ratio)
 MAX_PLACE_CHOICES = 6
@@ -122,14 +122,23 @@ def similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, fold(a), fold(b)).ratio() >= DUPLICATE_SIMILARITY
 
 
+async def limit_hashes(ctx: Context) -> list[str]:
+    """The keyed hashes of the person's channel identities, which the limits count by."""
+    key = await report_limits.limit_key(ctx.session, ctx.report_limit_key)
+    return await report_limits.person_hashes(ctx.session, key, ctx.user)
+
+
 async def _refusal(ctx: Context) -> list[Reply] | None:
-    """The daily cap and the cooldown after spam, explained kindly; None when all is well."""
-    user_id = ctx.user.id or 0
-    if await reports.count_since(ctx.session, user_id, ctx.now - dt.timedelta(days=1)) >= (
-        MAX_REPORTS_PER_DAY
-    ):
+    """The daily cap and the cooldown after spam, explained kindly; None when all is well.
+
+    Counted by keyed hashes of the person's identities, not by user id: deleting one's data
+    (/dulieu) or writing from a linked channel resets neither (storage/report_limits.py).
+    """
+    hashes = await limit_hashes(ctx)
+    since = ctx.now - report_limits.REPORT_WINDOW
+    if await report_limits.reports_since(ctx.session, hashes, since) >= MAX_REPORTS_PER_DAY:
         return [ctx.reply("report.cap", [ctx.menu_row()], max=MAX_REPORTS_PER_DAY)]
-    spam = await reports.last_spam_rejection(ctx.session, user_id, ctx.now - SPAM_COOLDOWN)
+    spam = await report_limits.last_spam(ctx.session, hashes, ctx.now - SPAM_COOLDOWN)
     if spam is not None:
         until = short_date(spam + SPAM_COOLDOWN, ctx.timezone, ctx.lang)
         return [ctx.reply("report.cooldown", [ctx.menu_row()], date=until)]
@@ -562,6 +571,7 @@ async def send(ctx: Context) -> list[Reply]:
         touched_at=ctx.now,
     )
     await reports.create(ctx.session, report)
+    await report_limits.record(ctx.session, await limit_hashes(ctx), report_limits.REPORT, ctx.now)
     await reports.attach_files(
         ctx.session, report.id or 0, ctx.user.id or 0, data.get("files") or []
     )

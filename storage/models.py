@@ -244,7 +244,7 @@ class ReminderPlan(SQLModel, table=True):
 
 # Report tables live in their own module, registered on the same metadata (imported last:
 # it builds on the types above).
-import storage.report_models  # noqa: E402, F401
+import storage.report_models  # noqa: E402
 
 
 class Broadcast(SQLModel, table=True):
@@ -322,3 +322,7 @@ class InboxEvent(SQLModel, table=True):
     channel: str = Field(sa_type=String(16), index=True)
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# What the report limits keep without identity (storage/report_limits.py).
+import storage.limit_models  # noqa: E402, F401
