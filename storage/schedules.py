@@ -47,38 +47,43 @@ async def upsert_points(
     """Insert new points and update changed ones, by point id; points not given stay as they are.
 
     A point whose fields are all equal to the stored ones is left alone (its updated_at too),
-    so importing the same file twice changes nothing.
+    so importing the same file twice changes nothing. Points go to the database a chunk at a
+    time and leave the session once written, so a national file does not hold every row
+    object in memory at once (it is still one transaction: all or nothing).
     """
     now = now or utcnow()
     incoming = list(points)
     ids = [p.id for p in incoming]
     if len(set(ids)) != len(ids):
         raise ValueError("upsert_points: the same point id is given twice")
-    existing: dict[str, TransactionPoint] = {}
-    for chunk in _chunks(ids):
-        result = await session.exec(
-            select(TransactionPoint).where(col(TransactionPoint.id).in_(chunk))
-        )
-        existing.update((p.id, p) for p in result)
     added = changed = unchanged = 0
-    for point in incoming:
-        stored = existing.get(point.id)
-        if stored is None:
-            session.add(
-                TransactionPoint(
+    for start in range(0, len(incoming), _CHUNK):
+        chunk = incoming[start : start + _CHUNK]
+        result = await session.exec(
+            select(TransactionPoint).where(col(TransactionPoint.id).in_([p.id for p in chunk]))
+        )
+        existing = {p.id: p for p in result}
+        written: list[TransactionPoint] = list(existing.values())
+        for point in chunk:
+            stored = existing.get(point.id)
+            if stored is None:
+                row = TransactionPoint(
                     id=point.id, updated_at=now, **{f: getattr(point, f) for f in POINT_FIELDS}
                 )
-            )
-            added += 1
-        elif all(getattr(stored, f) == getattr(point, f) for f in POINT_FIELDS):
-            unchanged += 1
-        else:
-            for field in POINT_FIELDS:
-                setattr(stored, field, getattr(point, field))
-            stored.updated_at = now
-            session.add(stored)
-            changed += 1
-    await session.flush()
+                session.add(row)
+                written.append(row)
+                added += 1
+            elif all(getattr(stored, f) == getattr(point, f) for f in POINT_FIELDS):
+                unchanged += 1
+            else:
+                for field in POINT_FIELDS:
+                    setattr(stored, field, getattr(point, field))
+                stored.updated_at = now
+                session.add(stored)
+                changed += 1
+        await session.flush()
+        for row in written:
+            session.expunge(row)
     return UpsertCounts(added, changed, unchanged)
 
 
