@@ -94,30 +94,6 @@ async def count_of_reporter(session: AsyncSession, reporter_id: int) -> int:
     return int(result.one())
 
 
-async def count_since(session: AsyncSession, reporter_id: int, since: dt.datetime) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Report)
-        .where(Report.reporter_id == reporter_id, Report.created_at >= since)
-    )
-    return int(result.one())
-
-
-async def last_spam_rejection(
-    session: AsyncSession, reporter_id: int, since: dt.datetime
-) -> dt.datetime | None:
-    """When the reporter's latest report rejected as spam was closed, if after ``since``."""
-    result = await session.exec(
-        select(func.max(Report.closed_at)).where(
-            Report.reporter_id == reporter_id,
-            Report.status == REJECTED,
-            Report.reason == "spam",
-            Report.closed_at >= since,
-        )
-    )
-    return result.one()
-
-
 async def recent_in_commune(
     session: AsyncSession, commune_code: str, category: str, since: dt.datetime
 ) -> list[Report]:

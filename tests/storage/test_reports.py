@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from storage import reports, users
+from storage import report_limits, reports, users
 from storage.db import session_factory, transaction
 from storage.report_models import Report, ReportFile
 
@@ -141,24 +141,23 @@ async def test_drafts_belong_to_their_owner_and_old_ones_are_pruned(engine):
 
 
 async def test_daily_count_and_spam_cooldown(engine):
+    """The limits' marks (storage/report_limits.py): one report over two identities counts
+    once; only marks in the window count; the latest spam mark is found."""
     sessions = session_factory(engine)
+    mine, linked, other = "a" * 64, "b" * 64, "c" * 64
     async with transaction(sessions) as s:
-        user = await _user(s)
-        await reports.create(s, _report(user.id, SON_TINH, created_at=NOW - dt.timedelta(days=2)))
-        await reports.create(s, _report(user.id, SON_TINH))
-        await reports.create(
-            s,
-            _report(
-                user.id, SON_TINH, status=reports.REJECTED, reason="spam",
-                closed_at=NOW - dt.timedelta(days=3),
-            ),
-        )  # fmt: skip
-        user_id = user.id
+        await report_limits.record(s, [mine], "report", NOW - dt.timedelta(days=2))
+        await report_limits.record(s, [mine, linked], "report", NOW)
+        await report_limits.record(s, [linked], "report", NOW - dt.timedelta(hours=1))
+        await report_limits.record(s, [other], "report", NOW)
+        await report_limits.record(s, [mine], "spam", NOW - dt.timedelta(days=3))
     async with transaction(sessions) as s:
-        assert await reports.count_since(s, user_id, NOW - dt.timedelta(days=1)) == 2
-        last = await reports.last_spam_rejection(s, user_id, NOW - dt.timedelta(days=7))
+        since = NOW - dt.timedelta(days=1)
+        assert await report_limits.reports_since(s, [mine, linked], since) == 2
+        assert await report_limits.reports_since(s, [mine], since) == 1
+        last = await report_limits.last_spam(s, [mine, linked], NOW - dt.timedelta(days=7))
         assert last == NOW - dt.timedelta(days=3)
-        assert await reports.last_spam_rejection(s, user_id, NOW - dt.timedelta(days=2)) is None
+        assert await report_limits.last_spam(s, [mine], NOW - dt.timedelta(days=2)) is None
 
 
 @pytest.mark.parametrize("kind", ["status", "question", "answer"])
