@@ -63,14 +63,25 @@ def run_import(path: Path, url: str) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024  # KiB on Linux
 
 
-async def fresh_postgres(base: str) -> str:
-    name = f"bench_sched_{uuid.uuid4().hex[:10]}"
+async def _admin(base: str, sql: str) -> None:
     conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(sql)
     finally:
         await conn.close()
-    return f"{base.rsplit('/', 1)[0]}/{name}"
+
+
+def fresh_postgres(base: str, made: list[str]) -> str:
+    name = f"bench_sched_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    made.append(name)
+    url = f"{base.rsplit('/', 1)[0]}/{name}"
+    env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    return url
 
 
 def main() -> None:
@@ -78,6 +89,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--pg", metavar="URL", help="PostgreSQL server to create a database on")
     args = parser.parse_args()
+    made: list[str] = []  # PostgreSQL databases to drop at the end
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.csv", Path(tmp) / "one.csv"
         write_file(big, args.rows)
@@ -85,17 +97,21 @@ def main() -> None:
 
         def url(name: str) -> str:
             if args.pg:
-                return asyncio.run(fresh_postgres(args.pg))
+                return fresh_postgres(args.pg, made)
             return f"sqlite+aiosqlite:///{tmp}/{name}.db"
 
-        size = big.stat().st_size / (1024 * 1024)
-        target = url("big")
-        seconds, peak = run_import(big, target)
-        print(f"{args.rows:,} rows, {size:.1f} MiB: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
-        seconds, peak = run_import(big, target)
-        print(f"the same file again (nothing changes): {seconds:.1f} s, peak RSS {peak:.0f} MiB")
-        seconds, peak = run_import(small, url("one"))
-        print(f"baseline, a one-row file: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
+        try:
+            size = big.stat().st_size / (1024 * 1024)
+            target = url("big")
+            seconds, peak = run_import(big, target)
+            print(f"{args.rows:,} rows, {size:.1f} MiB: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
+            seconds, peak = run_import(big, target)
+            print(f"the same file again (nothing changes): {seconds:.1f} s, peak {peak:.0f} MiB")
+            seconds, peak = run_import(small, url("one"))
+            print(f"baseline, a one-row file: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
+        finally:
+            for name in made:
+                asyncio.run(_admin(args.pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
