@@ -104,15 +104,16 @@ def _encode_pages(
     quality: int,
     max_bytes: int,
 ) -> list[PageImage] | None:
-    """Every page as a JPEG at this step of the ladder; None as soon as they cannot fit."""
+    """Every page as a JPEG at this step of the ladder; None as soon as the pictures alone
+    are too large (the written file is measured once it is written)."""
     pages: list[PageImage] = []
-    total = _OVERHEAD
+    total = 0
     for index, (width, height) in enumerate(sizes):
         picture = _render(document, index, _scale(width, height, dpi))
         out = io.BytesIO()
         picture.save(out, "JPEG", quality=quality, optimize=True)
         jpeg = out.getvalue()
-        total += len(jpeg) + _PAGE_OVERHEAD
+        total += len(jpeg)
         if total > max_bytes:
             return None
         fit = min(1.0, MAX_PAGE_POINTS / max(width, height))  # the same shape, if smaller
@@ -122,9 +123,18 @@ def _encode_pages(
 
 def _scale(width: float, height: float, dpi: int) -> float:
     """Pixels per point: the ladder's resolution, less for a page too large to draw at it."""
-    scale = dpi / 72
-    scale = min(scale, math.sqrt(MAX_PAGE_PIXELS / (width * height)))
-    return min(scale, MAX_PAGE_SIDE / max(width, height))
+    scale = min(dpi / 72, math.sqrt(MAX_PAGE_PIXELS / (width * height)))
+    scale = min(scale, MAX_PAGE_SIDE / max(width, height))
+    while (
+        _pixels(width, scale) * _pixels(height, scale) > MAX_PAGE_PIXELS
+        or max(_pixels(width, scale), _pixels(height, scale)) > MAX_PAGE_SIDE
+    ):  # the renderer rounds each side up
+        scale *= 0.995
+    return scale
+
+
+def _pixels(points: float, scale: float) -> int:
+    return math.ceil(points * scale)
 
 
 def _render(document: pdfium.PdfDocument, index: int, scale: float) -> Image.Image:
@@ -147,11 +157,6 @@ def _render(document: pdfium.PdfDocument, index: int, scale: float) -> Image.Ima
         finally:
             page.close()
     return pixels
-
-
-# Bytes written besides the pictures: the header, catalog, page tree and trailer, and per
-# page its objects; generous, since the real size is checked after writing.
-_OVERHEAD, _PAGE_OVERHEAD = 512, 512
 
 
 def write_pdf(pages: list[PageImage]) -> bytes:
