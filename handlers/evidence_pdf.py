@@ -22,7 +22,7 @@ MAX_PAGES = 20  # counted before anything is drawn
 MAX_PAGE_PIXELS = 4_000_000  # a page drawn larger is drawn smaller
 MAX_PAGE_SIDE = 10_000  # pixels: a very long, thin page must still make a JPEG
 MAX_PAGE_POINTS = 14_400  # the largest page PDF readers are asked to show (200 inches)
-# Tried in order until the whole document fits in the size limit: (dots per inch, JPEG quality).
+# Stepped down until the whole document fits in the size limit: (dots per inch, JPEG quality).
 QUALITY_LADDER = ((150, 80), (120, 70), (100, 60), (72, 35))
 
 # PDFium is not thread-safe, even across documents; cleaning runs in worker threads.
@@ -56,17 +56,53 @@ def clean_pdf(data: bytes, max_bytes: int) -> bytes:
         except (pdfium.PdfiumError, ValueError):
             raise PdfRefused("pdf_unreadable") from None
     try:
-        sizes = _page_sizes(document)
-        for dpi, quality in QUALITY_LADDER:
-            pages = _encode_pages(document, sizes, dpi, quality, max_bytes)
-            if pages is not None:
-                written = write_pdf(pages)
-                if len(written) <= max_bytes:
-                    return written
-        raise PdfRefused("pdf_too_large")
+        return _draw_and_write(document, _page_sizes(document), max_bytes)
     finally:
         with _PDFIUM:
             document.close()
+
+
+def _draw_and_write(
+    document: pdfium.PdfDocument, sizes: list[tuple[float, float]], max_bytes: int
+) -> bytes:
+    """Each page is drawn once, at the ladder's step of the moment. When the pictures stop
+    fitting, the step goes down and the pages already done are made smaller from their own
+    JPEGs, so a page costly to draw is never drawn twice."""
+    step, pages = 0, []
+    for index, size in enumerate(sizes):
+        picture = _render(document, index, _scale(*size, QUALITY_LADDER[step][0]))
+        pages.append(_page(picture, size, QUALITY_LADDER[step][1]))
+        while sum(len(page.jpeg) for page in pages) > max_bytes:
+            step = _next(step)
+            pages = [_smaller(page, sizes[n], step) for n, page in enumerate(pages)]
+    while len(written := write_pdf(pages)) > max_bytes:
+        step = _next(step)
+        pages = [_smaller(page, sizes[n], step) for n, page in enumerate(pages)]
+    return written
+
+
+def _next(step: int) -> int:
+    if step + 1 == len(QUALITY_LADDER):
+        raise PdfRefused("pdf_too_large")
+    return step + 1
+
+
+def _page(picture: Image.Image, size: tuple[float, float], quality: int) -> PageImage:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=quality, optimize=True)
+    width, height = size
+    fit = min(1.0, MAX_PAGE_POINTS / max(width, height))  # the same shape, if smaller
+    return PageImage(out.getvalue(), picture.width, picture.height, width * fit, height * fit)
+
+
+def _smaller(page: PageImage, size: tuple[float, float], step: int) -> PageImage:
+    """The page at a lower step of the ladder, made from the JPEG we wrote for it."""
+    dpi, quality = QUALITY_LADDER[step]
+    scale = _scale(*size, dpi)
+    target = (_pixels(size[0], scale), _pixels(size[1], scale))
+    with Image.open(io.BytesIO(page.jpeg), formats=["JPEG"]) as ours:
+        resized = ours.convert("RGB").resize(target, Image.Resampling.LANCZOS)
+    return _page(Image.frombytes("RGB", resized.size, resized.tobytes()), size, quality)
 
 
 def _page_sizes(document: pdfium.PdfDocument) -> list[tuple[float, float]]:
@@ -95,30 +131,6 @@ def _load(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
         return document[index]
     except (pdfium.PdfiumError, ValueError):
         raise PdfRefused("pdf_unreadable") from None
-
-
-def _encode_pages(
-    document: pdfium.PdfDocument,
-    sizes: list[tuple[float, float]],
-    dpi: int,
-    quality: int,
-    max_bytes: int,
-) -> list[PageImage] | None:
-    """Every page as a JPEG at this step of the ladder; None as soon as the pictures alone
-    are too large (the written file is measured once it is written)."""
-    pages: list[PageImage] = []
-    total = 0
-    for index, (width, height) in enumerate(sizes):
-        picture = _render(document, index, _scale(width, height, dpi))
-        out = io.BytesIO()
-        picture.save(out, "JPEG", quality=quality, optimize=True)
-        jpeg = out.getvalue()
-        total += len(jpeg)
-        if total > max_bytes:
-            return None
-        fit = min(1.0, MAX_PAGE_POINTS / max(width, height))  # the same shape, if smaller
-        pages.append(PageImage(jpeg, picture.width, picture.height, width * fit, height * fit))
-    return pages
 
 
 def _scale(width: float, height: float, dpi: int) -> float:

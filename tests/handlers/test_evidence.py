@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import random
 
 import pypdfium2 as pdfium
@@ -318,19 +319,28 @@ def test_a_huge_page_is_drawn_with_at_most_four_million_pixels():
     assert [float(v) for v in reader.pages[1]["/MediaBox"]] == [0, 0, 14400, 9.6]
 
 
-def test_the_quality_goes_down_a_step_at_a_time_until_the_file_fits(monkeypatch):
-    noise = _noise_pdf()
-    sizes = []
-    for step in evidence_pdf.QUALITY_LADDER:
-        monkeypatch.setattr(evidence_pdf, "QUALITY_LADDER", (step,))
-        sizes.append(evidence.clean(noise, DOC).data)
-    monkeypatch.undo()
-    assert [len(s) for s in sizes] == sorted((len(s) for s in sizes), reverse=True)
+def test_the_quality_goes_down_a_step_at_a_time_and_each_page_is_drawn_once(monkeypatch):
+    noise = _noise_pdf(pages=2)
+    drawn = []
+    draw = pdfium.PdfPage.render
 
-    # The third step is the first that fits.
-    assert evidence_pdf.clean_pdf(noise, max_bytes=len(sizes[2])) == sizes[2]
+    def render(page, *args, **kwargs):
+        drawn.append(kwargs["scale"])
+        return draw(page, *args, **kwargs)
+
+    monkeypatch.setattr(pdfium.PdfPage, "render", render)
+    # The 400-point pages at 150, 120, 100 and 72 dpi.
+    widths = [math.ceil(400 * dpi / 72) for dpi, _ in evidence_pdf.QUALITY_LADDER]
+    limit = evidence.MAX_FILE_BYTES
+    for width in widths:
+        drawn.clear()
+        cleaned = evidence_pdf.clean_pdf(noise, max_bytes=limit)
+        assert len(cleaned) <= limit and len(drawn) == 2
+        shown = [page["/Resources"]["/XObject"]["/Im0"]["/Width"] for page in _pages(cleaned)]
+        assert shown == [width, width]
+        limit = len(cleaned) - 1  # the next step down must be taken
     with pytest.raises(evidence_pdf.PdfRefused) as refused:  # no step fits
-        evidence_pdf.clean_pdf(noise, max_bytes=len(sizes[-1]) - 1)
+        evidence_pdf.clean_pdf(noise, max_bytes=limit)
     assert refused.value.reason == "pdf_too_large"
 
 
@@ -418,13 +428,16 @@ def _blank_pages(count: int) -> bytes:
     return _pdf_bytes(writer)
 
 
-def _noise_pdf() -> bytes:
-    """One page covered by a picture of random pixels: what JPEG compresses worst."""
+def _pages(data: bytes) -> list:
+    return list(PdfReader(io.BytesIO(data)).pages)
+
+
+def _noise_pdf(pages: int = 1) -> bytes:
+    """Pages covered by a picture of random pixels: what JPEG compresses worst."""
     pixels = random.Random(7).randbytes(300 * 300 * 3)
     out = io.BytesIO()
     Image.frombytes("RGB", (300, 300), pixels).save(out, "JPEG", quality=95)
     writer = PdfWriter()
-    page = writer.add_blank_page(400, 400)
     picture = _stream(
         out.getvalue(),
         Type=NameObject("/XObject"),
@@ -435,12 +448,12 @@ def _noise_pdf() -> bytes:
         BitsPerComponent=NumberObject(8),
         Filter=ArrayObject([NameObject("/DCTDecode")]),
     )
-    page[NameObject("/Resources")] = DictionaryObject(
-        {
-            NameObject("/XObject"): DictionaryObject(
-                {NameObject("/Im0"): writer._add_object(picture)}
-            )
-        }
-    )
-    page[NameObject("/Contents")] = writer._add_object(_stream(b"q 400 0 0 400 0 0 cm /Im0 Do Q"))
+    shown = writer._add_object(picture)
+    draw = writer._add_object(_stream(b"q 400 0 0 400 0 0 cm /Im0 Do Q"))
+    for _ in range(pages):
+        page = writer.add_blank_page(400, 400)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): shown})}
+        )
+        page[NameObject("/Contents")] = draw
     return _pdf_bytes(writer)
