@@ -92,7 +92,8 @@ def _page(picture: Image.Image, size: tuple[float, float], quality: int) -> Page
     picture.save(out, "JPEG", quality=quality, optimize=True)
     width, height = size
     fit = min(1.0, MAX_PAGE_POINTS / max(width, height))  # the same shape, if smaller
-    return PageImage(out.getvalue(), picture.width, picture.height, width * fit, height * fit)
+    width, height = max(1.0, width * fit), max(1.0, height * fit)  # never a page of no size
+    return PageImage(out.getvalue(), picture.width, picture.height, width, height)
 
 
 def _smaller(page: PageImage, size: tuple[float, float], step: int) -> PageImage:

@@ -308,15 +308,19 @@ def test_a_huge_page_is_drawn_with_at_most_four_million_pixels():
     writer = PdfWriter()
     writer.add_blank_page(5000, 2500)  # 70 × 35 inches: 72 million pixels at 150 dpi
     writer.add_blank_page(30000, 20)  # longer than any reader shows
+    writer.add_blank_page(1_000_000, 1)  # a thread
     cleaned = evidence.clean(_pdf_bytes(writer), DOC).data
 
     reader = PdfReader(io.BytesIO(cleaned))
-    large, thin = (page["/Resources"]["/XObject"]["/Im0"] for page in reader.pages)
+    large, thin, thread = (page["/Resources"]["/XObject"]["/Im0"] for page in reader.pages)
     assert large["/Width"] * large["/Height"] <= evidence_pdf.MAX_PAGE_PIXELS
     assert abs(large["/Width"] - 2 * large["/Height"]) <= 2  # the page's shape
     assert [float(v) for v in reader.pages[0]["/MediaBox"]] == [0, 0, 5000, 2500]
     assert thin["/Width"] <= evidence_pdf.MAX_PAGE_SIDE
     assert [float(v) for v in reader.pages[1]["/MediaBox"]] == [0, 0, 14400, 9.6]
+    assert (thread["/Width"], thread["/Height"]) == (evidence_pdf.MAX_PAGE_SIDE, 1)
+    assert [float(v) for v in reader.pages[2]["/MediaBox"]] == [0, 0, 14400, 1]
+    assert len(pdfium.PdfDocument(cleaned)) == 3
 
 
 def test_the_quality_goes_down_a_step_at_a_time_and_each_page_is_drawn_once(monkeypatch):
