@@ -44,6 +44,7 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bot.clock import clock_env  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from content.places import communes_of_province  # noqa: E402
 from handlers.broadcast import payloads  # noqa: E402
@@ -58,6 +59,7 @@ FIRST_CHAT = 6_100_000_000
 AUTHOR = 6_099_999_999
 TEXT = "Thông báo: lịch giao dịch tháng 12 chuyển sang ngày 20. Mang theo sổ vay."
 SEEDED = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+CLOCK_AT = time.time()  # every serving process reads SEEDED at this wall-clock moment
 
 
 def free_port() -> int:
@@ -148,6 +150,8 @@ class Serve:
         self.env.update(
             DATABASE_URL=url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api_root,
             TELEGRAM_WEBHOOK_SECRET=SECRET, SEND_RATE_PER_SECOND=f"{rate:g}", LOG_LEVEL="INFO",
+            # 10:00 in Vietnam whatever the hour here: quiet hours would hold the broadcast.
+            **clock_env(SEEDED, CLOCK_AT),
         )  # fmt: skip
         self.cwd = cwd
         self.log: list[str] = []

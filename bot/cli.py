@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.render import to_plain
 from bot.zalo_api import ZaloError
 from content.loader import ContentError
+from handlers.context import Clock
 
 log = logging.getLogger("bot")
 
@@ -27,6 +28,15 @@ def _setup_logging(settings: Settings) -> None:
     )
     # httpx logs every Bot API call, token included in the URL: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _process_clock() -> Clock:
+    from bot.clock import process_clock
+
+    try:
+        return process_clock()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 async def _wait_for_stop() -> None:
@@ -45,7 +55,8 @@ async def cmd_serve(settings: Settings, host: str, port: int) -> None:
 
     mode = "webhook" if settings.telegram_bot_token else None
     zalo = "webhook" if settings.zalo_bot_token else None
-    async with running(settings, telegram=mode, zalo=zalo, scheduler=True) as runtime:
+    clock = _process_clock()
+    async with running(settings, telegram=mode, zalo=zalo, scheduler=True, clock=clock) as runtime:
         runner = web.AppRunner(build_web_app(runtime), handle_signals=False)
         await runner.setup()
         try:
@@ -72,7 +83,10 @@ async def cmd_poll(settings: Settings) -> None:
     if telegram is None and zalo is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to poll (or ZALO_BOT_TOKEN for Zalo)")
     # Each channel's poller removes a webhook set before, and stops with the runtime.
-    async with running(settings, telegram=telegram, zalo=zalo, scheduler=True) as runtime:
+    clock = _process_clock()
+    async with running(
+        settings, telegram=telegram, zalo=zalo, scheduler=True, clock=clock
+    ) as runtime:
         if runtime.telegram is not None:
             await runtime.telegram.set_commands()
         log.info("long polling started: telegram=%s, zalo=%s", telegram or "off", zalo or "off")
@@ -85,7 +99,7 @@ async def cmd_chat(settings: Settings, user_id: str, as_role: str | None) -> Non
     from handlers.roles import grant_role
     from storage.db import transaction
 
-    async with running(settings) as runtime:
+    async with running(settings, clock=_process_clock()) as runtime:
         if as_role is not None:
             # Try the officials' and moderators' dialogs locally: the terminal user gets the
             # role for the whole country in this database (audited like any grant).

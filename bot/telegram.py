@@ -209,7 +209,7 @@ class TelegramChannel:
             return
         blocked = member.new_chat_member.status == "kicked"
         async with transaction(self.deps.sessions) as session:
-            if await users.remember_update(session, CHANNEL, update.update_id):
+            if await users.remember_update(session, CHANNEL, update.update_id, self.deps.clock()):
                 await users.set_blocked(session, CHANNEL, str(member.from_user.id), blocked)
 
     async def deliver(self, chat_id: str, replies: list[Reply]) -> Result:

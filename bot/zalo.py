@@ -282,7 +282,9 @@ class ZaloChannel:
         """A kind answer to what the dialogs cannot read, once per message id."""
         content = self.deps.content
         async with transaction(self.deps.sessions) as session:
-            if not await users.remember_update(session, CHANNEL, update_id(event)):
+            if not await users.remember_update(
+                session, CHANNEL, update_id(event), self.deps.clock()
+            ):
                 return None
             identity = await users.find_user(session, CHANNEL, event.user_id)
             lang = (await people.holder(session, identity)).language if identity else None

@@ -99,7 +99,7 @@ async def handle(
             # Recorded in the same transaction as the handling: a crash mid-way leaves the
             # update unmarked, so the platform's redelivery is handled rather than dropped.
             if update_id is not None and not await users.remember_update(
-                session, incoming.channel, update_id
+                session, incoming.channel, update_id, deps.clock()
             ):
                 return None
             # Linked channels: the dialogs see the row holding the person's data. One person's
@@ -160,7 +160,7 @@ async def _apology(
     try:
         async with transaction(deps.sessions) as session:
             if update_id is not None:
-                await users.remember_update(session, incoming.channel, update_id)
+                await users.remember_update(session, incoming.channel, update_id, deps.clock())
     except Exception:
         log.exception("could not record update after a failure")
     text = content.text("error.internal", language)

@@ -1,13 +1,12 @@
 """Evidence files: what a report accepts, and the cleaned copy that is stored.
 
-Photos are decoded and encoded again with Pillow, so nothing but the pixels survives: EXIF
-(GPS position, camera, time), XMP, comments and ICC profiles are dropped. The picture is first
-turned upright by its EXIF orientation, since that tag goes too.
-
-PDF documents are written again with pypdf, page by page, so what names their maker stays
-behind: the document information (author, creator, dates), XMP metadata, page-level
-metadata, the authors of comments, and whatever is not a page (scripts run on opening,
-attached files, forms' data). An encrypted or broken PDF is refused with a kind word.
+A cleaned copy is built from what is known to be safe, never stripped of what is known to be
+bad. A photo is decoded and a new picture is made from its pixels alone (the first frame,
+turned upright by its EXIF orientation first), then encoded again: EXIF (GPS position,
+camera, time), XMP, comments, ICC profiles and every other chunk have nowhere to go. A PDF
+is drawn page by page into pictures and a new PDF is written around them
+(handlers/evidence_pdf.py): its metadata, attachments, forms, scripts and annotations are
+never read into the copy.
 """
 
 from __future__ import annotations
@@ -16,22 +15,16 @@ import asyncio
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import NameObject, StreamObject
 
+from handlers import evidence_pdf
 from handlers.types import Attachment, FetchFile
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024  # per file, as received and as stored
 MAX_PIXELS = 40_000_000  # larger pictures are refused before they are decoded
-MAX_PDF_PAGES = 200
-# Keys of a page that can carry who made it or run something; the page's text and pictures
-# are in its contents and resources, which are kept.
-PAGE_KEYS_DROPPED = ("/Metadata", "/PieceInfo", "/AA", "/LastModified")
+MAX_PDF_PAGES = evidence_pdf.MAX_PAGES
 JPEG_QUALITY = 88
 # Telegram's sendPhoto limits: larger or longer pictures are re-sent as documents.
 PHOTO_MAX_SIDES, PHOTO_MAX_RATIO = 10_000, 20
@@ -47,7 +40,9 @@ class EvidenceRefused(ValueError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "too_large", "type", "unreadable"
+        # "too_large", "type", "unreadable"; for a PDF "pdf_unreadable", "too_many_pages",
+        # "pdf_too_large" (it would not fit even drawn small)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -92,109 +87,59 @@ def clean(data: bytes, attachment: Attachment) -> CleanFile:
     if data.startswith(b"%PDF-"):
         if attachment.kind != "document":
             raise EvidenceRefused("type")
-        return CleanFile("document", "application/pdf", "pdf", _clean_pdf(data))
+        try:
+            cleaned = evidence_pdf.clean_pdf(data, MAX_FILE_BYTES)
+        except evidence_pdf.PdfRefused as refused:
+            raise EvidenceRefused(refused.reason) from None
+        return CleanFile("document", "application/pdf", "pdf", cleaned)
     return _clean_image(data)
-
-
-def _clean_pdf(data: bytes) -> bytes:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise EvidenceRefused("unreadable")  # we could not read it, nor could moderators
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise EvidenceRefused("too_large")
-        writer = PdfWriter()
-        for page in reader.pages:
-            kept = writer.add_page(page)  # only the page: no catalog, info or XMP of the file
-            for key in PAGE_KEYS_DROPPED:
-                kept.pop(NameObject(key), None)
-            _clean_pictures(kept)
-            for annotation in kept.get("/Annots", None) or []:
-                note = annotation.get_object()
-                if note.get("/Subtype") != "/Widget":  # a comment's /T is its author
-                    for key in ("/T", "/M", "/CreationDate", "/NM", "/RC"):
-                        note.pop(NameObject(key), None)
-        writer.add_metadata({"/Producer": "vbsp-bot"})
-        out = io.BytesIO()
-        writer.write(out)
-    except EvidenceRefused:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        raise EvidenceRefused("unreadable") from None
-    cleaned = out.getvalue()
-    if len(cleaned) > MAX_FILE_BYTES:
-        raise EvidenceRefused("too_large")
-    return cleaned
-
-
-def _clean_pictures(page: Any) -> None:
-    """A photo placed in a PDF is a JPEG stream that keeps its EXIF (GPS): drop its metadata
-    segments, and the XMP of every picture."""
-    resources = page.get("/Resources")
-    objects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in objects.get_object().values() if objects is not None else []:
-        picture = ref.get_object()
-        picture.pop(NameObject("/Metadata"), None)
-        if picture.get("/Subtype") == "/Image" and picture.get("/Filter") == "/DCTDecode":
-            # The stream's bytes are the JPEG file (DCT data is not decoded by pypdf); pypdf
-            # re-encodes only Flate streams, so the stripped bytes are set as they are.
-            StreamObject.set_data(picture, strip_jpeg_metadata(picture.get_data()))
-
-
-# APP1 (EXIF, XMP), APP2 (ICC, FlashPix), APP12, APP13 (Photoshop, IPTC), COM: who, where,
-# with what. APP0 (JFIF) and APP14 (Adobe, needed to read CMYK colours right) stay.
-_JPEG_DROPPED = {0xE1, 0xE2, 0xEC, 0xED, 0xFE}
-
-
-def strip_jpeg_metadata(data: bytes) -> bytes:
-    """The same JPEG (not re-encoded) without its metadata segments."""
-    if not data.startswith(b"\xff\xd8"):
-        return data
-    out, at = bytearray(data[:2]), 2
-    while at + 4 <= len(data) and data[at] == 0xFF:
-        marker = data[at + 1]
-        if marker == 0xDA:  # start of scan: the picture itself, to the end
-            break
-        length = int.from_bytes(data[at + 2 : at + 4], "big")
-        if marker not in _JPEG_DROPPED:
-            out += data[at : at + 2 + length]
-        at += 2 + length
-    return bytes(out + data[at:])
 
 
 def _clean_image(data: bytes) -> CleanFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # A phone's two-picture MPO opens as JPEG too; only its first frame is read.
             image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
             if image.width * image.height > MAX_PIXELS:
                 raise EvidenceRefused("too_large")
             image.load()
             upright = ImageOps.exif_transpose(image)
+            pixels = _pixels_only(upright, as_jpeg=image.format in ("JPEG", "MPO"))
     except EvidenceRefused:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise EvidenceRefused("type") from None
     except (OSError, ValueError, SyntaxError):
         raise EvidenceRefused("unreadable") from None
-    fmt = image.format
-    transparency = upright.info.get("transparency")
-    upright.info = {}  # every ancillary chunk and tag: EXIF, XMP, comments, ICC profile
     out = io.BytesIO()
-    if fmt == "JPEG":
-        if upright.mode not in ("RGB", "L"):
-            upright = upright.convert("RGB")
-        upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    if pixels.mode in ("RGB", "L") and image.format in ("JPEG", "MPO"):
+        pixels.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
         mime, ext = "image/jpeg", "jpg"
     else:
-        extra = {"transparency": transparency} if transparency is not None else {}
-        upright.save(out, "PNG", optimize=True, **extra)
+        pixels.save(out, "PNG", optimize=True)
         mime, ext = "image/png", "png"
     cleaned = out.getvalue()
     if len(cleaned) > MAX_FILE_BYTES:
         raise EvidenceRefused("too_large")
-    width, height = upright.size
+    width, height = pixels.size
     fits = width + height <= PHOTO_MAX_SIDES and max(width, height) <= PHOTO_MAX_RATIO * max(
         1, min(width, height)
     )
     return CleanFile("photo" if fits else "document", mime, ext, cleaned)
+
+
+def _pixels_only(image: Image.Image, as_jpeg: bool) -> Image.Image:
+    """A new picture made of the decoded pixels and nothing else: grey, colour, or colour
+    with transparency (a PNG's, kept as an alpha channel)."""
+    if image.mode.startswith("I"):  # 16-bit grey (PNG): to 8 bits by scale, not by clipping
+        image = image.convert("I").point(lambda value: value * (1 / 256))
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if transparent and not as_jpeg and image.mode != "I":
+        mode = "RGBA"
+    elif image.mode in ("1", "L", "I"):
+        mode = "L"
+    else:
+        mode = "RGB"
+    decoded = image.convert(mode) if image.mode != mode else image
+    return Image.frombytes(mode, decoded.size, decoded.tobytes())

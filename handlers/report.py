@@ -448,7 +448,11 @@ async def _evidence_message(ctx: Context, typed: str) -> list[Reply]:
 
 
 def _refused(ctx: Context, reason: str) -> Reply:
-    return ctx.reply(f"report.evidence_{reason}", mb=evidence.MAX_FILE_BYTES // (1024 * 1024))
+    return ctx.reply(
+        f"report.evidence_{reason}",
+        mb=evidence.MAX_FILE_BYTES // (1024 * 1024),
+        pages=evidence.MAX_PDF_PAGES,
+    )
 
 
 async def _ask_contact(ctx: Context) -> list[Reply]:

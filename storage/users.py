@@ -213,13 +213,16 @@ def update_key(message_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-async def remember_update(session: AsyncSession, channel: str, update_id: int) -> bool:
-    """Record an update id; False when it was already recorded (a redelivery)."""
+async def remember_update(
+    session: AsyncSession, channel: str, update_id: int, now: dt.datetime | None = None
+) -> bool:
+    """Record an update id; False when it was already recorded (a redelivery). ``now`` is
+    the process's clock (pruning compares against it), the system's when not given."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(ProcessedUpdate)
-        .values(channel=channel, update_id=update_id, received_at=dt.datetime.now(dt.UTC))
+        .values(channel=channel, update_id=update_id, received_at=now or dt.datetime.now(dt.UTC))
         .on_conflict_do_nothing()
     )
     result = await session.exec(statement)

@@ -4,8 +4,10 @@ and a `Chat` helper that makes dialog tests read like the conversation they chec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +22,40 @@ from handlers.types import Button, Incoming, Reply
 from storage.db import create_engine, session_factory, upgrade
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+# Every process a test starts inherits this mark; at the end of the session none may be left.
+SESSION_MARK = "VBSP_TEST_SESSION"
+os.environ[SESSION_MARK] = uuid.uuid4().hex
+
+
+def processes_left(mark: str) -> list[int]:
+    """Processes other than this one whose environment carries the session's mark."""
+    needle = f"{SESSION_MARK}={mark}".encode()
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if needle in environ.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:  # gone already, or not ours to read
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test that started a process must end it whatever happened: fail the run if not."""
+    left = processes_left(os.environ[SESSION_MARK])
+    if not left:
+        return
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+        f"FAILED: {len(left)} process(es) started by tests were still running: {left}", red=True
+    )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _dsn(url: str) -> str:

@@ -12,10 +12,12 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.clock import clock_env, shifted_clock
 from content.loader import load_content
 from handlers.broadcast import payloads
 from storage import broadcasts as store
@@ -83,24 +85,30 @@ async def outbox_figures(url: str) -> tuple[str, int, int]:
         await engine.dispose()
 
 
-async def queue_empty(url: str) -> bool:
+async def queue_empty(url: str, at: float) -> bool:
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            depth = await outbox.queue_depth(session, dt.datetime.now(dt.UTC))
+            depth = await outbox.queue_depth(session, shifted_clock(NOW, at)())
         return not any(n for (_channel, state), n in depth.items() if state != "later")
     finally:
         await engine.dispose()
 
 
 class Serve:
-    """One `vbsp-bot serve` process; its log is read as it comes (a full pipe would block it)."""
+    """One `vbsp-bot serve` process; its log is read as it comes (a full pipe would block it).
 
-    def __init__(self, url: str, api: FakeTelegramAPI, cwd: Path, rate: float) -> None:
+    Every process runs on the test's clock: ``NOW`` (10:00 in Vietnam, outside the quiet
+    hours) at the wall-clock moment ``at``, whatever the machine's time of day."""
+
+    started: ClassVar[list[Serve]] = []  # ended by the ``end_processes`` fixture whatever happens
+
+    def __init__(self, url: str, api: FakeTelegramAPI, cwd: Path, rate: float, at: float) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
         self.env.update(
             DATABASE_URL=url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.root,
             TELEGRAM_WEBHOOK_SECRET=SECRET, SEND_RATE_PER_SECOND=str(rate), LOG_LEVEL="INFO",
+            **clock_env(NOW, at),
         )  # fmt: skip
         self.cwd = cwd
         self.log: list[str] = []
@@ -113,6 +121,7 @@ class Serve:
             env=self.env, cwd=self.cwd,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        Serve.started.append(self)
         self._reader = asyncio.create_task(self._read())
         await self.wait_for("serving on", 60)
         return self
@@ -167,21 +176,22 @@ async def until(condition, within: float, what: str) -> None:  # type: ignore[no
 
 async def run_and_interrupt(url: str, api, tmp_path: Path, sig: int, recipients: int = 240):
     """Start serving, stop it with ``sig`` half-way, start again, let it finish."""
+    at = time.time()
     await seed(url, api, recipients)
-    first = await Serve(url, api, tmp_path, rate=60).start()
+    first = await Serve(url, api, tmp_path, rate=60, at=at).start()
     await until(lambda: _at_least(api, recipients // 3), 60, "a third of the messages")
     code = await first.stop(sig)
     at_stop = await sent_so_far(api)
     assert at_stop < recipients, "stopped too late to test anything"
     state, left, doubt_at_stop = await outbox_figures(url)
-    second = await Serve(url, api, tmp_path, rate=60).start()
+    second = await Serve(url, api, tmp_path, rate=60, at=at).start()
 
     async def done() -> bool:  # finished, and its author told (the last message queued)
         return any("Đã gửi xong" in m.plain_text for m in api.messages(AUTHOR))
 
     await until(done, 90, "the broadcast to finish")
     # A second notice to the author (in doubt) comes a second per chat behind the first.
-    await until(lambda: queue_empty(url), 30, "every notice to be sent")
+    await until(lambda: queue_empty(url, at), 30, "every notice to be sent")
     await second.stop()
     state, left, doubt = await outbox_figures(url)
     assert (state, left) == ("done", 0)
@@ -191,6 +201,19 @@ async def run_and_interrupt(url: str, api, tmp_path: Path, sig: int, recipients:
 
 async def _at_least(api, count: int) -> bool:
     return await sent_so_far(api) >= count
+
+
+@pytest.fixture(autouse=True)
+async def end_processes():
+    """Whatever a test did or failed to do, no process it started outlives it."""
+    yield
+    while Serve.started:
+        serve = Serve.started.pop()
+        if serve.process is not None and serve.process.returncode is None:
+            serve.process.kill()
+            await serve.process.wait()
+        if serve._reader is not None:
+            serve._reader.cancel()
 
 
 @pytest.fixture
@@ -244,13 +267,13 @@ async def test_two_serving_processes_on_postgresql_share_one_ceiling(api, tmp_pa
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     try:
-        recipients, rate = 300, 40
+        recipients, rate, at = 300, 40, time.time()
         await seed(url, api, recipients)
         # Telegram's ceiling = ours (bursts of a fifth of a second): two senders at 40/s
         # each would be answered 429 again and again.
         limit = api.enforce_rate(rate)
-        one = await Serve(url, api, tmp_path, rate=rate).start()
-        two = await Serve(url, api, tmp_path, rate=rate).start()
+        one = await Serve(url, api, tmp_path, rate=rate, at=at).start()
+        two = await Serve(url, api, tmp_path, rate=rate, at=at).start()
         await until(lambda: _at_least(api, recipients // 3), 60, "a third of the messages")
 
         # Kill whichever is sending: the other takes over.

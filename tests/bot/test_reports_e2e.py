@@ -14,8 +14,10 @@ import logging
 import re
 from zoneinfo import ZoneInfo
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from pypdf import PdfWriter
 
 from bot.cli import admin_command
 from bot.cli import run as cli_run
@@ -24,7 +26,7 @@ from storage import audit, outbox, reports
 from storage.db import transaction
 from tests.bot.conftest import Bot, labels, migrate_like_operators, plain
 from tests.conftest import FakeClock
-from tests.handlers.test_evidence import jpeg_with_gps, pdf_with_its_maker
+from tests.handlers.evidence_samples import jpeg_with_gps, leaked, pdf_with_its_maker
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 REPORTER, NEIGHBOUR, CITIZEN = 5550001, 5550002, 5550003
@@ -156,6 +158,12 @@ def gps_of(data: bytes) -> dict:
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))
 
 
+def _pdf_bytes(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # --- the citizen's report ------------------------------------------------------------------------
 
 
@@ -174,7 +182,7 @@ async def test_a_full_report_with_photos_reaches_moderators_without_gps(bot: Bot
     assert gps_of(first)
     assert "Đã nhận 1/5 tệp" in plain(await send_photo(bot, first))
     assert "Đã nhận 2/5 tệp" in plain(await send_photo(bot, jpeg_with_gps((120, 90))))
-    pdf = pdf_with_its_maker("Le Thi Reporter")
+    pdf = pdf_with_its_maker()  # its maker's name, photos' GPS, attached files, form values
     assert "Đã nhận 3/5 tệp" in plain(
         await send_document(bot, pdf, "hop-dong.pdf", "application/pdf")
     )
@@ -190,6 +198,7 @@ async def test_a_full_report_with_photos_reaches_moderators_without_gps(bot: Bot
         stored = await reports.files_of(session, report.id)
     assert [f.kind for f in stored] == ["photo", "photo", "document"]
     assert not gps_of(stored[0].data) and not gps_of(stored[1].data)
+    assert leaked(stored[2].data) == []
 
     # A province moderator opens it: the cleaned copies are uploaded, not the user's file ids.
     await onboard(bot, MOD_PROVINCE)
@@ -206,7 +215,8 @@ async def test_a_full_report_with_photos_reaches_moderators_without_gps(bot: Bot
         data = api.file_content(message.file_id)
         assert data and not gps_of(data) and b"PhoneMaker" not in data
     shown = api.file_content(documents[0].file_id)
-    assert shown and shown.startswith(b"%PDF-") and b"Le Thi Reporter" not in shown
+    assert shown and shown.startswith(b"%PDF-") and leaked(shown) == []
+    assert len(pdfium.PdfDocument(shown)) == 1
     text = plain(opened)
     assert STORY in text and f"#{report.handle}" in text
     no_identity_in(shown_to(bot, MOD_PROVINCE))
@@ -275,6 +285,16 @@ async def test_each_validation_failure_is_explained(bot: Bot, api):
     assert api.calls_to("getFile") == []  # both refused before downloading anything
     refused = await send_photo(bot, b"\xff\xd8\xff\xe0 not really a picture")
     assert "không đọc được ảnh này" in plain(refused)
+    locked = PdfWriter()
+    locked.add_blank_page(100, 100)
+    locked.encrypt("mat-khau")
+    refused = await send_document(bot, _pdf_bytes(locked), "hop-dong.pdf", "application/pdf")
+    assert "không mở được tệp PDF này" in plain(refused)
+    long = PdfWriter()
+    for _ in range(21):
+        long.add_blank_page(100, 100)
+    refused = await send_document(bot, _pdf_bytes(long), "sao-ke.pdf", "application/pdf")
+    assert "tối đa 20 trang" in plain(refused)
     assert "bot chờ ảnh" in plain(await say(bot, "ảnh đây"))
     for _ in range(5):
         await send_photo(bot, jpeg_with_gps())

@@ -348,7 +348,7 @@ async def test_a_report_with_a_photo(zbot: ZaloBot, zapi):
     from PIL import Image
 
     from storage import reports
-    from tests.handlers.test_evidence import jpeg_with_gps
+    from tests.handlers.evidence_samples import jpeg_with_gps
 
     def gps_of(data: bytes) -> dict:
         return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))

@@ -279,7 +279,7 @@ async def test_dropping_a_draft_forgets_its_files(chat: Chat, deps: Deps, files:
     await chat.press("rpn")
     assert "Đã bỏ báo cáo" in chat.text
     async with transaction(deps.sessions) as session:
-        assert await reports.prune_drafts(session, dt.datetime.now(dt.UTC)) == 0
+        assert await reports.prune_drafts(session, deps.clock()) == 0
     assert await stored(deps) == []
 
 

@@ -74,14 +74,14 @@ async def test_delete_user_removes_profile_and_state(engine):
 
 async def test_remember_update_answers_once_and_prunes(engine):
     sessions = session_factory(engine)
+    now = dt.datetime(2026, 12, 2, 15, 30, tzinfo=dt.UTC)  # the process's clock, not the wall's
     async with transaction(sessions) as s:
-        assert await users.remember_update(s, "telegram", 10**12)
-        assert not await users.remember_update(s, "telegram", 10**12)
-        assert await users.remember_update(s, "zalo", 10**12)
+        assert await users.remember_update(s, "telegram", 10**12, now)
+        assert not await users.remember_update(s, "telegram", 10**12, now)
+        assert await users.remember_update(s, "zalo", 10**12, now)
     async with transaction(sessions) as s:
-        removed = await users.prune_processed_updates(
-            s, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-        )
+        assert await users.prune_processed_updates(s, now) == 0
+        removed = await users.prune_processed_updates(s, now + dt.timedelta(seconds=1))
     assert removed == 2
     async with transaction(sessions) as s:
         assert await users.remember_update(s, "telegram", 10**12)

@@ -1,0 +1,31 @@
+"""The suite's own guard: a process a test started and left running fails the run, and dies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_process_left_running_fails_the_session_and_is_killed(tmp_path):
+    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_sessionfinish\n")
+    (tmp_path / "test_leaky.py").write_text(
+        "import subprocess, pathlib\n"
+        "def test_leaves_a_sleeper():\n"
+        "    p = subprocess.Popen(['sleep', '300'])\n"
+        "    pathlib.Path('pid').write_text(str(p.pid))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "process(es) started by tests were still running" in done.stdout
+    pid = int((tmp_path / "pid").read_text())
+    state = Path(f"/proc/{pid}/stat")
+    # Killed: gone, or a zombie waiting for its (finished) parent to be reaped.
+    assert not state.exists() or state.read_text().split()[2] == "Z"
