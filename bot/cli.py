@@ -62,13 +62,13 @@ async def cmd_serve(settings: Settings, host: str, port: int) -> None:
             if runtime.telegram is not None:
                 await runtime.telegram.set_commands()
             live = [n for n, c in (("telegram", runtime.telegram), ("zalo", runtime.zalo)) if c]
-            routes = ", ".join([*(f"POST /{name}/webhook" for name in live), "GET /healthz"])
-            log.info("serving on http://%s:%d (%s)", host, port, routes)
             if live:
                 log.info("channels on: %s", ", ".join(live))
             else:
-                # The webhook paths answer 404 without their channel: say so, not "serving".
+                # The webhook paths answer 404 without their channel: say so plainly.
                 log.warning("no channel is on: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+            routes = ", ".join([*(f"POST /{name}/webhook" for name in live), "GET /healthz"])
+            log.info("serving on http://%s:%d (%s)", host, port, routes)
             await _wait_for_stop()
         finally:
             await runner.cleanup()

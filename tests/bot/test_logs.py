@@ -11,6 +11,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from tests.bot.test_reports_e2e import (
 )
 from tests.conftest import FakeClock
 
+ROOT = Path(__file__).resolve().parents[2]
 ZALO_TOKEN = "zalo-TOKEN-0123456789abcdef"
 ZALO_SECRET = "zalo_webhook-Secret_42"
 DB_PASSWORD = "pg-Passw0rd-xyz"
@@ -141,7 +143,7 @@ def test_chat_tags_follow_one_chat_within_a_process_and_name_no_one():
     assert str(REPORTER) not in tag and tag.startswith("telegram#")
     code = f"from bot.logs import chat_tag; print(chat_tag('telegram', {REPORTER}))"
     other = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.strip()
     assert other.startswith("telegram#") and other != tag  # a new key in every process
 
