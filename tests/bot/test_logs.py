@@ -28,6 +28,7 @@ from tests.bot.test_reports_e2e import (
     at,
     file_report,
     onboard,
+    only_report,
     say,
 )
 from tests.conftest import FakeClock
@@ -265,3 +266,17 @@ async def test_a_429_after_a_report_logs_no_chat_id(api, database_url: str, capl
     assert "report 1 received" in messages and "took no reply to chat" in messages
     assert str(REPORTER) not in messages
     assert str(REPORTER) not in caplog.text
+
+
+async def test_a_story_with_a_nul_is_accepted_without_it(api, database_url: str, caplog):
+    """PostgreSQL cannot store a NUL: the report once failed with its story in the log."""
+    caplog.set_level(logging.INFO)
+    bot = await start_bot(api, database_url)
+    try:
+        await onboard(bot)
+        code = await file_report(bot, story=f"{STORY}\x00 {PLANTED}")
+        report = await only_report(bot)
+    finally:
+        await bot.stop()
+    assert report.code == code and report.description == f"{STORY} {PLANTED}"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
