@@ -14,20 +14,13 @@ from collections.abc import Sequence
 from telegram.error import TelegramError
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup as setup_logging
 from bot.render import to_plain
 from bot.zalo_api import ZaloError
 from content.loader import ContentError
 from handlers.context import Clock
 
 log = logging.getLogger("bot")
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every Bot API call, token included in the URL: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _process_clock() -> Clock:
@@ -68,7 +61,14 @@ async def cmd_serve(settings: Settings, host: str, port: int) -> None:
                 ) from None
             if runtime.telegram is not None:
                 await runtime.telegram.set_commands()
-            log.info("serving on http://%s:%d (POST /telegram/webhook, GET /healthz)", host, port)
+            live = [n for n, c in (("telegram", runtime.telegram), ("zalo", runtime.zalo)) if c]
+            if live:
+                log.info("channels on: %s", ", ".join(live))
+            else:
+                # The webhook paths answer 404 without their channel: say so plainly.
+                log.warning("no channel is on: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+            routes = ", ".join([*(f"POST /{name}/webhook" for name in live), "GET /healthz"])
+            log.info("serving on http://%s:%d (%s)", host, port, routes)
             await _wait_for_stop()
         finally:
             await runner.cleanup()
@@ -728,7 +728,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "content":
             return cmd_content_check()
         settings = load_settings()
-        _setup_logging(settings)
+        setup_logging(settings)
         if args.command == "chat":
             logging.getLogger().setLevel(logging.WARNING)  # keep the conversation readable
             asyncio.run(cmd_chat(settings, args.user, args.as_role))

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Logging level"
     )
+    log_level_libraries: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = Field(
+        None,
+        description="Level of third-party loggers (PTB, httpx, SQLAlchemy…); WARNING when unset",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -107,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a number above 0 and at most 1000")
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_level_libraries", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value

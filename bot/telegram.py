@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.delivery import Outcome, Result
+from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.render import split_text
 from handlers.dispatch import Deps, handle
@@ -293,7 +294,7 @@ class TelegramChannel:
                     return False
                 except TelegramError:
                     self.metrics.send_errors.labels(CHANNEL, "media").inc()
-                    log.exception("Telegram refused a file for chat %s", chat_id)
+                    log.exception("Telegram refused a file for chat %s", chat_tag(CHANNEL, chat_id))
             if not reply.text:
                 continue
             chunks = [reply.text] if reply.photo else split_text(reply.text)
@@ -312,7 +313,8 @@ class TelegramChannel:
         later = [r.to_payload() for r in replies if r.text and not r.media]
         async with transaction(self.deps.sessions) as session:
             await outbox.enqueue_later(session, CHANNEL, str(chat_id), later, self.deps.clock())
-        log.warning("Telegram took no reply to chat %s now; %d queued", chat_id, len(later))
+        tag = chat_tag(CHANNEL, chat_id)
+        log.warning("Telegram took no reply to chat %s now; %d queued", tag, len(later))
 
     async def _send(
         self,
@@ -347,7 +349,7 @@ class TelegramChannel:
             except BadRequest:
                 # Our text or buttons were refused: a bug, not the user's doing. Log loudly.
                 self.metrics.send_errors.labels(CHANNEL, "bad_request").inc()
-                log.exception("Telegram refused a reply to chat %s", chat_id)
+                log.exception("Telegram refused a reply to chat %s", chat_tag(CHANNEL, chat_id))
                 return True
             except NetworkError:
                 self.metrics.send_errors.labels(CHANNEL, "network").inc()

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import zalo_api, zalo_render
 from bot.delivery import Outcome, Result
+from bot.logs import chat_tag
 from bot.metrics import Metrics
 from handlers import routes
 from handlers.dispatch import Deps, handle
@@ -353,7 +354,8 @@ class ZaloChannel:
         later = [Reply(html.escape(m, quote=False)).to_payload() for m in messages]
         async with transaction(self.deps.sessions) as session:
             await outbox.enqueue_later(session, CHANNEL, chat_id, later, self.deps.clock())
-        log.warning("Zalo took no reply to chat %s now; %d queued", chat_id, len(messages))
+        tag = chat_tag(CHANNEL, chat_id)
+        log.warning("Zalo took no reply to chat %s now; %d queued", tag, len(messages))
 
     async def _send(self, chat_id: str, message: str, user_id: str) -> bool:
         for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -371,7 +373,9 @@ class ZaloChannel:
                     log.error("Zalo cannot send (%s): %s", exc.kind, exc.description)
                     return False
                 if exc.kind == zalo_api.BAD_REQUEST:
-                    log.error("Zalo refused a reply to chat %s: %s", chat_id, exc)  # a bug
+                    log.error(  # a bug
+                        "Zalo refused a reply to chat %s: %s", chat_tag(CHANNEL, chat_id), exc
+                    )
                     return True
                 if attempt == SEND_ATTEMPTS:
                     raise _NotNow from exc

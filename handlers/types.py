@@ -69,6 +69,14 @@ class Incoming:
     language_hint: str | None = None
     attachments: tuple[Attachment, ...] = ()
 
+    def __post_init__(self) -> None:
+        # PostgreSQL text cannot hold NUL: a story with one would fail to save, and an error
+        # would be all the reporter got. Nobody means a NUL; it goes, the rest is kept.
+        for name in ("text", "display_name"):
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", ""))
+
 
 @dataclass(frozen=True, slots=True)
 class Button:

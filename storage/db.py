@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from threading import Thread
 from weakref import WeakKeyDictionary
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
@@ -26,9 +28,13 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
-    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL.
+
+    hide_parameters: an error's text never carries the statement's values (a report's story,
+    a reporter's id), so logging the error cannot leak them."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, async_creator=lambda: _connect_sqlite(engine), **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -40,6 +46,26 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, **kwargs)
+
+
+async def _connect_sqlite(engine: AsyncEngine) -> aiosqlite.Connection:
+    """aiosqlite's connect, but a failed one waits for aiosqlite's worker thread to end.
+
+    On a failed connect aiosqlite stops its thread without waiting: when the event loop
+    closes first, the thread's last call into the loop prints "RuntimeError: Event loop is
+    closed" and a long traceback after our one-line error (aiosqlite 0.22)."""
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    connection = aiosqlite.connect(*args, **{**kwargs, "timeout": 30})
+    # 0.22 runs a thread inside the connection; older versions are the thread. Daemon, as
+    # SQLAlchemy's own connect makes it: a connection never closed must not hang the exit.
+    worker: Thread = getattr(connection, "_thread", connection)
+    worker.daemon = True
+    try:
+        return await connection
+    except BaseException:
+        if worker.is_alive():
+            await asyncio.to_thread(worker.join, 10)
+        raise
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
