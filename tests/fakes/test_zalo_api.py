@@ -129,6 +129,7 @@ async def test_get_updates_one_event_then_408_when_idle(client: ZaloApi, api: Fa
     status, body = await raw(api, f"/bot{TOKEN}/getUpdates", {"timeout": "0"})
     assert status == 408 and body["error_code"] == 408
     assert await client.get_updates(0) == []  # idle is not an error
+    assert api.idle_polls == 2 and api.rejected == []  # nor a request Zalo would refuse
 
 
 async def test_long_poll_wakes_when_an_event_arrives(client: ZaloApi, api: FakeZaloAPI):

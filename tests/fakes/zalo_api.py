@@ -28,7 +28,8 @@ What it checks:
 * sends to a user who never wrote to the bot: 400 ``chat not found``; to a user who blocked
   it (``block``): 403;
 * ``getUpdates``: one event per call as ``{ok:true,result:{event_name,message}}``, held up to
-  ``timeout`` seconds (int or string), then HTTP 408 ``Request timeout``; refused while a
+  ``timeout`` seconds (int or string), then HTTP 408 ``Request timeout`` (counted in
+  ``idle_polls``, not in ``rejected``: it is no fault of the caller); refused while a
   webhook is set; ``replays`` re-serves each event that many more times, as a busy queue does;
 * a monthly quota (``monthly_quota``, 3,000 on the free plan) after which sends are refused.
 
@@ -186,6 +187,7 @@ class FakeZaloAPI:
         self.replays = 0
         self.calls: list[Call] = []
         self.rejected: list[Rejected] = []
+        self.idle_polls = 0  # getUpdates answered 408 (nothing came within its timeout)
         self.deliveries: list[Delivery] = []
         self.sent_this_month = 0
         self._sent: dict[str, list[SentMessage]] = defaultdict(list)
@@ -438,7 +440,8 @@ class FakeZaloAPI:
                 raise failures.popleft()
             result = await getattr(self, "_" + _snake(method))(params)
         except ApiError as err:
-            self.rejected.append(Rejected(method, params, err.status, err.description))
+            if not (method == "getUpdates" and err.status == 408):
+                self.rejected.append(Rejected(method, params, err.status, err.description))
             return err.response()
         if result is _NO_RESULT:
             return web.json_response({"ok": True})
@@ -539,6 +542,7 @@ class FakeZaloAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queued.wait(), max(0.0, min(wait, 60.0)))
         if not self._queue:
+            self.idle_polls += 1  # Zalo's normal answer to an idle long poll, not a refusal
             raise ApiError(408, "Request timeout")
         event = self._queue.popleft()
         # A busy queue replays what it delivered: the same event again, at once.
