@@ -5,13 +5,17 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
 
 from bot.app import Runtime
+from bot.telegram_shape import NotAnUpdate, check_update
 from storage import outbox
 from storage.db import ping
+from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +24,70 @@ TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 # Updates are small; anything larger than this is not one.
 MAX_BODY_BYTES = 1 << 20
+# Real updates nest a few levels (a button's message in a callback query is the deepest);
+# deeper JSON is not an update, and PTB's parser would recurse through all of it.
+MAX_DEPTH = 32
+MAX_NUMBER_DIGITS = 20  # ids fit in 64 bits; a number longer than this is not one
+
+
+class NotJSON(ValueError):
+    """The body is not JSON we parse (bad syntax, too deep, absurd numbers)."""
+
+
+def secret_matches(request: web.Request, header: str, secret: str) -> bool:
+    """The header's raw bytes against the secret, in constant time. Bytes, because a header
+    that is not ASCII (bytes such as 0xFF) cannot be encoded back from the str aiohttp made."""
+    wanted = header.lower().encode()
+    given = next((v for k, v in request.raw_headers if k.lower() == wanted), b"")
+    return hmac.compare_digest(given, secret.encode())
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise NotJSON("number too long")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotJSON("number out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise NotJSON(f"{name} is not JSON")
+
+
+def load_body(raw: bytes) -> Any:
+    """The body as JSON, or NotJSON; never a RecursionError or a number of 4,000 digits."""
+    try:
+        body = json.loads(
+            raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
+        )
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
+        raise NotJSON("not JSON") from None
+    stack = [(body, 1)]
+    while stack:  # iterative: a deep body must not exhaust the stack here either
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise NotJSON("nested too deep")
+            stack.extend((child, depth + 1) for child in children)
+    return body
+
+
+def _refused(channel: str, reason: str) -> web.HTTPBadRequest:
+    # One line, with the reason's name only: never an id or what a user wrote.
+    log.info("%s webhook: refused a body that is not an update (%s)", channel, reason)
+    return web.HTTPBadRequest(text=f"body is not a {channel} update")
+
+
+def _retry_later(channel: str) -> web.Response:
+    """The database is down: the platform sends the update again later (both retry 5xx)."""
+    log.warning("%s update not handled: the database is unreachable; answered 503", channel)
+    return web.Response(status=503, text="database unavailable; send again later")
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -29,21 +97,31 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     secret = runtime.settings.telegram_webhook_secret
     if channel is None or secret is None:
         raise web.HTTPNotFound()
-    given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+    if not secret_matches(request, TELEGRAM_SECRET_HEADER, secret.get_secret_value()):
         raise web.HTTPForbidden(text="wrong secret token")
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="body is not JSON") from None
-    update_id = body.get("update_id") if isinstance(body, dict) else None
-    if type(update_id) is not int or update_id < 0:  # not True, not "1", not -1
-        raise web.HTTPBadRequest(text="body is not a Telegram update")
+        body = load_body(await request.read())
+    except NotJSON as problem:
+        raise _refused("Telegram", str(problem)) from None
+    if not isinstance(body, dict):
+        raise _refused("Telegram", "not an object")
+    try:
+        kind = check_update(body)
+    except NotAnUpdate as problem:
+        raise _refused("Telegram", str(problem)) from None
+    if kind is None:  # a kind of update the bot does not act on: taken, so never resent
+        channel.metrics.updates.labels("telegram").inc()
+        return web.json_response({"ok": True})
     try:
         update = Update.de_json(body, channel.bot)
     except Exception:
-        raise web.HTTPBadRequest(text="body is not a Telegram update") from None
-    await channel.handle_update(update)
+        raise _refused("Telegram", "PTB could not read it") from None
+    try:
+        await channel.handle_update(update)
+    except Exception as error:
+        if not database_unreachable(error):
+            raise
+        return _retry_later("Telegram")
     return web.json_response({"ok": True})
 
 
@@ -56,24 +134,28 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     secret = runtime.settings.zalo_webhook_secret
     if channel is None or secret is None:
         raise web.HTTPNotFound()
-    given = request.headers.get(ZALO_SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+    if not secret_matches(request, ZALO_SECRET_HEADER, secret.get_secret_value()):
         raise web.HTTPForbidden(text="wrong secret token")
     raw = await request.read()
     if not raw.strip():
         return web.json_response({"ok": True})  # Zalo's probe when the URL is registered
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="body is not JSON") from None
+        body = load_body(raw)
+    except NotJSON as problem:
+        raise _refused("Zalo", str(problem)) from None
     if body == {}:
         return web.json_response({"ok": True})  # the same probe, as JSON
     try:
         event = parse_event(body)
-    except NotAnEvent:
-        raise web.HTTPBadRequest(text="body is not a Zalo event") from None
+    except NotAnEvent as problem:
+        raise _refused("Zalo", str(problem)) from None
     if event is not None:
-        await channel.handle_event(event)
+        try:
+            await channel.handle_event(event)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            return _retry_later("Zalo")
     return web.json_response({"ok": True})
 
 

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import html
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -120,10 +121,15 @@ def parse_event(body: Any) -> ZaloEvent | None:
     )
 
 
+# Zalo's ids are hex strings (20 digits); an id is stored and sent back, so nothing else
+# is taken for one: no spaces, no control characters, no 500-digit numbers.
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
 def _id(value: Any) -> bool:
-    return (isinstance(value, str) and 0 < len(value) <= 64) or (
-        isinstance(value, int) and not isinstance(value, bool)
-    )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 0 <= value < 2**63
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def update_id(event: ZaloEvent) -> int:
@@ -241,6 +247,9 @@ class ZaloChannel:
         caption = (event.text or "").strip() or None
         if event.photo_url is None:
             return await self._kind_answer(event, "zalo.please_type")
+        async with self.deps.sessions() as session:  # a replay is not downloaded again
+            if await users.seen_update(session, CHANNEL, update_id(event)):
+                return None
         try:
             got = await self.api.download(event.photo_url, MAX_DOWNLOAD_BYTES)
         except zalo_api.ZaloError as exc:

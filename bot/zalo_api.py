@@ -259,5 +259,5 @@ class ZaloApi:
                         return Download(b"".join(chunks)[: max_bytes + 1], "", True)
                 kind = response.headers.get("Content-Type", "").split(";")[0].strip()
                 return Download(b"".join(chunks), kind, False)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # ValueError: a bad URL
             raise ZaloError(NETWORK, f"download: {exc.__class__.__name__}") from None

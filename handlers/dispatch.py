@@ -13,6 +13,7 @@ from handlers.evidence import CleanFile
 from handlers.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
 from storage import people, users
 from storage.db import SessionFactory, transaction
+from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,18 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
 async def handle(
     incoming: Incoming, deps: Deps, update_id: int | None = None
 ) -> list[Reply] | None:
-    """Replies to ``incoming``; None when ``update_id`` was already handled (a redelivery)."""
+    """Replies to ``incoming``; None when ``update_id`` was already handled (a redelivery).
+
+    When the database cannot be reached and the platform can send the update again (it has
+    an ``update_id``), the error is raised for the channel to answer "try later" (503): no
+    apology, since the message was never handled. Any other error gets the apology."""
     now = deps.clock()
     language = "vi"
     try:
+        if update_id is not None and incoming.attachments and deps.fetch_file is not None:
+            async with deps.sessions() as session:  # a replay must not download again
+                if await users.seen_update(session, incoming.channel, update_id):
+                    return None
         prepared = await _prepare_files(incoming, deps)
         async with transaction(deps.sessions) as session:
             # Recorded in the same transaction as the handling: a crash mid-way leaves the
@@ -128,7 +137,9 @@ async def handle(
             if not ctx.deleted:
                 session.add(ctx.user)
             return replies
-    except Exception:
+    except Exception as error:
+        if update_id is not None and database_unreachable(error):
+            raise
         log.exception("dialog failed for %s user", incoming.channel)
         return await _apology(deps, incoming, language, update_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,22 @@ def row_id(text: str) -> int | None:
     return value if 0 < value <= MAX_ROW_ID else None
 
 
+# Control characters other than newline and tab, and UTF-16 halves without their pair: a
+# platform passes them on from the user as they are, and the database (PostgreSQL's text
+# refuses NUL; UTF-8 has no lone surrogate) or the platform would refuse to store or send them.
+_UNSENDABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """What a user typed, minus the characters no database or channel takes."""
+    return _UNSENDABLE.sub("", value) if value else value
+
+
+def _clean_fields(obj: object, *names: str) -> None:
+    for name in names:  # frozen dataclasses: set once, while being made
+        object.__setattr__(obj, name, clean_text(getattr(obj, name)))
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     kind: str  # "photo" or "document"
@@ -33,6 +50,9 @@ class Attachment:
     size: int | None = None
     mime_type: str | None = None
     file_name: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "mime_type", "file_name")
 
 
 class FileFetchError(Exception):
@@ -70,12 +90,7 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
-        # PostgreSQL text cannot hold NUL: a story with one would fail to save, and an error
-        # would be all the reporter got. Nobody means a NUL; it goes, the rest is kept.
-        for name in ("text", "display_name"):
-            value = getattr(self, name)
-            if value is not None and "\x00" in value:
-                object.__setattr__(self, name, value.replace("\x00", ""))
+        _clean_fields(self, "text", "action", "display_name", "language_hint")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 SessionFactory = async_sessionmaker[AsyncSession]
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,6 +46,9 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
             cursor.close()
 
         return engine
+    # asyncpg waits 60 s for a server that does not answer; a webhook must say "later" (503)
+    # well before Telegram gives up on the request.
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, **kwargs)
 
 

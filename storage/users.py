@@ -229,6 +229,17 @@ async def remember_update(
     return result.rowcount == 1
 
 
+async def seen_update(session: AsyncSession, channel: str, update_id: int) -> bool:
+    """True when this update id was already handled: a redelivery, whose files need no
+    second download (``remember_update`` still decides, inside the handling transaction)."""
+    found = await session.exec(
+        select(ProcessedUpdate.update_id).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id
+        )
+    )
+    return found.first() is not None
+
+
 async def prune_processed_updates(session: AsyncSession, before: dt.datetime) -> int:
     """Forget update ids older than ``before``; platforms stop redelivering after a day."""
     result = await session.exec(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))

@@ -762,6 +762,7 @@ class FakeTelegramAPI:
         }
         self.calls: list[Call] = []
         self.rejected: list[Rejected] = []
+        self.downloads: list[str] = []  # the file_path of every file the bot downloaded
         self.rate: RateLimit | None = None  # see enforce_rate()
         self._handlers: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, getattr(self, "_" + _snake(name))) for name in self._METHODS
@@ -896,6 +897,7 @@ class FakeTelegramAPI:
         """
         self.calls.clear()
         self.rejected.clear()
+        self.downloads.clear()
         self._blocked.clear()
         self._sent.clear()
         self._user_messages.clear()
@@ -1152,6 +1154,7 @@ class FakeTelegramAPI:
         path = request.match_info["path"]
         for file in self._files.values():
             if file.file_path == path and file.content is not None:
+                self.downloads.append(path)
                 return web.Response(body=file.content, content_type="application/octet-stream")
         return web.json_response(
             {"ok": False, "error_code": 404, "description": "Not Found"}, status=404

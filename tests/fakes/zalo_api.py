@@ -189,6 +189,7 @@ class FakeZaloAPI:
         self.rejected: list[Rejected] = []
         self.idle_polls = 0  # getUpdates answered 408 (nothing came within its timeout)
         self.deliveries: list[Delivery] = []
+        self.downloads: list[str] = []  # the URL of every picture the bot downloaded
         self.sent_this_month = 0
         self._sent: dict[str, list[SentMessage]] = defaultdict(list)
         self._known: set[str] = set()
@@ -420,6 +421,7 @@ class FakeZaloAPI:
         image = self._images.get(request.match_info["name"])
         if image is None or image.expired:
             return web.Response(status=404, text="Not Found")
+        self.downloads.append(str(request.url))
         return web.Response(body=image.data, content_type=image.content_type)
 
     async def _handle(self, request: web.Request) -> web.Response:
