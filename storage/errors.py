@@ -41,9 +41,10 @@ def database_unreachable(error: BaseException) -> bool:
 
 
 def _down(error: BaseException) -> bool:
-    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror | _POSTGRES_DOWN):
+    # sa.TimeoutError: no pooled connection came free in time.
+    if isinstance(error, (ConnectionError, TimeoutError, socket.gaierror, sa.TimeoutError)):
         return True
-    if isinstance(error, sa.TimeoutError):  # no pooled connection came free in time
+    if isinstance(error, _POSTGRES_DOWN):
         return True
     if isinstance(error, sa.DBAPIError) and error.connection_invalidated:
         return True
