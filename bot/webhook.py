@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.app import Runtime
-from bot.telegram_shape import NotAnUpdate, check_update
+from bot.telegram_shape import MAX_ID, NotAnUpdate, check_update
 from storage import outbox
 from storage.db import ping
 from storage.errors import database_unreachable
@@ -84,6 +84,11 @@ def _refused(channel: str, reason: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=f"body is not a {channel} update")
 
 
+def _ignored(reason: str) -> web.Response:
+    log.info("Telegram webhook: ignored an update it cannot use (%s)", reason)
+    return web.json_response({"ok": True})
+
+
 def _retry_later(channel: str) -> web.Response:
     """The database is down: the platform sends the update again later (both retry 5xx)."""
     log.warning("%s update not handled: the database is unreachable; answered 503", channel)
@@ -105,17 +110,22 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         raise _refused("Telegram", str(problem)) from None
     if not isinstance(body, dict):
         raise _refused("Telegram", "not an object")
+    update_id = body.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_ID:  # not True, "1", -1
+        raise _refused("Telegram", "no update_id")
+    # An update whose fields are not what we read is taken (200) and ignored, not refused:
+    # Telegram resends anything but a 2xx for a day, and holds that chat's later updates
+    # back meanwhile, so a 4xx for a shape a new Bot API version brought would stall it.
     try:
         kind = check_update(body)
+        update = Update.de_json(body, channel.bot) if kind is not None else None
     except NotAnUpdate as problem:
-        raise _refused("Telegram", str(problem)) from None
-    if kind is None:  # a kind of update the bot does not act on: taken, so never resent
+        return _ignored(str(problem))
+    except Exception:
+        return _ignored("PTB could not read it")
+    if update is None:  # a kind of update the bot does not act on
         channel.metrics.updates.labels("telegram").inc()
         return web.json_response({"ok": True})
-    try:
-        update = Update.de_json(body, channel.bot)
-    except Exception:
-        raise _refused("Telegram", "PTB could not read it") from None
     try:
         await channel.handle_update(update)
     except Exception as error:

@@ -232,9 +232,10 @@ def _broken_telegram_updates(api: FakeTelegramAPI, tbot: Bot) -> list[dict[str, 
     return [chat_list, photo, no_from, user_id_text, text_number, callback_without_id]
 
 
-async def test_telegram_fields_of_the_wrong_type_are_400(tbot: Bot, api, caplog):
+async def test_telegram_fields_of_the_wrong_type_are_taken_and_ignored(tbot: Bot, api, caplog):
+    """200, not 400: Telegram would resend a 4xx for a day, holding the chat's next updates."""
     for index, update in enumerate(_broken_telegram_updates(api, tbot)):
-        assert await tbot.post(update) == 400, index
+        assert await tbot.post(update) == 200, index
     assert api.messages(REPORTER) == [] and tracebacks(caplog) == []
 
 
