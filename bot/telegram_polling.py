@@ -7,7 +7,8 @@ recorded. After a kill -9 Telegram sends the unconfirmed updates again (it keeps
 day); those already handled are skipped by their ``update_id``, which ``handle()`` records
 in the same transaction as the dialog's changes. So no message is dropped.
 
-A batch is handled chat by chat in parallel, each chat's updates in their order.
+A batch is handled chat by chat in parallel, each chat's updates in their order. While the
+database cannot be reached nothing is confirmed: the batch is asked for again after a pause.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.telegram import retry_seconds
+from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ class TelegramPoller:
                 await self.bot.get_updates(offset=self.offset, limit=1, timeout=0)
 
     async def _run(self) -> None:
-        failures = 0
+        failures = database_failures = 0
         while not self._stopping:
             try:
                 self._waiting = True
@@ -110,23 +112,37 @@ class TelegramPoller:
                 await self._pause(wait)
                 continue
             failures = 0
-            if updates:
-                await self._handle_batch(updates)
+            if not updates:
+                continue
+            if await self._handle_batch(updates):
                 self.offset = updates[-1].update_id + 1
+                database_failures = 0
+                continue
+            # Not confirmed: the batch comes again (what was handled is skipped by its id).
+            wait = BACKOFF[min(database_failures, len(BACKOFF) - 1)]
+            database_failures += 1
+            log.warning("the database is unreachable; updates fetched again in %.0f s", wait)
+            await self._pause(wait)
 
-    async def _handle_batch(self, updates: list[Update]) -> None:
+    async def _handle_batch(self, updates: list[Update]) -> bool:
+        """False when the database could not be reached for some update."""
         chats: dict[object, list[Update]] = defaultdict(list)
         for update in updates:
             chat = update.effective_chat
             chats[chat.id if chat is not None else ("update", update.update_id)].append(update)
-        await asyncio.gather(*(self._handle_chat(queue) for queue in chats.values()))
+        handled = await asyncio.gather(*(self._handle_chat(queue) for queue in chats.values()))
+        return all(handled)
 
-    async def _handle_chat(self, updates: list[Update]) -> None:
+    async def _handle_chat(self, updates: list[Update]) -> bool:
         for update in updates:
             try:
                 await self.handle(update)
-            except Exception:  # one bad update must not hold the others back for ever
+            except Exception as error:
+                if database_unreachable(error):
+                    return False  # this chat's later updates wait too, to stay in order
+                # One bad update must not hold the others back for ever.
                 log.exception("update %d could not be handled", update.update_id)
+        return True
 
     async def _pause(self, seconds: float) -> None:
         self._waiting = True

@@ -64,3 +64,32 @@ async def test_a_refused_token_ends_polling_and_stopping_still_works():
         await poller.stop()  # does not raise: the rest of the shutdown goes on
         await application.shutdown()
         api.rejected.clear()
+
+
+async def test_an_update_the_database_was_down_for_is_fetched_again_not_confirmed(caplog):
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        application = build_application(TOKEN, api.root)
+        await application.initialize()
+        attempts: list[int] = []
+        waits: list[float] = []
+        done = asyncio.Event()
+
+        async def handle(update: Update) -> None:
+            attempts.append(update.update_id)
+            if len(attempts) <= 2:  # the database is down for the first two tries
+                raise ConnectionRefusedError(111, "Connect call failed")
+            done.set()
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        update_id = api.make_message(701, "tin", enqueue=True)["update_id"]
+        poller = TelegramPoller(application.bot, handle, timeout=0, sleep=sleep)
+        await poller.start()
+        await asyncio.wait_for(done.wait(), 10)
+        await poller.stop()
+        await application.shutdown()
+        assert attempts == [update_id] * 3  # not confirmed until it was handled
+        assert waits[:2] == [BACKOFF[0], BACKOFF[1]]
+        assert not api.pending_updates
+        assert not [r for r in caplog.records if r.exc_info], "a warning, not a traceback"

@@ -212,6 +212,13 @@ async def test_zalo_absurd_numbers_are_400(zbot: ZaloBot, zapi, caplog):
     assert zapi.messages(zbot.user) == [] and tracebacks(caplog) == []
 
 
+async def test_bodies_over_a_megabyte_are_413_on_both(tbot: Bot, zbot: ZaloBot, caplog):
+    big = b'{"update_id": 1, "pad": "' + b"x" * (1 << 20) + b'"}'
+    assert await telegram_status(tbot, big) == 413
+    assert await zalo_status(zbot, big) == 413
+    assert tracebacks(caplog) == []
+
+
 # --- 400: fields of the wrong type ---------------------------------------------------------
 
 
