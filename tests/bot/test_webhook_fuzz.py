@@ -25,8 +25,9 @@ from tests.bot.zalo_support import ZALO_TOKEN, ZaloBot
 from tests.conftest import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI
+from tests.handlers.test_evidence import jpeg_with_gps
 
-CHAT = 5550101
+CHAT, EVIDENCE_CHAT = 5550101, 5550102
 FUZZ = settings(
     max_examples=120,
     derandomize=True,
@@ -114,8 +115,23 @@ async def tbot(api: FakeTelegramAPI, database_url: str, clock: FakeClock) -> Asy
     bot = Bot(api, database_url, clock=clock)
     await bot.start()
     await bot.send("/start", CHAT)  # a bot message for the button presses to be on
+    await to_evidence_step(bot)  # where files are downloaded
     yield bot
     await bot.stop()
+
+
+async def to_evidence_step(bot: Bot) -> None:
+    """EVIDENCE_CHAT writes a report up to the step that downloads files."""
+    await bot.send("/start", EVIDENCE_CHAT)
+    for label in ("Tiếng Việt", "Tôi đồng ý"):
+        await bot.press(label, EVIDENCE_CHAT)
+    await bot.send("/baocao", EVIDENCE_CHAT)
+    for label in ("Không", "Đồng ý, tiếp tục", "Cho vay lãi nặng"):
+        await bot.press(label, EVIDENCE_CHAT)
+    await bot.send("son tinh", EVIDENCE_CHAT)
+    await bot.press("Trong tuần này", EVIDENCE_CHAT)
+    replies = await bot.send("Cho vay lãi nặng, đòi gấp đôi.", EVIDENCE_CHAT)
+    assert any("Bỏ qua" in t for m in replies for row in m.buttons for t, _ in row)
 
 
 def telegram_updates(api: FakeTelegramAPI) -> list[dict[str, Any]]:
@@ -123,8 +139,8 @@ def telegram_updates(api: FakeTelegramAPI) -> list[dict[str, Any]]:
     return [
         api.make_message(CHAT, "/menu"),
         api.make_message(CHAT, "vay vốn hộ nghèo"),
-        api.make_photo(CHAT, b"\xff\xd8\xff\xe0 picture", caption="ảnh"),
-        api.make_document(CHAT, b"%PDF-1.4 x", "hop-dong.pdf", "application/pdf"),
+        api.make_photo(EVIDENCE_CHAT, jpeg_with_gps(), caption="ảnh"),
+        api.make_document(EVIDENCE_CHAT, b"%PDF-1.4 x", "hop-dong.pdf", "application/pdf"),
         api.make_callback(CHAT, "menu"),
         {**api.make_my_chat_member(CHAT, "member")},
     ]
