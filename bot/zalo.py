@@ -41,6 +41,7 @@ from handlers.dispatch import Deps, handle
 from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
 from storage import inbox, outbox, people, users
 from storage.db import transaction
+from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,9 @@ class ZaloChannel:
         self._poller: asyncio.Task[None] | None = None
         self._stop_polling = asyncio.Event()
         self._handling = False  # a polled batch is in hand (see stop_polling)
+        # Polled events not handled yet because the database was unreachable, oldest first,
+        # with their inbox row id (None when they could not even be written down).
+        self._held: list[tuple[dict[str, Any], int | None]] = []
         self.events_handled = 0  # events taken in, replays and ignored ones included
 
     # ---- inbound ------------------------------------------------------------------------
@@ -475,12 +479,39 @@ class ZaloChannel:
             self._handling = True
             try:
                 kept = await self._write_down(events)
-                for kept_id, body in zip(kept, events, strict=True):
-                    await self._handle_polled(body, kept_id)
+                self._held.extend(zip(events, kept, strict=True))
+                handled = await self._handle_held()
             finally:
                 self._handling = False
+            if not handled:
+                await self._wait_for_database()
+                continue
             # Replays come back at once: never ask more than about once per poll_interval.
             await self._pause(self.poll_interval - (time.monotonic() - started))
+
+    async def _wait_for_database(self) -> None:
+        """Events are held while the database cannot be reached, and no more are taken (Zalo
+        hands each out once): try the held ones again, with a growing pause, until it is back."""
+        failures = 1
+        while not self._stop_polling.is_set():
+            log.warning("the database is unreachable; %d Zalo events wait", len(self._held))
+            await self._pause(min(30.0, self.poll_interval * 2**failures))
+            self._handling = True
+            try:
+                if await self._handle_held():
+                    return
+            finally:
+                self._handling = False
+            failures += 1
+
+    async def _handle_held(self) -> bool:
+        """Handle the held events in order; False when the database is still unreachable."""
+        while self._held:
+            body, kept_id = self._held[0]
+            if not await self._handle_polled(body, kept_id):
+                return False
+            self._held.pop(0)
+        return True
 
     async def _write_down(self, events: list[dict[str, Any]]) -> list[int | None]:
         """Zalo hands each event out once: write the batch down before handling it."""
@@ -489,10 +520,13 @@ class ZaloChannel:
         try:
             async with transaction(self.deps.sessions) as session:
                 return list(await inbox.keep(session, CHANNEL, events, self.deps.clock()))
-        except Exception:  # the database is down: handle them anyway, as best we can
-            log.exception(
-                "could not keep %d polled Zalo events; handling them directly", len(events)
-            )
+        except Exception as error:  # handled from memory (and held there while it is down)
+            if database_unreachable(error):
+                log.warning(
+                    "could not keep %d polled Zalo events: database unreachable", len(events)
+                )
+            else:
+                log.exception("could not keep %d polled Zalo events", len(events))
             return [None] * len(events)
 
     async def _handle_left_over(self) -> None:
@@ -501,23 +535,34 @@ class ZaloChannel:
             found = await inbox.left(session, CHANNEL)
         if found:
             log.warning("handling %d Zalo events a stopped poller left", len(found))
-        for kept_id, body in found:
-            await self._handle_polled(body, kept_id)
+        self._held.extend((body, kept_id) for kept_id, body in found)
+        if not await self._handle_held():
+            await self._wait_for_database()
 
-    async def _handle_polled(self, body: dict[str, Any], kept_id: int | None) -> None:
+    async def _handle_polled(self, body: dict[str, Any], kept_id: int | None) -> bool:
+        """False when the database could not be reached: the event is to be handled again
+        (if it was, its message id skips it)."""
         try:
             event = parse_event(body)
         except NotAnEvent:
             log.warning("Zalo getUpdates returned something that is not an event")
             event = None
-        if event is not None:
-            try:
-                await self.handle_event(event)
-            except Exception:
-                log.exception("handling a polled Zalo event failed")
-        if kept_id is not None:
-            async with transaction(self.deps.sessions) as session:
-                await inbox.done(session, kept_id)
+        try:
+            if event is not None:
+                try:
+                    await self.handle_event(event)
+                except Exception as error:
+                    if database_unreachable(error):
+                        raise
+                    log.exception("handling a polled Zalo event failed")
+            if kept_id is not None:
+                async with transaction(self.deps.sessions) as session:
+                    await inbox.done(session, kept_id)
+        except Exception as error:
+            if database_unreachable(error):
+                return False
+            raise
+        return True
 
     async def _remove_webhook(self) -> None:
         try:

@@ -317,6 +317,30 @@ async def test_zalo_database_down_is_503_without_apology(
     assert len(zapi.messages(zbot.user)) == 2
 
 
+async def test_zalo_polling_holds_events_while_the_database_is_down(
+    zapi, database_url, clock, caplog, broken_sessions
+):
+    """Zalo's getUpdates hands an event out once: while the database cannot be reached it
+    is held in memory and tried again, and no more are taken meanwhile."""
+    await migrate_like_operators(database_url)
+    bot = ZaloBot(zapi, database_url, "polling", clock=clock)
+    await bot.start()
+    try:
+        await bot.send("start")
+        sent, shown = len(zapi.calls_to("sendMessage")), len(zapi.messages(bot.user))
+        working = bot.channel.deps
+        bot.channel.deps = dataclasses.replace(working, sessions=broken_sessions)
+        assert await bot.send("1") == []  # tried, and held
+        assert "database is unreachable" in caplog.text
+        bot.channel.deps = working
+        calls = await zapi.wait_for_calls("sendMessage", count=sent + 1)
+        assert calls[sent].params["chat_id"] == bot.user
+        assert "Chào mừng" in zapi.messages(bot.user)[shown].text  # "1" chose Tiếng Việt
+        assert tracebacks(caplog) == []
+    finally:
+        await bot.stop()
+
+
 async def test_a_dialog_bug_still_gets_the_apology(tbot: Bot, api, caplog, monkeypatch):
     from handlers import routes
 
