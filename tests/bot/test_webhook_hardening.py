@@ -3,8 +3,9 @@
 Each case runs on both webhooks (`/telegram/webhook`, `/zalo/webhook`), through the real
 aiohttp server and the real Bot API clients against the loopback fakes, on both databases:
 a secret header that is not ASCII (403), bodies too deep or with absurd numbers (400),
-updates whose fields have the wrong types (400), a database that does not answer (503,
-one warning, no apology, handled when sent again), a replayed file update (downloaded
+Telegram updates whose fields have the wrong types (200, ignored), Zalo ids that are not
+ids (400), a database that does not answer (503, one warning, no apology, handled when sent
+again; Zalo polling holds the event until it answers), a replayed file update (downloaded
 once), and a story with a NUL character (kept, minus the NUL).
 """
 
