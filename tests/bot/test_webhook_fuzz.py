@@ -25,7 +25,7 @@ from tests.bot.zalo_support import ZALO_TOKEN, ZaloBot
 from tests.conftest import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI
-from tests.handlers.test_evidence import jpeg_with_gps
+from tests.handlers.evidence_samples import jpeg_with_gps
 
 CHAT, EVIDENCE_CHAT = 5550101, 5550102
 FUZZ = settings(

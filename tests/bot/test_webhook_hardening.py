@@ -29,7 +29,7 @@ from tests.bot.zalo_support import ZALO_SECRET, ZaloBot
 from tests.conftest import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI
-from tests.handlers.test_evidence import jpeg_with_gps
+from tests.handlers.evidence_samples import jpeg_with_gps
 
 REPORTER = 5550001
 STORY = "Một người cho tôi vay 5 triệu, lãi 3 nghìn mỗi ngày,\x00 nay đòi 9 triệu."
