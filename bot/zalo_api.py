@@ -18,6 +18,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.public_fetch import PublicFetcher, RefusedAddress
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_ROOT = "https://bot-api.zaloplatforms.com"
@@ -130,6 +132,8 @@ class ZaloApi:
         self.root = (root or DEFAULT_API_ROOT).rstrip("/")
         self.timeout = seconds
         self._session: aiohttp.ClientSession | None = None
+        # Pictures come from URLs in the webhook body: public addresses only.
+        self._media = PublicFetcher(self.root)
 
     async def open(self) -> None:
         if self._session is None:
@@ -138,6 +142,7 @@ class ZaloApi:
             )
 
     async def close(self) -> None:
+        await self._media.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -235,15 +240,13 @@ class ZaloApi:
 
     async def download(self, url: str, max_bytes: int, *, seconds: float = 20.0) -> Download:
         """A file a user sent (public zdn.vn URLs that expire): fetch it now, at most
-        ``max_bytes`` (then ``truncated``). No token is sent with it."""
-        await self.open()
-        assert self._session is not None
+        ``max_bytes`` (then ``truncated``). No token is sent with it, and only a public
+        address is fetched (``bot.public_fetch``)."""
         if not url.startswith(("https://", "http://")):
             raise ZaloError(BAD_REQUEST, "not an http(s) URL")
         try:
-            async with self._session.get(
-                url, timeout=aiohttp.ClientTimeout(total=seconds), headers={}
-            ) as response:
+            response = await self._media.get(url, timeout=aiohttp.ClientTimeout(total=seconds))
+            async with response:
                 if response.status != 200:
                     raise ZaloError(
                         NOT_FOUND if response.status in (403, 404, 410) else SERVER,
@@ -259,5 +262,7 @@ class ZaloApi:
                         return Download(b"".join(chunks)[: max_bytes + 1], "", True)
                 kind = response.headers.get("Content-Type", "").split(";")[0].strip()
                 return Download(b"".join(chunks), kind, False)
+        except RefusedAddress as exc:
+            raise ZaloError(BAD_REQUEST, f"download refused: {exc}") from None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # ValueError: a bad URL
             raise ZaloError(NETWORK, f"download: {exc.__class__.__name__}") from None

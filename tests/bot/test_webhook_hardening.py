@@ -398,3 +398,49 @@ async def test_zalo_story_with_nul_is_kept_without_it(zbot: ZaloBot, zapi):
     sent = "\n".join(m.text for m in await zbot.send("Gửi báo cáo"))
     assert "Mã tra cứu của bạn" in sent
     assert await stored_story(zbot.runtime.deps.sessions) == STORY.replace("\x00", "")
+
+
+# --- a picture's URL cannot reach this machine or its network (SSRF) ------------------------
+
+
+async def test_zalo_picture_url_to_a_private_address_is_not_fetched(zbot: ZaloBot, zapi):
+    """Whoever can post to the webhook names the picture's URL: an internal service on this
+    machine (a name resolving to loopback, an IP literal, or a redirect from the trusted API
+    server) is never asked, and the reporter gets the kind 'could not download' answer."""
+    from aiohttp import web
+
+    asked: list[str] = []
+
+    async def internal(request: web.Request) -> web.Response:
+        asked.append(str(request.url))
+        return web.Response(body=jpeg_with_gps(), content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", internal)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        await zalo_to_evidence(zbot)
+        urls = [
+            f"http://localhost:{port}/latest/meta-data",  # a name that resolves to loopback
+            f"http://127.0.0.1:{port}/admin",  # an IP literal (aiohttp does not resolve it)
+            f"http://[::ffff:127.0.0.1]:{port}/admin",
+            zapi.redirect_to(f"http://127.0.0.1:{port}/via-redirect"),  # from the trusted host
+        ]
+        for url in urls:
+            before = len(zapi.messages(zbot.user))
+            assert await zapi.push(zapi.image_event(zbot.user, url)) == 200
+            told = "\n".join(m.text for m in zapi.messages(zbot.user)[before:])
+            assert "không tải được" in told.lower() or "could not download" in told.lower(), url
+        assert asked == []
+        # The same bot still fetches a picture from a public-facing host (here the trusted
+        # fake, standing in for zdn.vn), so the guard is not simply refusing everything.
+        good = zapi.serve_image(jpeg_with_gps())
+        before = len(zapi.messages(zbot.user))
+        assert await zapi.push(zapi.image_event(zbot.user, good)) == 200
+        assert "Đã nhận 1/5 tệp" in "\n".join(m.text for m in zapi.messages(zbot.user)[before:])
+    finally:
+        await runner.cleanup()

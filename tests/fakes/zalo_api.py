@@ -187,6 +187,7 @@ class FakeZaloAPI:
         self.replays = 0
         self.calls: list[Call] = []
         self.rejected: list[Rejected] = []
+        self._redirects: list[str] = []
         self.idle_polls = 0  # getUpdates answered 408 (nothing came within its timeout)
         self.deliveries: list[Delivery] = []
         self.downloads: list[str] = []  # the URL of every picture the bot downloaded
@@ -212,6 +213,7 @@ class FakeZaloAPI:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/media/{name}", self._image)
+        app.router.add_get("/moved/{n}", self._moved)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -412,10 +414,18 @@ class FakeZaloAPI:
         self._images[name] = _Image(data, content_type)
         return f"{self.root}/media/{name}"
 
+    def redirect_to(self, target: str) -> str:
+        """A URL on this server that answers 302 to ``target`` (a CDN hop, or an attack)."""
+        self._redirects.append(target)
+        return f"{self.root}/moved/{len(self._redirects) - 1}"
+
     def expire_image(self, url: str) -> None:
         self._images[url.rsplit("/", 1)[-1]].expired = True
 
     # ---- HTTP --------------------------------------------------------------------------
+
+    async def _moved(self, request: web.Request) -> web.Response:
+        raise web.HTTPFound(self._redirects[int(request.match_info["n"])])
 
     async def _image(self, request: web.Request) -> web.Response:
         image = self._images.get(request.match_info["name"])
