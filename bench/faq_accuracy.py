@@ -4,8 +4,13 @@ Usage (from the repo root)::
 
     python bench/faq_accuracy.py [FILE ...] [--repeat N]
 
-Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed);
-the default is ``../shared/faq/dev.tsv`` relative to the repo root. The content is loaded the
+Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed),
+or a TSV whose header names its columns, at least ``text`` and ``topic`` (the message sets
+``tests/content/messages_*.tsv`` have ``text<TAB>topic<TAB>kind<TAB>source``); lines starting
+with ``#`` are comments. When a ``kind`` column is present (narrative, multi, complaint, short,
+tidy), top-1, top-3 and in-scope-answered-``none`` are also printed per kind. Files named
+``*_score.tsv`` are for scoring only: report on them, never tune on them. The default is
+``../shared/faq/dev.tsv`` relative to the repo root. The content is loaded the
 way the bot loads it (``content.loader.load_content()``, then ``.matcher``) and a question's
 answer is what the bot would show: the matched topic, or ``none`` when the matcher says
 ``none`` or the topic has no answer.
@@ -45,17 +50,37 @@ NONE = "none"
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
-    """(gold topic, question) rows; blank lines and a header line are skipped."""
-    rows: list[tuple[str, str]] = []
+    """(gold topic, question) rows; blank lines, ``#`` comments and a header line are skipped."""
+    return [(topic, question) for topic, question, _ in read_rows(path)]
+
+
+def read_rows(path: Path) -> list[tuple[str, str, str]]:
+    """(gold topic, question, kind) rows; kind is "" when the file has no ``kind`` column."""
+    rows: list[tuple[str, str, str]] = []
+    columns: dict[str, int] | None = None
+    first = True
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if first:
+            first = False
+            if "text" in cells and "topic" in cells:
+                columns = {name: i for i, name in enumerate(cells)}
+                continue
+            if cells[0] == "topic":
+                continue
+        if columns is not None:
+            if len(cells) <= max(columns["text"], columns["topic"]):
+                raise SystemExit(f"{path}:{n}: fewer columns than the header names")
+            at = columns.get("kind", len(cells))
+            kind = cells[at] if at < len(cells) else ""
+            rows.append((cells[columns["topic"]], cells[columns["text"]], kind))
             continue
         topic, sep, question = line.partition("\t")
         if not sep:
             raise SystemExit(f"{path}:{n}: no TAB between topic and question")
-        if n == 1 and topic.strip() == "topic":
-            continue
-        rows.append((topic.strip(), question.strip()))
+        rows.append((topic.strip(), question.strip(), ""))
     return rows
 
 
@@ -158,7 +183,8 @@ def pct(a: int, b: int) -> str:
 
 
 def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float]:
-    rows = read_tsv(path)
+    kinded = read_rows(path)
+    rows = [(gold, question) for gold, question, _ in kinded]
     if not rows:
         raise SystemExit(f"{path}: no questions")
     content, matcher = ld.content, ld.matcher
@@ -173,12 +199,22 @@ def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float
     per_topic: Counter[str] = Counter()
     per_topic_hits: Counter[str] = Counter()
     predictions: list[str] = []
-    for gold, question in rows:
+    # kind -> [messages, top-1, top-3, in scope, in scope answered none]
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for (gold, question), (_, _, kind) in zip(rows, kinded, strict=True):
         pred, alts = answer(content, matcher, question)
         predictions.append(pred)
         ok = pred == gold
+        in_top3 = gold in ([pred, *alts])[:3]
         hits += ok
-        top3 += gold in ([pred, *alts])[:3]
+        top3 += in_top3
+        if kind:
+            k = by_kind[kind]
+            k[0] += 1
+            k[1] += ok
+            k[2] += in_top3
+            k[3] += gold != NONE
+            k[4] += gold != NONE and pred == NONE
         per_topic[gold] += 1
         per_topic_hits[gold] += ok
         if gold == NONE:
@@ -198,8 +234,14 @@ def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float
     print(f"top-1 accuracy: {pct(hits, n)}")
     print(f"top-3 accuracy (answer or first did-you-mean choices): {pct(top3, n)}")
     print(f"none accuracy: {pct(none_hits, none_total)}")
-    print(f"in-scope questions answered none: {in_as_none}/{n - none_total}")
     print(f"out-of-scope questions answered with a topic: {out_as_topic}/{none_total}")
+    print(f"in-scope questions answered none: {pct(in_as_none, n - none_total)}")
+    for kind in sorted(by_kind):
+        total, k1, k3, k_in, k_none = by_kind[kind]
+        print(
+            f"  kind {kind}: top-1 {pct(k1, total)}; top-3 {pct(k3, total)}; "
+            f"in scope answered none {k_none}/{k_in}"
+        )
 
     # questions that are also training data -> leave-one-out
     train = training_texts(data_dir, matcher)
