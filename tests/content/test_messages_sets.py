@@ -1,0 +1,95 @@
+"""The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
+
+``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``
+quote citizens' messages found on public pages, each with its source address. The
+``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
+and never their accuracy: ``python bench/faq_accuracy.py FILE`` prints that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from content.loader import load_content
+
+HERE = Path(__file__).resolve().parent
+HEADER = ["text", "topic", "kind", "source"]
+KINDS = {"narrative", "multi", "complaint", "short", "tidy"}
+SETS = {
+    # set name: (least number of rows over both files, sources must be web addresses)
+    "messages_narrative": (300, False),
+    "messages_real": (150, True),
+}
+SCORING_ONLY = "# SCORING ONLY:"
+
+
+def read(path: Path) -> tuple[list[str], list[list[str]]]:
+    comments, rows, header = [], [], None
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            assert header is None, f"{path.name}:{n}: comments come before the header"
+            comments.append(line)
+            continue
+        cells = line.split("\t")
+        if header is None:
+            header = cells
+            assert header == HEADER, f"{path.name}: header {header}"
+            continue
+        assert len(cells) == len(HEADER), f"{path.name}:{n}: {len(cells)} columns"
+        rows.append(cells)
+    return comments, rows
+
+
+def files(name: str) -> tuple[Path, Path]:
+    return HERE / f"{name}.tsv", HERE / f"{name}_score.tsv"
+
+
+@pytest.fixture(scope="module")
+def topic_ids() -> set[str]:
+    return set(load_content().topics) | {"none"}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_rows_are_well_formed(name: str, topic_ids: set[str]) -> None:
+    least, web_sources = SETS[name]
+    total = 0
+    for path in files(name):
+        _, rows = read(path)
+        assert rows, path.name
+        total += len(rows)
+        for n, (text, topic, kind, source) in enumerate(rows, 1):
+            where = f"{path.name} row {n}"
+            assert text.strip() == text and text, f"{where}: empty or padded text"
+            assert topic in topic_ids, f"{where}: {topic!r} is not a topic id"
+            assert kind in KINDS, f"{where}: kind {kind!r}"
+            if web_sources:
+                assert source.startswith(("http://", "https://")), f"{where}: source {source!r}"
+                assert " " not in source, f"{where}: source {source!r}"
+            else:
+                assert source == "", f"{where}: a written message has no source"
+    assert total >= least, f"{name}: {total} rows, at least {least} wanted"
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_scoring_part_is_marked_and_disjoint(name: str) -> None:
+    tune, score = files(name)
+    comments, score_rows = read(score)
+    assert comments and comments[0].startswith(SCORING_ONLY), f"{score.name}: first line"
+    _, tune_rows = read(tune)
+    tune_texts = {r[0].lower() for r in tune_rows}
+    score_texts = [r[0].lower() for r in score_rows]
+    assert len(set(score_texts)) == len(score_texts), f"{score.name}: repeated text"
+    assert len(tune_texts) == len(tune_rows), f"{tune.name}: repeated text"
+    assert not tune_texts & set(score_texts), f"{name}: a text is in both files"
+    # about 40 % of the set is held for scoring
+    assert 0.3 <= len(score_rows) / (len(score_rows) + len(tune_rows)) <= 0.5
+
+
+def test_scoring_rule_is_written_down() -> None:
+    readme = (HERE / "README.md").read_text(encoding="utf-8")
+    for name in SETS:
+        assert f"{name}_score.tsv" in readme
