@@ -358,3 +358,24 @@ def test_black_credit_answers_mention_otp_and_fees():
         vi, en = answers()[topic].text.vi, answers()[topic].text.en
         assert "OTP" in vi and "phí" in vi, topic
         assert "OTP" in en and "fee" in en, topic
+
+
+# ---------------------------------------------------------------- review of December 2026
+
+
+def test_social_housing_income_limits_are_those_reported_for_decree_136_of_2026():
+    # NĐ 136/2026/NĐ-CP (from 7/4/2026) is reported to raise the limits from 20/30/40 to
+    # 25/35/50 million a month; known from reports only, so the card says "theo".
+    card = programs()["social_housing"]
+    assert card.conditions is not None
+    vi, en = card.conditions.vi, card.conditions.en
+    for old in ("20 triệu", "30 triệu", "40 triệu"):
+        assert old not in vi, old
+    for new_vi, new_en in (("25 triệu", "25 million"), ("35 triệu", "35 million"),
+                           ("50 triệu", "50 million")):  # fmt: skip
+        assert new_vi in vi and new_en in en, new_vi
+    assert "Theo các bản tin về Nghị định 136/2026/NĐ-CP" in vi
+    assert "According to reports on Nghị định 136/2026/NĐ-CP" in en
+    assert "54/2026/NĐ-CP" in vi and "54/2026/NĐ-CP" in en
+    refs = [ref.ref for ref in card.legal_basis]
+    assert any("136/2026/NĐ-CP" in r for r in refs) and any("54/2026/NĐ-CP" in r for r in refs)
