@@ -379,3 +379,10 @@ def test_social_housing_income_limits_are_those_reported_for_decree_136_of_2026(
     assert "54/2026/NĐ-CP" in vi and "54/2026/NĐ-CP" in en
     refs = [ref.ref for ref in card.legal_basis]
     assert any("136/2026/NĐ-CP" in r for r in refs) and any("54/2026/NĐ-CP" in r for r in refs)
+
+
+def test_students_start_repaying_within_twelve_months_of_the_course_ending():
+    # QĐ 05/2022/QĐ-TTg: the first repayment is due *within* 12 months, not exactly at 12.
+    text = answers()["program.student"].text
+    assert "trong vòng 12 tháng" in text.vi and "within 12 months" in text.en
+    assert "là 12 tháng sau" not in text.vi and "due 12 months after" not in text.en
