@@ -386,3 +386,43 @@ def test_students_start_repaying_within_twelve_months_of_the_course_ending():
     text = answers()["program.student"].text
     assert "trong vòng 12 tháng" in text.vi and "within 12 months" in text.en
     assert "là 12 tháng sau" not in text.vi and "due 12 months after" not in text.en
+
+
+def test_no_calculator_falls_back_to_a_general_cap():
+    # The calculator offers a program only with caps of its own: calculator.yaml has none.
+    raw = yaml.safe_load((DATA / "calculator.yaml").read_text(encoding="utf-8"))["calculator"]
+    assert "max_amount_vnd" not in raw and "max_term_months" not in raw
+    for p in programs().values():
+        for line_id, line in p.calculator_lines():
+            assert line.max_term_months, f"{p.id}:{line_id} has no term cap"
+            assert line.max_amount_vnd or line.max_amount is not p.max_amount, (
+                f"{p.id}:{line_id} has neither an amount cap nor a note saying why not"
+            )
+
+
+def test_calculator_lines_hold_each_kind_of_loan_to_its_own_cap():
+    jobs = dict(programs()["jobs"].calculator_lines())
+    assert (jobs["worker"].max_amount_vnd, jobs["worker"].max_term_months) == (200_000_000, 120)
+    assert jobs["business"].max_amount_vnd == 10_000_000_000
+    ethnic = dict(programs()["ethnic_minority"].calculator_lines())
+    housing = ethnic["housing"]
+    assert (housing.max_amount_vnd, housing.max_term_months, housing.rate_year_pct) == (
+        40_000_000, 180, 3.0,
+    )  # fmt: skip
+    home = dict(programs()["social_housing"].calculator_lines())["home"]
+    assert (home.max_amount_vnd, home.max_term_months, home.rate_year_pct) == (None, 300, 5.4)
+    # No single confirmed cap for the student loans (per month; STEM at 4.8 % has none), clean
+    # water (per facility, term unconfirmed), labour abroad or disadvantaged areas (no term).
+    for pid in ("student", "clean_water", "labor_abroad", "difficult_area"):
+        assert programs()[pid].calculator_lines() == [], pid
+
+
+def test_calculator_line_caps_agree_with_the_card_text():
+    for p in programs().values():
+        for line in p.calculator:
+            if line.max_amount_vnd is not None:
+                vi, en = _amount_words(line.max_amount_vnd)
+                assert vi in p.max_amount.vi and en in p.max_amount.en, f"{p.id}:{line.id}"
+            vi_words, en_words = _term_words(line.max_term_months)
+            assert any(w in p.term.vi for w in vi_words), f"{p.id}:{line.id} term.vi"
+            assert any(w in p.term.en for w in en_words), f"{p.id}:{line.id} term.en"
