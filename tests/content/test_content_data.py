@@ -426,3 +426,16 @@ def test_calculator_line_caps_agree_with_the_card_text():
             vi_words, en_words = _term_words(line.max_term_months)
             assert any(w in p.term.vi for w in vi_words), f"{p.id}:{line.id} term.vi"
             assert any(w in p.term.en for w in en_words), f"{p.id}:{line.id} term.en"
+
+
+def test_ethnic_minority_texts_name_the_2026_2035_program_and_only_its_terms_as_unpublished():
+    # The merged 2026–2035 national target program exists (QĐ 417/QĐ-BNNMT); only its credit
+    # terms are not yet published, so nothing may say its successor is unconfirmed.
+    card = programs()["ethnic_minority"]
+    answer = answers()["program.ethnic_minority"].text
+    for text in (card.who.vi, answer.vi):
+        assert "2026–2035" in text and "417/QĐ-BNNMT" in text and "chưa được công bố" in text
+        assert "chưa được xác nhận" not in text
+    for text in (card.who.en, answer.en):
+        assert "2026–2035" in text and "not been published" in text
+        assert "not confirmed" not in text
