@@ -439,3 +439,25 @@ def test_ethnic_minority_texts_name_the_2026_2035_program_and_only_its_terms_as_
     for text in (card.who.en, answer.en):
         assert "2026–2035" in text and "not been published" in text
         assert "not confirmed" not in text
+
+
+def test_clean_water_term_is_the_same_in_card_answer_and_loan_term():
+    # One statement of the clean-water term wherever it is given; no branch's figure in one
+    # place and "ask" in another.
+    card = programs()["clean_water"].term
+    texts = {
+        "card": card,
+        "answer": answers()["program.clean_water"].text,
+        "loan.term": answers()["loan.term"].text,
+    }
+    same_vi = (
+        "ngân hàng và hộ vay thỏa thuận theo từng công trình; thời hạn tối đa chưa được xác nhận"
+    )
+    same_en = (
+        "agreed between the bank and the household for each facility; "
+        "the maximum term is not confirmed"
+    )
+    for where, text in texts.items():
+        assert same_vi in text.vi.lower(), where
+        assert same_en in text.en.lower(), where
+    assert "60 tháng" not in card.vi and "60 months" not in card.en
