@@ -461,3 +461,18 @@ def test_clean_water_term_is_the_same_in_card_answer_and_loan_term():
         assert same_vi in text.vi.lower(), where
         assert same_en in text.en.lower(), where
     assert "60 tháng" not in card.vi and "60 months" not in card.en
+
+
+def test_a_calculator_line_without_a_cap_or_a_reason_is_refused():
+    from pydantic import ValidationError
+
+    from content.models import CalcLine
+
+    name = {"vi": "Loại vay", "en": "Kind of loan"}
+    with pytest.raises(ValidationError, match="max_amount_vnd or amount_note"):
+        CalcLine.model_validate({"id": "x", "name": name, "max_term_months": 12})
+    with pytest.raises(ValidationError, match="max_term_months"):
+        CalcLine.model_validate({"id": "x", "name": name, "max_amount_vnd": 10_000_000})
+    jobs = programs()["jobs"].model_dump()
+    with pytest.raises(ValidationError, match="sets its caps there"):
+        Program.model_validate({**jobs, "max_amount_vnd": 200_000_000})
