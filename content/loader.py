@@ -98,11 +98,15 @@ class Content:
         return program.model_copy(update=changes), override
 
     def provinces_with_terms(self, program_id: str) -> list[LocalPrograms]:
-        """Provinces with their own terms for a national program."""
+        """Provinces with their own verified terms for a national program.
+
+        An unverified entry is only a note for the province's own users: telling everyone
+        else that the province has its own terms would state what nobody has checked.
+        """
         return [
             local
             for local in self.local.values()
-            if any(o.program == program_id for o in local.overrides)
+            if any(o.program == program_id and o.verified for o in local.overrides)
         ]
 
     def program_by_topic(self, topic: str) -> Program | None:

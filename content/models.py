@@ -58,6 +58,34 @@ class Reviewed(Strict):
         return today > self.checked_on + dt.timedelta(days=self.review_days)
 
 
+class CalcLine(Strict):
+    """One kind of loan of a program as the loan calculator offers it, with its own cap, term
+    and (when it differs from the program's) rate: e.g. a worker's or a business's job loan.
+
+    The calculator never falls back to a general cap: a line names its amount cap, or says in
+    ``amount_note`` why there is no single figure (then no amount is refused as too big).
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z_]{0,15}$")
+    name: LText  # a button label: plain text
+    max_amount_vnd: int | None = Field(default=None, gt=0)
+    amount_note: LText | None = None  # said instead of a cap when max_amount_vnd is empty
+    max_term_months: int = Field(gt=0, le=480)
+    rate_year_pct: float | None = Field(default=None, gt=0, lt=30)
+    rate_month_pct: float | None = Field(default=None, gt=0, lt=3)
+
+    @model_validator(mode="after")
+    def _cap_or_note_and_rates_together(self) -> CalcLine:
+        if (self.max_amount_vnd is None) == (self.amount_note is None):
+            raise ValueError("give max_amount_vnd or amount_note (not both)")
+        if (self.rate_year_pct is None) != (self.rate_month_pct is None):
+            raise ValueError("give rate_year_pct and rate_month_pct together")
+        year, month = self.rate_year_pct, self.rate_month_pct
+        if year is not None and month is not None and abs(year / 12 - month) > 0.006:
+            raise ValueError("rate_month_pct is not rate_year_pct / 12")
+        return self
+
+
 class Program(Reviewed):
     """One lending program's card."""
 
@@ -80,6 +108,10 @@ class Program(Reviewed):
     how_to_apply: LText
     legal_basis: list[LegalRef] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
+    # The loan calculator's kinds of loan, where the program has more than one cap or rate
+    # (then max_amount_vnd / max_term_months stay empty). Without lines, the program is
+    # calculable only when both of its own caps are set.
+    calculator: list[CalcLine] = Field(default_factory=list)
 
     @field_validator("rate_year_pct", "rate_month_pct", mode="before")
     @classmethod
@@ -95,7 +127,37 @@ class Program(Reviewed):
                 f"rate_month_pct {self.rate_month_pct} is not rate_year_pct "
                 f"{self.rate_year_pct} / 12"
             )
+        if self.calculator and (self.max_amount_vnd or self.max_term_months):
+            raise ValueError("a program with calculator lines sets its caps there, not above")
+        if len({line.id for line in self.calculator}) < len(self.calculator):
+            raise ValueError("calculator: duplicate line id")
         return self
+
+    def calculator_lines(self) -> list[tuple[str, Program]]:
+        """(line id, the program as that line) for the loan calculator: each line's caps, rate
+        and name replace the program's. A program without lines is one line, id "", when both
+        of its caps are set; otherwise the calculator does not offer it."""
+        if not self.calculator:
+            if self.max_amount_vnd and self.max_term_months:
+                return [("", self)]
+            return []
+        lines: list[tuple[str, Program]] = []
+        for line in self.calculator:
+            changes: dict[str, object] = {
+                "name": LText(
+                    vi=f"{self.name.vi} – {line.name.vi}", en=f"{self.name.en} – {line.name.en}"
+                ),
+                "max_amount_vnd": line.max_amount_vnd,
+                "max_term_months": line.max_term_months,
+                "calculator": [],
+            }
+            if line.amount_note is not None:
+                changes["max_amount"] = line.amount_note
+            if line.rate_year_pct is not None:
+                changes["rate_year_pct"] = line.rate_year_pct
+                changes["rate_month_pct"] = line.rate_month_pct
+            lines.append((line.id, self.model_copy(update=changes)))
+        return lines
 
 
 class Answer(Reviewed):
@@ -282,21 +344,15 @@ class Calculator(Strict):
     """calculator.yaml: the loan calculator's limits and the repayment schedule it assumes."""
 
     min_amount_vnd: int = Field(gt=0)
-    # General sanity limits, for programs without max_amount_vnd / max_term_months of their own.
-    max_amount_vnd: int = Field(gt=0)
-    max_term_months: int = Field(gt=0, le=480)
+    # No general cap: every program or line the calculator offers has its own (CalcLine).
     schedule: list[RepaymentRule] = Field(min_length=1)
     table_rows_per_message: int = Field(default=25, ge=5, le=60)
 
     @model_validator(mode="after")
     def _limits_and_schedule_agree(self) -> Calculator:
-        if self.min_amount_vnd >= self.max_amount_vnd:
-            raise ValueError("min_amount_vnd must be below max_amount_vnd")
         ups = [rule.up_to_months for rule in self.schedule]
         if ups != sorted(set(ups)):
             raise ValueError("schedule: up_to_months must grow from one rule to the next")
-        if ups[-1] < self.max_term_months:
-            raise ValueError(f"schedule: no rule covers terms up to {self.max_term_months} months")
         return self
 
     def every_months(self, term_months: int) -> int:

@@ -119,16 +119,18 @@ def term_text(ctx: Context, months: int) -> str:
     return _t(ctx, "calc.months", n=months)
 
 
-def _amount_cap(calc: Calculator, program: Program) -> int:
-    return program.max_amount_vnd or calc.max_amount_vnd
+# ``program`` below is always one calculator line (Program.calculator_lines): it carries that
+# line's own caps, and there is no general cap to fall back to.
 
 
-def _term_cap(calc: Calculator, program: Program) -> int:
-    return program.max_term_months or calc.max_term_months
+def _term_cap(program: Program) -> int:
+    assert program.max_term_months, "calculator lines always have a term cap"
+    return program.max_term_months
 
 
 def _example_millions(calc: Calculator, program: Program) -> int:
-    return max(1, min(EXAMPLE_MILLIONS, _amount_cap(calc, program) // 1_000_000))
+    cap = program.max_amount_vnd
+    return max(1, min(EXAMPLE_MILLIONS, cap // 1_000_000)) if cap else EXAMPLE_MILLIONS
 
 
 def _example_amount(ctx: Context, calc: Calculator, program: Program) -> str:
@@ -136,12 +138,12 @@ def _example_amount(ctx: Context, calc: Calculator, program: Program) -> str:
 
 
 def _example_term(ctx: Context, calc: Calculator, program: Program) -> str:
-    months = min(EXAMPLE_MONTHS, _term_cap(calc, program))
+    months = min(EXAMPLE_MONTHS, _term_cap(program))
     return _t(ctx, "calc.month_one") if months == 1 else _t(ctx, "calc.months", n=months)
 
 
 def _example_years(ctx: Context, calc: Calculator, program: Program) -> str:
-    years = min(EXAMPLE_MONTHS // 12, _term_cap(calc, program) // 12)
+    years = min(EXAMPLE_MONTHS // 12, _term_cap(program) // 12)
     if years < 1:
         return _example_term(ctx, calc, program)
     return _t(ctx, "calc.year_one") if years == 1 else _t(ctx, "calc.years", years=years)
@@ -155,7 +157,7 @@ def ask_amount(ctx: Context, calc: Calculator, program: Program) -> Reply:
     cap = (
         _t(ctx, "calc.cap_amount", cap=money(ctx, program.max_amount_vnd))
         if program.max_amount_vnd
-        else _t(ctx, "calc.cap_amount_case")
+        else program.max_amount.get(ctx.lang)  # the line says why there is no one figure
     )
     text = _t(
         ctx,
@@ -168,11 +170,7 @@ def ask_amount(ctx: Context, calc: Calculator, program: Program) -> Reply:
 
 
 def ask_term(ctx: Context, calc: Calculator, program: Program, amount: int) -> Reply:
-    cap = (
-        _t(ctx, "calc.cap_term", cap=term_text(ctx, program.max_term_months))
-        if program.max_term_months
-        else _t(ctx, "calc.cap_term_case")
-    )
+    cap = _t(ctx, "calc.cap_term", cap=term_text(ctx, _term_cap(program)))
     text = _t(
         ctx,
         "calc.ask_term",
@@ -194,18 +192,14 @@ def amount_problem(ctx: Context, calc: Calculator, program: Program, amount: int
             ctx, "calc.amount_too_small", min=money(ctx, calc.min_amount_vnd), example=example
         )
         meant = amount * 1_000_000
-        if amount < DID_YOU_MEAN_BELOW and meant <= _amount_cap(calc, program):
+        if amount < DID_YOU_MEAN_BELOW and meant <= (program.max_amount_vnd or meant):
             text += "\n" + _t(
                 ctx, "calc.amount_did_you_mean", suggest=_t(ctx, "calc.example_amount", n=amount)
             )
         return text
-    if amount > _amount_cap(calc, program):
-        if program.max_amount_vnd:
-            return _t(
-                ctx, "calc.amount_too_big", cap=money(ctx, program.max_amount_vnd), example=example
-            )
+    if program.max_amount_vnd and amount > program.max_amount_vnd:
         return _t(
-            ctx, "calc.amount_too_big_case", cap=money(ctx, calc.max_amount_vnd), example=example
+            ctx, "calc.amount_too_big", cap=money(ctx, program.max_amount_vnd), example=example
         )
     return ""
 
@@ -220,16 +214,15 @@ def term_problem(ctx: Context, calc: Calculator, program: Program, months: int |
             example=example,
             example_years=_example_years(ctx, calc, program),
         )
-    if months > _term_cap(calc, program):
-        if program.max_term_months:
-            cap = term_text(ctx, program.max_term_months)
-            return _t(ctx, "calc.term_too_long", cap=cap, example=example)
-        cap = term_text(ctx, calc.max_term_months)
-        return _t(ctx, "calc.term_too_long_case", cap=cap, example=example)
+    if months > _term_cap(program):
+        cap = term_text(ctx, _term_cap(program))
+        return _t(ctx, "calc.term_too_long", cap=cap, example=example)
     return ""
 
 
-def result(ctx: Context, calc: Calculator, program: Program, estimate: Plan) -> list[Reply]:
+def result(
+    ctx: Context, calc: Calculator, program: Program, estimate: Plan, again: str
+) -> list[Reply]:
     """The estimate, one idea per message: first month, totals, the table, what it rests on."""
     lang = ctx.lang
     term = term_text(ctx, estimate.months)
@@ -262,7 +255,7 @@ def result(ctx: Context, calc: Calculator, program: Program, estimate: Plan) -> 
         date=day(program.checked_on, lang),
     )
     buttons = (
-        (ctx.button("button.calc_again", f"calc:{program.id}"),),
+        (ctx.button("button.calc_again", again),),
         (ctx.button("button.program_card", f"prog:{program.id}"),),
         ctx.menu_row(),
     )
@@ -308,35 +301,78 @@ def table(ctx: Context, calc: Calculator, estimate: Plan) -> list[str]:
 # ------------------------------------------------------------------------ dialogs
 
 
+def calculable(program: Program) -> bool:
+    """Whether the calculator offers ``program``: only with caps of its own."""
+    return bool(program.calculator_lines())
+
+
 def choose_program(ctx: Context) -> Reply:
     rows = [
         [ctx.button("programs.item", f"calc:{p.id}", name=p.name.get(ctx.lang))]
         for p in ctx.content.programs_for(ctx.province).values()
+        if calculable(p)
     ]
     return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
 
 
-def _program(ctx: Context, program_id: str) -> Program | None:
+def choose_line(ctx: Context, program: Program) -> Reply:
+    rows = [
+        [ctx.button("programs.item", f"calc:{program.id}:{line.id}", name=line.name.get(ctx.lang))]
+        for line in program.calculator
+    ]
+    return ctx.reply(
+        "calc.choose_line", [*rows, ctx.menu_row()], program=program.name.get(ctx.lang)
+    )
+
+
+def _lines(ctx: Context, program_id: str) -> tuple[Program, list[tuple[str, Program]]] | None:
     found = ctx.content.program_for(program_id, ctx.province)
-    return found[0] if found else None
+    return (found[0], found[0].calculator_lines()) if found else None
+
+
+def _program(ctx: Context, program_id: str, line_id: str = "") -> Program | None:
+    """The program ``program_id`` as its calculator line ``line_id``; None if either is gone."""
+    found = _lines(ctx, program_id)
+    return next((p for lid, p in found[1] if lid == line_id), None) if found else None
+
+
+def _again(program_id: str, line_id: str) -> str:
+    return f"calc:{program_id}:{line_id}" if line_id else f"calc:{program_id}"
 
 
 async def start(ctx: Context) -> list[Reply]:
-    """calc: which program?  calc:<id>: that program's calculation, from the amount."""
+    """calc: which program?  calc:<id>: which kind of loan, if it has several;
+    calc:<id>[:<line>]: that loan's calculation, from the amount."""
     calc = ctx.content.calculator
-    program = _program(ctx, ctx.args[0]) if ctx.args and ctx.args[0] else None
-    if calc is None or (ctx.args and ctx.args[0] and program is None):
+    program_id = ctx.args[0] if ctx.args else ""
+    if calc is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    if program is None:
+    if not program_id:
         return [choose_program(ctx)]
-    await ctx.enter(FLOW, AMOUNT, program=program.id, amount=None)
-    return [ask_amount(ctx, calc, program)]
+    found = _lines(ctx, program_id)
+    if found is None:
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    program, lines = found
+    if not lines:  # no cap of its own: no estimate rather than a made-up limit
+        card = (ctx.button("button.program_card", f"prog:{program.id}"),)
+        return [ctx.reply("calc.not_available", [card, ctx.menu_row()],
+                          program=program.name.get(ctx.lang))]  # fmt: skip
+    if len(ctx.args) < 2 and len(lines) > 1:
+        return [choose_line(ctx, program)]
+    line_id = ctx.args[1] if len(ctx.args) > 1 else lines[0][0]
+    line = next((p for lid, p in lines if lid == line_id), None)
+    if line is None:
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    await ctx.enter(FLOW, AMOUNT, program=program.id, line=line_id, amount=None)
+    return [ask_amount(ctx, calc, line)]
 
 
 async def flow_text(ctx: Context) -> list[Reply]:
     """Typed text in the flow: the amount, then the term; a kind correction keeps the step."""
     calc = ctx.content.calculator
-    program = _program(ctx, str(ctx.state.data.get("program") or ""))
+    program_id = str(ctx.state.data.get("program") or "")
+    line_id = str(ctx.state.data.get("line") or "")
+    program = _program(ctx, program_id, line_id)
     if calc is None or program is None:  # the content changed under the user
         await ctx.leave_flow()
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
@@ -349,7 +385,7 @@ async def flow_text(ctx: Context) -> list[Reply]:
             return [Reply(problem), ask_term(ctx, calc, program, amount)]
         await ctx.leave_flow()
         estimate = plan(amount, months, program.rate_month_pct, calc.every_months(months))
-        return result(ctx, calc, program, estimate)
+        return result(ctx, calc, program, estimate, _again(program_id, line_id))
 
     typed = parse_amount(text)
     problem = amount_problem(ctx, calc, program, typed)
@@ -365,6 +401,6 @@ async def cancel(ctx: Context) -> list[Reply]:
     if ctx.flow == FLOW:
         await ctx.leave_flow()
     rows: list[tuple[Button, ...]] = []
-    if program_id and _program(ctx, str(program_id)) is not None:
+    if program_id and _lines(ctx, str(program_id)) is not None:
         rows.append((ctx.button("button.program_card", f"prog:{program_id}"),))
     return [ctx.reply("calc.cancelled", [*rows, ctx.menu_row()])]

@@ -76,7 +76,7 @@ def program_card(
     ) + local_terms(ctx, program, override)
     calc = (ctx.button("button.calc", f"calc:{program.id}"),)
     buttons = (
-        *((calc,) if ctx.content.calculator is not None else ()),
+        *((calc,) if ctx.content.calculator is not None and program.calculator_lines() else ()),
         (ctx.button("button.all_programs", "progs"),),
         ctx.menu_row(),
     )

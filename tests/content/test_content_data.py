@@ -358,3 +358,121 @@ def test_black_credit_answers_mention_otp_and_fees():
         vi, en = answers()[topic].text.vi, answers()[topic].text.en
         assert "OTP" in vi and "phí" in vi, topic
         assert "OTP" in en and "fee" in en, topic
+
+
+# ---------------------------------------------------------------- review of December 2026
+
+
+def test_social_housing_income_limits_are_those_reported_for_decree_136_of_2026():
+    # NĐ 136/2026/NĐ-CP (from 7/4/2026) is reported to raise the limits from 20/30/40 to
+    # 25/35/50 million a month; known from reports only, so the card says "theo".
+    card = programs()["social_housing"]
+    assert card.conditions is not None
+    vi, en = card.conditions.vi, card.conditions.en
+    for old in ("20 triệu", "30 triệu", "40 triệu"):
+        assert old not in vi, old
+    for new_vi, new_en in (("25 triệu", "25 million"), ("35 triệu", "35 million"),
+                           ("50 triệu", "50 million")):  # fmt: skip
+        assert new_vi in vi and new_en in en, new_vi
+    assert "Theo các bản tin về Nghị định 136/2026/NĐ-CP" in vi
+    assert "According to reports on Nghị định 136/2026/NĐ-CP" in en
+    assert "54/2026/NĐ-CP" in vi and "54/2026/NĐ-CP" in en
+    refs = [ref.ref for ref in card.legal_basis]
+    assert any("136/2026/NĐ-CP" in r for r in refs) and any("54/2026/NĐ-CP" in r for r in refs)
+
+
+def test_students_start_repaying_within_twelve_months_of_the_course_ending():
+    # QĐ 05/2022/QĐ-TTg: the first repayment is due *within* 12 months, not exactly at 12.
+    text = answers()["program.student"].text
+    assert "trong vòng 12 tháng" in text.vi and "within 12 months" in text.en
+    assert "là 12 tháng sau" not in text.vi and "due 12 months after" not in text.en
+
+
+def test_no_calculator_falls_back_to_a_general_cap():
+    # The calculator offers a program only with caps of its own: calculator.yaml has none.
+    raw = yaml.safe_load((DATA / "calculator.yaml").read_text(encoding="utf-8"))["calculator"]
+    assert "max_amount_vnd" not in raw and "max_term_months" not in raw
+    for p in programs().values():
+        for line_id, line in p.calculator_lines():
+            assert line.max_term_months, f"{p.id}:{line_id} has no term cap"
+            assert line.max_amount_vnd or line.max_amount is not p.max_amount, (
+                f"{p.id}:{line_id} has neither an amount cap nor a note saying why not"
+            )
+
+
+def test_calculator_lines_hold_each_kind_of_loan_to_its_own_cap():
+    jobs = dict(programs()["jobs"].calculator_lines())
+    assert (jobs["worker"].max_amount_vnd, jobs["worker"].max_term_months) == (200_000_000, 120)
+    assert jobs["business"].max_amount_vnd == 10_000_000_000
+    ethnic = dict(programs()["ethnic_minority"].calculator_lines())
+    housing = ethnic["housing"]
+    assert (housing.max_amount_vnd, housing.max_term_months, housing.rate_year_pct) == (
+        40_000_000, 180, 3.0,
+    )  # fmt: skip
+    home = dict(programs()["social_housing"].calculator_lines())["home"]
+    assert (home.max_amount_vnd, home.max_term_months, home.rate_year_pct) == (None, 300, 5.4)
+    # No single confirmed cap for the student loans (per month; STEM at 4.8 % has none), clean
+    # water (per facility, term unconfirmed), labour abroad or disadvantaged areas (no term).
+    for pid in ("student", "clean_water", "labor_abroad", "difficult_area"):
+        assert programs()[pid].calculator_lines() == [], pid
+
+
+def test_calculator_line_caps_agree_with_the_card_text():
+    for p in programs().values():
+        for line in p.calculator:
+            if line.max_amount_vnd is not None:
+                vi, en = _amount_words(line.max_amount_vnd)
+                assert vi in p.max_amount.vi and en in p.max_amount.en, f"{p.id}:{line.id}"
+            vi_words, en_words = _term_words(line.max_term_months)
+            assert any(w in p.term.vi for w in vi_words), f"{p.id}:{line.id} term.vi"
+            assert any(w in p.term.en for w in en_words), f"{p.id}:{line.id} term.en"
+
+
+def test_ethnic_minority_texts_name_the_2026_2035_program_and_only_its_terms_as_unpublished():
+    # The merged 2026–2035 national target program exists (QĐ 417/QĐ-BNNMT); only its credit
+    # terms are not yet published, so nothing may say its successor is unconfirmed.
+    card = programs()["ethnic_minority"]
+    answer = answers()["program.ethnic_minority"].text
+    for text in (card.who.vi, answer.vi):
+        assert "2026–2035" in text and "417/QĐ-BNNMT" in text and "chưa được công bố" in text
+        assert "chưa được xác nhận" not in text
+    for text in (card.who.en, answer.en):
+        assert "2026–2035" in text and "not been published" in text
+        assert "not confirmed" not in text
+
+
+def test_clean_water_term_is_the_same_in_card_answer_and_loan_term():
+    # One statement of the clean-water term wherever it is given; no branch's figure in one
+    # place and "ask" in another.
+    card = programs()["clean_water"].term
+    texts = {
+        "card": card,
+        "answer": answers()["program.clean_water"].text,
+        "loan.term": answers()["loan.term"].text,
+    }
+    same_vi = (
+        "ngân hàng và hộ vay thỏa thuận theo từng công trình; thời hạn tối đa chưa được xác nhận"
+    )
+    same_en = (
+        "agreed between the bank and the household for each facility; "
+        "the maximum term is not confirmed"
+    )
+    for where, text in texts.items():
+        assert same_vi in text.vi.lower(), where
+        assert same_en in text.en.lower(), where
+    assert "60 tháng" not in card.vi and "60 months" not in card.en
+
+
+def test_a_calculator_line_without_a_cap_or_a_reason_is_refused():
+    from pydantic import ValidationError
+
+    from content.models import CalcLine
+
+    name = {"vi": "Loại vay", "en": "Kind of loan"}
+    with pytest.raises(ValidationError, match="max_amount_vnd or amount_note"):
+        CalcLine.model_validate({"id": "x", "name": name, "max_term_months": 12})
+    with pytest.raises(ValidationError, match="max_term_months"):
+        CalcLine.model_validate({"id": "x", "name": name, "max_amount_vnd": 10_000_000})
+    jobs = programs()["jobs"].model_dump()
+    with pytest.raises(ValidationError, match="sets its caps there"):
+        Program.model_validate({**jobs, "max_amount_vnd": 200_000_000})

@@ -48,6 +48,11 @@ def figures(text: str) -> list[int]:
     return [int(m.replace(".", "")) for m in re.findall(r"([\d.]+) đ\b", text)]
 
 
+async def tap(chat: Chat, action: str) -> None:
+    """A button pressed from an earlier message (still on the user's screen)."""
+    chat.replies = await handle(Incoming("test", chat.user_id, action=action), chat.deps) or []
+
+
 async def open_calculator(chat: Chat, program: str = "poor", lang: str = "vi") -> None:
     await chat.onboard(lang)
     await chat.press("progs")
@@ -172,7 +177,11 @@ async def test_from_the_program_list_choose_a_program_first(chat: Chat, content:
     await chat.press("Tính thử khoản vay")
     assert "chương trình nào" in chat.text
     calc_actions = [b.action for b in chat.buttons if b.action.startswith("calc:")]
-    assert len(calc_actions) == len(content.programs)
+    assert calc_actions == [
+        f"calc:{p.id}" for p in content.programs.values() if p.calculator_lines()
+    ]
+    # Programs without a cap of their own are not offered (no general cap to fall back to).
+    assert "calc:student" not in calc_actions and "calc:clean_water" not in calc_actions
     await chat.press("calc:near_poor")
     await chat.send("50 củ")
     await chat.send("5 năm 6 tháng")
@@ -257,22 +266,76 @@ async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: C
     assert "Tháng 115–120" in chat.text
 
 
-async def test_without_caps_the_bank_decides_case_by_case(deps: Deps, content: Content):
+async def test_without_caps_of_its_own_a_program_gets_no_estimate(deps: Deps, content: Content):
+    # No general cap to fall back to: the card offers no calculator, a stale button explains.
     chat = Chat(deps_with(deps, with_caps(content, "poor", None, None)))
-    await open_calculator(chat)
-    assert "xem xét từng trường hợp" in chat.text
-    await chat.send("50 tỷ")
-    assert "bot chỉ tính thử đến 10.000.000.000 đ" in chat.replies[0].text
-    assert "từng trường hợp" in chat.replies[0].text
-    await chat.send("2 tỷ")
-    assert "từng trường hợp" in chat.text
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    assert not any(b.action.startswith("calc:") for b in chat.buttons)
+    await tap(chat, "calc:poor")
+    assert "không có một mức vay và thời hạn tối đa chung" in chat.text
+    assert [b.action for b in chat.buttons] == ["prog:poor", "menu"]
+    await chat.send("50 triệu")  # not taken as an amount: no flow was entered
+    assert "Tổng tiền lãi" not in chat.text
+
+
+@pytest.mark.parametrize("program", ["student", "clean_water", "labor_abroad", "difficult_area"])
+async def test_programs_without_one_cap_and_term_are_not_calculated(chat: Chat, program: str):
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press(f"prog:{program}")
+    assert not any(b.action.startswith("calc:") for b in chat.buttons)
+    await tap(chat, f"calc:{program}")
+    assert "không có một mức vay và thời hạn tối đa chung" in chat.text
+
+
+async def test_a_worker_is_held_to_200_million_a_business_to_10_billion(chat: Chat):
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:jobs")
+    await chat.press("calc:jobs")
+    assert [b.action for b in chat.buttons][:2] == ["calc:jobs:worker", "calc:jobs:business"]
+    await chat.press("calc:jobs:worker")
+    assert "tối đa 200.000.000 đ" in chat.text
+    await chat.send("300 triệu")
+    assert "vượt mức tối đa của chương trình (200.000.000 đ)" in chat.replies[0].text
+    await tap(chat, "calc:jobs:business")
+    assert "tối đa 10.000.000.000 đ" in chat.text
+    await chat.send("3 tỷ")
+    await chat.send("10 năm")
+    assert "Cơ sở sản xuất, kinh doanh" in chat.text and "0,6604%/tháng" in chat.text
+    assert "Tháng 115–120" in chat.text
+    assert chat.replies[-1].buttons[0][0].action == "calc:jobs:business"  # again: same line
+    await chat.press("calc:jobs:business")
+    await chat.send("11 tỷ")
+    assert "vượt mức tối đa của chương trình (10.000.000.000 đ)" in chat.replies[0].text
+
+
+async def test_ethnic_minority_housing_is_40_million_over_15_years_at_3_percent(chat: Chat):
+    await open_calculator(chat, "ethnic_minority")  # one line: straight to the amount
+    assert "tối đa 40.000.000 đ" in chat.text
+    await chat.send("50 triệu")
+    assert "vượt mức tối đa của chương trình (40.000.000 đ)" in chat.replies[0].text
+    await chat.send("40 triệu")
+    assert "180 tháng (15 năm)" in chat.text
+    await chat.send("16 năm")
+    assert "dài hơn mức tối đa của chương trình (180 tháng (15 năm))" in chat.replies[0].text
+    await chat.send("15 năm")
+    assert "Vay làm nhà ở" in chat.text and "0,25%/tháng" in chat.text
+
+
+async def test_social_housing_has_its_own_term_and_no_made_up_amount_cap(chat: Chat):
+    await open_calculator(chat, "social_housing")
+    assert "tùy mục đích" in chat.text and "10.000.000.000" not in chat.text
+    await chat.send("2 tỷ")  # no fixed sum to refuse it against
+    assert "300 tháng (25 năm)" in chat.text
     await chat.send("26 năm")
-    assert "bot chỉ tính thử đến 300 tháng (25 năm)" in chat.replies[0].text
+    assert "dài hơn mức tối đa của chương trình (300 tháng (25 năm))" in chat.replies[0].text
     await chat.send("25 năm")
-    assert "Tháng 295–300" in chat.text
+    assert "Tháng 295–300" in chat.text and "0,45%/tháng" in chat.text
     assert "Lịch trả nợ dự tính (tiếp)" in chat.text  # 50 lines do not fit one message
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
-    assert chat.replies[-1].buttons
 
 
 async def test_a_small_cap_gives_a_small_example(deps: Deps, content: Content):
@@ -335,13 +398,13 @@ async def test_calculate_again_starts_over_for_the_same_program(chat: Chat, deps
     await chat.press("Tính lại")
     assert "bao nhiêu" in chat.text
     state = await stored_state(deps)
-    assert (state.step, state.data) == ("amount", {"program": "poor", "amount": None})
+    assert (state.step, state.data) == ("amount", {"program": "poor", "line": "", "amount": None})
     await chat.send("10 triệu")
     await chat.send("6")
     assert "Vay 10.000.000 đ trong 6 tháng" in chat.text
 
 
-@pytest.mark.parametrize("action", ["calc:nosuch", "calc:"])
+@pytest.mark.parametrize("action", ["calc:nosuch", "calc:", "calc:jobs:nosuch"])
 async def test_stale_calculator_buttons_get_a_way_back(chat: Chat, action: str):
     await chat.onboard()
     replies = await handle(Incoming("test", "1001", action=action), chat.deps)
@@ -397,7 +460,7 @@ def test_calculator_content_loads(content: Content):
 
 
 async def test_the_longest_term_a_program_may_have_still_fits(deps: Deps, content: Content):
-    chat = Chat(deps_with(deps, with_caps(content, "poor", None, 480)))
+    chat = Chat(deps_with(deps, with_caps(content, "poor", 10_000 * MILLION, 480)))
     await open_calculator(chat)
     await chat.send("10 tỷ")
     await chat.send("40 năm")
@@ -411,12 +474,16 @@ def test_calculator_file_is_optional(data: Path):
     assert load_content(data).calculator is None
 
 
+def test_a_general_cap_in_calculator_yaml_is_refused(data: Path):
+    edit_calculator(data, lambda c: c.update(max_amount_vnd=10_000_000_000))
+    with pytest.raises(ContentError, match=r"calculator\.yaml: calculator.*max_amount_vnd"):
+        load_content(data)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda c: c.update(max_term_months=400), "no rule covers terms up to 400"),
         (lambda c: c["schedule"].reverse(), "must grow"),
-        (lambda c: c.update(min_amount_vnd=c["max_amount_vnd"]), "below max_amount_vnd"),
         (lambda c: c["schedule"][1].update(every_months=0), "every_months"),
         (lambda c: c.pop("schedule"), "schedule: Field required"),
     ],

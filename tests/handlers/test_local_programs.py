@@ -50,11 +50,12 @@ async def test_users_elsewhere_do_not_get_another_provinces_terms(chat: Chat, de
     assert "Hà Nội" not in chat.text
 
 
-async def test_users_without_a_commune_hear_that_provinces_differ(chat: Chat):
+async def test_users_without_a_commune_see_no_unverified_local_terms(chat: Chat):
+    # The shipped Hà Nội entry is unverified: it is a note for Hà Nội's users only.
     await chat.onboard()
     await chat.press("progs")
     await chat.press("prog:social_housing")
-    assert "Một số tỉnh, thành có chính sách riêng" in chat.text and "Hà Nội" in chat.text
+    assert "Hà Nội" not in chat.text and "chính sách riêng cho chương trình" not in chat.text
 
 
 @pytest.fixture
@@ -101,6 +102,21 @@ async def test_verified_local_figures_replace_the_national_ones(local_data, engi
     assert "<b>Lãi suất:</b> 4,8%/năm (0,4%/tháng)" in chat.text
     assert "Áp dụng tại Thành phố Hà Nội" in chat.text
     assert "Nghị quyết 99/2099/NQ-HĐND" in chat.text
+
+
+async def test_users_without_a_commune_hear_of_verified_local_terms(local_data, engine, clock):
+    from storage.db import session_factory
+
+    write_local(local_data, HANOI)  # verified
+    deps = Deps(content=load_content(local_data), sessions=session_factory(engine), clock=clock)
+    chat = Chat(deps)
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:social_housing")
+    assert "Một số tỉnh, thành có chính sách riêng cho chương trình này (Thành phố Hà Nội)" in (
+        chat.text
+    )
+    assert "5,4%/năm" in chat.text  # the national figures stay for them
 
 
 async def test_a_provinces_own_program_is_listed_for_its_users(local_data, engine, clock):
