@@ -14,7 +14,7 @@ import html
 from content.normalize import fold
 from content.places import Commune, commune, communes_of_province, find_communes
 from handlers import answers
-from handlers.calendar import next_occurrences
+from handlers.calendar import Occurrence, next_occurrences
 from handlers.context import Context
 from handlers.formatting import day
 from handlers.types import Button, Reply
@@ -72,9 +72,14 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
     mine = await subscriptions.subscribed_points(ctx.session, ctx.user.id or 0)
     replies = [ctx.reply("schedule.title", commune=_commune_label(found))]
     rows: list[tuple[Button, ...]] = []
+    upcoming = {
+        point.id: next_occurrences(point, [e for e in exceptions if e.point_id == point.id], today)
+        for point in points
+    }
+    # The point working soonest first: what a citizen looks for is the next day they can go.
+    points = sorted(points, key=lambda p: (_next_day(upcoming[p.id]), fold(p.name)))
     for point in points:
-        own = [e for e in exceptions if e.point_id == point.id]
-        replies.append(Reply(_point_text(ctx, point, next_occurrences(point, own, today))))
+        replies.append(Reply(_point_text(ctx, point, upcoming[point.id])))
         if point.id in mine:
             rows.append(
                 (ctx.button("button.unsubscribe_point", f"unsub:{point.id}", place=point.name),)
@@ -85,6 +90,12 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
             )
     replies[-1] = Reply(replies[-1].text, (*rows, change, ctx.menu_row()))
     return replies
+
+
+def _next_day(upcoming: list[Occurrence]) -> dt.date:
+    """The first day the point works; points with none in sight go last."""
+    days = [o.date for o in upcoming if o.date is not None and not o.cancelled]
+    return min(days, default=dt.date.max)
 
 
 def _point_text(ctx: Context, point: TransactionPoint, upcoming) -> str:  # type: ignore[no-untyped-def]

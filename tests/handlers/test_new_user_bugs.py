@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from handlers.dispatch import Deps
 from storage import users
 from storage.db import transaction
+from storage.models import TransactionPoint
 from tests.conftest import Chat
 
 
@@ -21,3 +24,31 @@ async def test_my_data_names_the_commune_not_only_its_code(chat: Chat, deps: Dep
     await chat.send("/dulieu")
     assert "Xã: Xã Huy Giáp (Cao Bằng) · 01354" in chat.text
     assert "Xã: 01354" not in chat.text
+
+
+def point(point_id: str, name: str, day_of_month: int, code: str = "21220") -> TransactionPoint:
+    return TransactionPoint(
+        id=point_id, commune_code=code, name=name, address="UBND xã cũ",
+        day_of_month=day_of_month, start_time=dt.time(7, 30), end_time=dt.time(11, 0),
+        office="PGD Sơn Tịnh", phone="0255 000 000",
+    )  # fmt: skip
+
+
+async def test_schedule_lists_the_point_working_soonest_first(chat: Chat, deps: Deps):
+    """Today is 22/11: the point of day 25 comes before the one of day 30, whatever the
+    names or ids say (the old order put "Điểm An Phú" on 30/11 first)."""
+    await chat.onboard()
+    async with transaction(deps.sessions) as s:
+        s.add(point("P1", "Điểm An Phú", 30))
+        s.add(point("P2", "Điểm Bình Hòa", 25))
+    await set_commune(deps, "21220")
+    replies = await chat.send("/lich")
+    texts = [r.text for r in replies]
+    first = next(i for i, t in enumerate(texts) if "Bình Hòa" in t)
+    second = next(i for i, t in enumerate(texts) if "An Phú" in t)
+    assert first < second
+    assert "25/11/2026" in texts[first] and "30/11/2026" in texts[second]
+    labels = [b.label for b in chat.buttons]
+    assert labels.index(next(x for x in labels if "Bình Hòa" in x)) < labels.index(
+        next(x for x in labels if "An Phú" in x)
+    )
