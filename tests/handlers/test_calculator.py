@@ -252,7 +252,8 @@ async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: C
     await chat.send("100 triệu")
     assert "120 tháng (10 năm)" in chat.text
     await chat.send("121")
-    assert "dài hơn mức tối đa của chương trình (120 tháng (10 năm))" in chat.replies[0].text
+    assert "dài hơn mức tối đa của chương trình là 120 tháng (10 năm)." in chat.replies[0].text
+    assert "((" not in chat.replies[0].text and "))" not in chat.replies[0].text
     await chat.send("10 năm")
     assert "Tháng 115–120" in chat.text
 

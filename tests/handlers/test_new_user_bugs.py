@@ -52,3 +52,54 @@ async def test_schedule_lists_the_point_working_soonest_first(chat: Chat, deps: 
     assert labels.index(next(x for x in labels if "Bình Hòa" in x)) < labels.index(
         next(x for x in labels if "An Phú" in x)
     )
+
+
+async def test_reminder_confirmation_names_the_point_once(chat: Chat, deps: Deps):
+    await chat.onboard()
+    async with transaction(deps.sessions) as s:
+        s.add(point("P1", "Điểm giao dịch Tịnh Hà", 25))
+    await set_commune(deps, "21220")
+    await chat.send("/lich")
+    await chat.press("sub:P1")
+    assert "Đã bật nhắc lịch cho Điểm giao dịch Tịnh Hà." in chat.text
+    assert "điểm Điểm" not in chat.text
+
+
+async def test_program_card_states_the_rate_once(chat: Chat):
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    terms = chat.replies[0].text
+    assert terms.count("6,24%/năm") == 1 and terms.count("0,52%/tháng") == 1
+    assert "130%" in terms and "Quyết định 2553/QĐ-TTg" in terms  # the note keeps its source
+
+
+async def test_program_card_rate_in_english_once_too(chat: Chat):
+    await chat.onboard("en")
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    assert chat.replies[0].text.count("6.24% a year") == 1
+
+
+async def test_the_first_document_bullet_starts_its_own_line(chat: Chat):
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    apply = chat.replies[1].text
+    assert "<b>Hồ sơ cần có:</b>\n• Giấy đề nghị" in apply
+    assert "<b>Các bước vay:</b>\n1. " in apply
+
+
+async def test_eligibility_next_step_names_the_office_only_when_it_applies(chat: Chat):
+    await chat.onboard()
+    await chat.send("/dieukien")
+    for label in ("Hộ nghèo", "Sản xuất, kinh doanh", "Không", "Không", "Không"):
+        await chat.press(next(b.action for b in chat.buttons if b.label == label))
+    assert "Bước tiếp theo" in chat.text
+    assert "nước ngoài" not in chat.text and "nhà ở xã hội" not in chat.text
+
+    await chat.press("el")
+    for label in ("Hộ có mức sống trung bình", "Đi làm việc ở nước ngoài", "Không"):
+        await chat.press(next(b.action for b in chat.buttons if b.label == label))
+    assert "3. Về đi làm việc ở nước ngoài: hỏi thẳng Phòng giao dịch NHCSXH." in chat.text
+    assert "nhà ở xã hội" not in chat.text
