@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from content.loader import Content
+from content.normalize import fold
 from handlers import answers, evidence, linking, roles, routes, start
 from handlers.context import Clock, Context, system_clock
 from handlers.evidence import CleanFile
@@ -37,7 +38,10 @@ class Deps:
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command."""
+    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command.
+    A command word typed alone ("hủy", "quay lại", "menu") is its command too."""
+    if len(text) <= 20 and (word := routes.COMMAND_WORDS.get(fold(text))) is not None:
+        return word, ()
     if not text.startswith("/") or len(text) < 2:
         return None
     head, *rest = text[1:].split()

@@ -178,9 +178,53 @@ async def commune_text(ctx: Context) -> list[Reply]:
             return await answers.ask(ctx, query)
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
-        return await _choose(ctx, choices[0][1])
+        label, found = choices[0]
+        if _names_exactly(query, found):
+            return await _choose(ctx, found)
+        return [_confirm(ctx, label, found)]  # "huy" must not become Xã Huy Giáp unasked
     rows = [(Button(label, f"commune_set:{found.code}"),) for label, found in choices]
     return [ctx.reply("commune.pick", [*rows, ctx.menu_row()])]
+
+
+# Type words before a commune's name and before a province's, as folded text.
+_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
+_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
+
+
+def _names_exactly(query: str, found: Commune) -> bool:
+    """The query is the commune's whole name or code, maybe with its type and province:
+    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
+    typed = fold(query)
+    if typed == found.code:
+        return True
+    for prefix in _COMMUNE_TYPES:
+        typed = typed.removeprefix(prefix)
+    name = fold(found.short_name)
+    if typed == name:
+        return True
+    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
+    if rest is None:
+        return False
+    for prefix in _PROVINCE_TYPES:
+        rest = rest.removeprefix(prefix)
+    return rest == fold(found.province_name).removeprefix("thanh pho ")
+
+
+def _confirm(ctx: Context, label: str, found: Commune) -> Reply:
+    """One place found by a part of its name, a misspelling or a point: ask before saving."""
+    return ctx.reply(
+        "commune.confirm",
+        [
+            [
+                ctx.button(
+                    "button.commune_yes", f"commune_set:{found.code}", commune=_commune_label(found)
+                )
+            ],
+            [ctx.button("button.commune_no", "commune")],
+            ctx.menu_row(),
+        ],
+        place=label,
+    )
 
 
 async def _communes_by_point_name(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from handlers.dispatch import Deps
 from storage import users
 from storage.db import transaction
@@ -103,3 +105,95 @@ async def test_eligibility_next_step_names_the_office_only_when_it_applies(chat:
         await chat.press(next(b.action for b in chat.buttons if b.label == label))
     assert "3. Về đi làm việc ở nước ngoài: hỏi thẳng Phòng giao dịch NHCSXH." in chat.text
     assert "nhà ở xã hội" not in chat.text
+
+
+async def stored(deps: Deps, user_id: str = "1001"):
+    async with transaction(deps.sessions) as s:
+        user = await users.find_user(s, "test", user_id)
+        return user, await users.get_state(s, user.id)
+
+
+COMMAND_WORDS = ["huy", "Hủy", "huỷ", "hủy bỏ", "thoat", "Thoát.", "quay lai", "Quay lại", "menu"]
+
+
+@pytest.mark.parametrize("word", COMMAND_WORDS)
+async def test_a_command_word_at_the_commune_prompt_is_not_a_commune(
+    chat: Chat, deps: Deps, word: str
+):
+    """ "huy" once saved Xã Huy Giáp (Cao Bằng) as the user's commune."""
+    await chat.onboard()
+    await chat.send("/lich")
+    await chat.send(word)
+    assert "Huy Giáp" not in chat.text
+    assert chat.find("progs")  # the main menu
+    user, state = await stored(deps)
+    assert user.commune_code is None and state.flow is None
+
+
+async def test_command_words_leave_other_steps_waiting_for_text(chat: Chat, deps: Deps):
+    """The calculator waits for an amount, /tracuu for a code: the words leave them too."""
+    await chat.onboard()
+    await chat.press("progs")
+    await chat.press("prog:poor")
+    await chat.press("calc:poor")
+    assert (await stored(deps))[1].flow == "calc"
+    await chat.send("Hủy")
+    assert "Đã hủy bước đang làm" in chat.text and chat.find("progs")
+    assert (await stored(deps))[1].flow is None
+
+    await chat.send("/tracuu")
+    assert (await stored(deps))[1].flow == "tracuu"
+    await chat.send("quay lại")
+    assert chat.find("progs") and "report.code_unknown" not in chat.text
+    assert (await stored(deps))[1].flow is None
+
+
+async def test_a_short_match_is_confirmed_before_it_is_saved(chat: Chat, deps: Deps):
+    await chat.onboard()
+    await chat.send("/lich")
+    await chat.send("huy gia")
+    assert "Có phải bạn ở đây không?" in chat.text and "Xã Huy Giáp (Cao Bằng)" in chat.text
+    user, state = await stored(deps)
+    assert user.commune_code is None and state.flow == "commune"
+    await chat.press("Không phải")
+    assert "Bạn ở xã, phường nào?" in chat.text
+    await chat.send("huy gia")
+    await chat.press("Đúng, Xã Huy Giáp (Cao Bằng)")
+    assert "Đã lưu xã của bạn: Xã Huy Giáp (Cao Bằng)" in chat.text
+    user, _ = await stored(deps)
+    assert user.commune_code == "01354"
+
+
+@pytest.mark.parametrize("typed", ["muong phan", "huy gia"])
+async def test_a_misspelt_or_partial_name_is_confirmed_too(chat: Chat, deps: Deps, typed: str):
+    await chat.onboard()
+    await chat.send("/lich")
+    await chat.send(typed)
+    assert "Có phải bạn ở đây không?" in chat.text or "Có nhiều nơi" in chat.text
+    user, _ = await stored(deps)
+    assert user.commune_code is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["son tinh", "Xã Sơn Tịnh", "Sơn Tịnh, Quảng Ngãi", "xa son tinh tinh quang ngai", "21220"],
+)
+async def test_the_whole_name_is_saved_at_once(chat: Chat, deps: Deps, typed: str):
+    await chat.onboard()
+    await chat.send("/lich")
+    await chat.send(typed)
+    assert "Đã lưu xã của bạn: Xã Sơn Tịnh (Quảng Ngãi)" in chat.text
+    user, _ = await stored(deps)
+    assert user.commune_code == "21220"
+
+
+async def test_a_point_found_by_its_name_is_confirmed_and_named_once(chat: Chat, deps: Deps):
+    await chat.onboard()
+    async with transaction(deps.sessions) as s:
+        s.add(point("P1", "Điểm giao dịch Tịnh Hà", 25))
+    await chat.send("/lich")
+    await chat.send("tinh ha")
+    assert "Điểm giao dịch Tịnh Hà → Xã Sơn Tịnh (Quảng Ngãi)" in chat.text
+    assert "Điểm Điểm" not in chat.text
+    user, _ = await stored(deps)
+    assert user.commune_code is None
