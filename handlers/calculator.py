@@ -20,7 +20,7 @@ from content.models import Calculator, Program
 from handlers.amounts import group_digits, parse_amount, parse_term
 from handlers.context import Context
 from handlers.formatting import day, legal_refs, percent
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, digits
 
 FLOW = "calc"
 AMOUNT, TERM = "amount", "term"
@@ -308,12 +308,19 @@ def table(ctx: Context, calc: Calculator, estimate: Plan) -> list[str]:
 # ------------------------------------------------------------------------ dialogs
 
 
-def choose_program(ctx: Context) -> Reply:
+def choose_program(ctx: Context, amount: int | None = None, months: int | None = None) -> Reply:
+    """Which program. The figures of a typed question ride on each button
+    ("calc:poor:50000000:36"): one tap gives the result."""
+    figures = "" if amount is None else f":{amount}" + (f":{months}" if months else "")
     rows = [
-        [ctx.button("programs.item", f"calc:{p.id}", name=p.name.get(ctx.lang))]
+        [ctx.button("programs.item", f"calc:{p.id}{figures}", name=p.name.get(ctx.lang))]
         for p in ctx.content.programs_for(ctx.province).values()
     ]
-    return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
+    if amount is None:
+        return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
+    term = _t(ctx, "calc.question_term", term=term_text(ctx, months)) if months else ""
+    text = _t(ctx, "calc.choose_program_for", amount=money(ctx, amount), term=term)
+    return Reply(text, tuple(tuple(row) for row in [*rows, ctx.menu_row()]))
 
 
 def _program(ctx: Context, program_id: str) -> Program | None:
@@ -322,15 +329,42 @@ def _program(ctx: Context, program_id: str) -> Program | None:
 
 
 async def start(ctx: Context) -> list[Reply]:
-    """calc: which program?  calc:<id>: that program's calculation, from the amount."""
+    """calc: which program?  calc:<id>: that program's calculation, from the amount.
+    calc:<id>:<amount>[:<months>]: with the figures of a typed question filled in."""
     calc = ctx.content.calculator
     program = _program(ctx, ctx.args[0]) if ctx.args and ctx.args[0] else None
     if calc is None or (ctx.args and ctx.args[0] and program is None):
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     if program is None:
         return [choose_program(ctx)]
+    figures = [int(a) if digits(a) and len(a) <= 15 else None for a in ctx.args[1:3]]
+    amount, months = [*figures, None, None][:2]
+    return await calculate(ctx, program, amount, months)
+
+
+async def calculate(
+    ctx: Context, program: Program, amount: int | None = None, months: int | None = None
+) -> list[Reply]:
+    """The calculator for ``program`` from the first figure not given or not right: the
+    result when both are given and within the program's caps."""
+    calc = ctx.content.calculator
+    assert calc is not None
     await ctx.enter(FLOW, AMOUNT, program=program.id, amount=None)
-    return [ask_amount(ctx, calc, program)]
+    if amount is None:
+        return [ask_amount(ctx, calc, program)]
+    problem = amount_problem(ctx, calc, program, amount)
+    if problem:
+        return [Reply(problem), ask_amount(ctx, calc, program)]
+    await ctx.enter(FLOW, TERM, amount=amount)
+    if months is None:
+        return [ask_term(ctx, calc, program, amount)]
+    problem = term_problem(ctx, calc, program, months)
+    if problem:
+        return [Reply(problem), ask_term(ctx, calc, program, amount)]
+    await ctx.leave_flow()
+    return result(
+        ctx, calc, program, plan(amount, months, program.rate_month_pct, calc.every_months(months))
+    )
 
 
 async def flow_text(ctx: Context) -> list[Reply]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from content.loader import Content
 from content.normalize import fold
-from handlers import answers, evidence, linking, roles, routes, start
+from handlers import evidence, linking, loan_question, roles, routes, start
 from handlers.context import Clock, Context, system_clock
 from handlers.evidence import CleanFile
 from handlers.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
@@ -89,7 +89,7 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
         return await routes.FLOW_TEXT[ctx.flow](ctx)
     if not text:
         return [ctx.reply("ask.only_text", [ctx.menu_row()])]
-    return await answers.ask(ctx, text)
+    return await loan_question.ask(ctx, text)  # a loan's cost with its figure: the calculator
 
 
 async def handle(

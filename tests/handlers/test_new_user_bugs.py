@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from handlers.dispatch import Deps
+from handlers.types import Incoming
 from storage import users
 from storage.db import transaction
 from storage.models import TransactionPoint
@@ -197,3 +198,64 @@ async def test_a_point_found_by_its_name_is_confirmed_and_named_once(chat: Chat,
     assert "Điểm Điểm" not in chat.text
     user, _ = await stored(deps)
     assert user.commune_code is None
+
+
+async def test_a_monthly_repayment_question_with_an_amount_opens_the_calculator(chat: Chat):
+    """It once got the fallback and a savings suggestion."""
+    await chat.onboard()
+    await chat.send("vay 50tr tra gop moi thang bao nhieu")
+    assert "Tính thử khoản vay 50.000.000 đ" in chat.text
+    assert "tiết kiệm" not in chat.text.lower()
+    assert chat.find("calc:poor:50000000")
+    await chat.press("calc:poor:50000000")  # no term said: the calculator asks for it
+    assert "50.000.000 đ" in chat.text and "tháng" in chat.text
+    await chat.send("3 năm")
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm)" in chat.text
+
+
+async def test_amount_and_term_give_the_result_after_choosing_the_program(chat: Chat):
+    await chat.onboard()
+    await chat.send("vay 50 triệu 3 năm lãi bao nhiêu")
+    assert "Tính thử khoản vay 50.000.000 đ trong 36 tháng (3 năm)" in chat.text
+    await chat.press("calc:poor:50000000:36")
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm)" in chat.text
+    assert "Tiền lãi tháng đầu: <b>260.000 đ</b>" in chat.text  # 50 million × 0,52 %
+
+
+async def test_a_named_program_goes_straight_to_the_result(chat: Chat, deps: Deps):
+    await chat.onboard()
+    await chat.send("vay ho ngheo 50 trieu 3 nam thi lai bao nhieu")
+    assert "Tính thử: Cho vay hộ nghèo" in chat.text
+    assert "Tiền lãi tháng đầu: <b>260.000 đ</b>" in chat.text
+    assert (await stored(deps))[1].flow is None
+
+
+async def test_a_figure_over_the_cap_is_said_and_asked_again(chat: Chat, deps: Deps):
+    await chat.onboard()
+    await chat.send("vay ho ngheo 5 ty lai bao nhieu")
+    assert "vượt mức tối đa" in chat.text or "lớn quá" in chat.text
+    _, state = await stored(deps)
+    assert (state.flow, state.step) == ("calc", "amount")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Một người cho tôi vay 5 triệu, lãi 3 nghìn mỗi ngày, nay đòi 9 triệu,"
+        " tôi phải trả bao nhiêu?",
+        "lai suat ho ngheo bao nhieu",  # no figure: the answer, as before
+    ],
+)
+async def test_stories_and_questions_without_a_figure_are_not_priced(chat: Chat, text: str):
+    await chat.onboard()
+    await chat.send(text)
+    assert "Tính thử" not in chat.text
+
+
+@pytest.mark.parametrize("action", ["calc:poor:0:36", "calc:poor:abc", "calc:poor:50000000:999"])
+async def test_forged_figures_get_the_calculators_correction(chat: Chat, action: str):
+    await chat.onboard()
+    await chat.press("progs")
+    replies = await chat._handle(Incoming("test", "1001", action=action))
+    assert replies and "Tiền lãi tháng đầu" not in chat.text
+    assert "Hãy gõ" in chat.text  # asked again, kindly
