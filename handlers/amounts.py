@@ -40,7 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from content.normalize import strip_diacritics
 from handlers.types import digits
 
-__all__ = ["group_digits", "parse_amount", "parse_term"]
+__all__ = ["amount_and_term", "group_digits", "parse_amount", "parse_term"]
 
 # Unit words, without diacritics, and what one of them is worth.
 AMOUNT_UNITS: dict[str, int] = {
@@ -230,6 +230,78 @@ def parse_term(text: str) -> int | None:
             # "2,5 tháng" is refused: months are whole.
             return int(value) if value == value.to_integral_value() else None
     return None
+
+
+# In a sentence, a figure counts only with its unit: "vay 50tr 3 năm lãi bao nhiêu". Single
+# letters ("t", "m", "n") are units only right after an amount's or a term's own number.
+_AMOUNT_ENDS = frozenset(AMOUNT_UNITS) | CURRENCY
+_TERM_ENDS = frozenset({"thang", "th", "month", "months", "nam", "year", "years", "yr", "yrs"})
+_LONGEST_FIGURE = 8  # tokens: "1 tỷ 200 triệu đồng" is 5
+
+
+def amount_and_term(text: str) -> tuple[int | None, int | None]:
+    """An amount (đồng) and a term (months) said inside a sentence; None for what is not
+    there. Each starts with typed digits and ends with its unit word, or is a bare number of
+    a million or more:
+
+    >>> amount_and_term("vay 50tr tra gop moi thang bao nhieu")
+    (50000000, None)
+    >>> amount_and_term("vay 50 triệu 3 năm lãi bao nhiêu")
+    (50000000, 36)
+    >>> amount_and_term("Vay 1 tỷ 200 triệu đồng trong 60 tháng thì trả bao nhiêu?")
+    (1200000000, 60)
+    >>> amount_and_term("vay 30000000 trong 2 nam"), amount_and_term("vay von ho ngheo")
+    ((30000000, 24), (None, None))
+    >>> amount_and_term("vay 2tr5 trong 6 thang"), amount_and_term("50 trieu 3 nam")
+    ((2500000, 6), (50000000, 36))
+    """
+    folded = _fold(text)
+    if _NEGATIVE.search(folded):
+        return None, None
+    tokens = _tokens(_SPACED_THOUSANDS.sub("", folded))
+    numbers = [i for i, token in enumerate(tokens) if token[0].isdigit()]
+    amount, used = None, range(0)
+    for start in numbers:
+        found = _figure(tokens, start, _AMOUNT_ENDS, _amount_from)
+        if found is None:
+            bare = _number(tokens[start])
+            next_unit = start + 1 < len(tokens) and tokens[start + 1] in TERM_UNITS
+            if bare is not None and bare >= 1_000_000 and not next_unit:
+                found = bare, start + 1
+        if found is not None and found[0] > 0:
+            amount, used = int(found[0].to_integral_value(ROUND_HALF_UP)), range(start, found[1])
+            break
+    for start in numbers:
+        found = _figure(tokens, start, _TERM_ENDS, _term_from)
+        if found is not None and start not in used and found[0] > 0:
+            value = found[0]
+            if value == value.to_integral_value():
+                return amount, int(value)
+    return amount, None
+
+
+def _figure(
+    tokens: list[str], start: int, ends: frozenset[str], read
+) -> tuple[Decimal, int] | None:  # type: ignore[no-untyped-def]
+    """The longest figure from ``start`` ending with one of ``ends``, and where it ends."""
+    for end in range(min(len(tokens), start + _LONGEST_FIGURE), start, -1):
+        if (tokens[end - 1] in ends or _shorthand_end(tokens, start, end, ends)) and (
+            value := read(tokens[start:end])
+        ) is not None:
+            return value, end
+    return None
+
+
+def _shorthand_end(tokens: list[str], start: int, end: int, ends: frozenset[str]) -> bool:
+    """ "2tr5 trong 6 tháng": an amount may end with the shorthand's digits, unless they are
+    the number of a term ("50 triệu 3 năm")."""
+    return (
+        ends is _AMOUNT_ENDS
+        and end - start >= 3
+        and tokens[end - 2] in AMOUNT_UNITS
+        and digits(tokens[end - 1])
+        and (end == len(tokens) or tokens[end] not in TERM_UNITS)
+    )
 
 
 def group_digits(value: int, lang: str) -> str:

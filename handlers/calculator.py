@@ -20,7 +20,7 @@ from content.models import Calculator, Program
 from handlers.amounts import group_digits, parse_amount, parse_term
 from handlers.context import Context
 from handlers.formatting import day, legal_refs, percent
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, digits
 
 FLOW = "calc"
 AMOUNT, TERM = "amount", "term"
@@ -306,18 +306,39 @@ def calculable(program: Program) -> bool:
     return bool(program.calculator_lines())
 
 
-def choose_program(ctx: Context) -> Reply:
+def _figures(amount: int | None, months: int | None) -> str:
+    """The figures of a typed question, as they ride on a button (":50000000:36")."""
+    return "" if amount is None else f":{amount}" + (f":{months}" if months else "")
+
+
+def choose_program(ctx: Context, amount: int | None = None, months: int | None = None) -> Reply:
+    """Which program. The figures of a typed question ride on each button
+    ("calc:poor:50000000:36"): one tap gives the result."""
+    figures = _figures(amount, months)
     rows = [
-        [ctx.button("programs.item", f"calc:{p.id}", name=p.name.get(ctx.lang))]
+        [ctx.button("programs.item", f"calc:{p.id}{figures}", name=p.name.get(ctx.lang))]
         for p in ctx.content.programs_for(ctx.province).values()
         if calculable(p)
     ]
-    return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
+    if amount is None:
+        return ctx.reply("calc.choose_program", [*rows, ctx.menu_row()])
+    term = _t(ctx, "calc.question_term", term=term_text(ctx, months)) if months else ""
+    text = _t(ctx, "calc.choose_program_for", amount=money(ctx, amount), term=term)
+    return Reply(text, tuple(tuple(row) for row in [*rows, ctx.menu_row()]))
 
 
-def choose_line(ctx: Context, program: Program) -> Reply:
+def choose_line(
+    ctx: Context, program: Program, amount: int | None = None, months: int | None = None
+) -> Reply:
+    figures = _figures(amount, months)
     rows = [
-        [ctx.button("programs.item", f"calc:{program.id}:{line.id}", name=line.name.get(ctx.lang))]
+        [
+            ctx.button(
+                "programs.item",
+                f"calc:{program.id}:{line.id}{figures}",
+                name=line.name.get(ctx.lang),
+            )
+        ]
         for line in program.calculator
     ]
     return ctx.reply(
@@ -342,7 +363,9 @@ def _again(program_id: str, line_id: str) -> str:
 
 async def start(ctx: Context) -> list[Reply]:
     """calc: which program?  calc:<id>: which kind of loan, if it has several;
-    calc:<id>[:<line>]: that loan's calculation, from the amount."""
+    calc:<id>[:<line>]: that loan's calculation, from the amount;
+    calc:<id>[:<line>]:<amount>[:<months>]: with the figures of a typed question filled in
+    (a line id is never all digits, so the two cannot be confused)."""
     calc = ctx.content.calculator
     program_id = ctx.args[0] if ctx.args else ""
     if calc is None:
@@ -357,14 +380,57 @@ async def start(ctx: Context) -> list[Reply]:
         card = (ctx.button("button.program_card", f"prog:{program.id}"),)
         return [ctx.reply("calc.not_available", [card, ctx.menu_row()],
                           program=program.name.get(ctx.lang))]  # fmt: skip
-    if len(ctx.args) < 2 and len(lines) > 1:
-        return [choose_line(ctx, program)]
-    line_id = ctx.args[1] if len(ctx.args) > 1 else lines[0][0]
+    rest = list(ctx.args[1:])
+    line_id = rest.pop(0) if rest and not digits(rest[0]) else None
+    figures = [int(a) if digits(a) and len(a) <= 15 else None for a in rest[:2]]
+    amount, months = [*figures, None, None][:2]
+    if line_id is None and len(lines) > 1:
+        return [choose_line(ctx, program, amount, months)]
+    line_id = lines[0][0] if line_id is None else line_id
     line = next((p for lid, p in lines if lid == line_id), None)
     if line is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    await ctx.enter(FLOW, AMOUNT, program=program.id, line=line_id, amount=None)
-    return [ask_amount(ctx, calc, line)]
+    return await calculate(ctx, program.id, line_id, line, amount, months)
+
+
+async def for_program(
+    ctx: Context, program: Program, amount: int | None = None, months: int | None = None
+) -> list[Reply]:
+    """The calculator for a program it offers (``calculable``), figures filled in if given."""
+    lines = program.calculator_lines()
+    if len(lines) > 1:
+        return [choose_line(ctx, program, amount, months)]
+    line_id, line = lines[0]
+    return await calculate(ctx, program.id, line_id, line, amount, months)
+
+
+async def calculate(
+    ctx: Context,
+    program_id: str,
+    line_id: str,
+    line: Program,
+    amount: int | None = None,
+    months: int | None = None,
+) -> list[Reply]:
+    """The calculator for one kind of loan (``line``: the program with that loan's caps) from
+    the first figure not given or not right: the result when both are given and fit."""
+    calc = ctx.content.calculator
+    assert calc is not None
+    await ctx.enter(FLOW, AMOUNT, program=program_id, line=line_id, amount=None)
+    if amount is None:
+        return [ask_amount(ctx, calc, line)]
+    problem = amount_problem(ctx, calc, line, amount)
+    if problem:
+        return [Reply(problem), ask_amount(ctx, calc, line)]
+    await ctx.enter(FLOW, TERM, amount=amount)
+    if months is None:
+        return [ask_term(ctx, calc, line, amount)]
+    problem = term_problem(ctx, calc, line, months)
+    if problem:
+        return [Reply(problem), ask_term(ctx, calc, line, amount)]
+    await ctx.leave_flow()
+    estimate = plan(amount, months, line.rate_month_pct, calc.every_months(months))
+    return result(ctx, calc, line, estimate, _again(program_id, line_id))
 
 
 async def flow_text(ctx: Context) -> list[Reply]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from content.loader import Content
-from handlers import answers, evidence, linking, roles, routes, start
+from content.normalize import fold
+from handlers import evidence, linking, loan_question, roles, routes, start
 from handlers.context import Clock, Context, system_clock
 from handlers.evidence import CleanFile
 from handlers.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
@@ -37,7 +38,10 @@ class Deps:
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command."""
+    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command.
+    A command word typed alone ("hủy", "quay lại", "menu") is its command too."""
+    if len(text) <= 20 and (word := routes.COMMAND_WORDS.get(fold(text))) is not None:
+        return word, ()
     if not text.startswith("/") or len(text) < 2:
         return None
     head, *rest = text[1:].split()
@@ -85,7 +89,7 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
         return await routes.FLOW_TEXT[ctx.flow](ctx)
     if not text:
         return [ctx.reply("ask.only_text", [ctx.menu_row()])]
-    return await answers.ask(ctx, text)
+    return await loan_question.ask(ctx, text)  # a loan's cost with its figure: the calculator
 
 
 async def handle(

@@ -171,7 +171,23 @@ def what_next(ctx: Context, spec: Eligibility, rules: list[EligibilityRule]) -> 
         "eligibility.result.basis", lang, basis="; ".join(refs), date=day(spec.checked_on, lang)
     )
     documents = ctx.content.text("eligibility.result.documents", lang, extra=extra)
-    return "\n\n".join([documents, ctx.t("eligibility.result.next"), basis])
+    return "\n\n".join([documents, next_step(ctx, rules), basis])
+
+
+# Programs the district office handles itself, not the village group: named in the next step
+# only when one of them is in the result.
+OFFICE_PROGRAMS = ("social_housing", "labor_abroad")
+
+
+def next_step(ctx: Context, rules: list[EligibilityRule]) -> str:
+    found = {r.program for r in rules}
+    what = [ctx.t(f"eligibility.result.office.{p}") for p in OFFICE_PROGRAMS if p in found]
+    text = ctx.t("eligibility.result.next")
+    if what:
+        text += "\n" + ctx.content.text(
+            "eligibility.result.next_office", ctx.lang, what=", ".join(what)
+        )
+    return text
 
 
 def result(ctx: Context, spec: Eligibility, answers: Answers) -> list[Reply]:

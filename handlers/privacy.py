@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from content.places import commune
 from handlers.context import Context
 from handlers.formatting import day
 from handlers.types import Reply
@@ -24,7 +25,7 @@ async def show_my_data(ctx: Context) -> list[Reply]:
         name=user.display_name or not_set,
         language=ctx.t("settings.language_name"),
         consent=consent,
-        commune=user.commune_code or not_set,
+        commune=_commune(user.commune_code) or not_set,
         created=day(user.created_at.date(), lang),
         last_seen=day(user.last_seen_at.date(), lang),
         reminders=len(await subscriptions.subscribed_points(ctx.session, user.id or 0)),
@@ -44,6 +45,14 @@ async def show_my_data(ctx: Context) -> list[Reply]:
             [[ctx.button("button.delete_data", "data_delete")], [consent_button], ctx.menu_row()],
         ),
     ]
+
+
+def _commune(code: str | None) -> str | None:
+    """The commune's name as people know it, and the code that is what is stored."""
+    found = commune(code) if code else None
+    if found is None:
+        return code  # a code the directory no longer knows is still shown: it is kept
+    return f"{found.name} ({found.province_name}) · {found.code}"
 
 
 async def confirm_delete(ctx: Context) -> list[Reply]:

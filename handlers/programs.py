@@ -44,14 +44,18 @@ def program_card(
     ``program`` already carries a verified local override's figures (Content.program_for).
     """
     lang = ctx.lang
+    year = percent(program.rate_year_pct, lang)
     rate = ctx.t(
         "program.rate",
-        year=percent(program.rate_year_pct, lang),
+        year=year,
         month=percent(program.rate_month_pct, lang),
         overdue=percent(program.overdue_rate_pct_of_rate, lang),
     )
     if program.rate_note:
-        rate += "\n" + program.rate_note.get(lang)
+        note = program.rate_note.get(lang)
+        # A note that states the rate itself says it once, with its source: the figures
+        # line would repeat it. A rate changed by a local override keeps both.
+        rate = note if f"{year}%" in note else f"{rate}\n{note}"
     terms = ctx.content.text(
         "program.card",
         lang,

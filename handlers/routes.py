@@ -30,6 +30,21 @@ from handlers.types import Reply
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 
+# Words typed alone, without the slash, that are the command: said inside a step that waits
+# for text (a commune, an amount, a description), "hủy" must never be taken as the value.
+# Folded (handlers/dispatch.py): no diacritics, no punctuation, lower case.
+COMMAND_WORDS: dict[str, str] = {
+    "huy": "huy",
+    "huy bo": "huy",
+    "thoat": "huy",
+    "cancel": "huy",
+    "menu": "menu",
+    "ve menu": "menu",
+    "quay lai": "menu",
+    "tro lai": "menu",
+    "main menu": "menu",
+}
+
 # Commands that work whatever state the user is in, even before onboarding is done.
 # /lienket too: a new user of one channel can link to the other at once (handlers/linking.py).
 ALWAYS = frozenset({"start", "menu", "huy", "lienket"})

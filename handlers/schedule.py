@@ -14,7 +14,7 @@ import html
 from content.normalize import fold
 from content.places import Commune, commune, communes_of_province, find_communes
 from handlers import answers
-from handlers.calendar import next_occurrences
+from handlers.calendar import Occurrence, next_occurrences
 from handlers.context import Context
 from handlers.formatting import day
 from handlers.types import Button, Reply
@@ -72,9 +72,14 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
     mine = await subscriptions.subscribed_points(ctx.session, ctx.user.id or 0)
     replies = [ctx.reply("schedule.title", commune=_commune_label(found))]
     rows: list[tuple[Button, ...]] = []
+    upcoming = {
+        point.id: next_occurrences(point, [e for e in exceptions if e.point_id == point.id], today)
+        for point in points
+    }
+    # The point working soonest first: what a citizen looks for is the next day they can go.
+    points = sorted(points, key=lambda p: (_next_day(upcoming[p.id]), fold(p.name)))
     for point in points:
-        own = [e for e in exceptions if e.point_id == point.id]
-        replies.append(Reply(_point_text(ctx, point, next_occurrences(point, own, today))))
+        replies.append(Reply(_point_text(ctx, point, upcoming[point.id])))
         if point.id in mine:
             rows.append(
                 (ctx.button("button.unsubscribe_point", f"unsub:{point.id}", place=point.name),)
@@ -85,6 +90,12 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
             )
     replies[-1] = Reply(replies[-1].text, (*rows, change, ctx.menu_row()))
     return replies
+
+
+def _next_day(upcoming: list[Occurrence]) -> dt.date:
+    """The first day the point works; points with none in sight go last."""
+    days = [o.date for o in upcoming if o.date is not None and not o.cancelled]
+    return min(days, default=dt.date.max)
 
 
 def _point_text(ctx: Context, point: TransactionPoint, upcoming) -> str:  # type: ignore[no-untyped-def]
@@ -167,9 +178,53 @@ async def commune_text(ctx: Context) -> list[Reply]:
             return await answers.ask(ctx, query)
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
-        return await _choose(ctx, choices[0][1])
+        label, found = choices[0]
+        if _names_exactly(query, found):
+            return await _choose(ctx, found)
+        return [_confirm(ctx, label, found)]  # "huy" must not become Xã Huy Giáp unasked
     rows = [(Button(label, f"commune_set:{found.code}"),) for label, found in choices]
     return [ctx.reply("commune.pick", [*rows, ctx.menu_row()])]
+
+
+# Type words before a commune's name and before a province's, as folded text.
+_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
+_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
+
+
+def _names_exactly(query: str, found: Commune) -> bool:
+    """The query is the commune's whole name or code, maybe with its type and province:
+    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
+    typed = fold(query)
+    if typed == found.code:
+        return True
+    for prefix in _COMMUNE_TYPES:
+        typed = typed.removeprefix(prefix)
+    name = fold(found.short_name)
+    if typed == name:
+        return True
+    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
+    if rest is None:
+        return False
+    for prefix in _PROVINCE_TYPES:
+        rest = rest.removeprefix(prefix)
+    return rest == fold(found.province_name).removeprefix("thanh pho ")
+
+
+def _confirm(ctx: Context, label: str, found: Commune) -> Reply:
+    """One place found by a part of its name, a misspelling or a point: ask before saving."""
+    return ctx.reply(
+        "commune.confirm",
+        [
+            [
+                ctx.button(
+                    "button.commune_yes", f"commune_set:{found.code}", commune=_commune_label(found)
+                )
+            ],
+            [ctx.button("button.commune_no", "commune")],
+            ctx.menu_row(),
+        ],
+        place=label,
+    )
 
 
 async def _communes_by_point_name(

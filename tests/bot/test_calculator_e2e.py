@@ -105,3 +105,14 @@ async def test_the_longest_table_in_english_fits_telegram(bot: Bot):
     assert f"{last.periods[-1].first}–{months}:" in result and "Total:" in result
     assert "(continued)" in result  # the table spreads over several messages
     assert "Calculate again" in " ".join(labels(replies))
+
+
+async def test_a_typed_question_with_its_figures_reaches_the_result(bot: Bot):
+    """Issue 11: "vay 50 triệu 3 năm lãi bao nhiêu" once got a general answer, the figures lost."""
+    await onboard(bot)
+    replies = await bot.send("vay 50 triệu 3 năm lãi bao nhiêu")
+    assert "Tính thử khoản vay 50.000.000 đ trong 36 tháng (3 năm)" in plain(replies)
+    replies = await bot.press("Cho vay hộ nghèo")
+    result = plain(replies)
+    assert "Tiền lãi tháng đầu: 260.000 đ" in result
+    assert "Tổng tiền lãi cả 36 tháng (3 năm): 5.460.000 đ." in result

@@ -261,7 +261,8 @@ async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: C
     await chat.send("100 triệu")
     assert "120 tháng (10 năm)" in chat.text
     await chat.send("121")
-    assert "dài hơn mức tối đa của chương trình (120 tháng (10 năm))" in chat.replies[0].text
+    assert "dài hơn mức tối đa của chương trình là 120 tháng (10 năm)." in chat.replies[0].text
+    assert "((" not in chat.replies[0].text and "))" not in chat.replies[0].text
     await chat.send("10 năm")
     assert "Tháng 115–120" in chat.text
 
@@ -320,7 +321,7 @@ async def test_ethnic_minority_housing_is_40_million_over_15_years_at_3_percent(
     await chat.send("40 triệu")
     assert "180 tháng (15 năm)" in chat.text
     await chat.send("16 năm")
-    assert "dài hơn mức tối đa của chương trình (180 tháng (15 năm))" in chat.replies[0].text
+    assert "dài hơn mức tối đa của chương trình là 180 tháng (15 năm)" in chat.replies[0].text
     await chat.send("15 năm")
     assert "Vay làm nhà ở" in chat.text and "0,25%/tháng" in chat.text
 
@@ -331,7 +332,7 @@ async def test_social_housing_has_its_own_term_and_no_made_up_amount_cap(chat: C
     await chat.send("2 tỷ")  # no fixed sum to refuse it against
     assert "300 tháng (25 năm)" in chat.text
     await chat.send("26 năm")
-    assert "dài hơn mức tối đa của chương trình (300 tháng (25 năm))" in chat.replies[0].text
+    assert "dài hơn mức tối đa của chương trình là 300 tháng (25 năm)" in chat.replies[0].text
     await chat.send("25 năm")
     assert "Tháng 295–300" in chat.text and "0,45%/tháng" in chat.text
     assert "Lịch trả nợ dự tính (tiếp)" in chat.text  # 50 lines do not fit one message
