@@ -626,6 +626,33 @@ async def _reports_export(settings: Settings, status, since) -> str:  # type: ig
         await engine.dispose()
 
 
+def cmd_questions(settings: Settings, action: str, since: str | None) -> int:
+    """`questions export` (TSV, masked, no user id) and `questions stats`."""
+    from handlers.report_export import ExportError, parse_since
+
+    try:
+        start = parse_since(since, settings.timezone)
+    except ExportError as exc:
+        raise ConfigError(f"questions export: {exc}") from None
+    sys.stdout.write(asyncio.run(_questions(settings, action, start)))
+    return 0
+
+
+async def _questions(settings: Settings, action: str, since) -> str:  # type: ignore[no-untyped-def]
+    from bot.app import open_database
+    from handlers import kept_questions
+    from storage.db import session_factory, transaction
+
+    engine = await open_database(settings)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            if action == "export":
+                return await kept_questions.export(session, since, settings.timezone)
+            return await kept_questions.stats(session, settings.timezone)
+    finally:
+        await engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vbsp-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -707,6 +734,14 @@ def build_parser() -> argparse.ArgumentParser:
     reports_export.add_argument("--status", metavar="S", help="only reports in this state")
     reports_export.add_argument("--since", metavar="DATE", help="created on or after YYYY-MM-DD")
 
+    questions = sub.add_parser("questions", help="messages the bot could not answer well")
+    questions_sub = questions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    questions_export = questions_sub.add_parser(
+        "export", help="TSV of kept questions, masked, without user ids"
+    )
+    questions_export.add_argument("--since", metavar="DATE", help="kept on or after YYYY-MM-DD")
+    questions_sub.add_parser("stats", help="counts by topic, and answered none per week")
+
     admin = sub.add_parser("admin", help="roles: admin, official, moderator")
     admin_sub = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     for verb, text in (("grant", "give a role"), ("revoke", "take a role back")):
@@ -753,6 +788,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         elif args.command == "reports":
             logging.getLogger().setLevel(logging.WARNING)  # the output is the result
             return cmd_reports_export(settings, args.status, args.since)
+        elif args.command == "questions":
+            logging.getLogger().setLevel(logging.WARNING)  # the output is the result
+            return cmd_questions(settings, args.action, getattr(args, "since", None))
         elif args.command == "admin":
             logging.getLogger().setLevel(logging.WARNING)  # the output is the result
             return cmd_admin(settings, args)

@@ -17,7 +17,7 @@ from content.loader import Content
 from handlers.context import Clock
 from handlers.moderation import plan_digest
 from handlers.reminders import plan_reminders
-from storage import outbox, report_limits, users
+from storage import kept_questions, outbox, report_limits, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,15 @@ async def prune_outbox(sessions: SessionFactory, clock: Clock) -> int:
             break
     if removed:
         log.info("pruned %d outbox rows handled before %s", removed, before.date())
+    return removed
+
+
+async def prune_kept_questions(sessions: SessionFactory, clock: Clock) -> int:
+    """Delete the questions kept for the editors once their 90 days are over."""
+    async with transaction(sessions) as session:
+        removed = await kept_questions.prune(session, clock())
+    if removed:
+        log.info("pruned %d kept questions", removed)
     return removed
 
 
@@ -133,6 +142,17 @@ def build_scheduler(
         minute=15,
         args=(sessions, clock),
         id="prune_outbox",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    scheduler.add_job(
+        prune_kept_questions,
+        "cron",
+        hour=3,
+        minute=45,
+        args=(sessions, clock),
+        id="prune_kept_questions",
         coalesce=True,
         max_instances=1,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from handlers import kept_questions
 from handlers.context import Context
 from handlers.formatting import day, legal_refs, short_title
 from handlers.types import Button, Reply
@@ -51,6 +52,7 @@ async def ask(ctx: Context, text: str) -> list[Reply]:
     if not question:
         return [ctx.reply("ask.empty", [ctx.menu_row()])]
     match = ctx.content.matcher.match(question)
+    await kept_questions.keep(ctx, question, match)  # with consent, when the bot was unsure
     if match.topic == "none" or match.topic not in ctx.content.answers:
         rows = [
             (Button(short_title(ctx.content.topics[t].title(ctx.lang)), f"topic:{t}"),)

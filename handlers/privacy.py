@@ -6,7 +6,7 @@ from content.places import commune
 from handlers.context import Context
 from handlers.formatting import day
 from handlers.types import Reply
-from storage import reports, subscriptions, users
+from storage import kept_questions, reports, subscriptions, users
 
 
 async def show_my_data(ctx: Context) -> list[Reply]:
@@ -29,6 +29,7 @@ async def show_my_data(ctx: Context) -> list[Reply]:
         created=day(user.created_at.date(), lang),
         last_seen=day(user.last_seen_at.date(), lang),
         reminders=len(await subscriptions.subscribed_points(ctx.session, user.id or 0)),
+        questions=await kept_questions.count_of(ctx.session, user.id or 0),
     )
     consent_button = (
         ctx.button("button.withdraw_consent", "data_withdraw")

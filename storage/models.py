@@ -325,4 +325,7 @@ class InboxEvent(SQLModel, table=True):
 
 
 # What the report limits keep without identity (storage/report_limits.py).
-import storage.limit_models  # noqa: E402, F401
+import storage.limit_models  # noqa: E402
+
+# Questions kept masked for the people who improve the bot (storage/kept_questions.py).
+import storage.question_models  # noqa: E402, F401
