@@ -39,7 +39,7 @@ _ADDRESS = _words(
 _NAME_CUES = (
     "ho va ten", "ho ten", "ten toi la", "ten em la", "ten minh la", "ten chau la", "ten toi",
     "ten em", "toi ten la", "em ten la", "minh ten la", "toi ten", "em ten", "minh ten",
-    "ten la", "ten", "my name is", "name",
+    "ten la", "ten", "my name is",
 )  # fmt: skip
 # Followed by a name only when it is capitalised ("tôi là hộ nghèo" is no name).
 _IS_CUES = ("toi la", "em la", "minh la", "chau la", "con la", "i am")
@@ -48,13 +48,18 @@ _SURNAMES = _words(
     "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh "
     "trinh truong mai lam luong ha cao quach thai ta chu kieu"
 )
-# Words that end a name written without capitals (folded).
+# Words that end a name written without capitals (folded). Only words that are no given
+# name once the diacritics are gone: "thi" (Thị), "minh", "nam", "hang" (Hằng) go on.
 _NOT_NAME = _words(
-    "la o nha sinh nam que hien dang co muon xin hoi vay tuoi nay thuoc tai va thi da "
-    "cho lam can toi em minh and i from"
+    "la o nha sinh muon xin hoi vay von tuoi nay thuoc va da cho can co toi em oi a nhe voi "
+    "bi duoc khong gi sao nao ngheo sdt so dt and i from"
 )
-# Capitalised words that are institutions, not people (folded).
-_NOT_NAME_CAPS = _words("ngan hang nhcsxh vbsp ubnd xa huyen tinh thon phuong to")
+# In a message typed in capitals: the common words that end a name after a form of address
+# (again none that is a name without its diacritics: "tien" is Tiến, "hang" Hằng).
+_COMMON = _NOT_NAME | _words("hoi vay ngheo lai no sach thon app online the")
+# Capitalised words that are places or institutions, not people (folded), where a name was
+# capitalised: "anh Xã" is no one.
+_NOT_NAME_CAPS = _words("xa thon ubnd nhcsxh vbsp nhnn")
 MAX_NAME_WORDS = 4
 
 _TOKEN = re.compile(r"[^\W\d_]+|\[[^\]]*\]|\S")
@@ -88,6 +93,9 @@ def _mask_digits(found: re.Match[str]) -> str:
 def _mask_names(text: str) -> str:
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     folded = [fold(word) for _, _, word in tokens]
+    # In a message typed in capitals, capitals say nothing: a name is then any word after
+    # a cue that is not a common word.
+    shouting = _shouting(text)
     masked: set[int] = set()
     i = 0
     while i < len(tokens):
@@ -95,12 +103,13 @@ def _mask_names(text: str) -> str:
         if cue is not None:
             length, any_case = cue
             start = i + length
-            taken = _name_run(tokens, folded, start, any_case)
+            stop = _NOT_NAME if any_case else _COMMON if shouting else None
+            taken = _name_run(tokens, folded, start, stop)
             masked.update(range(start, start + taken))
             i = start + max(taken, 0) if taken else i + 1
             continue
         if folded[i] in _SURNAMES and _capitalised(tokens[i][2]):
-            taken = _name_run(tokens, folded, i, False)
+            taken = _name_run(tokens, folded, i, _COMMON if shouting else None)
             if taken >= 2:
                 masked.update(range(i, i + taken))
                 i += taken
@@ -136,25 +145,28 @@ def _cue_at(folded: list[str], i: int) -> tuple[int, bool] | None:
     return None
 
 
+def _shouting(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 10 and sum(ch.isupper() for ch in letters) > 0.8 * len(letters)
+
+
 def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
 def _name_run(
-    tokens: list[tuple[int, int, str]], folded: list[str], start: int, any_case: bool
+    tokens: list[tuple[int, int, str]], folded: list[str], start: int, stop: frozenset[str] | None
 ) -> int:
-    """How many words from ``start`` make a name (0: none)."""
+    """How many words from ``start`` make a name (0: none): capitalised words, or with
+    ``stop`` any words up to one of those."""
     taken = 0
     for index in range(start, min(start + MAX_NAME_WORDS, len(tokens))):
         word = tokens[index][2]
         if not word[:1].isalpha():
             break
-        if folded[index] in _NOT_NAME_CAPS:
+        if stop is None and (not _capitalised(word) or folded[index] in _NOT_NAME_CAPS):
             break
-        if any_case:
-            if folded[index] in _NOT_NAME and not _capitalised(word):
-                break
-        elif not _capitalised(word):
+        if stop is not None and folded[index] in stop:
             break
         taken += 1
     return taken
