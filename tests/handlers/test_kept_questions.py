@@ -19,6 +19,7 @@ from storage.db import transaction
 from storage.models import User
 from storage.question_models import KeptQuestion
 from tests.conftest import Chat
+from tests.handlers.test_linking import code_from
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -214,3 +215,20 @@ async def test_stats_count_by_topic_and_none_per_week(chat: Chat, deps: Deps):
     assert "kept questions: 4" in text
     assert "  none\t3" in text and "  loan.rate\t1" in text
     assert "  2026-W48\t2 / 3" in text and "  2026-W49\t1 / 1" in text
+
+
+async def test_a_linked_persons_questions_follow_them_and_go_with_them(deps: Deps):
+    telegram = Chat(deps, "111", "telegram")
+    await telegram.onboard()
+    zalo = Chat(deps, "z-222", "zalo")
+    await zalo.onboard()
+    await zalo.send(OUT_OF_SCOPE)  # kept under the Zalo account before it is linked
+    await zalo.send(f"/lienket {await code_from(telegram)}")
+    await telegram.send("mua vàng ở đâu")  # kept under the person, sent from Telegram
+    rows = await kept_rows(deps)
+    assert len(rows) == 2 and len({r.user_id for r in rows}) == 1
+    assert {r.channel for r in rows} == {"telegram", "zalo"}
+    await zalo.send("/dulieu")
+    await zalo.press("data_delete")
+    await zalo.press("data_delete_yes")
+    assert await kept_rows(deps) == []
