@@ -27,6 +27,8 @@ from storage.question_models import KeptQuestion
 # Below this confidence about a third of the answers were wrong on the question sets in
 # tests/content (0.6 and above: nine in ten right), so those are worth an editor's look.
 LOW_CONFIDENCE = 0.6
+# A person who pastes the same text again and again fills nothing: a day's worth is plenty.
+MAX_PER_DAY = 20
 COLUMNS = ("text", "best_topic", "score", "date", "channel")
 
 
@@ -37,6 +39,9 @@ def worth_keeping(match: Match) -> bool:
 async def keep(ctx: Context, question: str, match: Match) -> bool:
     """Keep ``question`` masked when the person agreed and the bot was unsure; True if kept."""
     if ctx.user.consent_at is None or ctx.user.id is None or not worth_keeping(match):
+        return False
+    day_ago = ctx.now - dt.timedelta(days=1)
+    if await kept_questions.count_of(ctx.session, ctx.user.id, day_ago) >= MAX_PER_DAY:
         return False
     await kept_questions.add(
         ctx.session, ctx.user.id, ctx.me.channel, mask(question), match.topic, match.score, ctx.now

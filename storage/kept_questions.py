@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,9 +42,11 @@ async def since(session: AsyncSession, start: dt.datetime | None) -> list[KeptQu
     return list((await session.exec(query)).all())
 
 
-async def count_of(session: AsyncSession, user_id: int) -> int:
-    found = await session.exec(select(KeptQuestion.id).where(KeptQuestion.user_id == user_id))
-    return len(found.all())
+async def count_of(session: AsyncSession, user_id: int, since: dt.datetime | None = None) -> int:
+    query = select(func.count()).select_from(KeptQuestion).where(KeptQuestion.user_id == user_id)
+    if since is not None:
+        query = query.where(col(KeptQuestion.created_at) >= since)
+    return (await session.exec(query)).one()
 
 
 async def delete_of(session: AsyncSession, user_id: int) -> None:

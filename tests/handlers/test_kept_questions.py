@@ -232,3 +232,13 @@ async def test_a_linked_persons_questions_follow_them_and_go_with_them(deps: Dep
     await zalo.press("data_delete")
     await zalo.press("data_delete_yes")
     assert await kept_rows(deps) == []
+
+
+async def test_a_person_fills_at_most_a_days_worth(chat: Chat, deps: Deps, clock):
+    await chat.onboard()
+    for _ in range(kept_questions.MAX_PER_DAY + 3):
+        await chat.send(OUT_OF_SCOPE)
+    assert len(await kept_rows(deps)) == kept_questions.MAX_PER_DAY
+    clock.advance(days=1, seconds=1)  # a day after the first: room again
+    await chat.send(OUT_OF_SCOPE)
+    assert len(await kept_rows(deps)) == kept_questions.MAX_PER_DAY + 1
