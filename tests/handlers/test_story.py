@@ -159,6 +159,12 @@ async def test_english_mode_says_report_this(chat: Chat):
     assert chat.find("Report this").action == "rpf:threats"
 
 
+def test_harassment_is_a_threat_and_a_plain_debt_is_not():
+    assert story.threatened("Em lỡ vay mấy app online, lãi chồng lãi, ngày nào nó cũng gọi")
+    assert story.threatened("Người đòi nợ đứng trước cửa nhà tôi cả buổi")
+    assert not story.threatened(APP_SPIRAL) and not story.threatened(LEADER)
+
+
 def test_categories_of_stories():
     assert story.category_for("blackcredit.law", "bạn tôi vay 3 phần trăm mỗi tháng") is None
     assert story.category_for("blackcredit.law", "chủ nợ dọa đến nhà tôi đòi lãi") == "threats"
