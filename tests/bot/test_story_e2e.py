@@ -1,6 +1,6 @@
 """A victim's story typed as free text, end to end through the Telegram webhook and through
 Zalo: the safety step, "Báo cáo việc này", and a report whose category and description came
-from the story, with consent asked once. A misconduct story the same way on Telegram."""
+from the story, with consent asked once; a misconduct story the same way."""
 
 from __future__ import annotations
 
@@ -126,3 +126,24 @@ async def test_a_threat_story_becomes_a_report_on_zalo(zbot: ZaloBot):
     assert zplain(zbot.api.messages(zbot.user)).count(CONSENT) == 1
     report = await only_report(zbot.runtime.deps.sessions)
     assert (report.category, report.description) == ("threats", THREAT)
+
+
+async def test_a_misconduct_story_becomes_a_report_on_zalo(zbot: ZaloBot):
+    await zbot.send("start")
+    await zbot.send("1")  # Tiếng Việt
+    await zbot.send("Tôi đồng ý")
+    text = zplain(await zbot.send(LEADER))
+    assert "sai phạm" in text and "gọi ngay 113" not in text and "Báo cáo việc này" in text
+    await zbot.send("Báo cáo việc này")
+    await zbot.send("Không")
+    assert "Người làm việc này là ai" in zplain(await zbot.send("Đồng ý, tiếp tục"))
+    await zbot.send("Tổ trưởng tổ tiết kiệm và vay vốn")
+    await zbot.send("son tinh")
+    await zbot.send("Trong tuần này")
+    await zbot.send("Bỏ qua")
+    await zbot.send("Không, đừng hỏi tôi")
+    await zbot.send("Gửi báo cáo")
+    assert zplain(zbot.api.messages(zbot.user)).count(CONSENT) == 1
+    report = await only_report(zbot.runtime.deps.sessions)
+    assert (report.category, report.accused) == ("keeps_repayment", "leader")
+    assert report.description == LEADER and report.escalated
