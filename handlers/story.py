@@ -23,7 +23,8 @@ FLOW = "story"
 
 # Topic -> report category. Only topics about something done to the person: "how to recognise
 # loan sharks" or "what is the legal rate" are questions, and a story of lending to a friend
-# (blackcredit.law) has no victim to report for, unless it tells of a threat (then: threats).
+# (blackcredit.law) has no victim to report for, unless it tells of a threat (then: threats);
+# so does "I want to report..." (report) when it tells of one.
 CATEGORY_OF_TOPIC: dict[str, str] = {
     "blackcredit.victim": "threats",
     "blackcredit.apps": "app",
@@ -31,7 +32,7 @@ CATEGORY_OF_TOPIC: dict[str, str] = {
     "misconduct.embezzle": "keeps_repayment",
     "misconduct.fees": "fees",
 }
-THREAT_ONLY_TOPICS = ("blackcredit.law", "blackcredit.signs")
+THREAT_ONLY_TOPICS = ("blackcredit.law", "blackcredit.signs", "report")
 # Folded words: a group leader or officer taking the principal, not only keeping repayments.
 PRINCIPAL_WORDS = ("tien goc", "no goc", "principal")
 

@@ -168,6 +168,8 @@ def test_harassment_is_a_threat_and_a_plain_debt_is_not():
 def test_categories_of_stories():
     assert story.category_for("blackcredit.law", "bạn tôi vay 3 phần trăm mỗi tháng") is None
     assert story.category_for("blackcredit.law", "chủ nợ dọa đến nhà tôi đòi lãi") == "threats"
+    assert story.category_for("report", "tôi muốn tố giác, họ dọa đánh tôi") == "threats"
+    assert story.category_for("report", "tôi muốn báo cáo tổ trưởng") is None
     told = "tổ trưởng bắt nhà tôi đưa hai triệu mới cho làm hồ sơ vay"
     assert story.category_for("misconduct.fees", told) == "fees"
     assert story.category_for("program.poor", told) is None
