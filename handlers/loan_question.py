@@ -5,7 +5,7 @@ in, rather than a topic's general answer. Everything else goes to the answers as
 from __future__ import annotations
 
 from content.normalize import fold
-from handlers import answers, calculator
+from handlers import answers, calculator, story
 from handlers.amounts import amount_and_term
 from handlers.context import Context
 from handlers.types import Reply
@@ -37,8 +37,12 @@ def figures(ctx: Context, text: str) -> tuple[int, int | None] | None:
 
 
 async def ask(ctx: Context, text: str) -> list[Reply]:
-    """Free text: the calculator for a question about a loan's cost, else the answers."""
+    """Free text: the calculator for a question about a loan's cost, a victim's story made
+    into help and a report (handlers/story.py), else the answers."""
     found = figures(ctx, text[: answers.MAX_QUESTION_CHARS])
+    told = await story.answer(ctx, text[: answers.MAX_QUESTION_CHARS])
+    if told is not None:
+        return told
     if found is None:
         return await answers.ask(ctx, text)
     topic = ctx.content.matcher.match(text).topic

@@ -12,8 +12,9 @@ the bot, which relays them without saying who anyone is.
 Button actions: ``rp`` start; ``rpd:yes|no|go`` danger; ``rpy:yes|no`` consent;
 ``rpk:CAT`` category; ``rpa:WHO`` accused; ``rpc:CODE|mine|typed|skip`` place;
 ``rpt:KEY|skip`` when; ``rpe:done`` evidence; ``rpo:yes|no`` contact; ``rps`` send;
-``rpx[:FIELD]`` edit; ``rpn`` drop. Tracking: ``rv:ID`` my report; ``rw:ID``/``rwy:ID``
-withdraw; ``rq:ID`` answer a question.
+``rpx[:FIELD]`` edit; ``rpn`` drop; ``rpf:CAT`` start from a story told as free text, the
+category chosen and the story offered as the description (handlers/story.py). Tracking:
+``rv:ID`` my report; ``rw:ID``/``rwy:ID`` withdraw; ``rq:ID`` answer a question.
 """
 
 from __future__ import annotations
@@ -191,13 +192,16 @@ async def answer_danger(ctx: Context) -> list[Reply]:
 
 async def _ask_consent(ctx: Context) -> list[Reply]:
     await ctx.enter(FLOW, "consent")
+    text = ctx.t("report.ask_consent")
+    if _data(ctx).get("offered_story"):  # the one consent covers the story they already told
+        text += "\n\n" + ctx.t("report.story_offered")
     return [
-        ctx.reply(
-            "report.ask_consent",
-            [
-                [ctx.button("report.button.consent_yes", "rpy:yes")],
-                [ctx.button("report.button.consent_no", "rpy:no")],
-            ],
+        Reply(
+            text,
+            (
+                (ctx.button("report.button.consent_yes", "rpy:yes"),),
+                (ctx.button("report.button.consent_no", "rpy:no"),),
+            ),
         )
     ]
 
@@ -210,6 +214,9 @@ async def answer_consent(ctx: Context) -> list[Reply]:
         await ctx.leave_flow()
         return [ctx.reply("report.consent_declined", [ctx.menu_row()])]
     await ctx.enter(FLOW, "consent", consent_at=ctx.now.isoformat())
+    chosen = _data(ctx).get("category")  # chosen already from a story (``rpf:CAT``)
+    if chosen in CATEGORIES:
+        return await _set_category(ctx, chosen)
     return await _ask_category(ctx)
 
 
@@ -224,6 +231,11 @@ async def choose_category(ctx: Context) -> list[Reply]:
     category = _arg(ctx)
     if not _in_step(ctx, "category") or category not in CATEGORIES:
         return _stale(ctx)
+    return await _set_category(ctx, category)
+
+
+async def _set_category(ctx: Context, category: str) -> list[Reply]:
+    """Misconduct asks who did it next; black credit goes on to the place."""
     if is_misconduct(category):
         await ctx.enter(FLOW, "accused", category=category)
         rows = [[ctx.button(f"report.accused.{who}", f"rpa:{who}")] for who in ACCUSED]
@@ -338,7 +350,11 @@ async def _when_text(ctx: Context, typed: str) -> list[Reply]:
 
 
 async def _ask_story(ctx: Context) -> list[Reply]:
-    await ctx.enter(FLOW, "story")
+    offered = _data(ctx).get("offered_story")
+    await ctx.enter(FLOW, "story", offered_story=None)  # used once, or forgotten
+    if offered and MIN_STORY <= len(offered) <= MAX_STORY:
+        await ctx.enter(FLOW, "story", story=offered)
+        return [ctx.reply("report.story_used"), *await _after(ctx, "story")]
     return [ctx.reply("report.ask_story", [_cancel_row(ctx)], min=MIN_STORY, max=MAX_STORY)]
 
 
@@ -534,7 +550,7 @@ async def edit(ctx: Context) -> list[Reply]:
 
 
 async def drop(ctx: Context) -> list[Reply]:
-    """rpn: forget the draft, files included."""
+    """rpn: forget the draft, files included, and a story offered for it."""
     await reports.drop_drafts(ctx.session, ctx.user.id or 0)
     if ctx.flow == FLOW:
         await ctx.leave_flow()

@@ -24,6 +24,7 @@ from handlers import (
     schedule_edit,
     settings,
     start,
+    story,
 )
 from handlers.context import Context
 from handlers.types import Reply
@@ -115,6 +116,7 @@ ACTIONS: dict[str, Handler] = {
     "rps": report.send,
     "rpx": report.edit,
     "rpn": report.drop,
+    "rpf": story.start_report,  # "Báo cáo việc này" under a story typed as free text
     "rv": report.show_mine,
     "rw": report.withdraw,
     "rwy": report.withdraw_confirmed,
