@@ -699,3 +699,40 @@ def test_concepts_from_the_fifth_set(matcher: Matcher, question: str, topic: str
 )
 def test_concepts_from_the_sixth_set(matcher: Matcher, question: str, topic: str) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # private lending between people is the law on lending (and the police), not a program
+        (
+            "Năm ngoái tôi cho đứa bạn cùng lớp mượn 20 triệu để sửa nhà, hẹn Tết trả. "
+            "Giờ nó không trả, gọi thì tắt máy. Tôi nên làm gì?",
+            "blackcredit.law",
+        ),
+        (
+            "Chi hang xom vay cua me toi 40 trieu, lai 3% thang, gio chi ay khat mai khong tra. "
+            "Me toi co kien duoc khong?",
+            "blackcredit.law",
+        ),
+        # ... even when the story also names gold or a house ("giá vàng", rule 5's none cues)
+        (
+            "Tôi cho người quen mượn 100 triệu mua đất, giờ giá vàng tăng mà anh ta chưa trả "
+            "đồng nào.",
+            "blackcredit.law",
+        ),
+        # threats told as a story
+        (
+            "Mấy hôm nay số máy lạ gọi liên tục hù dọa, bảo sẽ tới nhà. Em sợ lắm.",
+            "blackcredit.victim",
+        ),
+        ("vay 3 triệu mà bị trừ phí còn 2 triệu, lãi chồng lãi", "blackcredit.signs"),
+        # a kin word without diacritics is not a person one lent to ("co" is "có")
+        (
+            "Nhà không có sổ đỏ thì có bị đòi tài sản bảo đảm mới cho vay không",
+            "loan.collateral",
+        ),
+    ],
+)
+def test_private_lending_and_threat_stories(matcher: Matcher, message: str, topic: str) -> None:
+    assert matcher.match(message).topic == topic
