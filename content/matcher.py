@@ -203,7 +203,20 @@ class Matcher:
         self._norm = normalizer
         self._phrases = phrases
         self._max_len = max((len(k) for k in phrases), default=1)
+        # every beginning of a phrase: a window of words that begins none stops growing
+        self._prefixes = {k[:i] for k in phrases for i in range(1, len(k) + 1)}
         self._combos = combos
+        # each alternative of a combo part: its padded text, whether it holds "#" (then it is
+        # looked for in the text with numbers as "#"), and its words (all must be present
+        # before the text is searched; long messages hold hundreds of alternatives)
+        self._alternatives: dict[_Part, list[tuple[str, bool, frozenset[str]]]] = {
+            part: [
+                (alt, "#" in alt.split(), frozenset(w for w in alt.split() if w != "#"))
+                for alt in part
+            ]
+            for parts, _, _ in combos
+            for part in parts
+        }
         self._rules = rules
         self._settings = settings
         self.topics = sorted({t for v in phrases.values() for t, _ in v} | set(examples))
@@ -339,32 +352,49 @@ class Matcher:
         n = len(tokens)
         # "#" in a phrase stands for any number ("# năm" matches "5 nam")
         shapes = ["#" if t.isdigit() else t for t in tokens]
+        # running counts, so a window's "has a number / an unknown word" costs two lookups
+        digits = [0]
+        unknown = [0]
+        for t in tokens:
+            digits.append(digits[-1] + t.isdigit())
+            unknown.append(unknown[-1] + (t not in self._vocab))
+        phrases, vocab, wild = self._phrases, self._vocab, self._wild
+        prefixes = self._prefixes
         found: list[tuple[int, int, tuple[str, ...], bool]] = []
         for i in range(n):
             for size in range(1, min(self._max_len, n - i) + 1):
-                key = tuple(tokens[i : i + size])
-                fixed = any(repaired[i : i + size])
-                if key in self._phrases:
-                    found.append((i, i + size, key, fixed))
+                end = i + size
+                key = tuple(tokens[i:end])
+                shape = tuple(shapes[i:end]) if digits[end] != digits[i] else key
+                if key in phrases:
+                    found.append((i, end, key, any(repaired[i:end])))
                     continue
-                if (shape := tuple(shapes[i : i + size])) != key and shape in self._phrases:
-                    found.append((i, i + size, shape, fixed))
+                if shape is not key and shape in phrases:
+                    found.append((i, end, shape, any(repaired[i:end])))
+                    continue
+                if unknown[end] == unknown[i]:
+                    if key not in prefixes and shape not in prefixes:
+                        break  # no phrase begins with these words: a longer window neither
                     continue
                 if size < 2:
                     continue
                 for j in range(size):
-                    if key[j] in self._vocab:
+                    if key[j] in vocab:
                         continue  # only an unknown word may be a typo of the phrase's word
-                    for phrase, pos in self._wild.get((*key[:j], "*", *key[j + 1 :]), ()):
+                    for phrase, pos in wild.get((*key[:j], "*", *key[j + 1 :]), ()):
                         if _one_edit(key[pos], phrase[pos]):
-                            found.append((i, i + size, phrase, True))
-        # ignore a phrase that lies inside a longer phrase also found
+                            found.append((i, end, phrase, True))
+        # ignore a phrase that lies inside a longer phrase also found: one that starts
+        # earlier and ends no sooner, or starts at the same word and ends later
+        longest = [0] * (n + 1)  # the furthest end of a phrase found starting at each word
+        for start, end, _, _ in found:
+            longest[start] = max(longest[start], end)
+        reach = [0] * (n + 1)  # the furthest end of a phrase found starting before each word
+        for k in range(1, n + 1):
+            reach[k] = max(reach[k - 1], longest[k - 1])
         kept: dict[tuple[str, ...], float] = {}
         for start, end, key, fixed in found:
-            inside = any(
-                s <= start and end <= e and (e - s) > (end - start) for s, e, _, _ in found
-            )
-            if inside:
+            if reach[start] >= end or longest[start] > end:
                 continue
             factor = self._settings["repaired_factor"] if fixed else 1.0
             kept[key] = max(kept.get(key, 0.0), factor)
@@ -375,6 +405,7 @@ class Matcher:
         if self._combos:
             padded = f" {' '.join(tokens)} "
             padded_shapes = f" {' '.join(shapes)} "
+            words = set(tokens)
             # a word set is shared by many cues: look each part up once per question
             present: dict[_Part, bool] = {}
             for parts, topic, weight in self._combos:
@@ -382,7 +413,9 @@ class Matcher:
                     hit = present.get(part)
                     if hit is None:
                         hit = present[part] = any(
-                            alt in padded or alt in padded_shapes for alt in part
+                            needed <= words
+                            and (alt in padded_shapes if has_number else alt in padded)
+                            for alt, has_number, needed in self._alternatives[part]
                         )
                     if not hit:
                         break
