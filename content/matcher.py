@@ -50,7 +50,7 @@ _TOP_KEYS = {
     "topics",
 }
 _TOPIC_KEYS = {"phrases", "examples"}
-_RULE_KEYS = {"rule", "when", "min_score", "damp", "factor"}
+_RULE_KEYS = {"rule", "when", "min_score", "min_ratio", "damp", "factor"}
 _SETTINGS: dict[str, tuple[float, float, float]] = {
     # name: (default, min, max)
     "none_threshold": (2.0, 0.0, 100.0),
@@ -123,6 +123,8 @@ class _Rule:
     min_score: float
     damp: frozenset[str]
     factor: float
+    # the "when" topic must also reach this share of the damped topic's own score
+    min_ratio: float = 0.0
 
 
 def _bad(where: str, msg: str) -> ValueError:
@@ -446,8 +448,10 @@ class Matcher:
         before = dict(scores)
         for rule in self._rules:
             for t in rule.damp:
-                if before.get(t, 0.0) > 0 and any(
-                    before.get(u, 0.0) >= rule.min_score for u in rule.when if u != t
+                if (beaten := before.get(t, 0.0)) > 0 and any(
+                    before.get(u, 0.0) >= max(rule.min_score, rule.min_ratio * beaten)
+                    for u in rule.when
+                    if u != t
                 ):
                     scores[t] *= rule.factor
         return {t: s for t, s in scores.items() if s > 0}
@@ -638,6 +642,11 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         min_score = _expect(
             rule.get("min_score", 1.0), (int, float), f"{where}.min_score", "a number"
         )
+        min_ratio = _expect(
+            rule.get("min_ratio", 0.0), (int, float), f"{where}.min_ratio", "a number"
+        )
+        if not 0 <= min_ratio <= 10:
+            raise _bad(f"{where}.min_ratio", f"{min_ratio} is outside [0, 10]")
         rules.append(
             _Rule(
                 name=str(rule.get("rule", where)),
@@ -645,6 +654,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
                 min_score=float(min_score),
                 damp=_topic_patterns(rule["damp"], f"{where}.damp", ids),
                 factor=float(factor),
+                min_ratio=float(min_ratio),
             )
         )
 
