@@ -731,6 +731,18 @@ def test_concepts_from_the_sixth_set(matcher: Matcher, question: str, topic: str
             "blackcredit.victim",
         ),
         ("vay 3 triệu mà bị trừ phí còn 2 triệu, lãi chồng lãi", "blackcredit.signs"),
+        (
+            "Chúng nó gọi điện thoại liên tục cho cả nhà, có hôm cả chục cuộc, tôi không dám "
+            "nghe máy nữa.",
+            "blackcredit.victim",
+        ),
+        ("Em trai tôi lén vay tiền qua ứng dụng, giờ nợ gấp ba.", "blackcredit.apps"),
+        # papers signed "to receive support" that were a loan taken in the signer's name
+        (
+            "Năm ngoái trưởng thôn bảo mẹ tôi ký vào giấy để nhận hỗ trợ, sau này mới biết "
+            "đó là hợp đồng vay 30 triệu, mẹ tôi không hề nhận đồng nào.",
+            "misconduct.proxy",
+        ),
         # words that read otherwise without diacritics ("ban" board, "muon" want, "chan"
         # leg, "co" has) do not make a story of private lending
         (
