@@ -16,7 +16,11 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
 * A character-trigram similarity to a few example phrasings per topic adds a small amount,
   which helps with words the phrase lists miss.
 * Precedence rules from the labelling rules (a named program beats a general loan.* topic)
-  damp the beaten topics.
+  damp the beaten topics; a rule may also ask its winner to reach a share of the beaten
+  topic's own score (``min_ratio``: one stray out-of-scope word does not silence a story).
+* A message may be a story of 2,000 characters (hundreds of words), so nothing here grows
+  with the square of its length: phrase windows stop where no phrase begins, and the parts
+  of "a + b" cues are searched only when all their words are present.
 * The best topic wins if its raw score reaches ``none_threshold``; otherwise the answer is
   ``none``. The ``none`` pseudo-topic has its own cues (gold price, other banks...).
 """
