@@ -18,7 +18,8 @@ answer is what the bot would show: the matched topic, or ``none`` when the match
 Printed per file: top-1 accuracy; top-3 accuracy (the gold topic is the answer or one of the
 first "did you mean" alternatives); accuracy on the ``none`` lines; how many in-scope
 questions were answered ``none`` and how many out-of-scope ones got a topic; the errors by
-gold topic (gold -> predicted, the question); latency p50 / p99 over repeated runs; and
+gold topic (gold -> predicted, the question); latency p50 / p99 over repeated runs, also
+for messages of 2,000 characters (the most the bot reads) joined from the file's own; and
 whether any question of the file is also a training example of the matcher (an example or a
 cue phrase of ``matcher.yaml`` with the same normalised text). When some are, the
 leave-one-out accuracy is printed too: each such question is scored by a matcher built
@@ -143,6 +144,26 @@ def latencies_ms(
     wall.sort()
     cpu.sort()
     return wall, cpu
+
+
+def long_messages(questions: list[str], size: int = MAX_QUESTION_CHARS) -> list[str]:
+    """Messages of ``size`` characters (the most the bot reads), each made of consecutive
+    questions of the file joined into one story, so long-message latency is measured on
+    the file's own words; at most 30."""
+    out: list[str] = []
+    for start in range(len(questions)):
+        parts: list[str] = []
+        length = 0
+        for q in questions[start:] + questions[:start]:
+            parts.append(q)
+            length += len(q) + 1
+            if length >= size:
+                break
+        if length >= size:
+            out.append(" ".join(parts)[:size])
+        if len(out) >= 30:
+            break
+    return out
 
 
 def training_texts(data_dir: Path, matcher: Matcher) -> dict[str, set[str]]:
@@ -274,6 +295,16 @@ def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float
         f"latency, CPU time of the call: p50 {percentile(cpu, 50):.3f} ms, "
         f"p99 {percentile(cpu, 99):.3f} ms, max {cpu[-1]:.3f} ms"
     )
+    long = long_messages([q for _, q in rows])
+    long_p99 = long_cpu_p99 = 0.0
+    if long:
+        long_lat, long_cpu = latencies_ms(matcher, long, repeat)
+        long_p99, long_cpu_p99 = percentile(long_lat, 99), percentile(long_cpu, 99)
+        print(
+            f"latency, messages of {MAX_QUESTION_CHARS} characters ({len(long)} joined from "
+            f"this file's messages): p50 {percentile(long_lat, 50):.3f} ms, "
+            f"p99 {long_p99:.3f} ms; CPU p99 {long_cpu_p99:.3f} ms"
+        )
     if errors:
         print("errors by gold topic (gold -> predicted  [alternatives]  question):")
         for gold in sorted(errors):
@@ -292,6 +323,8 @@ def report(path: Path, ld: Load, repeat: int, data_dir: Path) -> dict[str, float
         "p50_ms": p50,
         "p99_ms": p99,
         "cpu_p99_ms": percentile(cpu, 99),
+        "long_p99_ms": long_p99,
+        "long_cpu_p99_ms": long_cpu_p99,
     }
 
 

@@ -16,7 +16,11 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
 * A character-trigram similarity to a few example phrasings per topic adds a small amount,
   which helps with words the phrase lists miss.
 * Precedence rules from the labelling rules (a named program beats a general loan.* topic)
-  damp the beaten topics.
+  damp the beaten topics; a rule may also ask its winner to reach a share of the beaten
+  topic's own score (``min_ratio``: one stray out-of-scope word does not silence a story).
+* A message may be a story of 2,000 characters (hundreds of words), so nothing here grows
+  with the square of its length: phrase windows stop where no phrase begins, and the parts
+  of "a + b" cues are searched only when all their words are present.
 * The best topic wins if its raw score reaches ``none_threshold``; otherwise the answer is
   ``none``. The ``none`` pseudo-topic has its own cues (gold price, other banks...).
 """
@@ -50,7 +54,7 @@ _TOP_KEYS = {
     "topics",
 }
 _TOPIC_KEYS = {"phrases", "examples"}
-_RULE_KEYS = {"rule", "when", "min_score", "damp", "factor"}
+_RULE_KEYS = {"rule", "when", "min_score", "min_ratio", "damp", "factor"}
 _SETTINGS: dict[str, tuple[float, float, float]] = {
     # name: (default, min, max)
     "none_threshold": (2.0, 0.0, 100.0),
@@ -123,6 +127,8 @@ class _Rule:
     min_score: float
     damp: frozenset[str]
     factor: float
+    # the "when" topic must also reach this share of the damped topic's own score
+    min_ratio: float = 0.0
 
 
 def _bad(where: str, msg: str) -> ValueError:
@@ -203,7 +209,20 @@ class Matcher:
         self._norm = normalizer
         self._phrases = phrases
         self._max_len = max((len(k) for k in phrases), default=1)
+        # every beginning of a phrase: a window of words that begins none stops growing
+        self._prefixes = {k[:i] for k in phrases for i in range(1, len(k) + 1)}
         self._combos = combos
+        # each alternative of a combo part: its padded text, whether it holds "#" (then it is
+        # looked for in the text with numbers as "#"), and its words (all must be present
+        # before the text is searched; long messages hold hundreds of alternatives)
+        self._alternatives: dict[_Part, list[tuple[str, bool, frozenset[str]]]] = {
+            part: [
+                (alt, "#" in alt.split(), frozenset(w for w in alt.split() if w != "#"))
+                for alt in part
+            ]
+            for parts, _, _ in combos
+            for part in parts
+        }
         self._rules = rules
         self._settings = settings
         self.topics = sorted({t for v in phrases.values() for t, _ in v} | set(examples))
@@ -339,32 +358,49 @@ class Matcher:
         n = len(tokens)
         # "#" in a phrase stands for any number ("# năm" matches "5 nam")
         shapes = ["#" if t.isdigit() else t for t in tokens]
+        # running counts, so a window's "has a number / an unknown word" costs two lookups
+        digits = [0]
+        unknown = [0]
+        for t in tokens:
+            digits.append(digits[-1] + t.isdigit())
+            unknown.append(unknown[-1] + (t not in self._vocab))
+        phrases, vocab, wild = self._phrases, self._vocab, self._wild
+        prefixes = self._prefixes
         found: list[tuple[int, int, tuple[str, ...], bool]] = []
         for i in range(n):
             for size in range(1, min(self._max_len, n - i) + 1):
-                key = tuple(tokens[i : i + size])
-                fixed = any(repaired[i : i + size])
-                if key in self._phrases:
-                    found.append((i, i + size, key, fixed))
+                end = i + size
+                key = tuple(tokens[i:end])
+                shape = tuple(shapes[i:end]) if digits[end] != digits[i] else key
+                if key in phrases:
+                    found.append((i, end, key, any(repaired[i:end])))
                     continue
-                if (shape := tuple(shapes[i : i + size])) != key and shape in self._phrases:
-                    found.append((i, i + size, shape, fixed))
+                if shape is not key and shape in phrases:
+                    found.append((i, end, shape, any(repaired[i:end])))
+                    continue
+                if unknown[end] == unknown[i]:
+                    if key not in prefixes and shape not in prefixes:
+                        break  # no phrase begins with these words: a longer window neither
                     continue
                 if size < 2:
                     continue
                 for j in range(size):
-                    if key[j] in self._vocab:
+                    if key[j] in vocab:
                         continue  # only an unknown word may be a typo of the phrase's word
-                    for phrase, pos in self._wild.get((*key[:j], "*", *key[j + 1 :]), ()):
+                    for phrase, pos in wild.get((*key[:j], "*", *key[j + 1 :]), ()):
                         if _one_edit(key[pos], phrase[pos]):
-                            found.append((i, i + size, phrase, True))
-        # ignore a phrase that lies inside a longer phrase also found
+                            found.append((i, end, phrase, True))
+        # ignore a phrase that lies inside a longer phrase also found: one that starts
+        # earlier and ends no sooner, or starts at the same word and ends later
+        longest = [0] * (n + 1)  # the furthest end of a phrase found starting at each word
+        for start, end, _, _ in found:
+            longest[start] = max(longest[start], end)
+        reach = [0] * (n + 1)  # the furthest end of a phrase found starting before each word
+        for k in range(1, n + 1):
+            reach[k] = max(reach[k - 1], longest[k - 1])
         kept: dict[tuple[str, ...], float] = {}
         for start, end, key, fixed in found:
-            inside = any(
-                s <= start and end <= e and (e - s) > (end - start) for s, e, _, _ in found
-            )
-            if inside:
+            if reach[start] >= end or longest[start] > end:
                 continue
             factor = self._settings["repaired_factor"] if fixed else 1.0
             kept[key] = max(kept.get(key, 0.0), factor)
@@ -375,6 +411,7 @@ class Matcher:
         if self._combos:
             padded = f" {' '.join(tokens)} "
             padded_shapes = f" {' '.join(shapes)} "
+            words = set(tokens)
             # a word set is shared by many cues: look each part up once per question
             present: dict[_Part, bool] = {}
             for parts, topic, weight in self._combos:
@@ -382,7 +419,9 @@ class Matcher:
                     hit = present.get(part)
                     if hit is None:
                         hit = present[part] = any(
-                            alt in padded or alt in padded_shapes for alt in part
+                            needed <= words
+                            and (alt in padded_shapes if has_number else alt in padded)
+                            for alt, has_number, needed in self._alternatives[part]
                         )
                     if not hit:
                         break
@@ -413,8 +452,10 @@ class Matcher:
         before = dict(scores)
         for rule in self._rules:
             for t in rule.damp:
-                if before.get(t, 0.0) > 0 and any(
-                    before.get(u, 0.0) >= rule.min_score for u in rule.when if u != t
+                if (beaten := before.get(t, 0.0)) > 0 and any(
+                    before.get(u, 0.0) >= max(rule.min_score, rule.min_ratio * beaten)
+                    for u in rule.when
+                    if u != t
                 ):
                     scores[t] *= rule.factor
         return {t: s for t, s in scores.items() if s > 0}
@@ -605,6 +646,11 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         min_score = _expect(
             rule.get("min_score", 1.0), (int, float), f"{where}.min_score", "a number"
         )
+        min_ratio = _expect(
+            rule.get("min_ratio", 0.0), (int, float), f"{where}.min_ratio", "a number"
+        )
+        if not 0 <= min_ratio <= 10:
+            raise _bad(f"{where}.min_ratio", f"{min_ratio} is outside [0, 10]")
         rules.append(
             _Rule(
                 name=str(rule.get("rule", where)),
@@ -612,6 +658,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
                 min_score=float(min_score),
                 damp=_topic_patterns(rule["damp"], f"{where}.damp", ids),
                 factor=float(factor),
+                min_ratio=float(min_ratio),
             )
         )
 

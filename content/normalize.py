@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 __all__ = [
     "Normalizer",
@@ -39,6 +40,10 @@ def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
     kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", kept)
+
+
+# a word is stripped once: a 2,000-character message holds ~450 words, mostly repeated ones
+_strip_word = lru_cache(maxsize=50_000)(strip_diacritics)
 
 
 def basic_tokens(text: str) -> list[str]:
@@ -120,7 +125,7 @@ class Normalizer:
         ]
         if accented:
             toks = self._accented(toks)
-        toks = [strip_diacritics(t) for t in toks]
+        toks = [_strip_word(t) for t in toks]
         toks = self._expand(toks)
         # '&' only served to recognise "tk&vv"-like abbreviations
         return [t for t in toks if t[0] != "&"]

@@ -503,6 +503,10 @@ def test_minimal_valid_file(tmp_path: Path) -> None:
         (GOOD + "expansions: {ko: không, kó: khác}\n", "expansions.kó"),
         (GOOD + "precedence: [{when: [loan.*], damp: [help], factor: 0.5}]\n", "loan.*"),
         (GOOD + "precedence: [{when: [help], damp: [help], factor: 2}]\n", "factor"),
+        (
+            GOOD + "precedence: [{when: [help], damp: [help], factor: 0.5, min_ratio: -1}]\n",
+            "min_ratio",
+        ),
         (GOOD + "precedence: [{when: [help], factor: 0.5}]\n", "precedence[0].damp"),
         (GOOD.replace("{hộ nghèo: 5}", '{"@nobody + nghèo": 5}'), "unknown word set '@nobody'"),
         (GOOD.replace("{hộ nghèo: 5}", '{"hộ | nghèo": 5}'), "only work inside"),
@@ -699,3 +703,71 @@ def test_concepts_from_the_fifth_set(matcher: Matcher, question: str, topic: str
 )
 def test_concepts_from_the_sixth_set(matcher: Matcher, question: str, topic: str) -> None:
     assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # private lending between people is the law on lending (and the police), not a program
+        (
+            "Năm ngoái đứa bạn cùng lớp hỏi mượn tôi 20 triệu để sửa nhà, hẹn Tết trả. "
+            "Giờ nó không trả, gọi thì tắt máy. Tôi nên làm gì?",
+            "blackcredit.law",
+        ),
+        (
+            "Chi hang xom vay cua me toi 40 trieu, lai 3% thang, gio chi ay khat mai khong tra. "
+            "Me toi co kien duoc khong?",
+            "blackcredit.law",
+        ),
+        # ... even when the story also names gold or a house ("giá vàng", rule 5's none cues)
+        (
+            "Tôi cho người quen mượn tiền mua đất, 100 triệu, giờ giá vàng tăng mà anh ta chưa "
+            "trả đồng nào.",
+            "blackcredit.law",
+        ),
+        # threats told as a story
+        (
+            "Mấy hôm nay số máy lạ gọi liên tục hù dọa, bảo sẽ tới nhà. Em sợ lắm.",
+            "blackcredit.victim",
+        ),
+        ("vay 3 triệu mà bị trừ phí còn 2 triệu, lãi chồng lãi", "blackcredit.signs"),
+        (
+            "Chúng nó gọi điện thoại liên tục cho cả nhà, có hôm cả chục cuộc, tôi không dám "
+            "nghe máy nữa.",
+            "blackcredit.victim",
+        ),
+        ("Em trai tôi lén vay tiền qua ứng dụng, giờ nợ gấp ba.", "blackcredit.apps"),
+        # papers signed "to receive support" that were a loan taken in the signer's name
+        (
+            "Năm ngoái trưởng thôn bảo mẹ tôi ký vào giấy để nhận hỗ trợ, sau này mới biết "
+            "đó là hợp đồng vay 30 triệu, mẹ tôi không hề nhận đồng nào.",
+            "misconduct.proxy",
+        ),
+        # words that read otherwise without diacritics ("ban" board, "muon" want, "chan"
+        # leg, "co" has) do not make a story of private lending
+        (
+            "Thưa ban, nhà tôi muốn vay mua con trâu, chồng bị gãy chân không làm được nữa. "
+            "Hộ nghèo vay thế nào?",
+            "program.poor",
+        ),
+        (
+            "Nhà không có sổ đỏ thì có bị đòi tài sản bảo đảm mới cho vay không",
+            "loan.collateral",
+        ),
+    ],
+)
+def test_private_lending_and_threat_stories(matcher: Matcher, message: str, topic: str) -> None:
+    assert matcher.match(message).topic == topic
+
+
+def test_one_stray_out_of_scope_word_does_not_silence_a_story(matcher: Matcher) -> None:
+    # rule 5 ("... là gì" of something out of scope) gives way when the story says much
+    # more about a topic; a short out-of-scope question still gets none
+    story = (
+        "Mẹ tôi 58 tuổi. Em trai tải hộ mẹ một app vay tiền, vay 4 triệu, giờ app gọi đến máy "
+        "mẹ mỗi ngày đòi 10 triệu. Mẹ không biết app đó là gì, có phải trả không?"
+    )
+    assert matcher.match(story).topic == "blackcredit.apps"
+    assert matcher.match("vay thế chấp sổ đỏ ở ngân hàng thương mại được bao nhiêu").topic == (
+        "none"
+    )
