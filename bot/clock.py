@@ -1,7 +1,7 @@
 """The clock a process runs on.
 
 Serving processes read the system clock. Tests that start a process need it to run at a
-moment they choose (quiet hours hold broadcasts back between 22:00 and 06:00), so a
+moment they choose (quiet hours hold broadcasts back between 21:00 and 06:00), so a
 test-only setting shifts it: ``VBSP_TEST_CLOCK_START`` is the moment (ISO 8601 with an
 offset) that the wall clock's ``VBSP_TEST_CLOCK_AT`` (Unix seconds; default: when the
 process reads the setting) stands for. Every process given the same pair agrees on the
