@@ -51,7 +51,6 @@ SAFE_MESSAGES: tuple[type[BaseException], ...] = (
     ConnectionError,
     RecursionError,
     MemoryError,
-    NotImplementedError,
     ImportError,
     NameError,
     AttributeError,

@@ -16,8 +16,10 @@ from bot.config import load_settings
 from bot.webhook import build_web_app
 from storage.db import create_engine, upgrade
 from tests.fakes.telegram_api import FakeTelegramAPI, SentMessage
+from tests.fakes.zalo_api import FakeZaloAPI
 
 TOKEN = "123456:TEST-token_for-vbsp"
+ZALO_TOKEN = "1459232241:zalo-TEST_token"
 SECRET = "s3cret-Webhook_token"
 CHAT = 5550001
 
@@ -113,6 +115,13 @@ async def api() -> AsyncIterator[FakeTelegramAPI]:
     async with FakeTelegramAPI(token=TOKEN) as api:
         yield api
         assert api.rejected == [], "the bot made a request Telegram would refuse"
+
+
+@pytest.fixture
+async def zapi() -> AsyncIterator[FakeZaloAPI]:
+    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
+        yield api
+        assert api.rejected == [], "the bot made a request Zalo would refuse"
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 from storage import reports
 from storage.db import transaction
 from tests.bot.conftest import CHAT, Bot, labels, plain
-from tests.bot.zalo_support import ZALO_TOKEN, ZaloBot, migrate
+from tests.bot.zalo_support import ZaloBot, migrate
 from tests.bot.zalo_support import plain as zplain
-from tests.fakes.zalo_api import FakeZaloAPI
 
 THREAT = (
     "Tụi nó gọi cho cả họ hàng tôi, đăng ảnh tôi lên mạng nói tôi quỵt nợ, còn dọa đến nhà "
@@ -88,13 +87,6 @@ async def test_a_misconduct_story_becomes_a_report_on_telegram(bot: Bot):
 
 
 # --- Zalo ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def zapi() -> AsyncIterator[FakeZaloAPI]:
-    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
-        yield api
-        assert api.rejected == [], "the bot made a request Zalo would refuse"
 
 
 @pytest.fixture

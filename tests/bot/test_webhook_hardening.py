@@ -55,15 +55,6 @@ async def tbot(api: FakeTelegramAPI, database_url: str, clock: FakeClock) -> Asy
 
 
 @pytest.fixture
-async def zapi() -> AsyncIterator[FakeZaloAPI]:
-    from tests.bot.zalo_support import ZALO_TOKEN
-
-    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
-        yield api
-        assert api.rejected == [], "the bot made a request Zalo would refuse"
-
-
-@pytest.fixture
 async def zbot(zapi: FakeZaloAPI, database_url: str, clock: FakeClock) -> AsyncIterator[ZaloBot]:
     await migrate_like_operators(database_url)
     bot = ZaloBot(zapi, database_url, "webhook", clock=clock)

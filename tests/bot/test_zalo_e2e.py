@@ -19,9 +19,8 @@ from bot.scheduler import remind_and_deliver
 from handlers.schedule_csv import parse_schedule_csv
 from storage import people, schedules, users
 from storage.db import transaction
-from tests.bot.zalo_support import ZALO_TOKEN, ZaloBot, migrate, plain
+from tests.bot.zalo_support import ZaloBot, migrate, plain
 from tests.conftest import FakeClock
-from tests.fakes.zalo_api import FakeZaloAPI
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = Path(__file__).resolve().parents[2] / "content" / "data" / "schedules" / "sample.csv"
@@ -29,13 +28,6 @@ SAMPLE = Path(__file__).resolve().parents[2] / "content" / "data" / "schedules" 
 
 def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=VN).astimezone(dt.UTC)
-
-
-@pytest.fixture
-async def zapi() -> AsyncIterator[FakeZaloAPI]:
-    async with FakeZaloAPI(token=ZALO_TOKEN) as api:
-        yield api
-        assert api.rejected == [], "the bot made a request Zalo would refuse"
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from aiohttp import web
 from bot.app import Runtime, running
 from bot.config import load_settings
 from bot.webhook import build_web_app
-from tests.bot.conftest import migrate_like_operators
+from tests.bot.conftest import ZALO_TOKEN, migrate_like_operators
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI, SentMessage
 
-ZALO_TOKEN = "1459232241:zalo-TEST_token"
+__all__ = ["ZALO_TOKEN", "ZaloBot"]
 ZALO_SECRET = "zalo-s3cret_Webhook"
 TELEGRAM_TOKEN = "123456:TEST-token_for-vbsp"
 TELEGRAM_SECRET = "s3cret-Webhook_token"
