@@ -29,6 +29,7 @@ without the examples and phrases equal to it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import tempfile
@@ -42,6 +43,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from content.classifier import TRAINING_DIR, train  # noqa: E402
 from content.loader import DATA_DIR, Content, load_content  # noqa: E402
 from content.matcher import FILE_NAME, Matcher, load_matcher  # noqa: E402
 from handlers.answers import MAX_QUESTION_CHARS  # noqa: E402
@@ -196,7 +198,52 @@ def leave_one_out(
             }
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / FILE_NAME).write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+        if (data_dir / TRAINING_DIR).is_dir():  # the model learns from the remaining examples
+            (Path(tmp) / TRAINING_DIR).symlink_to(data_dir / TRAINING_DIR)
         return load_matcher(Path(tmp), topic_ids)
+
+
+def cross_validate(ld: Load, data_dir: Path, folds: int) -> None:
+    """K-fold cross-validation of the statistical model over the training files: each message
+    is scored by cues plus a model trained without its fold (the cue phrases stay as they are,
+    and were written while reading some of these messages, so this flatters the cues)."""
+    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
+    rows = [(path.name, *row) for path in files for row in read_rows(path)]
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    examples = [
+        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
+    ]
+    matcher = ld.matcher
+    original = matcher.model
+
+    def fold_of(text: str) -> int:
+        return int(hashlib.sha256(text.encode()).hexdigest(), 16) % folds
+
+    results: dict[str, list[tuple[str, str, str, list[str]]]] = defaultdict(list)
+    try:
+        for k in range(folds):
+            training = [(q, g) for _, g, q, _ in rows if fold_of(q) != k] + examples
+            matcher.model = train(training, matcher.model_text)
+            for name, gold, question, kind in rows:
+                if fold_of(question) == k:
+                    got, alts = answer(ld.content, matcher, question)
+                    results[name].append((gold, got, kind, alts))
+    finally:
+        matcher.model = original
+    print(f"== {folds}-fold cross-validation over {TRAINING_DIR}/ ({len(rows)} messages)")
+    for name, scored in [
+        *sorted(results.items()),
+        ("all", [r for v in results.values() for r in v]),
+    ]:
+        top1 = sum(g == p for g, p, _, _ in scored)
+        top3 = sum(g == p or g in a[:2] for g, p, _, a in scored)
+        in_scope = [(g, p) for g, p, _, _ in scored if g != NONE]
+        as_none = sum(p == NONE for _, p in in_scope)
+        print(
+            f"  {name}: top-1 {pct(top1, len(scored))}; top-3 {pct(top3, len(scored))}; "
+            f"in scope answered none {pct(as_none, len(in_scope))}"
+        )
+    print()
 
 
 def pct(a: int, b: int) -> str:
@@ -332,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("files", nargs="*", metavar="FILE", default=[str(DEFAULT_FILE)])
     parser.add_argument("--repeat", type=int, default=30, help="timing passes per file")
+    parser.add_argument(
+        "--cv", type=int, default=0, metavar="K", help="K-fold cross-validation of the model"
+    )
     args = parser.parse_args(argv)
 
     ld = load()
@@ -340,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
         f"(load_content {ld.content_ms:.0f} ms + matcher {ld.matcher_ms:.0f} ms; "
         f"CPU {ld.cpu_ms:.0f} ms)\n"
     )
+    if args.cv:
+        cross_validate(ld, DATA_DIR, max(args.cv, 2))
+        if not argv and len(sys.argv) <= 3:
+            return 0
     for name in args.files:
         report(Path(name), ld, max(args.repeat, 1), DATA_DIR)
     return 0

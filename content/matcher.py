@@ -13,16 +13,20 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
   alternatives ("qua doi | mat roi") or name a word set ("@vbsp_person"), so one line says
   "any group leader or official + any way of running off with the money". A topic's raw score
   is the sum of its phrase weights (a repaired word counts a little less).
-* A character-trigram similarity to a few example phrasings per topic adds a small amount,
-  which helps with words the phrase lists miss.
+* A statistical model (:mod:`content.classifier`) trained at load on every labelled message in
+  ``data/training/`` reads the message too: word and character n-grams, a linear SVM. The
+  final score of a topic is ``model_weight`` of the model's distribution plus the rest of the
+  cues' own distribution, scaled by the strength of the strongest cue. Without training files
+  a character-trigram similarity to the example phrasings stands in for it.
 * Precedence rules from the labelling rules (a named program beats a general loan.* topic)
   damp the beaten topics; a rule may also ask its winner to reach a share of the beaten
   topic's own score (``min_ratio``: one stray out-of-scope word does not silence a story).
 * A message may be a story of 2,000 characters (hundreds of words), so nothing here grows
   with the square of its length: phrase windows stop where no phrase begins, and the parts
   of "a + b" cues are searched only when all their words are present.
-* The best topic wins if its raw score reaches ``none_threshold``; otherwise the answer is
-  ``none``. The ``none`` pseudo-topic has its own cues (gold price, other banks...).
+* The best topic wins unless it is ``none`` (which has its own cues and training messages:
+  gold price, other banks...) or no cue reaches ``none_threshold`` and the model is less sure
+  than ``model_alone_floor``; then the answer is ``none``, with the likely topics as choices.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from content.classifier import TRAINING_DIR, TopicModel, read_training, train
 from content.normalize import Normalizer, fold
 
 __all__ = ["Match", "Matcher", "load_matcher"]
@@ -63,6 +68,10 @@ _SETTINGS: dict[str, tuple[float, float, float]] = {
     "ngram_floor": (0.25, 0.0, 1.0),
     "alternative_ratio": (0.6, 0.0, 1.0),
     "confidence_scale": (4.0, 0.1, 100.0),
+    # share of the statistical model in the final score (the cues have the rest)
+    "model_weight": (0.6, 0.0, 1.0),
+    # a message with no cue at all is answered only when the model is this sure of a topic
+    "model_alone_floor": (0.35, 0.0, 1.0),
 }
 _TELEX = (
     (re.compile(r"aa"), "a"),
@@ -116,8 +125,9 @@ _Part = tuple[str, ...]
 @dataclass(frozen=True)
 class Match:
     topic: str
-    score: float
+    score: float  # confidence in [0, 1]
     alternatives: list[str] = field(default_factory=list)
+    cue: float = 0.0  # the cue phrases' raw score for ``topic`` (0 when only the model saw it)
 
 
 @dataclass(frozen=True)
@@ -205,8 +215,10 @@ class Matcher:
         rules: list[_Rule],
         common_words: set[str],
         settings: dict[str, float],
+        model: TopicModel | None = None,
     ) -> None:
         self._norm = normalizer
+        self.model = model
         self._phrases = phrases
         self._max_len = max((len(k) for k in phrases), default=1)
         # every beginning of a phrase: a window of words that begins none stops growing
@@ -352,9 +364,16 @@ class Matcher:
         return tokens, repaired
 
     # -- scoring -------------------------------------------------------------------------
+    def model_text(self, text: str) -> str:
+        """The text the statistical model reads: normalised, typos repaired."""
+        return " ".join(self._prepare(text)[0])
+
     def raw_scores(self, text: str) -> dict[str, float]:
-        """Raw score per topic (only topics with a non-zero score); for tests and the bench."""
-        tokens, repaired = self._prepare(text)
+        """Raw cue score per topic (only topics with a non-zero score); for tests and the
+        bench."""
+        return self._cue_scores(*self._prepare(text))
+
+    def _cue_scores(self, tokens: list[str], repaired: list[bool]) -> dict[str, float]:
         n = len(tokens)
         # "#" in a phrase stands for any number ("# năm" matches "5 nam")
         shapes = ["#" if t.isdigit() else t for t in tokens]
@@ -429,7 +448,9 @@ class Matcher:
                     scores[topic] += weight
         # character-trigram similarity to example phrasings
         ngram_weight = self._settings["ngram_weight"]
-        if ngram_weight and self._doc_topic:
+        # the statistical model learns from the same examples and more: with it, this similarity
+        # adds nothing (measured with bench/faq_accuracy.py --cv) and costs 0.7 ms a story
+        if ngram_weight and self._doc_topic and self.model is None:
             grams = _trigrams(" ".join(tokens))
             qvec = {g: c * self._idf[g] for g, c in grams.items() if g in self._idf}
             qnorm = math.sqrt(sum(v * v for v in qvec.values()))
@@ -461,7 +482,14 @@ class Matcher:
         return {t: s for t, s in scores.items() if s > 0}
 
     def match(self, text: str) -> Match:
-        scores = self.raw_scores(text)
+        tokens, repaired = self._prepare(text)
+        scores = self._cue_scores(tokens, repaired)
+        if self.model is None:
+            return self._cue_match(scores)
+        return self._combined_match(scores, self.model.probabilities(" ".join(tokens)))
+
+    def _cue_match(self, scores: dict[str, float]) -> Match:
+        """The cues alone (a matcher built without training files)."""
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         threshold = self._settings["none_threshold"]
         scale = self._settings["confidence_scale"]
@@ -481,7 +509,40 @@ class Matcher:
         alts = [t for t, s in ranked[1:] if t != NONE and s >= threshold and s >= ratio * top_raw][
             :3
         ]
-        return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts)
+        return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, top_raw)
+
+    def _combined_match(self, scores: dict[str, float], probs: dict[str, float]) -> Match:
+        """Cues and model together: ``model_weight`` of the model's distribution plus the rest
+        of the cues' own distribution, scaled by how strong the strongest cue is (one weak
+        cue moves little; several strong ones agree with or overrule the model)."""
+        weight = self._settings["model_weight"]
+        threshold = self._settings["none_threshold"]
+        best_cue = max(scores.values(), default=0.0)
+        strength = 1.0 - math.exp(-best_cue / self._settings["confidence_scale"])
+        total = sum(scores.values()) or 1.0
+        combined = {t: weight * p for t, p in probs.items()}
+        for t, s in scores.items():
+            combined[t] = combined.get(t, 0.0) + (1.0 - weight) * strength * s / total
+        ranked = sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))
+        top, top_score = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        in_scope = [(t, s) for t, s in ranked if t != NONE]
+        # no cue worth the name and an unsure model: better "I did not understand" + choices
+        unsure = best_cue < threshold and probs.get(top, 0.0) < self._settings["model_alone_floor"]
+        cue_top = max(scores.items(), key=lambda kv: (kv[1], kv[0]), default=(NONE, 0.0))
+        if top == NONE and cue_top[0] != NONE and cue_top[1] >= threshold:
+            # the model's "none" does not silence a clear cue: a story that mentions gold or
+            # another bank on the way is still about the topic its cue phrases name
+            top, top_score = cue_top[0], combined[cue_top[0]]
+            second = max(s for t, s in combined.items() if t != top)
+        if top == NONE or unsure:
+            alts = [t for t, s in in_scope if s >= 0.1][:3]
+            best = in_scope[0][1] if in_scope else 0.0
+            return Match(NONE, round(best, 4), alts, 0.0)
+        margin = (top_score - second) / top_score
+        confidence = top_score * (0.5 + 0.5 * margin)
+        alts = [t for t, s in in_scope if t != top and s >= 0.1 and s >= 0.3 * top_score][:3]
+        return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, scores.get(top, 0.0))
 
 
 def _topic_patterns(raw: Any, where: str, topic_ids: set[str]) -> frozenset[str]:
@@ -587,6 +648,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
     combos: list[tuple[tuple[_Part, ...], str, float]] = []
     examples: dict[str, list[str]] = {}
+    raw_examples: dict[str, list[str]] = {}
     for topic, body in topics_raw.items():
         where = f"topics.{topic}"
         if topic not in ids:
@@ -626,6 +688,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
             if not norm:
                 raise _bad(f"{where}.examples[{i}]", "example has no words")
             examples.setdefault(topic, []).append(norm)
+            raw_examples.setdefault(topic, []).append(text)
         if not seen and not examples.get(topic) and not any(c[1] == topic for c in combos):
             raise _bad(where, "topic has neither phrases nor examples")
 
@@ -662,7 +725,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
             )
         )
 
-    return Matcher(
+    matcher = Matcher(
         normalizer=normalizer,
         phrases=dict(phrases),
         combos=combos,
@@ -671,3 +734,9 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         common_words=common_words,
         settings=settings,
     )
+    training = Path(data_dir) / TRAINING_DIR
+    if training.is_dir():
+        rows = read_training(training, ids)
+        rows += [(text, topic) for topic, texts in raw_examples.items() for text in texts]
+        matcher.model = train(rows, matcher.model_text)
+    return matcher

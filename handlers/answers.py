@@ -42,8 +42,12 @@ def topic_replies(
 
 def is_question(ctx: Context, text: str) -> bool:
     """Text typed where a flow waits for a value (a code, a commune) that is plainly one of
-    the questions the bot answers: it is answered rather than refused as a bad value."""
-    return bool(text.strip()) and ctx.content.matcher.match(text).topic != "none"
+    the questions the bot answers: it is answered rather than refused as a bad value. A cue
+    phrase must say so: the model alone would also read a misspelt commune as some question."""
+    if not text.strip():
+        return False
+    match = ctx.content.matcher.match(text)
+    return match.topic != "none" and match.cue > 0
 
 
 async def ask(ctx: Context, text: str) -> list[Reply]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from content import classifier
 from content.loader import Content, load_content
 from content.normalize import fold
 
@@ -29,13 +30,16 @@ REPO = HERE.parents[1]
 # questions_heldout7.tsv (142), written blind before that last round, is not a test here: it
 # is scored by bench/faq_accuracy.py only and never tuned on (89.4% before the round, 92.3%
 # after), the honest estimate of unseen questions in the README.
+# The regression sets are training data of the statistical model now (content/data/training);
+# questions_heldout3.tsv stays here, outside the training files.
+TRAINING = REPO / "content" / "data" / "training"
 HELDOUT = [
-    HERE / "questions_heldout.tsv",
-    HERE / "questions_heldout2.tsv",
+    TRAINING / "questions_heldout.tsv",
+    TRAINING / "questions_heldout2.tsv",
     HERE / "questions_heldout3.tsv",
-    HERE / "questions_heldout4.tsv",
-    HERE / "questions_heldout5.tsv",
-    HERE / "questions_heldout6.tsv",
+    TRAINING / "questions_heldout4.tsv",
+    TRAINING / "questions_heldout5.tsv",
+    TRAINING / "questions_heldout6.tsv",
 ]
 # least top-1 accuracy per set; the sets added later hold a small margin under their figure
 MIN_ACCURACY = {
@@ -175,10 +179,12 @@ def test_latency_p99_long_messages(content: Content) -> None:
 
 
 def test_content_load_time() -> None:
+    """A process's start: the content, the cues and the model trained from its files."""
     best = float("inf")
     for _ in range(2):
+        classifier._cache.clear()  # train again: a new process has no model yet
         start = time.perf_counter()
         fresh = load_content()
         _ = fresh.matcher
         best = min(best, time.perf_counter() - start)
-    assert best < 2.0, f"content load {best:.2f} s"
+    assert best < 3.0, f"content load {best:.2f} s"

@@ -15,6 +15,7 @@ import pytest
 from content.loader import load_content
 
 HERE = Path(__file__).resolve().parent
+TRAINING = HERE.parents[1] / "content" / "data" / "training"
 HEADER = ["text", "topic", "kind", "source"]
 KINDS = {"narrative", "multi", "complaint", "short", "tidy"}
 SETS = {
@@ -45,7 +46,8 @@ def read(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def files(name: str) -> tuple[Path, Path]:
-    return HERE / f"{name}.tsv", HERE / f"{name}_score.tsv"
+    """The tuning half (training data of the model) and the scoring-only half."""
+    return TRAINING / f"{name}.tsv", HERE / f"{name}_score.tsv"
 
 
 @pytest.fixture(scope="module")

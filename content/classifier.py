@@ -1,0 +1,171 @@
+"""A statistical topic model beside the matcher's cue phrases.
+
+Cue phrases are precise but a story can tell the same thing in words nobody listed. This
+model learns from every labelled message in ``data/training/*.tsv`` and the matcher's own
+examples: a linear support-vector classifier (scikit-learn's ``LinearSVC``) over TF-IDF
+features of word uni- and bigrams and of character 3- to 5-grams within words, all on the
+matcher's normalised text (no diacritics, abbreviations expanded), so "vay von ho ngheo" and
+"vay vốn hộ nghèo" are the same message to it.
+
+It is trained when the content loads (about 0.3 s on 1,400 messages), from files in the
+repository only: nothing is downloaded and nothing trained is stored. The same files give the
+same model (the solver's shuffling is seeded). One process trains once per set of files.
+
+The training files are labelled by ``topics.yaml``'s rules; a file is a TSV with a header that
+names a ``topic`` column and a ``text`` (or ``question``) column, ``#`` lines before it.
+Scoring-only sets live in ``tests/content`` and never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TopicModel", "read_training", "train"]
+
+TRAINING_DIR = "training"
+TEXT_COLUMNS = ("text", "question")
+# Decision values of a linear SVM are margins, mostly within [-1.5, 1.5]; this sharpens them
+# into a distribution that a clear winner dominates (chosen by cross-validation on the
+# training files, see bench/faq_accuracy.py --cv).
+SHARPNESS = 3.0
+# A story is cut to this many characters before the model reads it: the model's cost grows
+# with the length, and the question of a long story is nearly always at its end.
+MAX_MODEL_CHARS = 1200
+
+_cache: dict[str, TopicModel] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Features:
+    """One fitted TF-IDF vectorizer, reduced to what scoring a single message needs."""
+
+    analyzer: Callable[[str], list[str]]  # scikit-learn's own n-gram analyzer
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int  # where its columns start in the joined feature space
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    """Scores every topic for a normalised text; thread-safe for reads.
+
+    scikit-learn fits it; scoring one message through a scikit-learn pipeline costs about
+    1.3 ms of fixed overhead (input validation, sparse matrices), more than the whole cue
+    matcher. So scoring repeats the pipeline's arithmetic on the fitted vocabularies and
+    weights: the same analyzers, sub-linear TF times IDF, L2 norm per vectorizer, then the
+    linear decision. A test holds it equal to ``pipeline.decision_function``.
+    """
+
+    pipeline: Any  # the fitted scikit-learn pipeline, kept for that test
+    classes: tuple[str, ...]
+    size: int  # number of training messages
+    _features: tuple[_Features, ...]
+    _weights: np.ndarray  # (features, classes): a message's rows are gathered at once
+    _intercept: np.ndarray
+
+    def decision(self, normalized: str) -> np.ndarray:
+        """The linear decision value of every class, in ``classes`` order."""
+        text = normalized[-MAX_MODEL_CHARS:]
+        columns: list[int] = []
+        values: list[float] = []
+        for feat in self._features:
+            counts = Counter(
+                i for gram in feat.analyzer(text) if (i := feat.vocabulary.get(gram)) is not None
+            )
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            vec = (1.0 + np.log(tf)) * feat.idf[idx]
+            vec /= np.sqrt(vec @ vec)
+            columns.extend((idx + feat.offset).tolist())
+            values.extend(vec.tolist())
+        if not columns:
+            return self._intercept.copy()
+        return np.asarray(values) @ self._weights[columns] + self._intercept
+
+    def probabilities(self, normalized: str) -> dict[str, float]:
+        """A distribution over topics (``none`` included) for normalised text."""
+        decision = self.decision(normalized)
+        weights = np.exp(SHARPNESS * (decision - decision.max()))
+        weights /= weights.sum()
+        return dict(zip(self.classes, weights.tolist(), strict=True))
+
+
+def read_training(directory: Path, topic_ids: set[str]) -> list[tuple[str, str]]:
+    """(text, topic) of every ``*.tsv`` in ``directory``; ValueError names file and line."""
+    rows: list[tuple[str, str]] = []
+    for path in sorted(Path(directory).glob("*.tsv")):
+        header: list[str] | None = None
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or (header is None and line.startswith("#")):
+                continue
+            cells = line.split("\t")
+            if header is None:
+                header = cells
+                text_col = next((c for c in TEXT_COLUMNS if c in header), None)
+                if "topic" not in header or text_col is None:
+                    raise ValueError(f"training/{path.name}: header needs 'topic' and 'text'")
+                t_at, q_at = header.index("topic"), header.index(text_col)
+                continue
+            if len(cells) != len(header):
+                raise ValueError(f"training/{path.name}:{n}: {len(cells)} columns")
+            topic, text = cells[t_at].strip(), cells[q_at].strip()
+            if topic not in topic_ids:
+                raise ValueError(f"training/{path.name}:{n}: unknown topic {topic!r}")
+            if not text:
+                raise ValueError(f"training/{path.name}:{n}: empty text")
+            rows.append((text, topic))
+    return rows
+
+
+def train(rows: Iterable[tuple[str, str]], normalize: Callable[[str], str]) -> TopicModel:
+    """The model for (text, topic) rows; the same rows give the same model, trained once."""
+    data = [(normalize(text), topic) for text, topic in rows]
+    data = [(text, topic) for text, topic in data if text]
+    key = hashlib.sha256(repr(data).encode()).hexdigest()
+    with _lock:
+        if (model := _cache.get(key)) is None:
+            model = _cache[key] = _fit(data)
+        return model
+
+
+def _fit(data: list[tuple[str, str]]) -> TopicModel:
+    # scikit-learn is imported here: only a process that answers questions pays for it
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    features = make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2),
+    )
+    pipeline = make_pipeline(features, LinearSVC(C=0.5, random_state=0))
+    texts = [text[-MAX_MODEL_CHARS:] for text, _ in data]
+    pipeline.fit(texts, [topic for _, topic in data])
+    features, offset = [], 0
+    for _, vectorizer in pipeline.steps[0][1].transformer_list:
+        features.append(
+            _Features(
+                vectorizer.build_analyzer(), dict(vectorizer.vocabulary_), vectorizer.idf_, offset
+            )
+        )
+        offset += len(vectorizer.vocabulary_)
+    svc = pipeline.steps[-1][1]
+    return TopicModel(
+        pipeline=pipeline,
+        classes=tuple(str(c) for c in svc.classes_),
+        size=len(data),
+        _features=tuple(features),
+        _weights=np.ascontiguousarray(svc.coef_.T),
+        _intercept=svc.intercept_.copy(),
+    )
