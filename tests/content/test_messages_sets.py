@@ -1,13 +1,16 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
-``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``
-quote citizens' messages found on public pages, each with its source address. The
+``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv`` and
+``messages_real2*.tsv`` quote citizens' messages found on public pages, each with its source
+address (the second set shares no message with the first). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
 and never their accuracy: ``python bench/faq_accuracy.py FILE`` prints that.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,12 @@ SETS = {
     # set name: (least number of rows over both files, sources must be web addresses)
     "messages_narrative": (300, False),
     "messages_real": (150, True),
+    "messages_real2": (30, True),
+}
+# sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
+HASH_SPLITS = {
+    "messages_real": ("i11-real:", 40),
+    "messages_real2": ("i11-real2:", 50),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -87,8 +96,34 @@ def test_scoring_part_is_marked_and_disjoint(name: str) -> None:
     assert len(set(score_texts)) == len(score_texts), f"{score.name}: repeated text"
     assert len(tune_texts) == len(tune_rows), f"{tune.name}: repeated text"
     assert not tune_texts & set(score_texts), f"{name}: a text is in both files"
+    if name in HASH_SPLITS:
+        return  # test_hash_split_is_kept checks every row's side
     # about 40 % of the set is held for scoring
     assert 0.3 <= len(score_rows) / (len(score_rows) + len(tune_rows)) <= 0.5
+
+
+def scoring_only(salt: str, below: int, text: str) -> bool:
+    return int(hashlib.sha256((salt + text).encode()).hexdigest(), 16) % 100 < below
+
+
+@pytest.mark.parametrize("name", sorted(HASH_SPLITS))
+def test_hash_split_is_kept(name: str) -> None:
+    salt, below = HASH_SPLITS[name]
+    tune, score = files(name)
+    for path, wanted in ((tune, False), (score, True)):
+        for text, *_ in read(path)[1]:
+            assert scoring_only(salt, below, text) is wanted, f"{path.name}: {text[:60]!r}"
+
+
+def normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def test_second_real_set_shares_no_message_with_the_first() -> None:
+    first = {normal(r[0]) for path in files("messages_real") for r in read(path)[1]}
+    second = [normal(r[0]) for path in files("messages_real2") for r in read(path)[1]]
+    assert len(set(second)) == len(second), "messages_real2: repeated text across its files"
+    assert not first & set(second), "messages_real2 repeats a message of messages_real"
 
 
 def test_scoring_rule_is_written_down() -> None:
