@@ -6,6 +6,7 @@ and closes all of them again, in one place.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -113,6 +114,10 @@ async def running(
     """Everything the process needs, started in order and stopped in reverse."""
     async with AsyncExitStack() as stack:
         content = load_content()
+        if {telegram, zalo} & {"webhook", "polling"}:
+            # the topic model trains from content/data/training (about a second): before the
+            # first message, so no one waits for it, and off the event loop
+            await asyncio.to_thread(lambda: content.matcher)
         engine = await open_database(settings)
         stack.push_async_callback(engine.dispose)
         deps = Deps(
