@@ -31,11 +31,20 @@ CARD_FIELDS = (
     "who",
     "conditions",
     "max_amount",
+    "rate_note",
     "term",
     "collateral",
     "documents",
     "how_to_apply",
 )
+SUMMARY_FIELDS = ("who", "amount", "rate", "next_step")
+
+
+def program_texts(program: Program) -> list[tuple[str, LText]]:
+    """(field, text) of every citizen-facing text of a program card, its summary's too."""
+    found = [(name, getattr(program, name)) for name in CARD_FIELDS]
+    found += [(f"summary.{name}", getattr(program.summary, name)) for name in SUMMARY_FIELDS]
+    return [(where, text) for where, text in found if text is not None]
 
 
 class ContentError(ValueError):
@@ -91,8 +100,13 @@ class Content:
             for name in ("rate_year_pct", "rate_month_pct", "max_amount", "max_amount_vnd", "term")
             if getattr(override, name) is not None
         }
+        summary_changes: dict[str, Any] = {}
         if override.rate_year_pct is not None:
             changes["rate_note"] = None  # the national note restates the national rate
+            summary_changes["rate"] = None  # so does the summary's rate line
+        if override.max_amount is not None:
+            summary_changes["amount"] = override.max_amount
+        changes["summary"] = program.summary.model_copy(update=summary_changes)
         changes["legal_basis"] = [*override.legal_basis, *program.legal_basis]
         changes["checked_on"] = min(override.checked_on, program.checked_on)
         return program.model_copy(update=changes), override
@@ -204,16 +218,8 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
             raise ContentError(
                 f"programs.yaml: {where}: topic {program.topic!r} not in topics.yaml"
             )
-        for name in (
-            "name",
-            "who",
-            "max_amount",
-            "term",
-            "collateral",
-            "documents",
-            "how_to_apply",
-        ):
-            _check_markup("programs.yaml", f"{program.id}.{name}", getattr(program, name))
+        for where, text in program_texts(program):
+            _check_markup("programs.yaml", f"{program.id}.{where}", text)
         programs[program.id] = program
 
     answers: dict[str, Answer] = {}
@@ -308,8 +314,7 @@ def _load_local(
                 raise ContentError(
                     f"{name}: {program.id}: topic {program.topic!r} not in topics.yaml"
                 )
-            for field_name in CARD_FIELDS:
-                if getattr(program, field_name) is not None:
-                    _check_markup(name, f"{program.id}.{field_name}", getattr(program, field_name))
+            for where, text in program_texts(program):
+                _check_markup(name, f"{program.id}.{where}", text)
         local[province.province_code] = province
     return local
