@@ -23,6 +23,7 @@ from content.models import (
     Program,
     Topic,
 )
+from content.glossary import Glossary
 from content.places import province_name
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -64,6 +65,8 @@ class Content:
     eligibility: Eligibility | None = None
     # The loan calculator's limits and assumed schedule (calculator.yaml); None if absent.
     calculator: Calculator | None = None
+    # Words a farmer does not use and their plain words (glossary.yaml); None if absent.
+    glossary: Glossary | None = None
 
     def text(self, key: str, lang: str, **values: Any) -> str:
         """The message ``key`` in ``lang`` with ``values`` filled in."""
@@ -276,6 +279,18 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
         except ValidationError as exc:
             raise _problem("calculator.yaml", "calculator", exc) from None
 
+    glossary: Glossary | None = None
+    if (data_dir / "glossary.yaml").exists():
+        try:
+            glossary = Glossary.model_validate(_read_yaml(data_dir / "glossary.yaml"))
+        except ValidationError as exc:
+            raise _problem("glossary.yaml", "glossary", exc) from None
+        texts = _citizen_texts(programs, answers, local, eligibility)
+        texts += [(f"messages: {key}", text) for key, text in messages.items()]
+        problem = glossary.problem(texts)
+        if problem:
+            raise ContentError(problem)
+
     return Content(
         topics=topics,
         programs=programs,
@@ -285,7 +300,28 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
         local=local,
         eligibility=eligibility,
         calculator=calculator,
+        glossary=glossary,
     )
+
+
+def _citizen_texts(
+    programs: dict[str, Program],
+    answers: dict[str, Answer],
+    local: dict[int, LocalPrograms],
+    eligibility: Eligibility | None,
+) -> list[tuple[str, LText]]:
+    """(where, text) of every answer and card text a citizen reads, for the glossary check."""
+    found = [(f"answers.yaml: {topic}.text", a.text) for topic, a in answers.items()]
+    for program in programs.values():
+        found += [(f"programs.yaml: {program.id}.{w}", t) for w, t in program_texts(program)]
+    for code, province in local.items():
+        for override in province.overrides:
+            found.append((f"local/ province {code}: {override.program}.note", override.note))
+        for program in province.programs:
+            found += [(f"local/ province {code}: {program.id}.{w}", t) for w, t in program_texts(program)]
+    if eligibility is not None:
+        found += [(f"eligibility.yaml: {w}", t) for w, t in eligibility.texts()]
+    return found
 
 
 def _load_local(

@@ -375,7 +375,7 @@ def test_social_housing_income_limits_are_those_reported_for_decree_136_of_2026(
                            ("50 triệu", "50 million")):  # fmt: skip
         assert new_vi in vi and new_en in en, new_vi
     assert "Theo các bản tin về Nghị định 136/2026/NĐ-CP" in vi
-    assert "According to reports on Nghị định 136/2026/NĐ-CP" in en
+    assert "According to reports on Decree 136/2026/NĐ-CP" in en
     assert "54/2026/NĐ-CP" in vi and "54/2026/NĐ-CP" in en
     refs = [ref.ref for ref in card.legal_basis]
     assert any("136/2026/NĐ-CP" in r for r in refs) and any("54/2026/NĐ-CP" in r for r in refs)

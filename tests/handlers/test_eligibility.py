@@ -110,7 +110,7 @@ async def test_poor_household_doing_business(quiz: Chat):
     assert "Bạn có thể thuộc diện vay" in result
     assert "<b>Cho vay hộ nghèo</b>: Hộ bạn có tên trong danh sách hộ nghèo" in result
     assert "Giấy tờ cần chuẩn bị" in result and "không mất phí" in result
-    assert "tổ trưởng Tổ TK&amp;VV" in result and "Điểm giao dịch xã" in result
+    assert "tổ trưởng tổ vay vốn" in result and "Điểm giao dịch xã" in result
     assert "bình xét" in result and "UBND xã xác nhận" in result
     assert "chưa phải kết quả xét duyệt" in result
     assert "Nghị định 78/2002/NĐ-CP" in result and "22/11/2026" in result
