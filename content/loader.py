@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from content.glossary import Glossary
 from content.models import (
     ALLOWED_TAGS,
     TAG_RE,
@@ -23,7 +24,6 @@ from content.models import (
     Program,
     Topic,
 )
-from content.glossary import Glossary
 from content.places import province_name
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -318,7 +318,9 @@ def _citizen_texts(
         for override in province.overrides:
             found.append((f"local/ province {code}: {override.program}.note", override.note))
         for program in province.programs:
-            found += [(f"local/ province {code}: {program.id}.{w}", t) for w, t in program_texts(program)]
+            found += [
+                (f"local/ province {code}: {program.id}.{w}", t) for w, t in program_texts(program)
+            ]
     if eligibility is not None:
         found += [(f"eligibility.yaml: {w}", t) for w, t in eligibility.texts()]
     return found

@@ -70,8 +70,8 @@ class LegalRef(Strict):
         words = DOC_NUMBER_RE.sub("", self.en)
         found = VIETNAMESE_LETTER_RE.search(words)
         if found:
-            start = max(0, found.start() - 15)
-            raise ValueError(f"en: Vietnamese words in the English description: {words[start:found.end() + 15]!r}")
+            near = words[max(0, found.start() - 15) : found.end() + 15]
+            raise ValueError(f"en: Vietnamese words in the English description: {near!r}")
         return self
 
 

@@ -158,9 +158,9 @@ async def show_program(ctx: Context) -> list[Reply]:
 
 async def show_part(ctx: Context) -> list[Reply]:
     """pp:<id>:<part>: one part of a program's card, with the other parts and a way back."""
-    program_id, code = (ctx.args + ("", ""))[:2]
+    program_id, code = ctx.args if len(ctx.args) == 2 else ("", "")
     found = ctx.content.program_for(program_id, ctx.province)
-    if found is None or code not in PARTS or len(ctx.args) != 2:
+    if found is None or code not in PARTS:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     program, _ = found
     others = "".join(c for c in PARTS if c != code)
