@@ -476,3 +476,19 @@ def test_a_calculator_line_without_a_cap_or_a_reason_is_refused():
     jobs = programs()["jobs"].model_dump()
     with pytest.raises(ValidationError, match="sets its caps there"):
         Program.model_validate({**jobs, "max_amount_vnd": 200_000_000})
+
+
+def test_a_cards_summary_states_only_figures_its_full_texts_state():
+    # The summary says the card's figures shorter; it never brings a figure of its own.
+    figure = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|triệu|tỷ|million|billion|tháng|months|năm|years)")
+    for p in programs().values():
+        for lang in ("vi", "en"):
+            full = " ".join(t.get(lang) for t in program_texts(p).values())
+            full += f" {p.rate_year_pct}% {p.rate_month_pct}%".replace(
+                ".", "," if lang == "vi" else "."
+            )
+            for name in ("who", "amount", "rate", "next_step"):
+                text = getattr(p.summary, name)
+                for found in figure.findall(text.get(lang) if text else ""):
+                    number = re.match(r"\d+(?:[.,]\d+)*", found).group(0)
+                    assert number in full, (p.id, name, lang, found)
