@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from content.glossary import Glossary
 from content.models import (
     ALLOWED_TAGS,
     TAG_RE,
@@ -31,11 +32,20 @@ CARD_FIELDS = (
     "who",
     "conditions",
     "max_amount",
+    "rate_note",
     "term",
     "collateral",
     "documents",
     "how_to_apply",
 )
+SUMMARY_FIELDS = ("who", "amount", "rate", "next_step")
+
+
+def program_texts(program: Program) -> list[tuple[str, LText]]:
+    """(field, text) of every citizen-facing text of a program card, its summary's too."""
+    found = [(name, getattr(program, name)) for name in CARD_FIELDS]
+    found += [(f"summary.{name}", getattr(program.summary, name)) for name in SUMMARY_FIELDS]
+    return [(where, text) for where, text in found if text is not None]
 
 
 class ContentError(ValueError):
@@ -55,6 +65,8 @@ class Content:
     eligibility: Eligibility | None = None
     # The loan calculator's limits and assumed schedule (calculator.yaml); None if absent.
     calculator: Calculator | None = None
+    # Words a farmer does not use and their plain words (glossary.yaml); None if absent.
+    glossary: Glossary | None = None
 
     def text(self, key: str, lang: str, **values: Any) -> str:
         """The message ``key`` in ``lang`` with ``values`` filled in."""
@@ -91,8 +103,13 @@ class Content:
             for name in ("rate_year_pct", "rate_month_pct", "max_amount", "max_amount_vnd", "term")
             if getattr(override, name) is not None
         }
+        summary_changes: dict[str, Any] = {}
         if override.rate_year_pct is not None:
             changes["rate_note"] = None  # the national note restates the national rate
+            summary_changes["rate"] = None  # so does the summary's rate line
+        if override.max_amount is not None:
+            summary_changes["amount"] = override.max_amount
+        changes["summary"] = program.summary.model_copy(update=summary_changes)
         changes["legal_basis"] = [*override.legal_basis, *program.legal_basis]
         changes["checked_on"] = min(override.checked_on, program.checked_on)
         return program.model_copy(update=changes), override
@@ -204,16 +221,8 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
             raise ContentError(
                 f"programs.yaml: {where}: topic {program.topic!r} not in topics.yaml"
             )
-        for name in (
-            "name",
-            "who",
-            "max_amount",
-            "term",
-            "collateral",
-            "documents",
-            "how_to_apply",
-        ):
-            _check_markup("programs.yaml", f"{program.id}.{name}", getattr(program, name))
+        for where, text in program_texts(program):
+            _check_markup("programs.yaml", f"{program.id}.{where}", text)
         programs[program.id] = program
 
     answers: dict[str, Answer] = {}
@@ -270,6 +279,18 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
         except ValidationError as exc:
             raise _problem("calculator.yaml", "calculator", exc) from None
 
+    glossary: Glossary | None = None
+    if (data_dir / "glossary.yaml").exists():
+        try:
+            glossary = Glossary.model_validate(_read_yaml(data_dir / "glossary.yaml"))
+        except ValidationError as exc:
+            raise _problem("glossary.yaml", "glossary", exc) from None
+        texts = _citizen_texts(programs, answers, local, eligibility)
+        texts += [(f"messages: {key}", text) for key, text in messages.items()]
+        problem = glossary.problem(texts)
+        if problem:
+            raise ContentError(problem)
+
     return Content(
         topics=topics,
         programs=programs,
@@ -279,7 +300,30 @@ def load_content(data_dir: Path = DATA_DIR) -> Content:
         local=local,
         eligibility=eligibility,
         calculator=calculator,
+        glossary=glossary,
     )
+
+
+def _citizen_texts(
+    programs: dict[str, Program],
+    answers: dict[str, Answer],
+    local: dict[int, LocalPrograms],
+    eligibility: Eligibility | None,
+) -> list[tuple[str, LText]]:
+    """(where, text) of every answer and card text a citizen reads, for the glossary check."""
+    found = [(f"answers.yaml: {topic}.text", a.text) for topic, a in answers.items()]
+    for program in programs.values():
+        found += [(f"programs.yaml: {program.id}.{w}", t) for w, t in program_texts(program)]
+    for code, province in local.items():
+        for override in province.overrides:
+            found.append((f"local/ province {code}: {override.program}.note", override.note))
+        for program in province.programs:
+            found += [
+                (f"local/ province {code}: {program.id}.{w}", t) for w, t in program_texts(program)
+            ]
+    if eligibility is not None:
+        found += [(f"eligibility.yaml: {w}", t) for w, t in eligibility.texts()]
+    return found
 
 
 def _load_local(
@@ -308,8 +352,7 @@ def _load_local(
                 raise ContentError(
                     f"{name}: {program.id}: topic {program.topic!r} not in topics.yaml"
                 )
-            for field_name in CARD_FIELDS:
-                if getattr(program, field_name) is not None:
-                    _check_markup(name, f"{program.id}.{field_name}", getattr(program, field_name))
+            for where, text in program_texts(program):
+                _check_markup(name, f"{program.id}.{where}", text)
         local[province.province_code] = province
     return local

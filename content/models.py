@@ -41,11 +41,38 @@ class LText(Strict):
         return self
 
 
+# A document number: 78/2002/NĐ-CP, 2553/QĐ-TTg, 74/2025/QH15, 12/QĐ-HĐQT, a form's 03/TD.
+DOC_NUMBER_RE = re.compile(r"\d+/(?:\d{4}/)?[A-ZĐ][A-Za-zĐ0-9]*(?:-[A-Za-zĐ0-9]+)*")
+# A letter only Vietnamese uses (ă, ê, ơ, ư, đ, tones...): "Nghị định" or "Luật" in English.
+VIETNAMESE_LETTER_RE = re.compile(r"[À-ÿĂ-ơƯ-ưẠ-ỹĐđ]")
+
+
 class LegalRef(Strict):
-    """One legal document a figure rests on, e.g. 'Quyết định 2553/QĐ-TTg ngày 21/11/2025'."""
+    """One legal document a figure rests on.
+
+    ``ref`` is the Vietnamese citation, e.g. 'Quyết định 2553/QĐ-TTg ngày 21/11/2025 về lãi
+    suất...'; ``en`` says the same in English and keeps every document number as written
+    ('Prime Minister's Decision 2553/QĐ-TTg of 21 November 2025 on VBSP lending rates'), so a
+    reader can still look the document up.
+    """
 
     ref: str = Field(min_length=5)
-    about: LText | None = None
+    en: str = Field(min_length=5)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ref
+
+    @model_validator(mode="after")
+    def _english_keeps_the_numbers(self) -> LegalRef:
+        missing = [n for n in DOC_NUMBER_RE.findall(self.ref) if n not in self.en]
+        if missing:
+            raise ValueError(f"en: keep the document number {missing[0]!r} of the citation")
+        words = DOC_NUMBER_RE.sub("", self.en)
+        found = VIETNAMESE_LETTER_RE.search(words)
+        if found:
+            near = words[max(0, found.start() - 15) : found.end() + 15]
+            raise ValueError(f"en: Vietnamese words in the English description: {near!r}")
+        return self
 
 
 class Reviewed(Strict):
@@ -86,8 +113,37 @@ class CalcLine(Strict):
         return self
 
 
+# The first message of a card stays within one phone screen (tests/handlers/test_cards.py).
+SUMMARY_LINE_CHARS = 160
+
+
+class ProgramSummary(Strict):
+    """The first message of a program card: what a person needs, one short line each.
+
+    The figures in these lines are the card's own (``max_amount``, the rate fields), said
+    shorter; tests/content check that every figure here is also in the full field.
+    """
+
+    who: LText  # who can borrow
+    amount: LText  # how much
+    rate: LText | None = None  # only where the program has more than one rate
+    next_step: LText  # what to do first, and whom to see
+
+    @model_validator(mode="after")
+    def _one_short_line_each(self) -> ProgramSummary:
+        for name in ("who", "amount", "rate", "next_step"):
+            text: LText | None = getattr(self, name)
+            for lang in LANGUAGES:
+                line = text.get(lang) if text is not None else ""
+                if "\n" in line or len(line) > SUMMARY_LINE_CHARS:
+                    raise ValueError(
+                        f"{name}.{lang}: one line of at most {SUMMARY_LINE_CHARS} characters"
+                    )
+        return self
+
+
 class Program(Reviewed):
-    """One lending program's card."""
+    """One lending program's card: a short summary first, the rest in parts behind buttons."""
 
     id: str = Field(pattern=r"^[a-z][a-z_]{1,23}$")
     topic: str = Field(pattern=r"^program\.[a-z_]+$")
@@ -106,6 +162,7 @@ class Program(Reviewed):
     collateral: LText
     documents: LText
     how_to_apply: LText
+    summary: ProgramSummary
     legal_basis: list[LegalRef] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     # The loan calculator's kinds of loan, where the program has more than one cap or rate

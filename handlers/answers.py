@@ -4,26 +4,43 @@ from __future__ import annotations
 
 import html
 
-from handlers import kept_questions
+from handlers import kept_questions, programs
 from handlers.context import Context
-from handlers.formatting import day, legal_refs, short_title
+from handlers.formatting import day, legal_list, legal_refs, short_title
 from handlers.types import Button, Reply
 
 # Longest question we hand to the matcher; a story longer than this is cut, not refused.
 MAX_QUESTION_CHARS = 2000
 BLACKCREDIT_TOPICS = ("blackcredit.apps", "blackcredit.victim", "blackcredit.law")
+# About one screen of a cheap phone (some 20 lines of 40 characters): an answer whose legal
+# footer would push it past this shows the legal basis behind a button instead.
+ONE_SCREEN_CHARS = 800
 
 
 def topic_replies(
     ctx: Context, topic: str, alternatives: list[str] | tuple[str, ...] = ()
 ) -> list[Reply]:
-    """The answer to ``topic``, its legal basis and check date, then what to do next."""
+    """The answer to ``topic``, then the date it was checked and what to do next, as buttons.
+
+    Where the legal basis goes, one rule: it is written under the answer only when the
+    answer belongs to no program and the answer with that footer fits one phone screen
+    (ONE_SCREEN_CHARS); otherwise it is one tap away behind "Căn cứ pháp lý" (tl:<topic>).
+    An answer that belongs to a program is that program's short summary: its documents and
+    steps are buttons too (pp:<program>:d / :s), like on the program's own card.
+    """
+    lang = ctx.lang
     answer = ctx.content.answers[topic]
-    replies = [Reply(answer.text.get(ctx.lang))]
-    footer = ctx.t("answer.checked", date=day(answer.checked_on, ctx.lang))
-    if answer.legal_basis:
-        footer = ctx.t("answer.basis", basis=legal_refs(answer.legal_basis)) + "\n" + footer
+    text = answer.text.get(lang)
+    footer = ctx.t("answer.checked", date=day(answer.checked_on, lang))
     rows: list[tuple[Button, ...]] = []
+    if answer.program:
+        rows += programs.part_buttons(ctx, answer.program, "ds")
+    if answer.legal_basis:
+        basis = ctx.t("answer.basis", basis=legal_refs(answer.legal_basis, lang))
+        if answer.program is None and len(text) + len(basis) + len(footer) <= ONE_SCREEN_CHARS:
+            footer = basis + "\n" + footer
+        else:
+            rows.append((ctx.button("button.legal", f"tl:{topic}"),))
     if answer.program:
         rows.append((ctx.button("button.program_card", f"prog:{answer.program}"),))
     if topic == "eligibility" and ctx.content.eligibility is not None:
@@ -33,11 +50,28 @@ def topic_replies(
     if topic.startswith("blackcredit."):
         rows.append((ctx.button("button.report", "rp"),))
     for other in alternatives[:3]:
-        title = short_title(ctx.content.topics[other].title(ctx.lang))
+        title = short_title(ctx.content.topics[other].title(lang))
         rows.append((Button(ctx.t("button.did_you_mean", topic=title), f"topic:{other}"),))
     rows.append(ctx.menu_row())
-    replies.append(Reply(f"<i>{footer}</i>", tuple(rows)))
-    return replies
+    return [Reply(text), Reply(f"<i>{footer}</i>", tuple(rows))]
+
+
+async def show_legal(ctx: Context) -> list[Reply]:
+    """tl:<topic>: the legal basis of a topic's answer and the date it was checked."""
+    topic = ctx.args[0] if len(ctx.args) == 1 else ""
+    answer = ctx.content.answers.get(topic)
+    if answer is None or not answer.legal_basis:
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    rows = [(ctx.button("button.back_to_answer", f"topic:{topic}"),), ctx.menu_row()]
+    return [
+        ctx.reply(
+            "answer.legal",
+            rows,
+            topic=short_title(ctx.content.topics[topic].title(ctx.lang)),
+            basis=legal_list(answer.legal_basis, ctx.lang),
+            date=day(answer.checked_on, ctx.lang),
+        )
+    ]
 
 
 def is_question(ctx: Context, text: str) -> bool:

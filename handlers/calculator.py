@@ -251,7 +251,7 @@ def result(
         overdue_year=percent(program.rate_year_pct * overdue, lang),
         overdue_month=percent(program.rate_month_pct * overdue, lang),
         overdue_pct=percent(program.overdue_rate_pct_of_rate, lang),
-        basis=html.escape(legal_refs(program.legal_basis), quote=False),
+        basis=html.escape(legal_refs(program.legal_basis, lang), quote=False),
         date=day(program.checked_on, lang),
     )
     buttons = (

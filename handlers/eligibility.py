@@ -166,7 +166,7 @@ def what_next(ctx: Context, spec: Eligibility, rules: list[EligibilityRule]) -> 
     extra = "".join(
         ctx.content.text("eligibility.result.document", lang, line=line) for line in lines
     )
-    refs = dict.fromkeys(ref.ref for r in rules for ref in r.legal_basis)
+    refs = dict.fromkeys(ref.get(lang) for r in rules for ref in r.legal_basis)
     basis = ctx.content.text(
         "eligibility.result.basis", lang, basis="; ".join(refs), date=day(spec.checked_on, lang)
     )

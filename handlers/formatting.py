@@ -18,8 +18,15 @@ def day(value: dt.date, lang: str) -> str:
     return value.strftime("%d/%m/%Y") if lang == "vi" else value.strftime("%d %b %Y")
 
 
-def legal_refs(refs: list[LegalRef]) -> str:
-    return "; ".join(ref.ref for ref in refs)
+def legal_refs(refs: list[LegalRef], lang: str) -> str:
+    """The documents on one line: Vietnamese citations, or in English their English
+    descriptions (each keeps its document number)."""
+    return "; ".join(ref.get(lang) for ref in refs)
+
+
+def legal_list(refs: list[LegalRef], lang: str) -> str:
+    """The documents one per line, for the legal-basis message a button opens."""
+    return "\n".join(f"• {ref.get(lang)}" for ref in refs)
 
 
 def short_title(title: str) -> str:

@@ -82,10 +82,12 @@ ACTIONS: dict[str, Handler] = {
     "consent": start.answer_consent,
     "progs": programs.list_programs,
     "prog": programs.show_program,
+    "pp": programs.show_part,  # pp:<program>:<part>, one part of a card (programs.PARTS)
     "calc": calculator.start,
     "calc_cancel": calculator.cancel,
     "el": eligibility.step,
     "topic": answers.show_topic,
+    "tl": answers.show_legal,  # tl:<topic>, the legal basis of a topic's answer
     "blackcredit": answers.black_credit,
     "lich": schedule.show_schedule,
     "commune": schedule.ask_commune,

@@ -50,7 +50,7 @@ async def test_whole_questionnaire_to_a_program_card(bot: Bot, api):
 
     result = plain(replies)
     assert "Bạn có thể thuộc diện vay" in result and "Cho vay hộ nghèo" in result
-    assert "Giấy tờ cần chuẩn bị" in result and "tổ trưởng Tổ TK&VV" in result
+    assert "Giấy tờ cần chuẩn bị" in result and "tổ trưởng tổ vay vốn" in result
     assert "bình xét" in result and "UBND xã xác nhận" in result
     assert "📄 Cho vay hộ nghèo" in labels(replies)
 

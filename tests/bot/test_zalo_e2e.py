@@ -81,9 +81,13 @@ async def test_walk_start_language_consent_menu_programs_card(zbot: ZaloBot, zap
 
     replies = await zbot.send("Cho vay hộ nghèo")  # a choice by its words
     card = plain(replies)
-    assert "6,24%/năm" in card and "2553/QĐ-TTg" in card and "Kiểm tra ngày 22/11/2026" in card
+    assert "6,24%/năm" in card
     assert all(len(m.text.encode("utf-16-le")) // 2 <= 2000 for m in replies)
-    assert "📋 Các chương trình khác" in card
+    assert "📋 Các chương trình khác" in card and "Căn cứ pháp lý" in card
+
+    replies = await zbot.send("Căn cứ pháp lý")  # the legal basis, one choice away
+    basis = plain(replies)
+    assert "2553/QĐ-TTg" in basis and "kiểm tra ngày 22/11/2026" in basis
 
     replies = await zbot.send("Menu")  # /menu without the slash
     assert "2. ✅ Tôi có được vay không?" in plain(replies)

@@ -375,7 +375,7 @@ def test_social_housing_income_limits_are_those_reported_for_decree_136_of_2026(
                            ("50 triệu", "50 million")):  # fmt: skip
         assert new_vi in vi and new_en in en, new_vi
     assert "Theo các bản tin về Nghị định 136/2026/NĐ-CP" in vi
-    assert "According to reports on Nghị định 136/2026/NĐ-CP" in en
+    assert "According to reports on Decree 136/2026/NĐ-CP" in en
     assert "54/2026/NĐ-CP" in vi and "54/2026/NĐ-CP" in en
     refs = [ref.ref for ref in card.legal_basis]
     assert any("136/2026/NĐ-CP" in r for r in refs) and any("54/2026/NĐ-CP" in r for r in refs)
@@ -476,3 +476,19 @@ def test_a_calculator_line_without_a_cap_or_a_reason_is_refused():
     jobs = programs()["jobs"].model_dump()
     with pytest.raises(ValidationError, match="sets its caps there"):
         Program.model_validate({**jobs, "max_amount_vnd": 200_000_000})
+
+
+def test_a_cards_summary_states_only_figures_its_full_texts_state():
+    # The summary says the card's figures shorter; it never brings a figure of its own.
+    figure = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|triệu|tỷ|million|billion|tháng|months|năm|years)")
+    for p in programs().values():
+        for lang in ("vi", "en"):
+            full = " ".join(t.get(lang) for t in program_texts(p).values())
+            full += f" {p.rate_year_pct}% {p.rate_month_pct}%".replace(
+                ".", "," if lang == "vi" else "."
+            )
+            for name in ("who", "amount", "rate", "next_step"):
+                text = getattr(p.summary, name)
+                for found in figure.findall(text.get(lang) if text else ""):
+                    number = re.match(r"\d+(?:[.,]\d+)*", found).group(0)
+                    assert number in full, (p.id, name, lang, found)

@@ -81,7 +81,12 @@ HANOI = {
             "note": {"vi": "Vốn ngân sách thành phố.", "en": "City budget funds."},
             "rate_year_pct": 4.8,
             "rate_month_pct": 0.4,
-            "legal_basis": [{"ref": "Nghị quyết 99/2099/NQ-HĐND (ví dụ kiểm thử)"}],
+            "legal_basis": [
+                {
+                    "ref": "Nghị quyết 99/2099/NQ-HĐND (ví dụ kiểm thử)",
+                    "en": "Resolution 99/2099/NQ-HĐND (a test example)",
+                }
+            ],
             "checked_on": "2026-11-22",
         }
     ],
@@ -99,7 +104,7 @@ async def test_verified_local_figures_replace_the_national_ones(local_data, engi
     await live_in(deps, HOAN_KIEM)
     await chat.press("progs")
     await chat.press("prog:social_housing")
-    assert "<b>Lãi suất:</b> 4,8%/năm (0,4%/tháng)" in chat.text
+    assert "<b>Lãi suất:</b> <b>4,8%/năm</b> (0,4%/tháng)" in chat.text
     assert "Áp dụng tại Thành phố Hà Nội" in chat.text
     assert "Nghị quyết 99/2099/NQ-HĐND" in chat.text
 

@@ -72,7 +72,9 @@ async def test_program_card_states_the_rate_once(chat: Chat):
     await chat.onboard()
     await chat.press("progs")
     await chat.press("prog:poor")
-    terms = chat.replies[0].text
+    assert chat.text.count("6,24%/năm") == 1 and chat.text.count("0,52%/tháng") == 1
+    await chat.press("pp:poor:r")  # the rate in full
+    terms = chat.text
     assert terms.count("6,24%/năm") == 1 and terms.count("0,52%/tháng") == 1
     assert "130%" in terms and "Quyết định 2553/QĐ-TTg" in terms  # the note keeps its source
 
@@ -82,15 +84,18 @@ async def test_program_card_rate_in_english_once_too(chat: Chat):
     await chat.press("progs")
     await chat.press("prog:poor")
     assert chat.replies[0].text.count("6.24% a year") == 1
+    await chat.press("pp:poor:r")
+    assert chat.replies[0].text.count("6.24% a year") == 1
 
 
 async def test_the_first_document_bullet_starts_its_own_line(chat: Chat):
     await chat.onboard()
     await chat.press("progs")
     await chat.press("prog:poor")
-    apply = chat.replies[1].text
-    assert "<b>Hồ sơ cần có:</b>\n• Giấy đề nghị" in apply
-    assert "<b>Các bước vay:</b>\n1. " in apply
+    await chat.press("pp:poor:d")
+    assert "<b>Cho vay hộ nghèo: hồ sơ cần gì</b>\n• Giấy đề nghị" in chat.text
+    await chat.press("pp:poor:s")
+    assert "<b>Cho vay hộ nghèo: các bước vay</b>\n1. " in chat.text
 
 
 async def test_eligibility_next_step_names_the_office_only_when_it_applies(chat: Chat):
