@@ -14,7 +14,7 @@ command, the menu, another message or dropping the report forgets it; it is neve
 from __future__ import annotations
 
 from content.normalize import fold
-from handlers import report
+from handlers import answers, report
 from handlers.context import Context
 from handlers.report_common import CATEGORIES
 from handlers.types import Reply
@@ -155,6 +155,7 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
     buttons = [
         [ctx.button("story.button.report", f"rpf:{category}")],
         [ctx.button("story.button.more", f"topic:{topic}")],
+        *answers.other_rows(ctx, answers.other_questions(ctx.content, story, topic)),  # asked too
         ctx.menu_row(),
     ]
     return [Reply("\n\n".join(parts), tuple(tuple(row) for row in buttons))]

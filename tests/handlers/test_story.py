@@ -173,3 +173,24 @@ def test_categories_of_stories():
     told = "tổ trưởng bắt nhà tôi đưa hai triệu mới cho làm hồ sơ vay"
     assert story.category_for("misconduct.fees", told) == "fees"
     assert story.category_for("program.poor", told) is None
+
+async def test_a_story_that_asks_something_else_too_offers_it(chat: Chat, deps: Deps):
+    """The story's reply and its report stay; the other question is one tap away."""
+    await chat.onboard()
+    told = THREAT + " Cho tôi hỏi thêm lịch giao dịch của ngân hàng ở xã tôi là ngày nào?"
+    await chat.send(told)
+    assert "Việc bạn gặp là nghiêm trọng" in chat.text and SAFETY in chat.text
+    labels = [b.label for b in chat.buttons]
+    other = chat.find("Câu hỏi khác của bạn")
+    assert other.action == "topic:schedule.when"
+    assert labels.index(other.label) > labels.index(chat.find("Báo cáo việc này").label)
+    assert labels.index(other.label) < labels.index(chat.find("menu").label)
+    await chat.press("Câu hỏi khác của bạn")
+    assert "giao dịch" in chat.text
+
+
+async def test_a_story_with_one_question_offers_nothing_else(chat: Chat):
+    await chat.onboard()
+    await chat.send(THREAT)
+    assert not [b for b in chat.buttons if "Câu hỏi khác" in b.label]
+
