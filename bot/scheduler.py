@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.delivery import OutboxSender, SendStats
 from content.loader import Content
 from handlers.context import Clock
+from handlers.kept_story import forget_old_stories
 from handlers.moderation import plan_digest
 from handlers.reminders import plan_reminders
 from storage import kept_questions, outbox, report_limits, users
@@ -70,6 +71,15 @@ async def prune_kept_questions(sessions: SessionFactory, clock: Clock) -> int:
     if removed:
         log.info("pruned %d kept questions", removed)
     return removed
+
+
+async def forget_stories(sessions: SessionFactory, clock: Clock) -> int:
+    """Erase the victims' stories that waited too long for a report (handlers/kept_story.py)."""
+    async with transaction(sessions) as session:
+        forgotten = await forget_old_stories(session, clock())
+    if forgotten:
+        log.info("forgot %d stories kept for a report", forgotten)
+    return forgotten
 
 
 async def remind_and_deliver(
@@ -153,6 +163,17 @@ def build_scheduler(
         minute=45,
         args=(sessions, clock),
         id="prune_kept_questions",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    # Every 5 minutes: a story lies in the database 35 minutes at most.
+    scheduler.add_job(
+        forget_stories,
+        "interval",
+        minutes=5,
+        args=(sessions, clock),
+        id="forget_stories",
         coalesce=True,
         max_instances=1,
     )

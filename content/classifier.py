@@ -38,7 +38,7 @@ TEXT_COLUMNS = ("text", "question")
 SHARPNESS = 3.0
 # A story is cut to this many characters before the model reads it: the model's cost grows
 # with the length, and the question of a long story is nearly always at its end.
-MAX_MODEL_CHARS = 1200
+MAX_MODEL_CHARS = 800
 
 _cache: dict[str, TopicModel] = {}
 _lock = threading.Lock()
@@ -78,9 +78,13 @@ class TopicModel:
         columns: list[int] = []
         values: list[float] = []
         for feat in self._features:
-            counts = Counter(
-                i for gram in feat.analyzer(text) if (i := feat.vocabulary.get(gram)) is not None
-            )
+            vocabulary = feat.vocabulary
+            # count the n-grams in C first: a story repeats many, each is looked up once
+            counts = {
+                i: n
+                for gram, n in Counter(feat.analyzer(text)).items()
+                if (i := vocabulary.get(gram)) is not None
+            }
             if not counts:
                 continue
             idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))

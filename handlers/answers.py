@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 
-from handlers import kept_questions, programs
+from content.loader import Content
+from handlers import kept_questions, programs, questions_split
 from handlers.context import Context
 from handlers.formatting import day, legal_list, legal_refs, short_title
 from handlers.types import Button, Reply
@@ -15,12 +16,71 @@ BLACKCREDIT_TOPICS = ("blackcredit.apps", "blackcredit.victim", "blackcredit.law
 # About one screen of a cheap phone (some 20 lines of 40 characters): an answer whose legal
 # footer would push it past this shows the legal basis behind a button instead.
 ONE_SCREEN_CHARS = 800
+# Another question of the same message is offered when the matcher, reading it alone, is as
+# sure of it as of an answer it would not keep for the editors (handlers/kept_questions.py).
+CONFIDENT_OTHER = kept_questions.LOW_CONFIDENCE
+MAX_OTHERS = 3
+# A program's answer says who may borrow, how much, the rate, the term and the collateral,
+# and its card the documents and the steps: under it, "Lãi suất thế nào?" or "Hồ sơ gồm gì?"
+# is answered already (topics.yaml, rule 1: a question naming a program belongs to it,
+# whatever it asks about it).
+COVERED_BY_PROGRAM = frozenset(
+    {"loan.amount", "loan.interest", "loan.term", "loan.collateral"}
+    | {"loan.documents", "loan.procedure"}  # in the card, one tap away
+)
+
+
+def _answered_by(main: str, topic: str) -> bool:
+    """``topic``, read in a sentence alone, is part of the answer on ``main``: a program's
+    terms under its answer, or a loan shark's rate or due date in a story about them (the
+    outside lender's terms, not the bank's)."""
+    if main.startswith("program."):
+        return topic in COVERED_BY_PROGRAM
+    return main.startswith("blackcredit.") and topic.startswith("loan.")
+
+
+def other_questions(content: Content, text: str, main: str) -> list[str]:
+    """Topics of the other questions ``text`` asks besides ``main`` (its whole-message
+    match): none for a message that asks one thing, whatever story comes with it."""
+    asked = questions_split.questions(text)
+    if len(asked) < 2:
+        return []
+    found: list[str] = []
+    for question in asked:
+        match = content.matcher.match(question)
+        topic = match.topic
+        if (
+            match.score < CONFIDENT_OTHER
+            or topic in (main, "none", *found)
+            or topic not in content.answers
+            or _answered_by(main, topic)
+        ):
+            continue
+        found.append(topic)
+    return found[:MAX_OTHERS]
+
+
+def other_rows(ctx: Context, others: list[str]) -> list[tuple[Button, ...]]:
+    """One "Câu hỏi khác của bạn: ..." button per other question."""
+    # A button's label is plain text on every channel: the title is not HTML-escaped.
+    return [
+        (ctx.button("button.other_question", f"topic:{other}", topic=_title(ctx, other)),)
+        for other in others
+    ]
+
+
+def _title(ctx: Context, topic: str) -> str:
+    return short_title(ctx.content.topics[topic].title(ctx.lang))
 
 
 def topic_replies(
-    ctx: Context, topic: str, alternatives: list[str] | tuple[str, ...] = ()
+    ctx: Context,
+    topic: str,
+    alternatives: list[str] | tuple[str, ...] = (),
+    others: list[str] | tuple[str, ...] = (),
 ) -> list[Reply]:
-    """The answer to ``topic``, then the date it was checked and what to do next, as buttons.
+    """The answer to ``topic``, then the date it was checked and what to do next, as buttons:
+    the message's other questions (``others``), then the other guesses (``alternatives``).
 
     Where the legal basis goes, one rule: it is written under the answer only when the
     answer belongs to no program and the answer with that footer fits one phone screen
@@ -49,9 +109,11 @@ def topic_replies(
         rows.append((ctx.button("menu.schedule", "lich"),))
     if topic.startswith("blackcredit."):
         rows.append((ctx.button("button.report", "rp"),))
-    for other in alternatives[:3]:
-        title = short_title(ctx.content.topics[other].title(lang))
-        rows.append((Button(ctx.t("button.did_you_mean", topic=title), f"topic:{other}"),))
+    rows += other_rows(ctx, list(others))
+    for other in [t for t in alternatives if t not in others][:3]:
+        rows.append(
+            (Button(ctx.t("button.did_you_mean", topic=_title(ctx, other)), f"topic:{other}"),)
+        )
     rows.append(ctx.menu_row())
     return [Reply(text), Reply(f"<i>{footer}</i>", tuple(rows))]
 
@@ -85,20 +147,23 @@ def is_question(ctx: Context, text: str) -> bool:
 
 
 async def ask(ctx: Context, text: str) -> list[Reply]:
-    """Free text: the best topic's answer and up to three other guesses, or a kind fallback."""
+    """Free text: the best topic's answer, the message's other questions and up to three
+    other guesses, or a kind fallback."""
     question = text.strip()[:MAX_QUESTION_CHARS]
     if not question:
         return [ctx.reply("ask.empty", [ctx.menu_row()])]
     match = ctx.content.matcher.match(question)
     await kept_questions.keep(ctx, question, match)  # with consent, when the bot was unsure
+    others = other_questions(ctx.content, question, match.topic)
     if match.topic == "none" or match.topic not in ctx.content.answers:
+        # No main answer: the questions it could read alone come first among the choices.
+        choices = [*others, *(t for t in match.alternatives if t not in others)]
         rows = [
-            (Button(short_title(ctx.content.topics[t].title(ctx.lang)), f"topic:{t}"),)
-            for t in match.alternatives[:3]
-            if t in ctx.content.answers
+            (Button(_title(ctx, t), f"topic:{t}"),)
+            for t in [t for t in choices if t in ctx.content.answers][:MAX_OTHERS]
         ]
         return [ctx.reply("ask.unknown", [*rows, ctx.menu_row()])]
-    return topic_replies(ctx, match.topic, match.alternatives)
+    return topic_replies(ctx, match.topic, match.alternatives, others)
 
 
 async def show_topic(ctx: Context) -> list[Reply]:

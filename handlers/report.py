@@ -25,7 +25,7 @@ import logging
 
 from content.normalize import fold
 from content.places import commune, find_communes
-from handlers import answers, evidence
+from handlers import answers, evidence, kept_story
 from handlers.context import Context
 from handlers.report_common import (
     ACCUSED,
@@ -193,7 +193,7 @@ async def answer_danger(ctx: Context) -> list[Reply]:
 async def _ask_consent(ctx: Context) -> list[Reply]:
     await ctx.enter(FLOW, "consent")
     text = ctx.t("report.ask_consent")
-    if _data(ctx).get("offered_story"):  # the one consent covers the story they already told
+    if _offered(ctx):  # the one consent covers the story they already told
         text += "\n\n" + ctx.t("report.story_offered")
     return [
         Reply(
@@ -349,13 +349,23 @@ async def _when_text(ctx: Context, typed: str) -> list[Reply]:
     return await _after(ctx, "when")
 
 
-async def _ask_story(ctx: Context) -> list[Reply]:
+def _offered(ctx: Context) -> str | None:
+    """The story told before "Báo cáo việc này" (handlers/story.py), while it is kept."""
     offered = _data(ctx).get("offered_story")
-    await ctx.enter(FLOW, "story", offered_story=None)  # used once, or forgotten
+    return offered if offered and kept_story.still_kept(_data(ctx), ctx.now) else None
+
+
+async def _ask_story(ctx: Context) -> list[Reply]:
+    offered, expired = _offered(ctx), bool(_data(ctx).get("offered_story"))
+    # used once, or forgotten
+    await ctx.enter(FLOW, "story", offered_story=None, **{kept_story.TOLD_AT: None})
     if offered and MIN_STORY <= len(offered) <= MAX_STORY:
         await ctx.enter(FLOW, "story", story=offered)
         return [ctx.reply("report.story_used"), *await _after(ctx, "story")]
-    return [ctx.reply("report.ask_story", [_cancel_row(ctx)], min=MIN_STORY, max=MAX_STORY)]
+    ask = ctx.reply("report.ask_story", [_cancel_row(ctx)], min=MIN_STORY, max=MAX_STORY)
+    if expired and not offered:  # it waited too long at the steps before
+        return [ctx.reply("story.not_kept", minutes=kept_story.kept_minutes()), ask]
+    return [ask]
 
 
 async def _story_text(ctx: Context, typed: str) -> list[Reply]:

@@ -8,13 +8,14 @@ harassment, what to do now (the topic's answer, shortened), and a button "Báo c
 that starts /baocao with the category chosen (``rpf:CAT``; handlers/report.py). The story
 itself never travels in the button: it waits in the conversation state (flow ``story``) and,
 once the person agrees on the report's consent step, becomes the report's description. Any
-command, the menu, another message or dropping the report forgets it; it is never logged.
+command, the menu, another message or dropping the report forgets it; it is never logged; and
+it waits 30 minutes at most (handlers/kept_story.py).
 """
 
 from __future__ import annotations
 
 from content.normalize import fold
-from handlers import report
+from handlers import answers, kept_story, report
 from handlers.context import Context
 from handlers.report_common import CATEGORIES
 from handlers.types import Reply
@@ -151,24 +152,41 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
     if safety:
         parts.append(ctx.t("story.safety"))
     parts.append(what_to_do(ctx.content.answers[topic].text.get(ctx.lang), safety))
-    await ctx.enter(FLOW, "offered", text=story, category=category)
+    told_at = kept_story.told_at(ctx.now)  # kept_story.STORY_KEPT_FOR from now, no longer
+    await ctx.enter(FLOW, "offered", text=story, category=category, told_at=told_at)
     buttons = [
         [ctx.button("story.button.report", f"rpf:{category}")],
         [ctx.button("story.button.more", f"topic:{topic}")],
+        *answers.other_rows(ctx, answers.other_questions(ctx.content, story, topic)),  # asked too
         ctx.menu_row(),
     ]
     return [Reply("\n\n".join(parts), tuple(tuple(row) for row in buttons))]
 
 
 async def start_report(ctx: Context) -> list[Reply]:
-    """rpf:CAT: /baocao with the category chosen and the story kept for its description."""
+    """rpf:CAT: /baocao with the category chosen and the story kept for its description; once
+    the story has waited too long (or was forgotten), without it, and the person is told."""
     category = ctx.args[0] if ctx.args else ""
     if category not in CATEGORIES:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    told = ctx.state.data.get("text") if ctx.flow == FLOW else None
+    data = ctx.state.data if ctx.flow == FLOW else {}
+    kept = bool(data.get("text")) and kept_story.still_kept(data, ctx.now)
     replies = await report.start(ctx)
     if ctx.flow != report.FLOW:  # refused (the daily cap): nothing of the story is kept
         await ctx.leave_flow()
         return replies
-    await ctx.enter(report.FLOW, "danger", category=category, offered_story=told)
+    await ctx.enter(
+        report.FLOW,
+        "danger",
+        category=category,
+        offered_story=data["text"] if kept else None,
+        told_at=data[kept_story.TOLD_AT] if kept else None,
+    )
+    if not kept:
+        return [not_kept(ctx), *replies]
     return replies
+
+
+def not_kept(ctx: Context) -> Reply:
+    """The story typed before is no longer kept: kindly, and what to do instead."""
+    return ctx.reply("story.not_kept", minutes=kept_story.kept_minutes())

@@ -252,3 +252,44 @@ async def prune_processed_updates(session: AsyncSession, before: dt.datetime) ->
 async def count_users(session: AsyncSession) -> int:
     result = await session.exec(select(func.count()).select_from(User))
     return int(result.one())
+
+
+async def forget_flow_before(session: AsyncSession, flow: str, before: dt.datetime) -> int:
+    """End ``flow`` for everyone whose state was last written before ``before``, what they
+    entered with it. One statement: a message handled meanwhile moves ``updated_at`` on, and
+    its state is then left alone."""
+    result = await session.exec(
+        update(ConversationState)
+        .where(col(ConversationState.flow) == flow, col(ConversationState.updated_at) < before)
+        .values(flow=None, step=None, data={})
+    )
+    return result.rowcount or 0
+
+
+async def states_in_flow_before(
+    session: AsyncSession, flow: str, before: dt.datetime
+) -> list[ConversationState]:
+    """The states in ``flow`` last written before ``before``."""
+    found = await session.exec(
+        select(ConversationState).where(
+            col(ConversationState.flow) == flow, col(ConversationState.updated_at) < before
+        )
+    )
+    return list(found.all())
+
+
+async def replace_data_if_unchanged(
+    session: AsyncSession, state: ConversationState, data: dict[str, Any]
+) -> bool:
+    """Write ``data`` into ``state`` unless the user's state was written since it was read
+    (then that newer state wins); ``updated_at`` is kept. True if written."""
+    result = await session.exec(
+        update(ConversationState)
+        .where(
+            col(ConversationState.user_id) == state.user_id,
+            col(ConversationState.updated_at) == state.updated_at,
+            col(ConversationState.flow) == state.flow,
+        )
+        .values(data=dict(data))
+    )
+    return bool(result.rowcount)

@@ -8,8 +8,9 @@ import asyncio
 from bot.cli import run as cli_run
 from handlers.dispatch import Deps
 from tests.bot.test_cli import run
-from tests.conftest import Chat
+from tests.conftest import Chat, FakeClock
 from tests.handlers.test_kept_questions import OUT_OF_SCOPE, assert_nothing_planted, planted_message
+from tests.handlers.test_masking import assert_masked_lines, send_planted
 
 CHAT_ID = "987654321"  # the person's id on the channel: it must not be exported
 
@@ -39,6 +40,20 @@ async def test_export_and_stats_on_the_database(deps: Deps, database_url, capsys
     stats = capsys.readouterr().out
     assert "kept questions: 2" in stats and "  none\t2" in stats and "2026-W47\t2 / 2" in stats
     assert CHAT_ID not in stats
+
+
+async def test_the_export_holds_no_planted_identity(
+    deps: Deps, database_url, capsys, monkeypatch, clock: FakeClock
+):
+    """Names after titles, plain-typed names, e-mails, links, handles, plates, house numbers,
+    dates of birth (tests/handlers/test_masking.py): none reaches the editors' TSV."""
+    await send_planted(Chat(deps, user_id=CHAT_ID, channel="telegram"), clock, monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    capsys.readouterr()
+    assert await asyncio.to_thread(cli_run, ["questions", "export"]) == 0
+    out = capsys.readouterr().out
+    assert_masked_lines([line.split("\t")[0] for line in out.splitlines()[1:]])
+    assert CHAT_ID not in out
 
 
 def test_a_bad_date_is_one_line_and_exit_2(tmp_path):

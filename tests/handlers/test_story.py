@@ -4,13 +4,14 @@ the story as the description once the person agrees; dropped, the story is forgo
 
 from __future__ import annotations
 
-from handlers import story
+from bot.scheduler import forget_stories
+from handlers import kept_story, story
 from handlers.dispatch import Deps
 from handlers.types import MAX_ACTION_BYTES
 from storage import reports, users
-from storage.db import transaction
+from storage.db import session_factory, transaction
 from storage.report_models import Report
-from tests.conftest import Chat
+from tests.conftest import Chat, FakeClock
 
 THREAT = (
     "Tụi nó gọi cho cả họ hàng tôi, đăng ảnh tôi lên mạng nói tôi quỵt nợ, còn dọa đến nhà "
@@ -173,3 +174,112 @@ def test_categories_of_stories():
     told = "tổ trưởng bắt nhà tôi đưa hai triệu mới cho làm hồ sơ vay"
     assert story.category_for("misconduct.fees", told) == "fees"
     assert story.category_for("program.poor", told) is None
+
+
+async def test_a_story_that_asks_something_else_too_offers_it(chat: Chat, deps: Deps):
+    """The story's reply and its report stay; the other question is one tap away."""
+    await chat.onboard()
+    told = THREAT + " Cho tôi hỏi thêm lịch giao dịch của ngân hàng ở xã tôi là ngày nào?"
+    await chat.send(told)
+    assert "Việc bạn gặp là nghiêm trọng" in chat.text and SAFETY in chat.text
+    labels = [b.label for b in chat.buttons]
+    other = chat.find("Câu hỏi khác của bạn")
+    assert other.action == "topic:schedule.when"
+    assert labels.index(other.label) > labels.index(chat.find("Báo cáo việc này").label)
+    assert labels.index(other.label) < labels.index(chat.find("menu").label)
+    await chat.press("Câu hỏi khác của bạn")
+    assert "giao dịch" in chat.text
+
+
+async def test_a_story_with_one_question_offers_nothing_else(chat: Chat):
+    await chat.onboard()
+    await chat.send(THREAT)
+    assert not [b for b in chat.buttons if "Câu hỏi khác" in b.label]
+
+
+async def test_a_story_kept_too_long_is_not_used_and_the_person_is_told(
+    chat: Chat, deps: Deps, clock: FakeClock
+):
+    await chat.onboard()
+    await chat.send(THREAT)
+    clock.advance(minutes=kept_story.kept_minutes() + 1)
+    await chat.press("Báo cáo việc này")
+    assert "bot chỉ giữ lời kể 30 phút" in chat.text and "gõ lại" in chat.text
+    assert "nguy hiểm" in chat.text  # /baocao started all the same
+    assert THREAT not in str((await state_of(deps, chat)).data)
+    await chat.press("rpd:no")
+    assert "dùng luôn lời kể" not in chat.text
+    await chat.press("rpy:yes")
+    assert "Bạn muốn báo việc gì?" not in chat.text  # the category is still chosen
+    await chat.send("son tinh")
+    await chat.press("rpt:week")
+    assert "Bạn kể lại việc đã xảy ra" in chat.text and "Bot đã điền" not in chat.text
+    await chat.send("Họ gọi điện dọa tôi suốt một tuần nay, còn đăng ảnh tôi lên mạng.")
+    await chat.press("rpe:done")
+    await chat.press("rpo:no")
+    await chat.press("rps")
+    [report] = await stored(deps)
+    assert report.category == "threats" and THREAT not in report.description
+
+
+async def test_a_story_is_used_until_its_time_is_up(chat: Chat, deps: Deps, clock: FakeClock):
+    await chat.onboard()
+    await chat.send(THREAT)
+    clock.advance(minutes=kept_story.kept_minutes() - 1)
+    await report_from_the_story(chat)
+    [report] = await stored(deps)
+    assert report.description == THREAT
+
+
+async def test_a_story_waiting_too_long_at_the_steps_before_is_not_used(
+    chat: Chat, deps: Deps, clock: FakeClock
+):
+    """The time runs from the story, not from the last button: pressed in time, then left at
+    the consent step, it is not used."""
+    await chat.onboard()
+    await chat.send(THREAT)
+    await chat.press("Báo cáo việc này")
+    await chat.press("rpd:no")
+    clock.advance(minutes=kept_story.kept_minutes() + 5)
+    await chat.press("rpy:yes")
+    await chat.send("son tinh")
+    await chat.press("rpt:week")
+    assert "bot chỉ giữ lời kể 30 phút" in chat.text
+    assert "Bạn kể lại việc đã xảy ra" in chat.text
+    assert THREAT not in str((await state_of(deps, chat)).data)
+
+
+async def test_a_restart_keeps_the_story_for_the_button(chat: Chat, deps: Deps, engine):
+    """The story waits in the database, not in the process: another process (a restart, a
+    second replica) on the same database uses it."""
+    await chat.onboard()
+    await chat.send(THREAT)
+    restarted = Chat(Deps(content=deps.content, sessions=session_factory(engine), clock=deps.clock))
+    restarted.replies = chat.replies
+    await report_from_the_story(restarted)
+    [report] = await stored(deps)
+    assert report.description == THREAT
+
+
+async def test_stories_nobody_came_back_for_are_erased(deps: Deps, clock: FakeClock):
+    """The periodic job erases a story waiting after its time, in the story flow and in a
+    report left before its story step, and nothing younger or anyone else's state."""
+    old, at_consent, fresh, other = (Chat(deps, user_id=u) for u in ("1", "2", "3", "4"))
+    for person in (old, at_consent, fresh, other):
+        await person.onboard()
+    await old.send(THREAT)
+    await at_consent.send(LEADER)
+    await at_consent.press("Báo cáo việc này")
+    await at_consent.press("rpd:no")
+    await other.send("/lich")
+    clock.advance(minutes=kept_story.kept_minutes() + 1)
+    await fresh.send(APP_SPIRAL)
+    before = (await state_of(deps, other)).flow
+    assert await forget_stories(deps.sessions, clock) == 2
+    assert (await state_of(deps, old)).data == {} and (await state_of(deps, old)).flow is None
+    waiting = await state_of(deps, at_consent)
+    assert waiting.flow == "report" and waiting.step == "consent"  # the report goes on
+    assert LEADER not in str(waiting.data) and waiting.data["category"] == "collects_principal"
+    assert APP_SPIRAL in str((await state_of(deps, fresh)).data)
+    assert (await state_of(deps, other)).flow == before
+    assert await forget_stories(deps.sessions, clock) == 0
