@@ -1,8 +1,8 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
 ``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv`` and
-``messages_real2*.tsv`` quote citizens' messages found on public pages, each with its source
-address (the second set shares no message with the first). The
+``messages_real2*.tsv`` and ``messages_real3*.tsv`` quote citizens' messages found on public
+pages, each with its source address (each later set shares no message with the earlier ones). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
 and never their accuracy: ``python bench/faq_accuracy.py FILE`` prints that.
 """
@@ -26,11 +26,13 @@ SETS = {
     "messages_narrative": (300, False),
     "messages_real": (150, True),
     "messages_real2": (30, True),
+    "messages_real3": (15, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
     "messages_real": ("i11-real:", 40),
     "messages_real2": ("i11-real2:", 50),
+    "messages_real3": ("i11-real3:", 50),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -55,8 +57,15 @@ def read(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def files(name: str) -> tuple[Path, Path]:
-    """The tuning half (training data of the model) and the scoring-only half."""
-    return TRAINING / f"{name}.tsv", HERE / f"{name}_score.tsv"
+    """The tuning half (training data of the model) and the scoring-only half.
+
+    A new set's tune half may still sit here, next to its scoring half, until it is moved
+    into the training folder.
+    """
+    tune = TRAINING / f"{name}.tsv"
+    if not tune.exists():
+        tune = HERE / f"{name}.tsv"
+    return tune, HERE / f"{name}_score.tsv"
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +133,21 @@ def test_second_real_set_shares_no_message_with_the_first() -> None:
     second = [normal(r[0]) for path in files("messages_real2") for r in read(path)[1]]
     assert len(set(second)) == len(second), "messages_real2: repeated text across its files"
     assert not first & set(second), "messages_real2 repeats a message of messages_real"
+
+
+def test_third_real_set_shares_no_message_with_the_older_ones() -> None:
+    older = [
+        normal(r[0])
+        for name in ("messages_real", "messages_real2")
+        for path in files(name)
+        for r in read(path)[1]
+    ]
+    third = [normal(r[0]) for path in files("messages_real3") for r in read(path)[1]]
+    assert len(set(third)) == len(third), "messages_real3: repeated text across its files"
+    for text in third:
+        # neither the same quote nor a longer or shorter cut of one
+        clash = [o for o in older if text in o or o in text]
+        assert not clash, f"messages_real3 repeats an older message: {text[:60]!r}"
 
 
 def test_scoring_rule_is_written_down() -> None:
