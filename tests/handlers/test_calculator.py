@@ -133,23 +133,37 @@ async def test_card_to_result(chat: Chat, deps: Deps):
     assert (state.flow, state.step, state.data["amount"]) == ("calc", "term", 50 * MILLION)
 
     await chat.send("3 năm")
+    assert len(chat.replies) == 1  # one short message; the rest behind buttons
     text = chat.text
     expected = plan(50 * MILLION, 36, 0.52, 6)
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm), lãi suất 6,24%/năm (0,52%/tháng)" in text
     assert "Tiền lãi tháng đầu: <b>260.000 đ</b>" in text
     assert "Tổng tiền lãi cả 36 tháng (3 năm): <b>5.460.000 đ</b>" in text
-    assert "<b>55.460.000 đ</b>" in text
-    assert "6 tháng một lần" in text
-    assert "Tháng 1–6: lãi 260.000 đ/tháng, trả gốc 8.333.333 đ" in text
-    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in text
-    assert "phân kỳ trả nợ" in text and "ước tính" in text
-    assert "6,24%/năm (0,52%/tháng)" in text
-    assert "8,112%/năm (0,676%/tháng)" in text and "130%" in text
-    assert "2553/QĐ-TTg" in text and "Kiểm tra ngày 22/11/2026" in text
-    assert [b.action for b in chat.buttons] == ["calc:poor", "prog:poor", "menu"]
+    assert "Tổng phải trả, cả gốc và lãi: <b>55.460.000 đ</b>" in text
+    assert "Lần trả gốc đầu: <b>8.333.333 đ</b> vào tháng 6." in text
+    assert "ước tính" in text
+    parts = "cp:poor::50000000:36"
+    assert [b.action for b in chat.buttons] == [
+        f"{parts}:t",
+        f"{parts}:l",
+        "calc:poor",
+        "prog:poor",
+        "menu",
+    ]
+    assert (await stored_state(deps)).flow is None
+
+    await chat.press("Lịch trả nợ")
+    table = chat.text
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm), lãi 0,52%/tháng" in table
+    assert "6 tháng một lần" in table
+    assert "Tháng 1–6: lãi 260.000 đ/tháng, trả gốc 8.333.333 đ" in table
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in table
+    assert "phân kỳ trả nợ" in table and "ước tính" in table
+    assert "8,112%/năm (0,676%/tháng)" in table and "130%" in table
+    assert [b.action for b in chat.buttons] == [f"{parts}:l", "calc:poor:50000000:36", "menu"]
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
-    # The table's lines add up to its total line, and to the totals message.
-    table = next(r.text for r in chat.replies if "Lịch trả nợ dự tính" in r.text)
+    # The table's lines add up to its total line, and to the result's total.
     rows = [figures(line) for line in table.splitlines() if line.startswith("Tháng")]
     assert len(rows) == len(expected.periods) == 6
     interest = sum(
@@ -159,6 +173,12 @@ async def test_card_to_result(chat: Chat, deps: Deps):
     assert principal == 50 * MILLION
     assert interest == expected.total_interest == 5_460_000
     assert "<b>Cộng:</b> gốc 50.000.000 đ, lãi 5.460.000 đ." in table
+
+    await chat.press("Căn cứ pháp lý")
+    assert "2553/QĐ-TTg" in chat.text and "22/11/2026" in chat.text
+    assert [b.action for b in chat.buttons] == [f"{parts}:t", "calc:poor:50000000:36", "menu"]
+    await chat.press("Về kết quả")
+    assert chat.text == text  # the same result, rebuilt from the button
     assert (await stored_state(deps)).flow is None
 
 
@@ -166,9 +186,11 @@ async def test_short_loan_repays_principal_at_the_end(chat: Chat):
     await open_calculator(chat)
     await chat.send("20tr")
     await chat.send("12")
+    assert "Trả gốc một lần: <b>20.000.000 đ</b> vào tháng 12, khi hết hạn." in chat.text
+    assert "Tổng tiền lãi cả 12 tháng (1 năm): <b>1.248.000 đ</b>" in chat.text
+    await chat.press("Lịch trả nợ")
     assert "một lần khi hết hạn vay" in chat.text
     assert "Tháng 1–12: lãi 104.000 đ/tháng, trả gốc 20.000.000 đ" in chat.text
-    assert "Tổng tiền lãi cả 12 tháng (1 năm): <b>1.248.000 đ</b>" in chat.text
 
 
 async def test_from_the_program_list_choose_a_program_first(chat: Chat, content: Content):
@@ -196,9 +218,14 @@ async def test_in_english_amounts_read_the_english_way(chat: Chat):
     assert "<b>50,000,000 VND</b>" in chat.text
     await chat.send("36 months")
     assert "Interest in the first month: <b>260,000 VND</b>" in chat.text
+    assert "First repayment of principal: <b>8,333,333 VND</b> in month 6." in chat.text
+    assert "estimate" in chat.text and "Calculate again" in chat.buttons[2].label
+    await chat.press("Repayment schedule")
     assert "Months 1–6: interest 260,000 VND/month, principal 8,333,333 VND" in chat.text
-    assert "phân kỳ trả nợ" in chat.text and "estimate" in chat.text
-    assert "Calculate again" in chat.buttons[0].label
+    assert "phân kỳ trả nợ" in chat.text and "repayment schedule" in chat.text
+    await chat.press("Legal basis")
+    assert "Decision" in chat.text and "Quyết định" not in chat.text
+    assert chat.find("Back to the result")
 
 
 BAD_AMOUNTS = ["abc", "0", "-5", "50 tỷ", "500 nghìn", "50", " ", "36 tháng"]
@@ -264,6 +291,7 @@ async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: C
     assert "dài hơn mức tối đa của chương trình là 120 tháng (10 năm)." in chat.replies[0].text
     assert "((" not in chat.replies[0].text and "))" not in chat.replies[0].text
     await chat.send("10 năm")
+    await chat.press("Lịch trả nợ")
     assert "Tháng 115–120" in chat.text
 
 
@@ -306,8 +334,11 @@ async def test_a_worker_is_held_to_200_million_a_business_to_10_billion(chat: Ch
     await chat.send("3 tỷ")
     await chat.send("10 năm")
     assert "Cơ sở sản xuất, kinh doanh" in chat.text and "0,6604%/tháng" in chat.text
-    assert "Tháng 115–120" in chat.text
-    assert chat.replies[-1].buttons[0][0].action == "calc:jobs:business"  # again: same line
+    assert chat.find("Tính lại").action == "calc:jobs:business"  # again: same line
+    await chat.press("Lịch trả nợ")
+    assert "Tháng 115–120" in chat.text and "0,6604%/tháng" in chat.text
+    await chat.press("Về kết quả")
+    assert "Tổng tiền lãi cả 120 tháng (10 năm)" in chat.text
     await chat.press("calc:jobs:business")
     await chat.send("11 tỷ")
     assert "vượt mức tối đa của chương trình (10.000.000.000 đ)" in chat.replies[0].text
@@ -334,7 +365,9 @@ async def test_social_housing_has_its_own_term_and_no_made_up_amount_cap(chat: C
     await chat.send("26 năm")
     assert "dài hơn mức tối đa của chương trình là 300 tháng (25 năm)" in chat.replies[0].text
     await chat.send("25 năm")
-    assert "Tháng 295–300" in chat.text and "0,45%/tháng" in chat.text
+    assert "0,45%/tháng" in chat.text
+    await chat.press("Lịch trả nợ")
+    assert "Tháng 295–300" in chat.text
     assert "Lịch trả nợ dự tính (tiếp)" in chat.text  # 50 lines do not fit one message
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
@@ -465,8 +498,10 @@ async def test_the_longest_term_a_program_may_have_still_fits(deps: Deps, conten
     await open_calculator(chat)
     await chat.send("10 tỷ")
     await chat.send("40 năm")
+    await chat.press("Lịch trả nợ")
     assert "Tháng 475–480" in chat.text
-    assert len(chat.replies) == 3 + 4  # first month, totals, 81 lines in 4 messages, note
+    assert len(chat.replies) == 4  # 81 lines in 4 messages, the note under the last
+    assert chat.replies[-1].buttons and not any(r.buttons for r in chat.replies[:-1])
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
 
