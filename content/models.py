@@ -297,11 +297,33 @@ Condition = list[str] | NotIn
 Clause = dict[str, Condition]
 
 
+# The eligibility result is one phone screen (tests/handlers/test_eligibility.py walks every
+# path): a line per program, "title: why", and the answers' notes, each one short line.
+RULE_TITLE_CHARS = 30
+RULE_WHY_CHARS = 60
+NOTE_CHARS = 80
+
+
+def _one_short_line(text: LText, name: str, limit: int, plain: bool = False) -> None:
+    for lang in LANGUAGES:
+        line = text.get(lang)
+        if "\n" in line or len(line) > limit:
+            raise ValueError(f"{name}.{lang}: one line of at most {limit} characters")
+        if plain and ("<" in line or "&" in line):
+            raise ValueError(f"{name}.{lang}: plain text (a button label), no markup")
+
+
 class EligibilityAnswer(Strict):
     id: str = Field(pattern=_ID)
     code: str = Field(pattern=r"^[a-z0-9]$")  # carried in the button's action
     label: LText  # a button label: plain text
     note: LText | None = None  # shown with the result when this answer was given
+
+    @model_validator(mode="after")
+    def _short_note(self) -> EligibilityAnswer:
+        if self.note is not None:
+            _one_short_line(self.note, "note", NOTE_CHARS)
+        return self
 
 
 class EligibilityQuestion(Strict):
@@ -316,11 +338,19 @@ class EligibilityQuestion(Strict):
 
 
 class EligibilityRule(Strict):
+    """One way to a program. What to bring is the program card's (Program.documents)."""
+
     program: str = Field(pattern=_ID)
     when: list[Clause] = Field(min_length=1)
-    why: LText  # one line: why the person may qualify
-    documents: LText | None = None  # one line: what to bring besides the common papers
+    title: LText  # the program in a few words; a button label too: plain text
+    why: LText  # one short line: why the person may qualify
     legal_basis: list[LegalRef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_short_line_each(self) -> EligibilityRule:
+        _one_short_line(self.title, "title", RULE_TITLE_CHARS, plain=True)
+        _one_short_line(self.why, "why", RULE_WHY_CHARS)
+        return self
 
 
 class Eligibility(Reviewed):
@@ -367,9 +397,7 @@ class Eligibility(Reviewed):
             found.append((f"questions.{q.id}.text", q.text))
             found += [(f"questions.{q.id}.{a.id}.note", a.note) for a in q.answers if a.note]
         for i, rule in enumerate(self.rules):
-            found.append((f"rules[{i}].why", rule.why))
-            if rule.documents:
-                found.append((f"rules[{i}].documents", rule.documents))
+            found += [(f"rules[{i}].title", rule.title), (f"rules[{i}].why", rule.why)]
         return found
 
 

@@ -11,15 +11,15 @@ instalment takes what the equal parts leave, so the table adds up exactly.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from content.models import Calculator, Program
+from handlers import programs
 from handlers.amounts import group_digits, parse_amount, parse_term
 from handlers.context import Context
-from handlers.formatting import day, legal_refs, percent
+from handlers.formatting import percent
 from handlers.types import Button, Reply, digits
 
 FLOW = "calc"
@@ -29,6 +29,17 @@ EXAMPLE_MILLIONS = 50
 EXAMPLE_MONTHS = 36
 # A bare number this small ("50") was most likely meant in millions.
 DID_YOU_MEAN_BELOW = 10_000
+# Beyond any loan (10 nghìn tỷ đồng): refused even where a program has no cap, so that the
+# figures always fit in a button's action (see PART_ACTION).
+MAX_AMOUNT_DIGITS = 13
+# The result's parts behind its buttons, "cp:<program>:<line>:<amount>:<months>:<code>":
+# code -> button label key. The action carries everything the estimate is computed from
+# (the line is empty for a program of one line), so a part and the way back to the result
+# ("calc:<program>[:<line>]:<amount>:<months>") are rebuilt from the button alone, on any
+# device and after any restart. At the longest (program id 24, line id 16, amount 13 and
+# term 3 characters) it is 64 bytes, Telegram's limit.
+PART_ACTION = "cp"
+PARTS: dict[str, str] = {"t": "button.calc_schedule", "l": "button.legal"}
 
 
 # ------------------------------------------------------------------------ arithmetic
@@ -201,6 +212,8 @@ def amount_problem(ctx: Context, calc: Calculator, program: Program, amount: int
         return _t(
             ctx, "calc.amount_too_big", cap=money(ctx, program.max_amount_vnd), example=example
         )
+    if len(str(amount)) > MAX_AMOUNT_DIGITS:
+        return _t(ctx, "calc.amount_too_big_any", example=example)
     return ""
 
 
@@ -220,52 +233,101 @@ def term_problem(ctx: Context, calc: Calculator, program: Program, months: int |
     return ""
 
 
-def result(
-    ctx: Context, calc: Calculator, program: Program, estimate: Plan, again: str
-) -> list[Reply]:
-    """The estimate, one idea per message: first month, totals, the table, what it rests on."""
-    lang = ctx.lang
-    term = term_text(ctx, estimate.months)
-    first = _t(
+@dataclass(frozen=True)
+class Estimate:
+    """What a result is computed from, as its buttons carry it."""
+
+    program_id: str
+    line_id: str  # "" for a program of one line
+    line: Program  # the program as that line: its caps, rate and name
+    plan: Plan
+
+    @property
+    def back(self) -> str:
+        """The action that shows the result again (start: calc:<id>[:<line>]:<a>:<m>)."""
+        return f"{_again(self.program_id, self.line_id)}:{self.plan.amount}:{self.plan.months}"
+
+    def part(self, code: str) -> str:
+        plan = self.plan
+        return f"{PART_ACTION}:{self.program_id}:{self.line_id}:{plan.amount}:{plan.months}:{code}"
+
+
+def part_buttons(ctx: Context, estimate: Estimate, codes: str) -> tuple[Button, ...]:
+    """The result's part buttons in one row (two short labels fit a narrow screen)."""
+    return tuple(ctx.button(PARTS[code], estimate.part(code)) for code in codes)
+
+
+def first_principal(ctx: Context, estimate: Plan) -> str:
+    """When the first principal is repaid and how much: the whole of it at the end of a short
+    loan, else the first of the equal parts."""
+    first = estimate.periods[0]
+    key = "calc.result_principal_once" if len(estimate.periods) == 1 else "calc.result_principal"
+    return _t(ctx, key, principal=money(ctx, first.principal), month=first.last)
+
+
+def result(ctx: Context, estimate: Estimate) -> list[Reply]:
+    """The estimate in one short message: the loan and the rate it is worked out with, the
+    interest of the first month and in total, the total to repay and the first repayment of
+    principal, that it is an estimate; the repayment table and the legal basis behind
+    buttons (PARTS), each its own message with the way back to this one."""
+    lang, line, figures = ctx.lang, estimate.line, estimate.plan
+    term = term_text(ctx, figures.months)
+    text = _t(
         ctx,
-        "calc.result_first",
-        program=program.name.get(lang),
-        amount=money(ctx, estimate.amount),
+        "calc.result",
+        program=line.name.get(lang),
+        amount=money(ctx, figures.amount),
         term=term,
-        interest=money(ctx, estimate.first_month_interest),
-        rate=percent(program.rate_month_pct, lang),
-    )
-    totals = _t(
-        ctx,
-        "calc.result_total",
-        term=term,
-        interest=money(ctx, estimate.total_interest),
-        total=money(ctx, estimate.total),
-    )
-    overdue = program.overdue_rate_pct_of_rate / 100
-    note = _t(
-        ctx,
-        "calc.result_note",
-        year=percent(program.rate_year_pct, lang),
-        month=percent(program.rate_month_pct, lang),
-        overdue_year=percent(program.rate_year_pct * overdue, lang),
-        overdue_month=percent(program.rate_month_pct * overdue, lang),
-        overdue_pct=percent(program.overdue_rate_pct_of_rate, lang),
-        basis=html.escape(legal_refs(program.legal_basis, lang), quote=False),
-        date=day(program.checked_on, lang),
+        year=percent(line.rate_year_pct, lang),
+        month=percent(line.rate_month_pct, lang),
+        interest=money(ctx, figures.first_month_interest),
+        total_interest=money(ctx, figures.total_interest),
+        total=money(ctx, figures.total),
+        principal=first_principal(ctx, figures),
     )
     buttons = (
-        (ctx.button("button.calc_again", again),),
-        (ctx.button("button.program_card", f"prog:{program.id}"),),
+        part_buttons(ctx, estimate, "tl"),
+        (ctx.button("button.calc_again", _again(estimate.program_id, estimate.line_id)),),
+        (ctx.button("button.program_card", f"prog:{estimate.program_id}"),),
         ctx.menu_row(),
     )
-    tables = [Reply(text) for text in table(ctx, calc, estimate)]
-    return [Reply(first), Reply(totals), *tables, Reply(note, buttons)]
+    return [Reply(text, buttons)]
 
 
-def table(ctx: Context, calc: Calculator, estimate: Plan) -> list[str]:
+def _part_rows(ctx: Context, estimate: Estimate, code: str) -> tuple[tuple[Button, ...], ...]:
+    others = "".join(c for c in PARTS if c != code)
+    return (
+        (*part_buttons(ctx, estimate, others), ctx.button("button.back_to_result", estimate.back)),
+        ctx.menu_row(),
+    )
+
+
+def schedule_part(ctx: Context, calc: Calculator, estimate: Estimate) -> list[Reply]:
+    """The repayment table, then what the real schedule and paying late mean."""
+    line, lang = estimate.line, ctx.lang
+    overdue = line.overdue_rate_pct_of_rate / 100
+    note = _t(
+        ctx,
+        "calc.schedule_note",
+        overdue_year=percent(line.rate_year_pct * overdue, lang),
+        overdue_month=percent(line.rate_month_pct * overdue, lang),
+        overdue_pct=percent(line.overdue_rate_pct_of_rate, lang),
+    )
+    texts = table(ctx, calc, estimate.plan, line)
+    texts[-1] += "\n\n" + note
+    rows = _part_rows(ctx, estimate, "t")
+    return [*(Reply(text) for text in texts[:-1]), Reply(texts[-1], rows)]
+
+
+def legal_part(ctx: Context, estimate: Estimate) -> list[Reply]:
+    """The legal basis, in the program card's own words (programs.part_text)."""
+    text = programs.part_text(ctx, estimate.line, "l")
+    return [Reply(text, _part_rows(ctx, estimate, "l"))]
+
+
+def table(ctx: Context, calc: Calculator, estimate: Plan, line: Program) -> list[str]:
     """The repayment table, one line per period between principal repayments, in messages of
-    at most ``calc.table_rows_per_message`` lines."""
+    at most ``calc.table_rows_per_message`` lines; the first names the loan it is for."""
     every = (
         _t(ctx, "calc.every_end")
         if estimate.every >= estimate.months
@@ -292,9 +354,15 @@ def table(ctx: Context, calc: Calculator, estimate: Plan) -> list[str]:
     )
     size = calc.table_rows_per_message
     chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
-    titles = [_t(ctx, "calc.table_title", every=every)] + [_t(ctx, "calc.table_title_more")] * (
-        len(chunks) - 1
+    title = _t(
+        ctx,
+        "calc.table_title",
+        every=every,
+        amount=money(ctx, estimate.amount),
+        term=term_text(ctx, estimate.months),
+        month=percent(line.rate_month_pct, ctx.lang),
     )
+    titles = [title] + [_t(ctx, "calc.table_title_more")] * (len(chunks) - 1)
     return ["\n".join([title, *chunk]) for title, chunk in zip(titles, chunks, strict=True)]
 
 
@@ -430,7 +498,7 @@ async def calculate(
         return [Reply(problem), ask_term(ctx, calc, line, amount)]
     await ctx.leave_flow()
     estimate = plan(amount, months, line.rate_month_pct, calc.every_months(months))
-    return result(ctx, calc, line, estimate, _again(program_id, line_id))
+    return result(ctx, Estimate(program_id, line_id, line, estimate))
 
 
 async def flow_text(ctx: Context) -> list[Reply]:
@@ -451,7 +519,7 @@ async def flow_text(ctx: Context) -> list[Reply]:
             return [Reply(problem), ask_term(ctx, calc, program, amount)]
         await ctx.leave_flow()
         estimate = plan(amount, months, program.rate_month_pct, calc.every_months(months))
-        return result(ctx, calc, program, estimate, _again(program_id, line_id))
+        return result(ctx, Estimate(program_id, line_id, program, estimate))
 
     typed = parse_amount(text)
     problem = amount_problem(ctx, calc, program, typed)
@@ -470,3 +538,37 @@ async def cancel(ctx: Context) -> list[Reply]:
     if program_id and _lines(ctx, str(program_id)) is not None:
         rows.append((ctx.button("button.program_card", f"prog:{program_id}"),))
     return [ctx.reply("calc.cancelled", [*rows, ctx.menu_row()])]
+
+
+def _figure(text: str, most_digits: int) -> int | None:
+    """A figure as the bot writes it in an action: digits, no leading zero, not too long."""
+    if not digits(text) or len(text) > most_digits or text != str(int(text)):
+        return None
+    return int(text)
+
+
+async def show_part(ctx: Context) -> list[Reply]:
+    """cp:<program>:<line>:<amount>:<months>:<part>: one part of a result, rebuilt from the
+    action alone. Every field is checked as the result itself would be (the program and its
+    line still offered, the amount and term within the line's caps): anything else is an
+    old or forged button."""
+    calc = ctx.content.calculator
+    stale = [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    if calc is None or len(ctx.args) != 5:
+        return stale
+    program_id, line_id, amount_text, months_text, code = ctx.args
+    line = _program(ctx, program_id, line_id)
+    amount = _figure(amount_text, MAX_AMOUNT_DIGITS)
+    months = _figure(months_text, 3)
+    if (
+        line is None
+        or code not in PARTS
+        or amount is None
+        or months is None
+        or amount_problem(ctx, calc, line, amount)
+        or term_problem(ctx, calc, line, months)
+    ):
+        return stale
+    figures = plan(amount, months, line.rate_month_pct, calc.every_months(months))
+    estimate = Estimate(program_id, line_id, line, figures)
+    return schedule_part(ctx, calc, estimate) if code == "t" else legal_part(ctx, estimate)

@@ -6,7 +6,8 @@ far in its action, ``el:<pairs>``, each pair a question code then an answer code
 brings everything back, so no database row holds the answers, and an old button or a
 restart in the middle still works. The questions, codes and rules are content
 (eligibility.yaml); the pairs must be exactly those the questionnaire would ask in order,
-anything else is stale or forged and gets the "button out of date" reply.
+anything else is stale or forged and gets the "button out of date" reply. The result's legal
+basis is ``el:<pairs>:l``: the same answers, so it is rebuilt the same way.
 
 Because there is no flow state, text typed during the questionnaire is an ordinary free-text
 question (dispatch sends it to the matcher): remembering that the user is "in" the
@@ -14,6 +15,8 @@ questionnaire would mean storing where they are, and the buttons already above k
 """
 
 from __future__ import annotations
+
+import html
 
 from content.models import (
     SKIP_ANSWER,
@@ -25,11 +28,13 @@ from content.models import (
 )
 from handlers import menu
 from handlers.context import Context
-from handlers.formatting import day
+from handlers.formatting import day, legal_list
 from handlers.types import Button, Reply
 
 ACTION = "el"
 SKIP_CODE = "-"
+# The result's legal basis: "el:<pairs>:l" (the answers, then the part).
+LEGAL = "l"
 
 # question id -> answer id ("skip" for the skip button); questions not asked are absent.
 Answers = dict[str, str]
@@ -136,80 +141,74 @@ def nothing_fits(ctx: Context, spec: Eligibility, answers: Answers) -> list[Repl
     return [Reply(text, _rows(rows))]
 
 
-def programs_found(
-    ctx: Context, spec: Eligibility, answers: Answers, rules: list[EligibilityRule]
-) -> str:
-    """Each program with its one-line reason, the answers' notes, and who decides."""
-    items = [
-        ctx.content.text(
-            "eligibility.result.item",
-            ctx.lang,
-            name=ctx.content.programs[r.program].name.get(ctx.lang),
-            why=r.why.get(ctx.lang),
-        )
-        for r in rules
-    ]
-    title = ctx.t("eligibility.result.title")
-    return "\n\n".join(
-        [
-            title + "\n" + "\n".join(items),
-            *notes(ctx, spec, answers),
-            ctx.t("eligibility.result.decide"),
-        ]
-    )
-
-
-def what_next(ctx: Context, spec: Eligibility, rules: list[EligibilityRule]) -> str:
-    """The papers to prepare, whom to see, and the legal basis of the rules that held."""
-    lang = ctx.lang
-    lines = dict.fromkeys(r.documents.get(lang) for r in rules if r.documents)
-    extra = "".join(
-        ctx.content.text("eligibility.result.document", lang, line=line) for line in lines
-    )
-    refs = dict.fromkeys(ref.get(lang) for r in rules for ref in r.legal_basis)
-    basis = ctx.content.text(
-        "eligibility.result.basis", lang, basis="; ".join(refs), date=day(spec.checked_on, lang)
-    )
-    documents = ctx.content.text("eligibility.result.documents", lang, extra=extra)
-    return "\n\n".join([documents, next_step(ctx, rules), basis])
-
-
 # Programs the district office handles itself, not the village group: named in the next step
 # only when one of them is in the result.
 OFFICE_PROGRAMS = ("social_housing", "labor_abroad")
 
 
 def next_step(ctx: Context, rules: list[EligibilityRule]) -> str:
+    """The one thing to do next: see the village loan group's leader, and for a program the
+    district office handles itself, the office."""
     found = {r.program for r in rules}
     what = [ctx.t(f"eligibility.result.office.{p}") for p in OFFICE_PROGRAMS if p in found]
     text = ctx.t("eligibility.result.next")
     if what:
-        text += "\n" + ctx.content.text(
-            "eligibility.result.next_office", ctx.lang, what=", ".join(what)
-        )
+        text += ctx.content.text("eligibility.result.next_office", ctx.lang, what=", ".join(what))
     return text
 
 
-def result(ctx: Context, spec: Eligibility, answers: Answers) -> list[Reply]:
-    """The programs one may qualify for, the papers, the next step, and who decides."""
+def result(ctx: Context, spec: Eligibility, code: str, answers: Answers) -> list[Reply]:
+    """One short message: the programs one may qualify for, a line each with why, the
+    answers' notes, the single next step and that it is only a suggestion. Each program's
+    documents are its card's part (pp:<id>:d, one place for them); the legal basis of the
+    rules that held is behind "Căn cứ pháp lý" (el:<pairs>:l)."""
     rules = matching_rules(spec, answers)
     if not rules:
         return nothing_fits(ctx, spec, answers)
-    rows = [
-        [
-            ctx.button(
-                "eligibility.button.program",
-                f"prog:{r.program}",
-                name=ctx.content.programs[r.program].name.get(ctx.lang),
-            )
-        ]
+    lang = ctx.lang
+    items = [
+        ctx.content.text(
+            "eligibility.result.item", lang, name=r.title.get(lang), why=r.why.get(lang)
+        )
         for r in rules
     ]
-    rows += [[ctx.button("eligibility.button.restart", ACTION)], list(ctx.menu_row())]
-    return [
-        Reply(programs_found(ctx, spec, answers, rules)),
-        Reply(what_next(ctx, spec, rules), _rows(rows)),
+    text = (
+        "\n".join([ctx.t("eligibility.result.title"), *items, *notes(ctx, spec, answers)])
+        + "\n\n"
+        + "\n".join([next_step(ctx, rules), ctx.t("eligibility.result.suggestion")])
+    )
+    rows = [
+        [ctx.button("eligibility.button.documents", f"pp:{r.program}:d", title=r.title.get(lang))]
+        for r in rules
     ]
+    rows += [
+        [ctx.button("button.legal", f"{ACTION}:{code}:{LEGAL}")],
+        [ctx.button("eligibility.button.restart", ACTION)],
+        list(ctx.menu_row()),
+    ]
+    return [Reply(text, _rows(rows))]
+
+
+def legal(ctx: Context, spec: Eligibility, code: str, answers: Answers) -> list[Reply]:
+    """el:<pairs>:l: who decides, and the legal basis of each rule of the result."""
+    rules = matching_rules(spec, answers)
+    if not rules:  # no result with programs has this button
+        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+    lang = ctx.lang
+    programs = "\n\n".join(
+        ctx.content.text(
+            "eligibility.legal.program",
+            lang,
+            name=r.title.get(lang),
+            basis=html.escape(legal_list(r.legal_basis, lang), quote=False),
+        )
+        for r in rules
+    )
+    text = ctx.content.text(
+        "eligibility.legal", lang, programs=programs, date=day(spec.checked_on, lang)
+    )
+    rows = [[ctx.button("button.back_to_result", f"{ACTION}:{code}")], list(ctx.menu_row())]
+    return [Reply(text, _rows(rows))]
 
 
 async def start(ctx: Context) -> list[Reply]:
@@ -220,23 +219,29 @@ async def start(ctx: Context) -> list[Reply]:
     await ctx.leave_flow()  # writes only if the user was in another flow
     question = next_question(spec, {})
     if question is None:  # content without a question that is always asked
-        return result(ctx, spec, {})
+        return result(ctx, spec, "", {})
     return [ctx.reply("eligibility.intro"), ask(ctx, "", question)]
 
 
 async def step(ctx: Context) -> list[Reply]:
-    """el / el:<pairs>: the next question for the answers the button carries, or the result."""
+    """el / el:<pairs>: the next question for the answers the button carries, or the result;
+    el:<pairs>:l, the result's legal basis (only for answers that are all given)."""
     spec = ctx.content.eligibility
-    if len(ctx.args) > 1 or spec is None:
+    part = ctx.args[1] if len(ctx.args) == 2 else None
+    if len(ctx.args) > 2 or spec is None or part not in (None, LEGAL):
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     code = ctx.args[0] if ctx.args else ""
-    if not code:
+    if not code and part is None:
         return await start(ctx)
     answers = parse(spec, code)
     if answers is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     await ctx.leave_flow()  # writes only if the user was in another flow
     question = next_question(spec, answers)
+    if part == LEGAL:
+        if question is not None:  # not a result yet: no legal button was ever sent
+            return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+        return legal(ctx, spec, code, answers)
     if question is None:
-        return result(ctx, spec, answers)
+        return result(ctx, spec, code, answers)
     return [ask(ctx, code, question)]

@@ -85,6 +85,7 @@ ACTIONS: dict[str, Handler] = {
     "pp": programs.show_part,  # pp:<program>:<part>, one part of a card (programs.PARTS)
     "calc": calculator.start,
     "calc_cancel": calculator.cancel,
+    "cp": calculator.show_part,  # cp:<program>:<line>:<amount>:<months>:<part> (calculator.PARTS)
     "el": eligibility.step,
     "topic": answers.show_topic,
     "tl": answers.show_legal,  # tl:<topic>, the legal basis of a topic's answer

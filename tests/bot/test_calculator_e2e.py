@@ -11,6 +11,7 @@ from handlers.calculator import plan
 from tests.bot.conftest import Bot, labels, plain
 
 CANCEL, MENU = "✖️ Hủy", "🏠 Menu chính"
+SCHEDULE, LEGAL, BACK = "📅 Lịch trả nợ", "⚖️ Căn cứ pháp lý", "↩️ Về kết quả"
 
 
 async def onboard(bot: Bot, language: str = "Tiếng Việt", agree: str = "Tôi đồng ý") -> None:
@@ -44,14 +45,32 @@ async def test_from_the_card_to_the_result_with_bad_input_at_each_step(bot: Bot,
         assert labels(replies) == [CANCEL, MENU]
 
     replies = await bot.send("3 nam")
+    assert len(replies) == 1  # one short message, the rest behind buttons
     result = plain(replies)
     assert "Tiền lãi tháng đầu: 260.000 đ" in result
     assert "Tổng tiền lãi cả 36 tháng (3 năm): 5.460.000 đ." in result
     assert "Tổng phải trả, cả gốc và lãi: 55.460.000 đ." in result
-    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in result
-    assert "Cộng: gốc 50.000.000 đ, lãi 5.460.000 đ." in result
-    assert "phân kỳ trả nợ" in result and "8,112%/năm" in result
-    assert labels(replies) == ["🔁 Tính lại", "📄 Xem chi tiết chương trình", MENU]
+    assert "Lần trả gốc đầu: 8.333.333 đ vào tháng 6." in result
+    assert "ước tính" in result and len(result) <= 600
+    assert labels(replies) == [
+        SCHEDULE,
+        LEGAL,
+        "🔁 Tính lại",
+        "📄 Xem chi tiết chương trình",
+        MENU,
+    ]
+
+    replies = await bot.press(SCHEDULE)
+    table = plain(replies)
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in table
+    assert "Cộng: gốc 50.000.000 đ, lãi 5.460.000 đ." in table
+    assert "phân kỳ trả nợ" in table and "8,112%/năm" in table
+    assert labels(replies) == [LEGAL, BACK, MENU]
+    replies = await bot.press(LEGAL)
+    assert "Quyết định 2553/QĐ-TTg" in plain(replies)
+    assert labels(replies) == [SCHEDULE, BACK, MENU]
+    replies = await bot.press(BACK)
+    assert plain(replies) == result
 
     replies = await bot.press("Xem chi tiết chương trình")
     assert "6,24%/năm" in plain(replies)
@@ -100,10 +119,18 @@ async def test_the_longest_table_in_english_fits_telegram(bot: Bot):
     replies = await bot.send(f"{millions} million")
     assert f"Amount: {millions * 1_000_000:,} VND." in plain(replies)
     replies = await bot.send(f"{months} months")
+    assert "Total interest over" in plain(replies)
+    replies = await bot.press("Repayment schedule")
     result = plain(replies)
     last = plan(millions * 1_000_000, months, line.rate_month_pct, calc.every_months(months))
     assert f"{last.periods[-1].first}–{months}:" in result and "Total:" in result
     assert "(continued)" in result  # the table spreads over several messages
+    assert labels(replies) == ["⚖️ Legal basis", "↩️ Back to the result", "🏠 Main menu"]
+    replies = await bot.press("Legal basis")
+    assert "legal basis" in plain(replies) and "Nghị định" not in plain(replies)
+    for ref in line.legal_basis:
+        assert ref.en in plain(replies)
+    replies = await bot.press("Back to the result")
     assert "Calculate again" in " ".join(labels(replies))
 
 

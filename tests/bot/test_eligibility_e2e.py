@@ -48,13 +48,24 @@ async def test_whole_questionnaire_to_a_program_card(bot: Bot, api):
         assert next_words in plain(replies), label
     replies = await bot.press("Không")
 
+    assert len(replies) == 1  # one short message, the rest behind buttons
     result = plain(replies)
-    assert "Bạn có thể thuộc diện vay" in result and "Cho vay hộ nghèo" in result
-    assert "Giấy tờ cần chuẩn bị" in result and "tổ trưởng tổ vay vốn" in result
-    assert "bình xét" in result and "UBND xã xác nhận" in result
-    assert "📄 Cho vay hộ nghèo" in labels(replies)
+    assert "Bạn có thể thuộc diện vay" in result and "Vay hộ nghèo" in result
+    assert "tổ trưởng tổ vay vốn" in result and "chưa phải kết quả xét duyệt" in result
+    assert labels(replies) == [
+        "📄 Hồ sơ: Vay hộ nghèo",
+        "⚖️ Căn cứ pháp lý",
+        "🔄 Làm lại từ đầu",
+        "🏠 Menu chính",
+    ]
 
-    replies = await bot.press("📄 Cho vay hộ nghèo")
+    replies = await bot.press("⚖️ Căn cứ pháp lý")
+    assert "bình xét" in plain(replies) and "Nghị định 78/2002/NĐ-CP" in plain(replies)
+    replies = await bot.press("Về kết quả")
+    assert plain(replies) == result
+    replies = await bot.press("📄 Hồ sơ: Vay hộ nghèo")
+    assert "Giấy đề nghị vay vốn" in plain(replies)
+    replies = await bot.press("Về chương trình")
     assert "6,24%/năm" in plain(replies)
     assert api.calls_to("answerCallbackQuery"), "every button's spinner is stopped"
 
@@ -67,9 +78,14 @@ async def test_command_and_english(bot: Bot):
     await bot.press("Work abroad under contract")
     replies = await bot.press("No")
     assert "You may qualify for" in plain(replies)
-    assert "📄 Loans for workers going abroad under contract" in labels(replies)
-    replies = await bot.press("📄 Loans for workers going abroad")
-    assert "Who can borrow" in plain(replies)
+    assert "📄 Documents: Work abroad" in labels(replies)
+    replies = await bot.press("Legal basis")
+    assert "Employment Law 74/2025/QH15" in plain(replies)
+    replies = await bot.press("Back to the result")
+    replies = await bot.press("📄 Documents: Work abroad")
+    assert "documents needed" in plain(replies)
+    replies = await bot.press("Who can borrow")
+    assert "Loans for workers going abroad under contract" in plain(replies)
 
 
 async def test_bad_input_at_every_step(bot: Bot, api):
@@ -98,8 +114,8 @@ async def test_bad_input_at_every_step(bot: Bot, api):
         replies = await press_on(bot, api, question, label)
         assert plain(replies)
 
-    result = plain(api.messages(CHAT)[-2:])
-    assert "Cho vay hộ cận nghèo" in result and "Cho vay học sinh, sinh viên" in result
+    result = plain(api.messages(CHAT)[-1:])
+    assert "Vay hộ cận nghèo" in result and "Vay học sinh, sinh viên" in result
 
 
 async def test_restart_and_leaving_midway(bot: Bot, api):

@@ -117,9 +117,32 @@ async def test_eligibility_check_by_words_and_numbers(zbot: ZaloBot):
         assert next_words in plain(replies), answer
     replies = await zbot.send("Không")
     result = plain(replies)
-    assert "Bạn có thể thuộc diện vay" in result and "Cho vay hộ nghèo" in result
-    replies = await zbot.send("📄 Cho vay hộ nghèo")
+    assert "Bạn có thể thuộc diện vay" in result and "Vay hộ nghèo" in result
+    replies = await zbot.send("Căn cứ pháp lý")  # the legal basis, one choice away
+    assert "Nghị định 78/2002/NĐ-CP" in plain(replies)
+    replies = await zbot.send("Về kết quả")
+    assert "Bạn có thể thuộc diện vay" in plain(replies)
+    replies = await zbot.send("📄 Hồ sơ: Vay hộ nghèo")
+    assert "Giấy đề nghị vay vốn" in plain(replies)
+    replies = await zbot.send("Về chương trình")
     assert "6,24%/năm" in plain(replies)
+
+
+async def test_calculator_result_and_its_parts_by_words(zbot: ZaloBot):
+    await onboard(zbot)
+    await zbot.send("1")  # programs
+    await zbot.send("Cho vay hộ nghèo")
+    await zbot.send("Tính thử khoản vay")
+    await zbot.send("50 triệu")
+    replies = await zbot.send("3 năm")
+    result = plain(replies)
+    assert "Tiền lãi tháng đầu: 260.000 đ" in result and "Lịch trả nợ" in result
+    replies = await zbot.send("Lịch trả nợ")
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in plain(replies)
+    replies = await zbot.send("Căn cứ pháp lý")  # the legal basis, one choice away
+    assert "2553/QĐ-TTg" in plain(replies)
+    replies = await zbot.send("Về kết quả")
+    assert "Tổng tiền lãi cả 36 tháng (3 năm): 5.460.000 đ." in plain(replies)
 
 
 async def test_transaction_days_and_one_reminder(zbot: ZaloBot, zapi, clock):

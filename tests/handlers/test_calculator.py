@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import re
 import shutil
@@ -13,13 +14,17 @@ import yaml
 
 from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
 from content.loader import DATA_DIR, Content, ContentError, load_content
-from handlers import calculator
+from content.models import Program
+from handlers import calculator, routes
+from handlers.amounts import group_digits
 from handlers.calculator import monthly_interest, plan
 from handlers.dispatch import Deps, handle
-from handlers.types import Incoming
+from handlers.formatting import day, percent
+from handlers.types import Button, Incoming
 from storage import users
 from storage.db import transaction
 from tests.conftest import Chat
+from tests.handlers.test_cards import MAX_FIRST_CHARS, MAX_FIRST_LINES, assert_english_legal
 
 MILLION = 1_000_000
 
@@ -133,23 +138,37 @@ async def test_card_to_result(chat: Chat, deps: Deps):
     assert (state.flow, state.step, state.data["amount"]) == ("calc", "term", 50 * MILLION)
 
     await chat.send("3 năm")
+    assert len(chat.replies) == 1  # one short message; the rest behind buttons
     text = chat.text
     expected = plan(50 * MILLION, 36, 0.52, 6)
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm), lãi suất 6,24%/năm (0,52%/tháng)" in text
     assert "Tiền lãi tháng đầu: <b>260.000 đ</b>" in text
     assert "Tổng tiền lãi cả 36 tháng (3 năm): <b>5.460.000 đ</b>" in text
-    assert "<b>55.460.000 đ</b>" in text
-    assert "6 tháng một lần" in text
-    assert "Tháng 1–6: lãi 260.000 đ/tháng, trả gốc 8.333.333 đ" in text
-    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in text
-    assert "phân kỳ trả nợ" in text and "ước tính" in text
-    assert "6,24%/năm (0,52%/tháng)" in text
-    assert "8,112%/năm (0,676%/tháng)" in text and "130%" in text
-    assert "2553/QĐ-TTg" in text and "Kiểm tra ngày 22/11/2026" in text
-    assert [b.action for b in chat.buttons] == ["calc:poor", "prog:poor", "menu"]
+    assert "Tổng phải trả, cả gốc và lãi: <b>55.460.000 đ</b>" in text
+    assert "Lần trả gốc đầu: <b>8.333.333 đ</b> vào tháng 6." in text
+    assert "ước tính" in text
+    parts = "cp:poor::50000000:36"
+    assert [b.action for b in chat.buttons] == [
+        f"{parts}:t",
+        f"{parts}:l",
+        "calc:poor",
+        "prog:poor",
+        "menu",
+    ]
+    assert (await stored_state(deps)).flow is None
+
+    await chat.press("Lịch trả nợ")
+    table = chat.text
+    assert "Vay 50.000.000 đ trong 36 tháng (3 năm), lãi 0,52%/tháng" in table
+    assert "6 tháng một lần" in table
+    assert "Tháng 1–6: lãi 260.000 đ/tháng, trả gốc 8.333.333 đ" in table
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in table
+    assert "phân kỳ trả nợ" in table and "ước tính" in table
+    assert "8,112%/năm (0,676%/tháng)" in table and "130%" in table
+    assert [b.action for b in chat.buttons] == [f"{parts}:l", "calc:poor:50000000:36", "menu"]
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
-    # The table's lines add up to its total line, and to the totals message.
-    table = next(r.text for r in chat.replies if "Lịch trả nợ dự tính" in r.text)
+    # The table's lines add up to its total line, and to the result's total.
     rows = [figures(line) for line in table.splitlines() if line.startswith("Tháng")]
     assert len(rows) == len(expected.periods) == 6
     interest = sum(
@@ -159,6 +178,12 @@ async def test_card_to_result(chat: Chat, deps: Deps):
     assert principal == 50 * MILLION
     assert interest == expected.total_interest == 5_460_000
     assert "<b>Cộng:</b> gốc 50.000.000 đ, lãi 5.460.000 đ." in table
+
+    await chat.press("Căn cứ pháp lý")
+    assert "2553/QĐ-TTg" in chat.text and "22/11/2026" in chat.text
+    assert [b.action for b in chat.buttons] == [f"{parts}:t", "calc:poor:50000000:36", "menu"]
+    await chat.press("Về kết quả")
+    assert chat.text == text  # the same result, rebuilt from the button
     assert (await stored_state(deps)).flow is None
 
 
@@ -166,9 +191,11 @@ async def test_short_loan_repays_principal_at_the_end(chat: Chat):
     await open_calculator(chat)
     await chat.send("20tr")
     await chat.send("12")
+    assert "Trả gốc một lần: <b>20.000.000 đ</b> vào tháng 12, khi hết hạn." in chat.text
+    assert "Tổng tiền lãi cả 12 tháng (1 năm): <b>1.248.000 đ</b>" in chat.text
+    await chat.press("Lịch trả nợ")
     assert "một lần khi hết hạn vay" in chat.text
     assert "Tháng 1–12: lãi 104.000 đ/tháng, trả gốc 20.000.000 đ" in chat.text
-    assert "Tổng tiền lãi cả 12 tháng (1 năm): <b>1.248.000 đ</b>" in chat.text
 
 
 async def test_from_the_program_list_choose_a_program_first(chat: Chat, content: Content):
@@ -196,9 +223,14 @@ async def test_in_english_amounts_read_the_english_way(chat: Chat):
     assert "<b>50,000,000 VND</b>" in chat.text
     await chat.send("36 months")
     assert "Interest in the first month: <b>260,000 VND</b>" in chat.text
+    assert "First repayment of principal: <b>8,333,333 VND</b> in month 6." in chat.text
+    assert "estimate" in chat.text and "Calculate again" in chat.buttons[2].label
+    await chat.press("Repayment schedule")
     assert "Months 1–6: interest 260,000 VND/month, principal 8,333,333 VND" in chat.text
-    assert "phân kỳ trả nợ" in chat.text and "estimate" in chat.text
-    assert "Calculate again" in chat.buttons[0].label
+    assert "phân kỳ trả nợ" in chat.text and "repayment schedule" in chat.text
+    await chat.press("Legal basis")
+    assert "Decision" in chat.text and "Quyết định" not in chat.text
+    assert chat.find("Back to the result")
 
 
 BAD_AMOUNTS = ["abc", "0", "-5", "50 tỷ", "500 nghìn", "50", " ", "36 tháng"]
@@ -264,6 +296,7 @@ async def test_caps_of_the_program_are_enforced_and_named(deps: Deps, content: C
     assert "dài hơn mức tối đa của chương trình là 120 tháng (10 năm)." in chat.replies[0].text
     assert "((" not in chat.replies[0].text and "))" not in chat.replies[0].text
     await chat.send("10 năm")
+    await chat.press("Lịch trả nợ")
     assert "Tháng 115–120" in chat.text
 
 
@@ -306,8 +339,11 @@ async def test_a_worker_is_held_to_200_million_a_business_to_10_billion(chat: Ch
     await chat.send("3 tỷ")
     await chat.send("10 năm")
     assert "Cơ sở sản xuất, kinh doanh" in chat.text and "0,6604%/tháng" in chat.text
-    assert "Tháng 115–120" in chat.text
-    assert chat.replies[-1].buttons[0][0].action == "calc:jobs:business"  # again: same line
+    assert chat.find("Tính lại").action == "calc:jobs:business"  # again: same line
+    await chat.press("Lịch trả nợ")
+    assert "Tháng 115–120" in chat.text and "0,6604%/tháng" in chat.text
+    await chat.press("Về kết quả")
+    assert "Tổng tiền lãi cả 120 tháng (10 năm)" in chat.text
     await chat.press("calc:jobs:business")
     await chat.send("11 tỷ")
     assert "vượt mức tối đa của chương trình (10.000.000.000 đ)" in chat.replies[0].text
@@ -334,7 +370,9 @@ async def test_social_housing_has_its_own_term_and_no_made_up_amount_cap(chat: C
     await chat.send("26 năm")
     assert "dài hơn mức tối đa của chương trình là 300 tháng (25 năm)" in chat.replies[0].text
     await chat.send("25 năm")
-    assert "Tháng 295–300" in chat.text and "0,45%/tháng" in chat.text
+    assert "0,45%/tháng" in chat.text
+    await chat.press("Lịch trả nợ")
+    assert "Tháng 295–300" in chat.text
     assert "Lịch trả nợ dự tính (tiếp)" in chat.text  # 50 lines do not fit one message
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
@@ -437,6 +475,172 @@ async def test_without_calculator_content_no_button_is_offered(deps: Deps, conte
     assert "Nút này đã cũ" in replies[0].text
 
 
+# ------------------------------------------------------------------------ a phone's screen
+
+
+# The amounts and terms the tests above use, and each line's own caps.
+AMOUNTS = [MILLION, 10 * MILLION, 20 * MILLION, 33_333_333, 50 * MILLION, 75 * MILLION]
+TERMS = [1, 6, 12, 13, 24, 36, 40, 48, 66, 120, 180, 300]
+
+
+def calculator_lines(content: Content) -> list[tuple[str, str, Program]]:
+    return [
+        (pid, line_id, line)
+        for pid, program in content.programs.items()
+        for line_id, line in program.calculator_lines()
+    ]
+
+
+def line_cases(line: Program) -> list[tuple[int, int]]:
+    """(amount, months) within the line's caps: the tests' figures and the caps themselves."""
+    cap = line.max_amount_vnd or 3_000 * MILLION  # "3 tỷ", as a business types it
+    amounts = [a for a in AMOUNTS if a <= cap] + [cap]
+    term_cap = line.max_term_months or 0
+    terms = [t for t in TERMS if t <= term_cap] + [term_cap]
+    return [(a, m) for a in amounts for m in terms]
+
+
+def result_action(pid: str, line_id: str, amount: int, months: int) -> str:
+    return f"calc:{pid}{':' + line_id if line_id else ''}:{amount}:{months}"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_every_result_is_one_short_message(chat: Chat, content: Content, lang: str):
+    assert content.calculator is not None
+    await chat.onboard(lang)
+    checked = 0
+    for pid, line_id, line in calculator_lines(content):
+        for amount, months in line_cases(line):
+            await tap(chat, result_action(pid, line_id, amount, months))
+            assert len(chat.replies) == 1, (pid, line_id, amount, months)
+            first = chat.text
+            assert len(first) <= MAX_FIRST_CHARS, (pid, line_id, amount, months, len(first))
+            assert len(first.split("\n")) <= MAX_FIRST_LINES, first
+            estimate = plan(
+                amount, months, line.rate_month_pct, content.calculator.every_months(months)
+            )
+            for value in (amount, estimate.first_month_interest, estimate.total_interest):
+                assert group_digits(value, lang) in first, (value, first)
+            assert group_digits(estimate.total, lang) in first
+            assert group_digits(estimate.periods[0].principal, lang) in first
+            assert percent(line.rate_month_pct, lang) in first
+            assert content.text("calc.result", lang).splitlines()[-1] in first  # an estimate
+            parts = f"cp:{pid}:{line_id}:{amount}:{months}"
+            assert [b.action for b in chat.buttons][:2] == [f"{parts}:t", f"{parts}:l"]
+            checked += 1
+    assert checked > 200
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_each_part_is_one_tap_away_with_the_way_back(chat: Chat, content: Content, lang: str):
+    await chat.onboard(lang)
+    for pid, line_id, line in calculator_lines(content):
+        amount, months = min(50 * MILLION, line.max_amount_vnd or 50 * MILLION), 36
+        back = result_action(pid, line_id, amount, months)
+        await tap(chat, back)
+        result = chat.text
+        parts = f"cp:{pid}:{line_id}:{amount}:{months}"
+
+        await chat.press(f"{parts}:t")
+        periods = plan(amount, months, line.rate_month_pct, 6).periods
+        row = "calc.table_row" if periods[-1].first != periods[-1].last else "calc.table_row_one"
+        last = content.text(
+            row, lang, first=periods[-1].first, last=months,
+            interest=content.text("calc.money", lang,
+                                  amount=group_digits(periods[-1].monthly_interest, lang)),
+            principal=content.text("calc.money", lang,
+                                   amount=group_digits(periods[-1].principal, lang)),
+        )  # fmt: skip
+        assert last in chat.text, (pid, line_id)
+        assert percent(line.overdue_rate_pct_of_rate, lang) + "%" in chat.text
+        assert [b.action for b in chat.buttons] == [f"{parts}:l", back, "menu"]
+
+        await chat.press(f"{parts}:l")
+        assert len(chat.replies) == 1
+        for ref in line.legal_basis:
+            assert html.escape(ref.get(lang), quote=False) in chat.text, (pid, ref.ref)
+        assert day(line.checked_on, lang) in chat.text
+        if lang == "en":
+            assert_english_legal(chat.text)
+        assert [b.action for b in chat.buttons] == [f"{parts}:t", back, "menu"]
+
+        await chat.press(back)
+        assert chat.text == result, (pid, line_id)
+
+
+def social_housing_line(content: Content) -> str:
+    lines = content.programs["social_housing"].calculator_lines()
+    assert len(lines) == 1 and lines[0][1].max_amount_vnd is None  # no cap: the ceiling holds
+    return lines[0][0]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "cp",
+        "cp:poor::50000000:36",  # no part
+        "cp:poor::50000000:36:t:x",
+        "cp:poor::50000000:36:z",  # no such part
+        "cp:nosuch::50000000:36:t",
+        "cp:poor:nosuch:50000000:36:t",  # no such kind of loan
+        "cp:jobs::50000000:36:t",  # jobs has two kinds: one must be named
+        "cp:jobs:worker:300000000:36:l",  # over the worker's cap
+        "cp:poor::0:36:t",
+        "cp:poor::500000:36:t",  # under the calculator's smallest amount
+        "cp:poor::050000000:36:t",  # not as the bot writes it
+        "cp:poor::5e7:36:t",
+        "cp:poor::-50000000:36:t",
+        "cp:poor::50000000:0:t",
+        "cp:poor::50000000:121:l",  # over the program's term
+        "cp:poor::50000000:036:t",
+        "cp:poor::50000000:3 6:t",
+        "cp:poor::100000001:36:t",
+        "cp:social_housing:{home}:10000000000000:120:t",  # 14 digits: past the ceiling
+    ],
+)
+async def test_a_bad_or_stale_part_button_gets_the_stale_reply(
+    chat: Chat, content: Content, action: str
+):
+    await chat.onboard()
+    await tap(chat, action.format(home=social_housing_line(content)))
+    assert chat.text == content.text("error.stale_button", "vi")
+    assert [b.action for b in chat.buttons] == ["menu"]
+
+
+async def test_a_part_button_without_calculator_content_is_stale(deps: Deps, content: Content):
+    chat = Chat(deps_with(deps, dataclasses.replace(content, calculator=None)))
+    await chat.onboard()
+    await tap(chat, "cp:poor::50000000:36:t")
+    assert "Nút này đã cũ" in chat.text
+
+
+async def test_a_part_button_after_the_cap_changed_is_stale(deps: Deps, content: Content):
+    chat = Chat(deps)
+    await chat.onboard()
+    await tap(chat, "calc:poor:100000000:120")
+    action = chat.find("Lịch trả nợ").action
+    later = Chat(deps_with(deps, with_caps(content, "poor", 50 * MILLION, 120)))
+    await tap(later, action)
+    assert "Nút này đã cũ" in later.text
+
+
+async def test_an_amount_past_any_loan_is_refused_where_there_is_no_cap(chat: Chat):
+    await open_calculator(chat, "social_housing")
+    await chat.send("100000 tỷ")
+    assert "lớn quá để tính thử" in chat.replies[0].text
+    await chat.send("9000 tỷ")  # 13 digits: still worked out
+    await chat.send("25 năm")
+    assert "Tổng tiền lãi cả 300 tháng (25 năm)" in chat.text
+
+
+def test_part_actions_fit_telegram_and_are_open_to_everyone():
+    longest = f"cp:{'x' * 24}:{'y' * 16}:{'9' * calculator.MAX_AMOUNT_DIGITS}:480:t"
+    back = f"calc:{'x' * 24}:{'y' * 16}:{'9' * calculator.MAX_AMOUNT_DIGITS}:480"
+    for action in (longest, back):
+        Button("x", action)  # raises over Telegram's 64 bytes
+    assert "cp" in routes.ACTIONS and "cp" not in routes.PRIVILEGED_ACTIONS
+
+
 # ------------------------------------------------------------------------ content
 
 
@@ -465,8 +669,10 @@ async def test_the_longest_term_a_program_may_have_still_fits(deps: Deps, conten
     await open_calculator(chat)
     await chat.send("10 tỷ")
     await chat.send("40 năm")
+    await chat.press("Lịch trả nợ")
     assert "Tháng 475–480" in chat.text
-    assert len(chat.replies) == 3 + 4  # first month, totals, 81 lines in 4 messages, note
+    assert len(chat.replies) == 4  # 81 lines in 4 messages, the note under the last
+    assert chat.replies[-1].buttons and not any(r.buttons for r in chat.replies[:-1])
     assert all(visible_length(r.text) < TELEGRAM_TEXT_LIMIT for r in chat.replies)
 
 

@@ -7,6 +7,7 @@ questionnaire writes nothing to the database, and that forged or stale codes are
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import pytest
 from sqlalchemy import text
@@ -14,11 +15,17 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
 from content.loader import Content
+from content.models import Eligibility
 from handlers.dispatch import Deps, handle
-from handlers.eligibility import next_question, parse
+from handlers.eligibility import matching_rules, next_question, parse
+from handlers.formatting import day
 from handlers.types import Button, Incoming, Reply
 from storage.db import transaction
 from tests.conftest import Chat
+from tests.handlers.test_cards import MAX_FIRST_CHARS, assert_english_legal
+
+# The result's first message: one phone screen of at most 600 characters and 10 lines.
+MAX_RESULT_LINES = 10
 
 STALE = "Nút này đã cũ"
 # The questions in order, as the Vietnamese user sees them.
@@ -51,7 +58,12 @@ async def answer_all(chat: Chat, *labels: str) -> None:
 
 
 def programs_offered(chat: Chat) -> list[str]:
-    return [b.action.split(":", 1)[1] for b in chat.buttons if b.action.startswith("prog:")]
+    """The programs whose documents the result offers (pp:<id>:d), in order."""
+    return [
+        b.action.split(":")[1]
+        for b in chat.buttons
+        if b.action.startswith("pp:") and b.action.endswith(":d")
+    ]
 
 
 @pytest.fixture
@@ -106,28 +118,40 @@ async def test_poor_household_doing_business(quiz: Chat):
     await pick(quiz, "Không")
 
     assert programs_offered(quiz) == ["poor"]
+    assert len(quiz.replies) == 1
     result = quiz.text
     assert "Bạn có thể thuộc diện vay" in result
-    assert "<b>Cho vay hộ nghèo</b>: Hộ bạn có tên trong danh sách hộ nghèo" in result
-    assert "Giấy tờ cần chuẩn bị" in result and "không mất phí" in result
-    assert "tổ trưởng tổ vay vốn" in result and "Điểm giao dịch xã" in result
-    assert "bình xét" in result and "UBND xã xác nhận" in result
+    assert "<b>Vay hộ nghèo</b>: hộ bạn có tên trong danh sách hộ nghèo" in result
+    assert "<b>Bước tiếp theo:</b> gặp tổ trưởng tổ vay vốn ở thôn." in result
     assert "chưa phải kết quả xét duyệt" in result
-    assert "Nghị định 78/2002/NĐ-CP" in result and "22/11/2026" in result
-    assert quiz.replies[-1].buttons[-1][0].action == "menu"
+    assert [b.action for b in quiz.buttons] == [
+        "pp:poor:d",
+        "el:sppbtnanrn:l",
+        "el",
+        "menu",
+    ]
 
+    await quiz.press("Hồ sơ: Vay hộ nghèo")  # the card's own part: one place for documents
+    assert "Giấy đề nghị vay vốn" in quiz.text and "không mất phí" in quiz.text
     await quiz.press("prog:poor")
     assert "6,24%/năm" in quiz.text
+
+    await press_action(quiz, "el:sppbtnanrn:l")
+    assert "bình xét" in quiz.text and "UBND xã xác nhận" in quiz.text
+    assert "Nghị định 78/2002/NĐ-CP" in quiz.text and "22/11/2026" in quiz.text
+    await quiz.press("Về kết quả")
+    assert quiz.text == result
 
 
 async def test_near_poor_with_a_student(quiz: Chat):
     await answer_all(quiz, "Hộ cận nghèo", "Sản xuất, kinh doanh", "Có", "Không", "Không")
     assert programs_offered(quiz) == ["near_poor", "student"]
     assert "4 triệu đồng/tháng" in quiz.text
-    assert "Giấy xác nhận của nhà trường" in quiz.text
     # The means-tested reason wins; the STEM reason for the same program is not repeated.
-    assert quiz.text.count("Cho vay học sinh, sinh viên") == 1
+    assert quiz.text.count("Vay học sinh, sinh viên") == 1
     assert "STEM" not in quiz.text
+    await quiz.press("pp:student:d")
+    assert "Giấy xác nhận của nhà trường" in quiz.text
 
 
 async def test_studying_without_means_test_points_to_stem(quiz: Chat):
@@ -139,8 +163,8 @@ async def test_studying_without_means_test_points_to_stem(quiz: Chat):
 async def test_ex_prisoner(quiz: Chat):
     await answer_all(quiz, "Không thuộc diện nào", "Sản xuất, kinh doanh", "Không", "Không", "Có")
     assert programs_offered(quiz) == ["ex_prisoner", "jobs"]
-    assert "Công an xã và UBND xã" in quiz.text
-    await quiz.press("prog:ex_prisoner")
+    assert "Công an xã, UBND xã xác nhận" in quiz.text
+    await quiz.press("pp:ex_prisoner:d")
     assert "Cho vay người chấp hành xong án phạt tù" in quiz.text
 
 
@@ -150,8 +174,12 @@ async def test_going_abroad_asks_only_what_matters(quiz: Chat):
     await pick(quiz, "Không")
     # Neither the area nor the prison question changes anything for work abroad.
     assert programs_offered(quiz) == ["labor_abroad"]
-    assert "Hợp đồng đi làm việc ở nước ngoài" in quiz.text
+    assert "vay tối đa 100% chi phí" in quiz.text
+    await quiz.press("Căn cứ pháp lý")
     assert "Luật Việc làm 74/2025/QH15" in quiz.text
+    await quiz.press("Về kết quả")
+    await quiz.press("Hồ sơ: Vay đi làm việc ở nước ngoài")
+    assert "Hợp đồng đưa người lao động đi làm việc ở nước ngoài" in quiz.text
 
 
 async def test_difficult_area_business_of_a_household_not_on_the_lists(quiz: Chat):
@@ -262,11 +290,16 @@ async def test_in_english(chat: Chat):
     assert chat.find("⏭ Skip") and chat.find("🔄 Start over") and chat.find("Main menu")
     await answer_all(chat, "Near-poor household", "Study (school, college)", "No")
     assert programs_offered(chat) == ["near_poor", "student"]
-    assert "You may qualify for" in chat.text
-    assert "not a decision" in chat.text and "Documents to prepare" in chat.text
-    assert "Legal basis: Prime Minister's Decision 15/2013/QĐ-TTg" in chat.text
+    assert "You may qualify for" in chat.text and "not a decision" in chat.text
+    assert "<b>Student loans</b>: someone is studying; up to 4 million VND a month." in chat.text
+    assert chat.find("📄 Documents: Student loans")
+    await chat.press("Legal basis")
+    assert "Prime Minister's Decision 15/2013/QĐ-TTg" in chat.text
     assert "Quyết định" not in chat.text  # the citations in English, numbers kept
     assert "22 Nov 2026" in chat.text
+    await chat.press("Back to the result")
+    await chat.press("pp:student:d")
+    assert "documents needed" in chat.text
     await chat.press("prog:student")
     assert "Who can borrow" in chat.text
 
@@ -321,6 +354,137 @@ async def test_without_the_content_file_it_says_coming_soon(deps: Deps):
     assert "đang được xây dựng" in chat.text and chat.find("menu")
     await press_action(chat, "el:sp")
     assert STALE in chat.text
+
+
+# --------------------------------------------------------------- a phone's screen
+
+
+def every_result(spec: Eligibility) -> list[str]:
+    """The answers of every way through the questionnaire, as the result's action carries
+    them (el:<pairs>)."""
+    paths, done = [""], []
+    while paths:
+        code = paths.pop()
+        answers = parse(spec, code)
+        assert answers is not None, code
+        question = next_question(spec, answers)
+        if question is None:
+            done.append(code)
+            continue
+        paths += [f"{code}{question.code}{a}" for a in [*(a.code for a in question.answers), "-"]]
+    return sorted(done)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_every_result_is_one_short_message(chat: Chat, content: Content, lang: str):
+    """Every combination of answers (1,323 of them), in both languages."""
+    spec = content.eligibility
+    assert spec is not None
+    await chat.onboard(lang)
+    codes = every_result(spec)
+    assert len(codes) > 1000
+    with_programs = 0
+    for code in codes:
+        await press_action(chat, f"el:{code}")
+        assert len(chat.replies) == 1, code
+        text = chat.text
+        assert len(text) <= MAX_FIRST_CHARS, (code, len(text), text)
+        rules = matching_rules(spec, parse(spec, code) or {})
+        if not rules:
+            continue
+        with_programs += 1
+        assert len(text.split("\n")) <= MAX_RESULT_LINES, (code, text)
+        for rule in rules:  # one line each, with why, and its documents one tap away
+            line = f"<b>{rule.title.get(lang)}</b>: {rule.why.get(lang)}"
+            assert sum(line in row for row in text.split("\n")) == 1, (code, line)
+            assert f"pp:{rule.program}:d" in [b.action for b in chat.buttons]
+        assert text.count(content.text("eligibility.result.next", lang).split("</b>")[0]) == 1
+        assert [b.action for b in chat.buttons][-3:] == [f"el:{code}:l", "el", "menu"]
+    assert with_programs > 1000
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_legal_basis_of_each_result_is_one_tap_away(
+    chat: Chat, content: Content, lang: str
+):
+    spec = content.eligibility
+    assert spec is not None
+    await chat.onboard(lang)
+    codes = every_result(spec)
+    for code in codes[:: len(codes) // 60]:  # some sixty results, of every kind
+        rules = matching_rules(spec, parse(spec, code) or {})
+        await press_action(chat, f"el:{code}")
+        result = chat.text
+        if not rules:
+            assert f"el:{code}:l" not in [b.action for b in chat.buttons]
+            continue
+        await chat.press(f"el:{code}:l")
+        assert len(chat.replies) == 1
+        for rule in rules:
+            assert f"<b>{rule.title.get(lang)}</b>" in chat.text
+            for ref in rule.legal_basis:
+                assert html.escape(ref.get(lang), quote=False) in chat.text, (code, ref.ref)
+        assert day(spec.checked_on, lang) in chat.text
+        if lang == "en":
+            assert_english_legal(chat.text)
+        assert [b.action for b in chat.buttons] == [f"el:{code}", "menu"]
+        await chat.press(f"el:{code}")
+        assert chat.text == result
+
+
+async def test_each_documents_button_opens_the_programs_own_part(chat: Chat, content: Content):
+    """One place for documents: the program card's "Hồ sơ cần gì", with its way to the card."""
+    await chat.onboard()
+    await press_action(chat, "el:supbtyabry")  # five programs
+    assert programs_offered(chat) == [
+        "student",
+        "ex_prisoner",
+        "difficult_area",
+        "ethnic_minority",
+        "jobs",
+    ]
+    for program in programs_offered(chat):
+        await press_action(chat, "el:supbtyabry")
+        await chat.press(f"pp:{program}:d")
+        assert content.programs[program].documents.vi in chat.text
+        assert chat.find(f"prog:{program}") and chat.find("menu")
+
+
+async def test_the_next_step_is_one_line(quiz: Chat):
+    await press_action(quiz, "el:snphtnan")  # near-poor, housing: the office for housing
+    steps = [line for line in quiz.text.split("\n") if "Bước tiếp theo" in line]
+    assert steps == [
+        "<b>Bước tiếp theo:</b> gặp tổ trưởng tổ vay vốn ở thôn."
+        " Về vay nhà ở xã hội: hỏi thẳng Phòng giao dịch NHCSXH."
+    ]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "el:sp:l",  # not a result yet: the legal button is only under a result
+        "el::l",
+        "el:sppbtnanrn:x",  # no such part
+        "el:sppbtnanrn:L",
+        "el:sppbtnanrn:l:l",
+        "el:sppbtnanrnzz:l",
+        "el:sppsty:l",
+        "el:zz:l",
+        "el:sop-tnanrn:l",  # nothing fits that result: it has no legal button
+    ],
+)
+async def test_a_bad_or_stale_legal_button_gets_a_way_back(
+    quiz: Chat, content: Content, action: str
+):
+    spec = content.eligibility
+    assert spec is not None
+    if action == "el:sop-tnanrn:l":  # a whole set of answers, for which nothing fits
+        answers = parse(spec, "sop-tnanrn")
+        assert answers is not None and next_question(spec, answers) is None
+        assert not matching_rules(spec, answers)
+    await press_action(quiz, action)
+    assert STALE in quiz.text
+    assert [b.action for b in quiz.buttons] == ["menu"]
 
 
 # --------------------------------------------------------------- the whole tree

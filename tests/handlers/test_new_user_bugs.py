@@ -109,7 +109,7 @@ async def test_eligibility_next_step_names_the_office_only_when_it_applies(chat:
     await chat.press("el")
     for label in ("Hộ có mức sống trung bình", "Đi làm việc ở nước ngoài", "Không"):
         await chat.press(next(b.action for b in chat.buttons if b.label == label))
-    assert "3. Về đi làm việc ở nước ngoài: hỏi thẳng Phòng giao dịch NHCSXH." in chat.text
+    assert "Về đi làm việc ở nước ngoài: hỏi thẳng Phòng giao dịch NHCSXH." in chat.text
     assert "nhà ở xã hội" not in chat.text
 
 
