@@ -387,6 +387,13 @@ class Matcher:
         prefixes = self._prefixes
         found: list[tuple[int, int, tuple[str, ...], bool]] = []
         for i in range(n):
+            # most words of a story begin no phrase: skip them before building any window
+            if (
+                unknown[i + 1] == unknown[i]
+                and (tokens[i],) not in prefixes
+                and (shapes[i],) not in prefixes
+            ):
+                continue
             for size in range(1, min(self._max_len, n - i) + 1):
                 end = i + size
                 key = tuple(tokens[i:end])
