@@ -168,11 +168,11 @@ def _long_messages() -> list[str]:
 
 def test_reading_the_other_questions_of_a_long_message_stays_cheap(content: Content):
     """The whole message's match has its own guard (tests/content/test_heldout.py; the 5 ms
-    target is measured by bench/faq_accuracy.py); reading its other questions (at most MAX_QUESTIONS short
-    matches) adds about 1.3 ms on an idle machine, guarded here at four times that, as the
-    whole message is (see GUARD_MS there). This thread's CPU time, not the process's (that
-    would count the database threads of other tests); the best of five rounds: on a shared
-    machine other processes slow even the CPU time of a round."""
+    target is measured by bench/faq_accuracy.py); reading its other questions (at most
+    MAX_QUESTIONS short matches) adds about 1.3 ms on an idle machine, guarded here at four
+    times that, as the whole message is (see GUARD_MS there). This thread's CPU time, not the
+    process's (that would count the database threads of other tests); the best of five
+    rounds: on a shared machine other processes slow even the CPU time of a round."""
     matcher = content.matcher
     messages = _long_messages()
     assert all(len(m) <= answers.MAX_QUESTION_CHARS for m in messages)
