@@ -1,4 +1,4 @@
-"""How fast the dialogs answer: updates per second and latency through handlers.dispatch.handle.
+"""How fast the dialogs answer: updates per second and latency through dispatch.handle.
 
 Each simulated user goes through onboarding, opens the program list and a card, and asks
 two free-text questions, all against a real database (SQLite file, or PostgreSQL with --pg).
@@ -19,8 +19,8 @@ import uuid
 import asyncpg
 
 from content.loader import load_content
-from handlers.dispatch import Deps, handle
-from handlers.types import Incoming
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Incoming
 from storage.db import create_engine, session_factory, upgrade
 
 SCRIPT = [

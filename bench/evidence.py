@@ -26,8 +26,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from handlers import evidence
-from handlers.types import Attachment
+from handlers.core.types import Attachment
+from handlers.reports import evidence
 
 A4 = (595, 842)
 CASES = ("noise-10", "noise-20", "big-10", "big-20")

@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 from content.classifier import TRAINING_DIR, train  # noqa: E402
 from content.loader import DATA_DIR, Content, load_content  # noqa: E402
 from content.matcher import FILE_NAME, Matcher, load_matcher  # noqa: E402
-from handlers.answers import MAX_QUESTION_CHARS  # noqa: E402
+from handlers.questions.answers import MAX_QUESTION_CHARS  # noqa: E402
 
 DEFAULT_FILE = REPO.parent / "shared" / "faq" / "dev.tsv"
 NONE = "none"
@@ -88,7 +88,7 @@ def read_rows(path: Path) -> list[tuple[str, str, str]]:
 
 
 def answer(content: Content, matcher: Matcher, question: str) -> tuple[str, list[str]]:
-    """What the bot shows: (topic or none, alternatives), as handlers/answers.py does."""
+    """What the bot shows: (topic or none, alternatives), as handlers/questions/answers.py does."""
     m = matcher.match(question[:MAX_QUESTION_CHARS])
     topic = m.topic if m.topic in content.answers else NONE
     return topic, list(m.alternatives)

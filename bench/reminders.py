@@ -51,7 +51,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.delivery import Pacer  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from content.places import communes_of_province, provinces  # noqa: E402
-from handlers.reminders import plan_reminders  # noqa: E402
+from handlers.schedules.reminders import plan_reminders  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402

@@ -18,7 +18,7 @@ from bot.logs import setup as setup_logging
 from bot.render import to_plain
 from bot.zalo_api import ZaloError
 from content.loader import ContentError
-from handlers.context import Clock
+from handlers.core.context import Clock
 
 log = logging.getLogger("bot")
 
@@ -96,7 +96,7 @@ async def cmd_poll(settings: Settings) -> None:
 async def cmd_chat(settings: Settings, user_id: str, as_role: str | None) -> None:
     from bot.app import running
     from bot.terminal import CHANNEL, chat
-    from handlers.roles import grant_role
+    from handlers.core.roles import grant_role
     from storage.db import transaction
 
     async with running(settings, clock=_process_clock()) as runtime:
@@ -202,7 +202,7 @@ def _commune(code: str) -> tuple[str, str]:
 
 def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
     """`schedule import|export|next|exception`: commune transaction-day schedules."""
-    from handlers.schedule_csv import ScheduleFileError, ScheduleFileTooLarge
+    from handlers.schedules.schedule_csv import ScheduleFileError, ScheduleFileTooLarge
 
     rows = []
     if args.action == "import":
@@ -238,7 +238,7 @@ def _read_schedule(file: str) -> list:  # type: ignore[type-arg]
     import os
     import stat
 
-    from handlers.schedule_csv import MAX_FILE_BYTES, read_schedule_file, too_large
+    from handlers.schedules.schedule_csv import MAX_FILE_BYTES, read_schedule_file, too_large
 
     with open(file, "rb") as stream:
         info = os.fstat(stream.fileno())
@@ -278,14 +278,14 @@ async def _schedule_import(session, file: str, rows) -> None:  # type: ignore[no
 
 
 async def _schedule_export(session) -> None:  # type: ignore[no-untyped-def]
-    from handlers.schedule_csv import export_schedule_csv
+    from handlers.schedules.schedule_csv import export_schedule_csv
     from storage import schedules
 
     sys.stdout.write(export_schedule_csv(await schedules.all_points(session)))
 
 
 async def _schedule_next(session, commune: str, today: dt.date) -> None:  # type: ignore[no-untyped-def]
-    from handlers.calendar import add_months, month_end, next_occurrences
+    from handlers.schedules.calendar import add_months, month_end, next_occurrences
     from storage import schedules
 
     code, title = _commune(commune)
@@ -320,8 +320,8 @@ async def _schedule_next(session, commune: str, today: dt.date) -> None:  # type
 
 
 async def _schedule_exception(session, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    from handlers.calendar import regular_date
-    from handlers.spreadsheet import is_formula
+    from handlers.core.spreadsheet import is_formula
+    from handlers.schedules.calendar import regular_date
     from storage import schedules
 
     what = "schedule exception"
@@ -355,7 +355,7 @@ async def _schedule_exception(session, args: argparse.Namespace) -> None:  # typ
     # As in /lichxa: subscribers already reminded of the day hear of the change, and the
     # change is written to the audit log.
     from content.loader import load_content
-    from handlers.reminders import notify_change
+    from handlers.schedules.reminders import notify_change
     from storage import audit
 
     notified = await notify_change(session, load_content(), point, day, was, moved_to, reason, now)
@@ -382,7 +382,7 @@ async def _schedule_exception(session, args: argparse.Namespace) -> None:  # typ
 
 def _admin_target(args: argparse.Namespace) -> tuple[str, str, str, str | None]:
     """The checked CHANNEL:USER_ID, ROLE and --area of `admin grant|revoke`."""
-    from handlers.roles import RoleInputError, parse_area, parse_role, parse_user
+    from handlers.core.roles import RoleInputError, parse_area, parse_role, parse_user
 
     try:
         channel, user_id = parse_user(args.user)
@@ -412,7 +412,7 @@ async def _admin_on_database(settings: Settings, action: str, target) -> None:  
 
 async def admin_command(session, action: str, target, now: dt.datetime | None = None) -> None:  # type: ignore[no-untyped-def]
     """What `vbsp-bot admin ACTION` does on an open session (tests call it too)."""
-    from handlers.roles import area_name, grant_role, revoke_role
+    from handlers.core.roles import area_name, grant_role, revoke_role
     from storage import audit
     from storage import roles as role_store
 
@@ -544,7 +544,7 @@ async def cmd_broadcast_status(settings: Settings, broadcast_id: int | None) -> 
 
 async def broadcast_status(session, broadcast_id: int | None, settings: Settings, now) -> None:  # type: ignore[no-untyped-def]
     """What `vbsp-bot broadcast status [ID]` prints (tests call it too)."""
-    from handlers.roles import area_name
+    from handlers.core.roles import area_name
     from storage import broadcasts, outbox
 
     def when(moment: dt.datetime | None) -> str:
@@ -602,7 +602,7 @@ async def broadcast_status(session, broadcast_id: int | None, settings: Settings
 
 def cmd_reports_export(settings: Settings, status: str | None, since: str | None) -> int:
     """`reports export`: CSV of reports for officials; the reporter's identity is withheld."""
-    from handlers.report_export import ExportError, parse_since, parse_status
+    from handlers.reports.report_export import ExportError, parse_since, parse_status
 
     try:
         wanted = parse_status(status)
@@ -615,7 +615,7 @@ def cmd_reports_export(settings: Settings, status: str | None, since: str | None
 
 async def _reports_export(settings: Settings, status, since) -> str:  # type: ignore[no-untyped-def]
     from bot.app import open_database
-    from handlers.report_export import export
+    from handlers.reports.report_export import export
     from storage.db import session_factory, transaction
 
     engine = await open_database(settings)
@@ -628,7 +628,7 @@ async def _reports_export(settings: Settings, status, since) -> str:  # type: ig
 
 def cmd_questions(settings: Settings, action: str, since: str | None) -> int:
     """`questions export` (TSV, masked, no user id) and `questions stats`."""
-    from handlers.report_export import ExportError, parse_since
+    from handlers.reports.report_export import ExportError, parse_since
 
     try:
         start = parse_since(since, settings.timezone)
@@ -640,7 +640,7 @@ def cmd_questions(settings: Settings, action: str, since: str | None) -> int:
 
 async def _questions(settings: Settings, action: str, since) -> str:  # type: ignore[no-untyped-def]
     from bot.app import open_database
-    from handlers import kept_questions
+    from handlers.questions import kept_questions
     from storage.db import session_factory, transaction
 
     engine = await open_database(settings)

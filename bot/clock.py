@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
-from handlers.context import Clock, system_clock
+from handlers.core.context import Clock, system_clock
 
 log = logging.getLogger(__name__)
 

@@ -50,8 +50,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Clock
-from handlers.types import Reply
+from handlers.core.context import Clock
+from handlers.core.types import Reply
 from storage import broadcasts as broadcast_store
 from storage import outbox, users
 from storage.db import SessionFactory, transaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from handlers.types import Button, Reply
+from handlers.core.types import Button, Reply
 
 TELEGRAM_TEXT_LIMIT = 4096
 _TAG = re.compile(r"<[^>]+>")

@@ -14,10 +14,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import OutboxSender, SendStats
 from content.loader import Content
-from handlers.context import Clock
-from handlers.kept_story import forget_old_stories
-from handlers.moderation import plan_digest
-from handlers.reminders import plan_reminders
+from handlers.core.context import Clock
+from handlers.questions.kept_story import forget_old_stories
+from handlers.reports.moderation import plan_digest
+from handlers.schedules.reminders import plan_reminders
 from storage import kept_questions, outbox, report_limits, users
 from storage.db import SessionFactory, transaction
 
@@ -74,7 +74,7 @@ async def prune_kept_questions(sessions: SessionFactory, clock: Clock) -> int:
 
 
 async def forget_stories(sessions: SessionFactory, clock: Clock) -> int:
-    """Erase the victims' stories that waited too long for a report (handlers/kept_story.py)."""
+    """Erase the victims' stories that waited too long for a report (kept_story.py)."""
     async with transaction(sessions) as session:
         forgotten = await forget_old_stories(session, clock())
     if forgotten:

@@ -34,8 +34,8 @@ from bot.delivery import Outcome, Result
 from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.render import split_text
-from handlers.dispatch import Deps, handle
-from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Media, Reply
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Media, Reply
 from storage import outbox, users
 from storage.db import transaction
 

@@ -8,8 +8,8 @@ from typing import TextIO
 
 from bot.render import numbered_buttons, to_plain
 from content.loader import Content
-from handlers.dispatch import Deps, handle, parse_command
-from handlers.types import Button, Incoming, Reply
+from handlers.core.dispatch import Deps, handle, parse_command
+from handlers.core.types import Button, Incoming, Reply
 from storage import people, users
 
 CHANNEL = "terminal"

@@ -36,9 +36,9 @@ from bot import zalo_api, zalo_render
 from bot.delivery import Outcome, Result
 from bot.logs import chat_tag
 from bot.metrics import Metrics
-from handlers import routes
-from handlers.dispatch import Deps, handle
-from handlers.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
+from handlers.core import routes
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
 from storage import inbox, outbox, people, users
 from storage.db import transaction
 from storage.errors import database_unreachable

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from bot.render import utf16_fit
 from content.normalize import fold
-from handlers.types import Reply
+from handlers.core.types import Reply
 
 TEXT_LIMIT = 2000
 # Commands typed with arguments after the word ("tracuu AB12CD", "lienket ABCD-2345").

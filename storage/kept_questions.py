@@ -1,7 +1,7 @@
 """Questions kept for the people who improve the bot: add, list for export, delete, prune.
 
-The text arrives masked (handlers/masking.py); nothing here reads it. Rows are deleted with
-their person (storage/users.py) and after ``RETENTION`` (bot/scheduler.py).
+The text arrives masked (handlers/questions/masking.py); nothing here reads it. Rows are
+deleted with their person (storage/users.py) and after ``RETENTION`` (bot/scheduler.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each channel identity keeps its own `users` row, as before. When a person links 
 one row, the *holder*, keeps the person's settings (language, consent, commune), reminder
 subscriptions, conversation state and anything else keyed by a user id (reports); the other
 row's ``person_id`` points at the holder. The dialogs are handed the holder
-(handlers/dispatch.py), so what they read or change follows the person on every channel,
+(handlers/core/dispatch.py), so what they read or change follows the person on every channel,
 and notices (reminders, every broadcast) reach the holder's channel only: a linked person
 hears each one once. Roles stay with the identity they were granted to.
 

@@ -30,7 +30,7 @@ class KeptQuestion(SQLModel, table=True):
         )
     )
     channel: str = Field(sa_type=String(16))
-    text: str = Field(sa_type=Text)  # masked (handlers/masking.py)
+    text: str = Field(sa_type=Text)  # masked (handlers/questions/masking.py)
     topic: str = Field(sa_type=String(64))  # what the bot answered: a topic id or "none"
     score: float = Field(sa_type=Float)
     created_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)

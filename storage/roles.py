@@ -1,7 +1,7 @@
 """Queries on roles: who may act as admin, official or moderator, and in which area.
 
 Storage knows nothing of places: the caller checks that an area code is a real province or
-commune, and decides what an area covers (``handlers.roles``).
+commune, and decides what an area covers (``handlers.core.roles``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from storage.models import (
 )
 from storage.outbox import PENDING
 
-# Outbox kinds of the notices a subscription brings (handlers/reminders.py).
+# Outbox kinds of the notices a subscription brings (handlers/schedules/reminders.py).
 REMINDER_KIND_PREFIX, CHANGE_KIND = "reminder_", "schedule_change"
 
 

@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 
 from content.loader import Content, load_content
-from handlers.dispatch import Deps, handle
-from handlers.types import Button, Incoming, Reply
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Button, Incoming, Reply
 from storage.db import create_engine, session_factory, upgrade
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import admin_command, broadcast_status
 from bot.clock import shifted_clock
 from bot.scheduler import prune_outbox
-from handlers.reminders import plan_reminders
+from handlers.schedules.reminders import plan_reminders
 from storage import audit, outbox, users
 from storage import broadcasts as store
 from storage.db import transaction

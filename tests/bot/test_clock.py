@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bot.clock import AT_VARIABLE, START_VARIABLE, clock_env, process_clock, shifted_clock
-from handlers.context import system_clock
+from handlers.core.context import system_clock
 
 START = dt.datetime(2026, 12, 14, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 

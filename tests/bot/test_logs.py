@@ -189,7 +189,7 @@ async def test_a_failing_insert_logs_no_parameter(database_url: str, caplog):
         try:
             raise raised.value
         except IntegrityError:
-            logging.getLogger("handlers.dispatch").exception("dialog failed for telegram user")
+            logging.getLogger("handlers.core.dispatch").exception("dialog failed for telegram user")
     finally:
         await engine.dispose()
     for text in (out.getvalue(), caplog.text):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.cli import run as cli_run
-from handlers.dispatch import Deps
+from handlers.core.dispatch import Deps
 from tests.bot.test_cli import run
 from tests.conftest import Chat, FakeClock
 from tests.handlers.test_kept_questions import OUT_OF_SCOPE, assert_nothing_planted, planted_message

@@ -78,7 +78,7 @@ async def test_a_restart_mid_batch_loses_nothing_and_doubles_nothing(api, settin
     async with running(settings, telegram="send", clock=clock) as runtime:
         await seed(runtime, api)
         async with transaction(runtime.deps.sessions) as s:
-            from handlers.reminders import plan_reminders
+            from handlers.schedules.reminders import plan_reminders
 
             assert await plan_reminders(s, runtime.content, clock(), VN) == 5
         stats = await runtime.sender.run_once(max_rows=2)  # then the process stops

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.render import split_text, to_plain, visible_length
 from bot.telegram import keyboard
-from handlers.types import Button, Reply
+from handlers.core.types import Button, Reply
 
 
 def test_short_text_is_one_message():

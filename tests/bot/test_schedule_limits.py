@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers import schedule
-from handlers.schedule_csv import (
+from handlers.schedules import schedule
+from handlers.schedules.schedule_csv import (
     HEADER,
     MAX_FILE_BYTES,
     MAX_LINE_BYTES,

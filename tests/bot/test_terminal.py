@@ -6,7 +6,7 @@ import io
 
 from bot import terminal
 from bot.terminal import chat
-from handlers.dispatch import Deps
+from handlers.core.dispatch import Deps
 
 
 async def talk(deps: Deps, typed: str) -> str:

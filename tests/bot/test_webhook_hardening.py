@@ -334,7 +334,7 @@ async def test_zalo_polling_holds_events_while_the_database_is_down(
 
 
 async def test_a_dialog_bug_still_gets_the_apology(tbot: Bot, api, caplog, monkeypatch):
-    from handlers import routes
+    from handlers.core import routes
 
     async def broken(ctx):  # type: ignore[no-untyped-def]
         raise RuntimeError("a bug")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import remind_and_deliver
-from handlers.schedule_csv import parse_schedule_csv
+from handlers.schedules.schedule_csv import parse_schedule_csv
 from storage import people, schedules, users
 from storage.db import transaction
 from tests.bot.zalo_support import ZaloBot, migrate, plain
@@ -294,7 +294,7 @@ async def test_user_who_cannot_be_reached_is_marked(hook: ZaloBot, zapi):
 
 async def test_outbox_outcomes_for_zalo_errors(hook: ZaloBot, zapi):
     from bot.delivery import Outcome
-    from handlers.types import Reply
+    from handlers.core.types import Reply
 
     await hook.send("start")
     deliver = hook.channel.deliver
@@ -318,7 +318,7 @@ async def test_outbox_outcomes_for_zalo_errors(hook: ZaloBot, zapi):
 
 
 async def test_long_replies_are_split_under_2000(hook: ZaloBot, zapi):
-    from handlers.types import Reply
+    from handlers.core.types import Reply
 
     await hook.send("start")
     long = "\n\n".join(f"Đoạn {i}: " + "chữ " * 120 for i in range(12)) + " 😀" * 50

@@ -16,7 +16,7 @@ from bot.zalo_render import (
     typed_number,
     utf16_len,
 )
-from handlers.types import Button, Reply
+from handlers.core.types import Button, Reply
 
 COMMANDS = {"start", "menu", "huy", "lich", "caidat", "tracuu", "lienket", "tindungden"}
 

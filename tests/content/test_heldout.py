@@ -49,7 +49,7 @@ MIN_ACCURACY = {
 }
 DEFAULT_MIN_ACCURACY = 0.90
 DEV = REPO.parent / "shared" / "faq" / "dev.tsv"
-MAX_QUESTION_CHARS = 2000  # handlers/answers.py cuts longer stories
+MAX_QUESTION_CHARS = 2000  # handlers/questions/answers.py cuts longer stories
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
@@ -75,7 +75,7 @@ def content() -> Content:
 
 
 def answer(content: Content, question: str) -> str:
-    """The topic the bot shows (handlers/answers.py): the match, or none without an answer."""
+    """The topic the bot shows (questions/answers.py): the match, or none without an answer."""
     topic = content.matcher.match(question[:MAX_QUESTION_CHARS]).topic
     return topic if topic in content.answers else "none"
 

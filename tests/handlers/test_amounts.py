@@ -1,4 +1,4 @@
-"""Amounts and terms as Vietnamese people type them (handlers/amounts.py)."""
+"""Amounts and terms as Vietnamese people type them (handlers/loans/amounts.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import doctest
 
 import pytest
 
-from handlers import amounts
-from handlers.amounts import group_digits, parse_amount, parse_term
+from handlers.loans import amounts
+from handlers.loans.amounts import group_digits, parse_amount, parse_term
 
 MILLION = 1_000_000
 

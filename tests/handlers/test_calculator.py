@@ -15,12 +15,13 @@ import yaml
 from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
 from content.loader import DATA_DIR, Content, ContentError, load_content
 from content.models import Program
-from handlers import calculator, routes
-from handlers.amounts import group_digits
-from handlers.calculator import monthly_interest, plan
-from handlers.dispatch import Deps, handle
-from handlers.formatting import day, percent
-from handlers.types import Button, Incoming
+from handlers.core import routes
+from handlers.core.dispatch import Deps, handle
+from handlers.core.formatting import day, percent
+from handlers.core.types import Button, Incoming
+from handlers.loans import calculator
+from handlers.loans.amounts import group_digits
+from handlers.loans.calculator import monthly_interest, plan
 from storage import users
 from storage.db import transaction
 from tests.conftest import Chat

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from handlers.calendar import (
+from handlers.schedules.calendar import (
     Occurrence,
     add_months,
     is_regular_date,

@@ -11,11 +11,11 @@ import pytest
 
 from content.loader import Content
 from content.models import DOC_NUMBER_RE, LegalRef
-from handlers import routes
-from handlers.answers import ONE_SCREEN_CHARS
-from handlers.formatting import day, legal_refs
-from handlers.programs import PARTS
-from handlers.types import Incoming
+from handlers.core import routes
+from handlers.core.formatting import day, legal_refs
+from handlers.core.types import Incoming
+from handlers.loans.programs import PARTS
+from handlers.questions.answers import ONE_SCREEN_CHARS
 from tests.conftest import Chat
 
 # The first message of a card or of a program's answer: one screen of a cheap phone.

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from content.loader import Content
-from handlers import routes
-from handlers.dispatch import Deps
+from handlers.core import routes
+from handlers.core.dispatch import Deps
 from storage import broadcasts as broadcast_store
 from storage import outbox, subscriptions, users
 from storage.db import transaction
@@ -48,8 +48,8 @@ async def test_return_visit_goes_straight_to_the_menu(chat: Chat):
 
 
 async def test_declining_consent_keeps_no_display_name(deps: Deps):
-    from handlers.dispatch import handle
-    from handlers.types import Incoming
+    from handlers.core.dispatch import handle
+    from handlers.core.types import Incoming
 
     await handle(Incoming("test", "7", text="/start", display_name="Bà Tư"), deps)
     await handle(Incoming("test", "7", action="lang:vi", display_name="Bà Tư"), deps)
@@ -222,8 +222,8 @@ async def test_unknown_command_is_named_safely(chat: Chat):
 
 @pytest.mark.parametrize("action", ["prog:nosuch", "topic:nosuch", "zzz", "prog"])
 async def test_stale_or_forged_buttons_get_a_way_back(chat: Chat, action: str):
-    from handlers.dispatch import handle
-    from handlers.types import Incoming
+    from handlers.core.dispatch import handle
+    from handlers.core.types import Incoming
 
     await chat.onboard()
     replies = await handle(Incoming("test", "1001", action=action), chat.deps)
@@ -245,8 +245,8 @@ async def test_report_commands_open_their_dialogs_not_a_coming_soon_page(chat: C
 
 async def test_unbuilt_features_still_say_so_honestly(chat: Chat):
     await chat.onboard()
-    from handlers.dispatch import handle
-    from handlers.types import Incoming
+    from handlers.core.dispatch import handle
+    from handlers.core.types import Incoming
 
     replies = await handle(Incoming("test", "1001", action="soon:anything"), chat.deps)
     assert "đang được xây dựng" in replies[0].text
@@ -293,8 +293,8 @@ async def test_every_reachable_button_answers_without_error(chat: Chat, content:
         ):
             continue
         seen.add(action)
-        from handlers.dispatch import handle
-        from handlers.types import Incoming
+        from handlers.core.dispatch import handle
+        from handlers.core.types import Incoming
 
         replies = await handle(Incoming("test", "1001", action=action), chat.deps)
         assert replies, action

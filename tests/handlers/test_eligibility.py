@@ -16,10 +16,10 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (registers every table on the metadata)
 from content.loader import Content
 from content.models import Eligibility
-from handlers.dispatch import Deps, handle
-from handlers.eligibility import matching_rules, next_question, parse
-from handlers.formatting import day
-from handlers.types import Button, Incoming, Reply
+from handlers.core.dispatch import Deps, handle
+from handlers.core.formatting import day
+from handlers.core.types import Button, Incoming, Reply
+from handlers.loans.eligibility import matching_rules, next_question, parse
 from storage.db import transaction
 from tests.conftest import Chat
 from tests.handlers.test_cards import MAX_FIRST_CHARS, assert_english_legal

@@ -16,8 +16,8 @@ from PIL import Image, ImageCms, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
-from handlers import evidence, evidence_pdf
-from handlers.types import Attachment
+from handlers.core.types import Attachment
+from handlers.reports import evidence, evidence_pdf
 from tests.handlers.evidence_samples import (
     ATTACHMENT_AT,
     COMMENT_AT,

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from bot.scheduler import prune_kept_questions
 from content.matcher import Match
-from handlers import kept_questions
-from handlers.dispatch import Deps
-from handlers.masking import mask
+from handlers.core.dispatch import Deps
+from handlers.questions import kept_questions
+from handlers.questions.masking import mask
 from storage import kept_questions as store
 from storage.db import transaction
 from storage.models import User

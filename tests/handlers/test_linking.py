@@ -8,9 +8,9 @@ import re
 
 from sqlmodel import select
 
-from handlers import routes
-from handlers.dispatch import handle
-from handlers.types import Incoming, Reply
+from handlers.core import routes
+from handlers.core.dispatch import handle
+from handlers.core.types import Incoming, Reply
 from storage import broadcasts, people, roles, subscriptions, users
 from storage.db import transaction
 from storage.models import Broadcast, Outbox, TransactionPoint

@@ -10,7 +10,7 @@ import yaml
 
 from content.loader import DATA_DIR, ContentError, load_content
 from content.places import province_of
-from handlers.dispatch import Deps
+from handlers.core.dispatch import Deps
 from storage import users
 from storage.db import transaction
 from tests.conftest import Chat

@@ -1,4 +1,4 @@
-"""Masking before a question is kept (handlers/masking.py), table-driven: each planted piece
+"""Masking before a question is kept (questions/masking.py), table-driven: each planted piece
 of identity must be gone from the masked text, from the stored row and from the editors'
 export; the amounts and program words an editor needs must survive."""
 
@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from content.matcher import Match
-from handlers import kept_questions
-from handlers.dispatch import Deps
-from handlers.masking import mask
+from handlers.core.dispatch import Deps
+from handlers.questions import kept_questions
+from handlers.questions.masking import mask
 from storage.db import transaction
 from storage.question_models import KeptQuestion
 from tests.conftest import Chat, FakeClock

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from handlers.dispatch import Deps
-from handlers.types import Incoming
+from handlers.core.dispatch import Deps
+from handlers.core.types import Incoming
 from storage import users
 from storage.db import transaction
 from storage.models import TransactionPoint

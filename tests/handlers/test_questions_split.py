@@ -1,11 +1,17 @@
-"""The questions inside one message (handlers/questions_split.py): where it is cut, what
+"""The questions inside one message (handlers/questions/questions_split.py): where it is cut, what
 counts as a question, and that only the last few are kept."""
 
 from __future__ import annotations
 
 import pytest
 
-from handlers.questions_split import MAX_CHARS, MAX_QUESTIONS, is_question, questions, sentences
+from handlers.questions.questions_split import (
+    MAX_CHARS,
+    MAX_QUESTIONS,
+    is_question,
+    questions,
+    sentences,
+)
 
 
 def test_cut_after_sentence_marks_and_line_breaks():

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.reminders import plan_reminders
+from handlers.schedules.reminders import plan_reminders
 from storage import outbox, users
 from storage.db import session_factory, transaction
 from storage.models import Outbox, ScheduleException, Subscription, TransactionPoint

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from handlers import report as report_flow
-from handlers.dispatch import Deps, handle
-from handlers.types import Attachment, FileFetchError, Incoming
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Attachment, FileFetchError, Incoming
+from handlers.reports import report as report_flow
 from storage import audit, report_limits, reports, users
 from storage.db import transaction
 from storage.report_models import Report

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from bot.config import ConfigError, load_settings
 from bot.scheduler import prune_report_limits
-from handlers import report as report_flow
-from handlers.dispatch import Deps, handle
-from handlers.types import Incoming
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Incoming
+from handlers.reports import report as report_flow
 from storage import report_limits, reports, roles, users
 from storage.db import transaction
 from storage.limit_models import ReportLimitMark, StoredSecret

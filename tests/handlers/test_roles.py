@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers import roles, routes
-from handlers.schedule_csv import parse_schedule_csv
-from handlers.schedule_edit import holiday_name, parse_day, parse_hours
-from handlers.types import Incoming
+from handlers.core import roles, routes
+from handlers.core.types import Incoming
+from handlers.schedules.schedule_csv import parse_schedule_csv
+from handlers.schedules.schedule_edit import holiday_name, parse_day, parse_hours
 from storage import audit, schedules
 from storage import roles as role_store
 from storage.db import transaction

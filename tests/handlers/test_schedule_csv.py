@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.schedule_csv import (
+from handlers.schedules.schedule_csv import (
     HEADER,
     MAX_LENGTH,
     PointRow,

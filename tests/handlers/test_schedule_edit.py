@@ -10,8 +10,13 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import _schedule_exception, build_parser
-from handlers.schedule_csv import HEADER, MAX_LENGTH, ScheduleFileError, parse_schedule_csv
-from handlers.types import MAX_ACTION_BYTES, Button
+from handlers.core.types import MAX_ACTION_BYTES, Button
+from handlers.schedules.schedule_csv import (
+    HEADER,
+    MAX_LENGTH,
+    ScheduleFileError,
+    parse_schedule_csv,
+)
 from storage import audit, schedules, subscriptions, users
 from storage.db import session_factory, transaction
 from storage.models import Outbox

@@ -13,15 +13,15 @@ import pytest
 
 from bot.cli import _schedule_exception, build_parser
 from bot.config import ConfigError
-from handlers.report_export import export_csv
-from handlers.schedule_csv import (
+from handlers.core.spreadsheet import safe_cell
+from handlers.reports.report_export import export_csv
+from handlers.schedules.schedule_csv import (
     HEADER,
     PointRow,
     ScheduleFileError,
     export_schedule_csv,
     parse_schedule_csv,
 )
-from handlers.spreadsheet import safe_cell
 from storage import schedules
 from storage.db import session_factory, transaction
 from storage.report_models import Report

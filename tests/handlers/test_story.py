@@ -5,9 +5,9 @@ the story as the description once the person agrees; dropped, the story is forgo
 from __future__ import annotations
 
 from bot.scheduler import forget_stories
-from handlers import kept_story, story
-from handlers.dispatch import Deps
-from handlers.types import MAX_ACTION_BYTES
+from handlers.core.dispatch import Deps
+from handlers.core.types import MAX_ACTION_BYTES
+from handlers.questions import kept_story, story
 from storage import reports, users
 from storage.db import session_factory, transaction
 from storage.report_models import Report

@@ -1,0 +1,1 @@
+"""Account: onboarding, menu, settings, privacy, linking channels, granting roles."""

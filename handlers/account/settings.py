@@ -1,0 +1,42 @@
+"""/caidat: the user's settings (language now; commune and reminders with the schedule release)."""
+
+from __future__ import annotations
+
+from content.places import commune
+from handlers.core.context import Context
+from handlers.core.types import Button, Reply
+
+
+async def show_settings(ctx: Context) -> list[Reply]:
+    """Current settings and the buttons to change them."""
+    await ctx.leave_flow()
+    language = ctx.t("settings.language_name")
+    on = ctx.user.announcements
+    reply = ctx.reply(
+        "settings.title",
+        [
+            [
+                Button(ctx.content.text("button.lang_vi", "vi"), "lang:vi"),
+                Button(ctx.content.text("button.lang_en", "en"), "lang:en"),
+            ],
+            [ctx.button("settings.commune", "commune")],
+            [ctx.button("button.link", "link")],
+            # Officials' announcements on or off; reminders are set per point in /lich.
+            [
+                ctx.button(
+                    "broadcast.button.turn_off" if on else "broadcast.button.turn_on",
+                    "ann:off" if on else "ann:on",
+                )
+            ],
+            ctx.menu_row(),
+        ],
+        language=language,
+        commune=_commune_name(ctx),
+    )
+    state = ctx.t("broadcast.setting_on" if on else "broadcast.setting_off")
+    return [Reply(f"{reply.text}\n\n{state}", reply.buttons)]
+
+
+def _commune_name(ctx: Context) -> str:
+    found = commune(ctx.user.commune_code) if ctx.user.commune_code else None
+    return f"{found.name}, {found.province_name}" if found else ctx.t("data.not_set")

@@ -1,0 +1,1 @@
+"""Broadcasts (/thongbao): compose, approve, send, and the sending jobs."""

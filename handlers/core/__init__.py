@@ -1,0 +1,1 @@
+"""The framework every feature uses: context, dispatch, the route table, types, roles."""

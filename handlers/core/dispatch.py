@@ -1,0 +1,185 @@
+"""Turns one incoming message into replies: finds the user, routes, persists, and never crashes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from content.loader import Content
+from content.normalize import fold
+from handlers.account import linking, start
+from handlers.core import roles, routes
+from handlers.core.context import Clock, Context, system_clock
+from handlers.core.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
+from handlers.questions import loan_question
+from handlers.reports import evidence
+from handlers.reports.evidence import CleanFile
+from storage import people, users
+from storage.db import SessionFactory, transaction
+from storage.errors import database_unreachable
+
+log = logging.getLogger(__name__)
+
+# Buttons that work before the user has chosen a language: onboarding's own, and linking to
+# the person they already are on another channel (then there is nothing to set up again).
+BEFORE_ONBOARDING = frozenset({"lang", "consent", *linking.BEFORE_ONBOARDING})
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the dialogs need from the running process."""
+
+    content: Content
+    sessions: SessionFactory
+    clock: Clock = field(default=system_clock)
+    timezone: ZoneInfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
+    # Downloads a user's attachment; set by channels that can (Telegram), None elsewhere.
+    fetch_file: FetchFile | None = None
+    send_rate: float = 25.0  # SEND_RATE_PER_SECOND
+    report_limit_key: str | None = None  # REPORT_LIMIT_KEY (storage/report_limits.py)
+
+
+def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """'/start@vbsp_bot abc' -> ('start', ('abc',)); None when the text is not a command.
+    A command word typed alone ("hủy", "quay lại", "menu") is its command too."""
+    if len(text) <= 20 and (word := routes.COMMAND_WORDS.get(fold(text))) is not None:
+        return word, ()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, *rest = text[1:].split()
+    return head.split("@", 1)[0].lower(), tuple(rest)
+
+
+async def _may(ctx: Context, role: str | None) -> bool:
+    """A privileged command or button is, to someone without the role, one that does not exist.
+
+    This first check (the role anywhere) keeps even the conversation state as for an unknown
+    command; each handler checks the role for the area it touches when it acts.
+    """
+    return role is None or await roles.allowed(ctx, role)
+
+
+async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
+    if incoming.action:
+        name, *args = incoming.action.split(":")
+        handler = routes.ACTIONS.get(name)
+        if handler is None or not await _may(ctx, routes.PRIVILEGED_ACTIONS.get(name)):
+            return roles.unknown_action(ctx)
+        if ctx.user.language is None and name not in BEFORE_ONBOARDING:
+            return await start.start(ctx)
+        ctx.args = tuple(args)
+        return await handler(ctx)
+
+    text = (incoming.text or "").strip()
+    command = parse_command(text)
+    if command is not None:
+        name, args = command
+        if ctx.user.language is None and name not in routes.ALWAYS:
+            return await start.start(ctx)
+        handler = routes.COMMANDS.get(name)
+        if handler is None or not await _may(ctx, routes.PRIVILEGED.get(name)):
+            return roles.unknown_command(ctx, name)
+        if name not in routes.ALWAYS and ctx.flow is not None:
+            await ctx.leave_flow()  # a command starts something new
+        ctx.args = (routes.SOON_FEATURE[name],) if name in routes.SOON_FEATURE else args
+        return await handler(ctx)
+
+    if ctx.user.language is None and ctx.flow != linking.FLOW:
+        return await start.start(ctx)
+    if ctx.flow in routes.FLOW_TEXT:
+        ctx.args = (text,)  # what the user typed, for the flow's step
+        return await routes.FLOW_TEXT[ctx.flow](ctx)
+    if not text:
+        return [ctx.reply("ask.only_text", [ctx.menu_row()])]
+    return await loan_question.ask(ctx, text)  # a loan's cost with its figure: the calculator
+
+
+async def handle(
+    incoming: Incoming, deps: Deps, update_id: int | None = None
+) -> list[Reply] | None:
+    """Replies to ``incoming``; None when ``update_id`` was already handled (a redelivery).
+
+    When the database cannot be reached and the platform can send the update again (it has
+    an ``update_id``), the error is raised for the channel to answer "try later" (503): no
+    apology, since the message was never handled. Any other error gets the apology."""
+    now = deps.clock()
+    language = "vi"
+    try:
+        if update_id is not None and incoming.attachments and deps.fetch_file is not None:
+            async with deps.sessions() as session:  # a replay must not download again
+                if await users.seen_update(session, incoming.channel, update_id):
+                    return None
+        prepared = await _prepare_files(incoming, deps)
+        async with transaction(deps.sessions) as session:
+            # Recorded in the same transaction as the handling: a crash mid-way leaves the
+            # update unmarked, so the platform's redelivery is handled rather than dropped.
+            if update_id is not None and not await users.remember_update(
+                session, incoming.channel, update_id, deps.clock()
+            ):
+                return None
+            # Linked channels: the dialogs see the row holding the person's data. One person's
+            # updates, from any of their channels, are handled one after the other: their
+            # holder's row stays locked until this transaction ends (PostgreSQL; SQLite has
+            # one writer at a time). Locked before this identity's own row is written, so
+            # that every transaction takes the two in the same order.
+            known = await users.find_user(session, incoming.channel, incoming.user_id)
+            if known is not None:
+                await users.lock_person(session, known)
+            identity = await users.get_or_create_user(
+                session, incoming.channel, incoming.user_id, now, incoming.display_name
+            )
+            if known is None:  # new here (or just created by another replica)
+                await users.lock_person(session, identity)
+            user = await people.holder(session, identity)
+            language = user.language or language
+            state = await users.get_state(session, user.id or 0)
+            ctx = Context(
+                session, deps.content, user, state, now, timezone=deps.timezone,
+                identity=identity if identity is not user else None,
+                attachments=incoming.attachments, fetch_file=deps.fetch_file, prepared=prepared,
+                send_rate=deps.send_rate, report_limit_key=deps.report_limit_key,
+            )  # fmt: skip
+            replies = await route(ctx, incoming)
+            if not ctx.deleted:
+                session.add(ctx.user)
+            return replies
+    except Exception as error:
+        if update_id is not None and database_unreachable(error):
+            raise
+        log.exception("dialog failed for %s user", incoming.channel)
+        return await _apology(deps, incoming, language, update_id)
+
+
+async def _prepare_files(incoming: Incoming, deps: Deps) -> dict[str, CleanFile | Exception]:
+    """Files sent at a step that takes them, downloaded and cleaned before the transaction:
+    a download of megabytes must not hold the database (SQLite's one writer) meanwhile. The
+    step is read again inside the transaction; files sent anywhere else are never fetched."""
+    if not incoming.attachments or deps.fetch_file is None:
+        return {}
+    async with deps.sessions() as session:
+        step = await users.step_of(session, incoming.channel, incoming.user_id)
+    if step not in routes.FILE_STEPS:
+        return {}
+    prepared: dict[str, CleanFile | Exception] = {}
+    for attachment in incoming.attachments[: evidence.MAX_FILES]:
+        try:
+            prepared[attachment.file_id] = await evidence.prepare(attachment, deps.fetch_file)
+        except (evidence.EvidenceRefused, FileTooLarge, FileFetchError) as problem:
+            prepared[attachment.file_id] = problem
+    return prepared
+
+
+async def _apology(
+    deps: Deps, incoming: Incoming, language: str, update_id: int | None
+) -> list[Reply]:
+    """A kind message and the way back to the menu after an internal error."""
+    content = deps.content
+    try:
+        async with transaction(deps.sessions) as session:
+            if update_id is not None:
+                await users.remember_update(session, incoming.channel, update_id, deps.clock())
+    except Exception:
+        log.exception("could not record update after a failure")
+    text = content.text("error.internal", language)
+    return [Reply(text, ((Button(content.text("button.menu", language), "menu"),),))]

@@ -1,0 +1,1 @@
+"""Loans: programs, the calculator, amounts, eligibility."""

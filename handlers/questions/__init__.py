@@ -1,0 +1,1 @@
+"""Free-text questions and stories: answers, kept questions, masking."""

@@ -1,0 +1,1 @@
+"""Reports: intake (/baocao), tracking (/tracuu), moderation (/xuly), evidence, export."""
