@@ -220,7 +220,7 @@ class ZaloChannel:
             # Inside a flow that waits for typed text with nothing to pick but the way out
             # (calculator amounts, a day of the month), a number is the answer, not a choice.
             real = [action for _, action in choices if action != "menu"]
-            if flow not in routes.FLOW_TEXT or len(real) >= 2:
+            if not routes.takes_text(flow) or len(real) >= 2:
                 return press(choices[number - 1][1])
         command = zalo_render.as_command(typed, commands)
         if command is not None and command[1:] in routes.ALWAYS:  # "menu", "huy" alone

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import enum
+
+from handlers.account.actions import AnswerConsent, ChooseLanguage
 from handlers.account.menu import main_menu
 from handlers.core.context import Context
+from handlers.core.flows import Flow, NoDraft
 from handlers.core.types import Button, Reply
 
-ONBOARDING = "onboarding"
+
+class Step(enum.StrEnum):
+    LANGUAGE = "language"
+    CONSENT = "consent"
+
+
+ONBOARDING = Flow("onboarding", Step, NoDraft, order=(Step.LANGUAGE, Step.CONSENT))
 
 
 def language_choice(ctx: Context) -> Reply:
@@ -17,8 +27,12 @@ def language_choice(ctx: Context) -> Reply:
         + ctx.content.text("start.choose_language", "en"),
         (
             (
-                Button(ctx.content.text("button.lang_vi", "vi"), "lang:vi"),
-                Button(ctx.content.text("button.lang_en", "en"), "lang:en"),
+                Button(
+                    ctx.content.text("button.lang_vi", "vi"), ChooseLanguage(language="vi").pack()
+                ),
+                Button(
+                    ctx.content.text("button.lang_en", "en"), ChooseLanguage(language="en").pack()
+                ),
             ),
         ),
     )
@@ -30,39 +44,41 @@ def consent_prompt(ctx: Context) -> list[Reply]:
         ctx.reply(
             "start.privacy_notice",
             [
-                [ctx.button("button.consent_yes", "consent:yes")],
-                [ctx.button("button.consent_no", "consent:no")],
+                [ctx.button("button.consent_yes", AnswerConsent(answer="yes"))],
+                [ctx.button("button.consent_no", AnswerConsent(answer="no"))],
             ],
         ),
     ]
 
 
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/start and /menu (a /start payload is not used)."""
+    return await start(ctx)
+
+
 async def start(ctx: Context) -> list[Reply]:
-    """/start and /menu: onboarding the first time, the menu afterwards."""
+    """Onboarding the first time, the menu afterwards."""
     if ctx.user.language is None:
-        await ctx.enter(ONBOARDING, "language")
+        await ONBOARDING.enter(ctx, Step.LANGUAGE)
         return [language_choice(ctx)]
     await ctx.leave_flow()
     return [main_menu(ctx)]
 
 
-async def choose_language(ctx: Context) -> list[Reply]:
-    """lang:vi / lang:en: set the language; during onboarding go on to consent."""
-    lang = ctx.args[0] if ctx.args else ""
-    if lang not in ("vi", "en"):
-        return [language_choice(ctx)]
-    ctx.user.language = lang
+async def choose_language(ctx: Context, action: ChooseLanguage) -> list[Reply]:
+    """Set the language; during onboarding go on to consent."""
+    ctx.user.language = action.language
     ctx.session.add(ctx.user)
-    if ctx.flow == ONBOARDING:
-        await ctx.enter(ONBOARDING, "consent")
+    if ONBOARDING.active(ctx):
+        await ONBOARDING.enter(ctx, Step.CONSENT)
         return consent_prompt(ctx)
     return [ctx.reply("settings.language_saved"), main_menu(ctx)]
 
 
-async def answer_consent(ctx: Context) -> list[Reply]:
-    """consent:yes / consent:no: record the choice with its time, then the menu."""
+async def answer_consent(ctx: Context, action: AnswerConsent) -> list[Reply]:
+    """Record the choice with its time, then the menu."""
     await ctx.leave_flow()
-    if ctx.args and ctx.args[0] == "yes":
+    if action.answer == "yes":
         ctx.user.consent_at = ctx.now
         ctx.session.add(ctx.user)
         return [ctx.reply("start.consent_thanks"), main_menu(ctx)]
@@ -72,8 +88,9 @@ async def answer_consent(ctx: Context) -> list[Reply]:
     return [ctx.reply("start.consent_declined"), main_menu(ctx)]
 
 
-async def onboarding_text(ctx: Context) -> list[Reply]:
+@ONBOARDING.on_text()
+async def onboarding_text(ctx: Context, text: str) -> list[Reply]:
     """Typed text while onboarding: kindly ask for the buttons again."""
-    if ctx.user.language is None or ctx.state.step == "language":
+    if ctx.user.language is None or ONBOARDING.at(ctx, Step.LANGUAGE):
         return [language_choice(ctx)]
     return [ctx.reply("start.use_buttons"), *consent_prompt(ctx)[1:]]

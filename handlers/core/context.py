@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
 from content.places import province_of
+from handlers.core.actions import Action, ShowMenu
 from handlers.core.types import Attachment, Button, FetchFile, Reply
 from storage import users
 from storage.models import ConversationState, User
@@ -70,11 +71,12 @@ class Context:
         safe = {k: html.escape(str(v), quote=False) for k, v in values.items()}
         return self.content.text(key, self.lang, **safe)
 
-    def button(self, key: str, action: str, **values: Any) -> Button:
-        return Button(self.content.text(key, self.lang, **values), action)
+    def button(self, key: str, action: Action | str, **values: Any) -> Button:
+        packed = action if isinstance(action, str) else action.pack()
+        return Button(self.content.text(key, self.lang, **values), packed)
 
     def menu_row(self) -> tuple[Button, ...]:
-        return (self.button("button.menu", "menu"),)
+        return (self.button("button.menu", ShowMenu()),)
 
     def reply(self, key: str, buttons: Iterable[Iterable[Button]] = (), **values: Any) -> Reply:
         return Reply(self.t(key, **values), tuple(tuple(row) for row in buttons))

@@ -10,7 +10,9 @@ from content.loader import Content
 from content.normalize import fold
 from handlers.account import linking, start
 from handlers.core import roles, routes
+from handlers.core.actions import SEPARATOR, Action, ActionError
 from handlers.core.context import Clock, Context, system_clock
+from handlers.core.flows import Flow
 from handlers.core.types import Button, FetchFile, FileFetchError, FileTooLarge, Incoming, Reply
 from handlers.questions import loan_question
 from handlers.reports import evidence
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Buttons that work before the user has chosen a language: onboarding's own, and linking to
 # the person they already are on another channel (then there is nothing to set up again).
-BEFORE_ONBOARDING = frozenset({"lang", "consent", *linking.BEFORE_ONBOARDING})
+BEFORE_ONBOARDING = linking.BEFORE_ONBOARDING
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,43 @@ async def _may(ctx: Context, role: str | None) -> bool:
     return role is None or await roles.allowed(ctx, role)
 
 
+async def press(ctx: Context, data: str) -> list[Reply]:
+    """A pressed button: unpacked into its typed action, checked, and handed to its handler.
+
+    Bytes that are no action of ours, or an action whose role the user lacks, get the one
+    "this button no longer works" reply; a flow's button pressed outside its steps gets the
+    flow's own "start again" reply."""
+    cls = Action.registry.get(data.partition(SEPARATOR)[0])
+    if cls is None:
+        return await _legacy_press(ctx, data)
+    try:
+        action = cls.unpack(data)
+    except ActionError:
+        return roles.unknown_action(ctx)
+    if not await _may(ctx, cls.role):
+        return roles.unknown_action(ctx)
+    if ctx.user.language is None and not cls.before_onboarding:
+        return await start.start(ctx)
+    if cls.steps and not (ctx.flow == cls.flow and ctx.state.step in cls.steps):
+        return Flow.registry[cls.flow or ""].stale(ctx)
+    return await routes.ACTIONS[cls](ctx, action)
+
+
+async def _legacy_press(ctx: Context, data: str) -> list[Reply]:
+    """Buttons of features not yet moved to typed actions (handlers/core/actions.py)."""
+    name, *args = data.split(":")
+    handler = routes.LEGACY_ACTIONS.get(name)
+    if handler is None or not await _may(ctx, routes.LEGACY_PRIVILEGED_ACTIONS.get(name)):
+        return roles.unknown_action(ctx)
+    if ctx.user.language is None and name not in BEFORE_ONBOARDING:
+        return await start.start(ctx)
+    ctx.args = tuple(args)
+    return await handler(ctx)
+
+
 async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
     if incoming.action:
-        name, *args = incoming.action.split(":")
-        handler = routes.ACTIONS.get(name)
-        if handler is None or not await _may(ctx, routes.PRIVILEGED_ACTIONS.get(name)):
-            return roles.unknown_action(ctx)
-        if ctx.user.language is None and name not in BEFORE_ONBOARDING:
-            return await start.start(ctx)
-        ctx.args = tuple(args)
-        return await handler(ctx)
+        return await press(ctx, incoming.action)
 
     text = (incoming.text or "").strip()
     command = parse_command(text)
@@ -77,19 +106,24 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
         name, args = command
         if ctx.user.language is None and name not in routes.ALWAYS:
             return await start.start(ctx)
-        handler = routes.COMMANDS.get(name)
-        if handler is None or not await _may(ctx, routes.PRIVILEGED.get(name)):
+        found = routes.COMMANDS.get(name)
+        if found is None or not await _may(ctx, found.role):
             return roles.unknown_command(ctx, name)
         if name not in routes.ALWAYS and ctx.flow is not None:
             await ctx.leave_flow()  # a command starts something new
-        ctx.args = (routes.SOON_FEATURE[name],) if name in routes.SOON_FEATURE else args
-        return await handler(ctx)
+        if found.legacy:
+            ctx.args = args
+            return await found.legacy(ctx)
+        return await found.handler(ctx, " ".join(args))
 
     if ctx.user.language is None and ctx.flow != linking.FLOW:
         return await start.start(ctx)
-    if ctx.flow in routes.FLOW_TEXT:
+    flow = Flow.registry.get(ctx.flow or "")
+    if flow is not None and (on_text := flow.text_handler(ctx)) is not None:
+        return await on_text(ctx, text)
+    if ctx.flow in routes.LEGACY_FLOW_TEXT:
         ctx.args = (text,)  # what the user typed, for the flow's step
-        return await routes.FLOW_TEXT[ctx.flow](ctx)
+        return await routes.LEGACY_FLOW_TEXT[ctx.flow](ctx)
     if not text:
         return [ctx.reply("ask.only_text", [ctx.menu_row()])]
     return await loan_question.ask(ctx, text)  # a loan's cost with its figure: the calculator

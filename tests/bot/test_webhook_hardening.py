@@ -335,11 +335,12 @@ async def test_zalo_polling_holds_events_while_the_database_is_down(
 
 async def test_a_dialog_bug_still_gets_the_apology(tbot: Bot, api, caplog, monkeypatch):
     from handlers.core import routes
+    from handlers.core.route_types import Command
 
-    async def broken(ctx):  # type: ignore[no-untyped-def]
+    async def broken(ctx, text):  # type: ignore[no-untyped-def]
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(routes.COMMANDS, "help", broken)
+    monkeypatch.setitem(routes.COMMANDS, "help", Command(broken))
     await tg_onboard(tbot)
     replies = await tbot.send("/help", REPORTER)
     assert "Menu" in " ".join(t for m in replies for row in m.buttons for t, _ in row)

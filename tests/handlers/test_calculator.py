@@ -639,7 +639,7 @@ def test_part_actions_fit_telegram_and_are_open_to_everyone():
     back = f"calc:{'x' * 24}:{'y' * 16}:{'9' * calculator.MAX_AMOUNT_DIGITS}:480"
     for action in (longest, back):
         Button("x", action)  # raises over Telegram's 64 bytes
-    assert "cp" in routes.ACTIONS and "cp" not in routes.PRIVILEGED_ACTIONS
+    assert routes.known_action("cp") and routes.action_role("cp") is None
 
 
 # ------------------------------------------------------------------------ content

@@ -227,4 +227,4 @@ def test_new_actions_are_short_and_open_to_everyone(content: Content):
     for action in (f"pp:{'x' * 24}:l", f"pp:{longest_program}:l", f"tl:{longest_topic}"):
         assert len(action.encode()) <= 64, action
     for name in ("pp", "tl"):
-        assert name in routes.ACTIONS and name not in routes.PRIVILEGED_ACTIONS
+        assert routes.known_action(name) and routes.action_role(name) is None

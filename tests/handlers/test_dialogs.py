@@ -11,6 +11,7 @@ from sqlmodel import select
 from content.loader import Content
 from handlers.core import routes
 from handlers.core.dispatch import Deps
+from handlers.core.route_types import Command
 from storage import broadcasts as broadcast_store
 from storage import outbox, subscriptions, users
 from storage.db import transaction
@@ -243,14 +244,19 @@ async def test_report_commands_open_their_dialogs_not_a_coming_soon_page(chat: C
     assert chat.find("rp")  # the menu's report button leads to the report flow
 
 
-async def test_unbuilt_features_still_say_so_honestly(chat: Chat):
+async def test_a_button_of_no_feature_gets_the_one_stale_reply(chat: Chat):
+    """Old "soon:" buttons (features once coming soon), forged prefixes and malformed fields
+    all get the same reply, with the way back to the menu."""
     await chat.onboard()
     from handlers.core.dispatch import handle
     from handlers.core.types import Incoming
 
-    replies = await handle(Incoming("test", "1001", action="soon:anything"), chat.deps)
-    assert "đang được xây dựng" in replies[0].text
-    assert replies[0].buttons[-1][0].action == "menu"
+    answers = []
+    for forged in ("soon:anything", "nosuch", "lang:xx", "lang:vi:extra", "consent"):
+        replies = await handle(Incoming("test", "1001", action=forged), chat.deps)
+        answers.append(replies[0].text)
+        assert replies[0].buttons[-1][0].action == "menu"
+    assert len(set(answers)) == 1 and "nút này đã cũ" in answers[0].lower()
 
 
 async def test_black_credit_page_links_its_topics(chat: Chat):
@@ -263,10 +269,10 @@ async def test_black_credit_page_links_its_topics(chat: Chat):
 async def test_a_crash_gets_an_apology_and_the_menu(chat: Chat, monkeypatch):
     await chat.onboard("en")
 
-    async def broken(ctx):
+    async def broken(ctx, text):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(routes.COMMANDS, "chuongtrinh", broken)
+    monkeypatch.setitem(routes.COMMANDS, "chuongtrinh", Command(broken))
     await chat.send("/chuongtrinh")
     assert "Sorry, something went wrong" in chat.text
     assert chat.buttons[0].action == "menu"

@@ -326,7 +326,7 @@ async def test_one_persons_updates_from_two_channels_are_handled_one_after_the_o
         await ctx.enter("probe", "count", n=seen + 1)
         return [Reply(str(seen + 1))]
 
-    monkeypatch.setitem(routes.ACTIONS, "probe_count", count)
+    monkeypatch.setitem(routes.LEGACY_ACTIONS, "probe_count", count)
     await linked_pair(deps)
     await handle(Incoming("telegram", "111", action="probe_count"), deps)
     answers = await asyncio.gather(
