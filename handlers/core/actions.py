@@ -20,13 +20,26 @@ The last field may itself contain ":" (it takes the rest). Nothing packs over Te
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from handlers.core.types import MAX_ACTION_BYTES
+from handlers.core.types import MAX_ACTION_BYTES, row_id
 
 SEPARATOR = ":"
+
+
+def _row_id(value: object) -> object:
+    if isinstance(value, str):  # from the wire: plain ASCII digits naming a possible row
+        parsed = row_id(value)
+        if parsed is None:
+            raise ValueError("not a row id")
+        return parsed
+    return value
+
+
+# A database row's id in a button ("xo:42"): what ``types.row_id`` accepts, nothing else.
+RowId = Annotated[int, BeforeValidator(_row_id)]
 
 
 class ActionError(ValueError):
