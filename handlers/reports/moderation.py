@@ -30,9 +30,11 @@ from handlers.reports.moderation_actions import (
     Category,
     ForwardReport,
     ForwardTarget,
+    OneReport,
     OpenReport,
     PickCategory,
     QueueFilter,
+    RejectReason,
     RejectReport,
     ResolveReport,
     ShowQueue,
@@ -40,8 +42,6 @@ from handlers.reports.moderation_actions import (
 )
 from handlers.reports.report_common import (
     CATEGORIES,
-    FORWARD_TARGETS,
-    REJECT_REASONS,
     category_label,
     notify_person,
     notify_reporter,
@@ -81,21 +81,14 @@ class Draft(BaseModel):
 # Each step is entered from a button of one report and left once its text is taken.
 FLOW = Flow("xuly", Step, Draft, order=(Step.ASK, Step.FORWARD, Step.RESOLVE))
 
-# The moves a moderator's buttons offer, in the order they are shown.
-_BUTTONS: tuple[tuple[Move, str], ...] = (
-    (Move.TAKE, "moderation.button.take"),
-    (Move.ASK, "moderation.button.ask"),
-    (Move.FORWARD, "moderation.button.forward"),
-    (Move.RESOLVE, "moderation.button.resolve"),
-    (Move.REJECT, "moderation.button.reject"),
+# The button of each move a moderator makes, in the order they are shown.
+_BUTTONS: tuple[tuple[Move, str, type[OneReport]], ...] = (
+    (Move.TAKE, "moderation.button.take", TakeReport),
+    (Move.ASK, "moderation.button.ask", AskReporter),
+    (Move.FORWARD, "moderation.button.forward", ForwardReport),
+    (Move.RESOLVE, "moderation.button.resolve", ResolveReport),
+    (Move.REJECT, "moderation.button.reject", RejectReport),
 )
-_ACTION_OF = {
-    Move.TAKE: TakeReport,
-    Move.ASK: AskReporter,
-    Move.FORWARD: ForwardReport,
-    Move.RESOLVE: ResolveReport,
-    Move.REJECT: RejectReport,
-}
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -278,15 +271,15 @@ def _actions(
     """A button for each move the table allows this moderator now, then the way back."""
     allowed = transitions.moves(me, report, reachable=reachable)
     rows: list[tuple[Button, ...]] = [
-        (ctx.button(key, _ACTION_OF[move](report=report.id or 0)),)
-        for move, key in _BUTTONS
+        (ctx.button(key, button(report=report.id or 0)),)
+        for move, key, button in _BUTTONS
         if move in allowed
     ]
     rows.append(_queue_button(ctx))
     return rows
 
 
-async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
+async def _report_text(ctx: Context, report: Report, me: Moderator, reachable: bool) -> str:
     lang = ctx.lang
     parts = [
         ctx.t(
@@ -309,7 +302,7 @@ async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
     if report.duplicate_of:
         # Named only to whom may open it: the twin may be misconduct kept from the commune.
         twin = await reports.get(ctx.session, report.duplicate_of)
-        if twin is not None and transitions.sees(await _me(ctx), twin):
+        if twin is not None and transitions.sees(me, twin):
             parts.append(ctx.t("moderation.duplicate", other=report.duplicate_of))
     if not reachable:
         parts.append(ctx.t("moderation.unreachable"))
@@ -352,7 +345,7 @@ async def show_report(ctx: Context, action: OpenReport) -> list[Reply]:
     if FLOW.active(ctx):
         await ctx.leave_flow()
     reachable = await transitions.reachable(ctx.session, report)
-    replies = [Reply(await _report_text(ctx, report, reachable))]
+    replies = [Reply(await _report_text(ctx, report, me, reachable))]
     files = await reports.files_of(ctx.session, report.id or 0)
     if files:
         media = tuple(
@@ -375,10 +368,8 @@ async def show_report(ctx: Context, action: OpenReport) -> list[Reply]:
     return replies
 
 
-async def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
-    """The table's refusal in words; a step waiting for text is left."""
-    if FLOW.active(ctx):
-        await ctx.leave_flow()
+def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
+    """The table's refusal in words."""
     if why is Refusal.NOT_YOURS:
         return roles.unknown_action(ctx)
     if why is Refusal.NO_REPORTER:
@@ -393,14 +384,6 @@ async def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
     ]
 
 
-async def _check(ctx: Context, report: Report, me: Moderator, move: Move) -> Refusal | None:
-    """The table's answer for this move now (the reporter's reachability read only when the
-    move asks them)."""
-    asks = transitions.RULES[move].asks_reporter
-    reachable = await transitions.reachable(ctx.session, report) if asks else True
-    return transitions.refusal(me, report, move, reachable=reachable)
-
-
 def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
     return (("report.button.view", f"rv:{report.id}"),)
 
@@ -411,8 +394,8 @@ async def take(ctx: Context, action: TakeReport) -> list[Reply]:
     if found is None:
         return roles.unknown_action(ctx)
     report, me = found
-    if (why := await _check(ctx, report, me, Move.TAKE)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.TAKE)) is not None:
+        return _refused(ctx, report, why)
     event = await transitions.apply(ctx.session, report, Move.TAKE, me, ctx.now)
     await notify_reporter(
         ctx.session,
@@ -432,8 +415,8 @@ async def ask(ctx: Context, action: AskReporter) -> list[Reply]:
     if found is None:
         return roles.unknown_action(ctx)
     report, me = found
-    if (why := await _check(ctx, report, me, Move.ASK)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
+        return _refused(ctx, report, why)
     await FLOW.enter(ctx, Step.ASK, Draft(report=report.id))
     return [ctx.reply("moderation.ask_prompt", [_back(ctx, report)], max=MAX_QUESTION)]
 
@@ -444,12 +427,12 @@ async def forward(ctx: Context, action: ForwardReport) -> list[Reply]:
     if found is None:
         return roles.unknown_action(ctx)
     report, me = found
-    if (why := await _check(ctx, report, me, Move.FORWARD)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.FORWARD)) is not None:
+        return _refused(ctx, report, why)
     if action.target is None:
         rows = [
             [ctx.button(f"report.target.{t}", ForwardReport(report=action.report, target=t))]
-            for t in FORWARD_TARGETS
+            for t in get_args(ForwardTarget)
         ]
         return [ctx.reply("moderation.pick_target", [*rows, _back(ctx, report)], id=report.id)]
     await FLOW.enter(ctx, Step.FORWARD, Draft(report=report.id, target=action.target))
@@ -469,8 +452,8 @@ async def resolve(ctx: Context, action: ResolveReport) -> list[Reply]:
     if found is None:
         return roles.unknown_action(ctx)
     report, me = found
-    if (why := await _check(ctx, report, me, Move.RESOLVE)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
+        return _refused(ctx, report, why)
     await FLOW.enter(ctx, Step.RESOLVE, Draft(report=report.id))
     return [ctx.reply("moderation.note_prompt_resolve", [_back(ctx, report)], max=MAX_NOTE)]
 
@@ -481,13 +464,13 @@ async def reject(ctx: Context, action: RejectReport) -> list[Reply]:
     if found is None:
         return roles.unknown_action(ctx)
     report, me = found
-    if (why := await _check(ctx, report, me, Move.REJECT)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.REJECT)) is not None:
+        return _refused(ctx, report, why)
     reason = action.reason
     if reason is None:
         rows = [
             [ctx.button(f"moderation.reason.{r}", RejectReport(report=action.report, reason=r))]
-            for r in REJECT_REASONS
+            for r in get_args(RejectReason)
         ]
         return [ctx.reply("moderation.pick_reason", [*rows, _back(ctx, report)], id=report.id)]
     event = await transitions.apply(ctx.session, report, Move.REJECT, me, ctx.now, choice=reason)
@@ -538,8 +521,9 @@ async def question_text(ctx: Context, text: str) -> list[Reply]:
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await _check(ctx, report, me, Move.ASK)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
+        await ctx.leave_flow()
+        return _refused(ctx, report, why)
     question = await reports.add_event(
         ctx.session, report.id or 0, "question", ctx.now, detail=typed
     )
@@ -566,9 +550,10 @@ async def forward_text(ctx: Context, text: str) -> list[Reply]:
         return got
     typed, report, me = got
     target = FLOW.draft(ctx).target
-    why = await _check(ctx, report, me, Move.FORWARD)
+    why = await transitions.check(ctx.session, me, report, Move.FORWARD)
     if why is not None or target is None:
-        return await _refused(ctx, report, why or Refusal.WRONG_STATE)
+        await ctx.leave_flow()
+        return _refused(ctx, report, why or Refusal.WRONG_STATE)
     event = await transitions.apply(
         ctx.session, report, Move.FORWARD, me, ctx.now, note=typed, choice=target
     )
@@ -593,8 +578,9 @@ async def resolve_text(ctx: Context, text: str) -> list[Reply]:
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await _check(ctx, report, me, Move.RESOLVE)) is not None:
-        return await _refused(ctx, report, why)
+    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
+        await ctx.leave_flow()
+        return _refused(ctx, report, why)
     event = await transitions.apply(ctx.session, report, Move.RESOLVE, me, ctx.now, note=typed)
     await notify_reporter(
         ctx.session,

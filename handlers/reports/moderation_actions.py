@@ -60,31 +60,35 @@ class PickCategory(Action, prefix="xk", role=ROLE):
     state: QueueFilter | None = None
 
 
-class OpenReport(Action, prefix="xo", role=ROLE):
+class OneReport(Action):
+    """A button about one report (a base: it has no prefix of its own)."""
+
     report: RowId
 
 
-class TakeReport(Action, prefix="xt", role=ROLE):
-    report: RowId
+class OpenReport(OneReport, prefix="xo", role=ROLE):
+    pass
 
 
-class AskReporter(Action, prefix="xa", role=ROLE):
-    report: RowId
+class TakeReport(OneReport, prefix="xt", role=ROLE):
+    pass
 
 
-class ForwardReport(Action, prefix="xf", role=ROLE):
+class AskReporter(OneReport, prefix="xa", role=ROLE):
+    pass
+
+
+class ForwardReport(OneReport, prefix="xf", role=ROLE):
     """Without a target: where to; with one: then a note."""
 
-    report: RowId
     target: ForwardTarget | None = None
 
 
-class ResolveReport(Action, prefix="xr", role=ROLE):
-    report: RowId
+class ResolveReport(OneReport, prefix="xr", role=ROLE):
+    pass
 
 
-class RejectReport(Action, prefix="xj", role=ROLE):
+class RejectReport(OneReport, prefix="xj", role=ROLE):
     """Without a reason: why; with one: rejected at once."""
 
-    report: RowId
     reason: RejectReason | None = None

@@ -194,6 +194,13 @@ async def reachable(session: AsyncSession, report: Report) -> bool:
     return await reports.reporter_of(session, report) is not None
 
 
+async def check(session: AsyncSession, who: Who, report: Report, move: Move) -> Refusal | None:
+    """:func:`refusal` now, reading whether the reporter can be reached when the move asks
+    them (the guard of a button, before anything is typed or written)."""
+    can_reach = await reachable(session, report) if RULES[move].asks_reporter else True
+    return refusal(who, report, move, reachable=can_reach)
+
+
 # --- the change ------------------------------------------------------------------------------
 
 
@@ -219,8 +226,7 @@ async def apply(
     log written in the caller's transaction (``report`` read with ``lock=True``, so that two
     people acting at once take turns). Raises :class:`NotAllowed` when refused."""
     rule = RULES[move]
-    can_reach = await reachable(session, report) if rule.asks_reporter else True
-    why = refusal(who, report, move, reachable=can_reach)
+    why = await check(session, who, report, move)
     if why is None and (choice not in rule.choices if rule.choices else choice is not None):
         why = Refusal.BAD_CHOICE
     to = next_state(report.status, move)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import Any
 
 import pytest
 
@@ -51,8 +52,8 @@ ANYWHERE = Moderator("test:7001", (None,))
 REPORTER_ID = 1001
 
 
-def _report(status: str, **extra) -> Report:
-    fields = {
+def _report(status: str, **extra: Any) -> Report:
+    fields: dict[str, Any] = {
         "id": 1,
         "code": "ABCDEFGH",
         "handle": "HJKMN",
@@ -248,6 +249,8 @@ async def test_apply_refuses_what_the_table_refuses_besides_the_state(engine):
         await session.flush()
         await session.refresh(report)
         assert report.reporter_id is None and not await transitions.reachable(session, report)
+        assert await transitions.check(session, ANYWHERE, report, Move.ASK) is Refusal.NO_REPORTER
+        assert await transitions.check(session, ANYWHERE, report, Move.RESOLVE) is None
         with pytest.raises(NotAllowed) as refused:
             await transitions.apply(session, report, Move.ASK, ANYWHERE, NOW, note="Ở đâu?")
         assert refused.value.why is Refusal.NO_REPORTER
