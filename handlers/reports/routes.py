@@ -8,15 +8,34 @@ from __future__ import annotations
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
 from handlers.reports import moderation, report
+from handlers.reports.moderation_actions import (
+    AskReporter,
+    ForwardReport,
+    OpenReport,
+    PickCategory,
+    RejectReport,
+    ResolveReport,
+    ShowQueue,
+    TakeReport,
+)
 
 COMMANDS: dict[str, Command] = {
     "baocao": Command(legacy=report.start),
     "tracuu": Command(legacy=report.track),
-    "xuly": Command(legacy=moderation.queue, role="moderator"),
+    "xuly": Command(moderation.queue_command, role="moderator"),
 }
 
 # Typed buttons (handlers/core/actions.py) and their handlers.
-ACTIONS: dict[type[Action], ActionHandler] = {}
+ACTIONS: dict[type[Action], ActionHandler] = {
+    ShowQueue: moderation.show_queue,
+    PickCategory: moderation.choose_category,
+    OpenReport: moderation.show_report,
+    TakeReport: moderation.take,
+    AskReporter: moderation.ask,
+    ForwardReport: moderation.forward,
+    ResolveReport: moderation.resolve,
+    RejectReport: moderation.reject,
+}
 
 # Buttons still read through ctx.args, and the roles they need (declared, not derived).
 LEGACY_ACTIONS: dict[str, Handler] = {
@@ -36,28 +55,10 @@ LEGACY_ACTIONS: dict[str, Handler] = {
     "rw": report.withdraw,
     "rwy": report.withdraw_confirmed,
     "rq": report.answer,
-    "xl": moderation.queue,
-    "xk": moderation.choose_category,
-    "xo": moderation.show_report,
-    "xt": moderation.take,
-    "xa": moderation.ask,
-    "xf": moderation.forward,
-    "xr": moderation.resolve,
-    "xj": moderation.reject,
 }
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {
-    "xl": "moderator",
-    "xk": "moderator",
-    "xo": "moderator",
-    "xt": "moderator",
-    "xa": "moderator",
-    "xf": "moderator",
-    "xr": "moderator",
-    "xj": "moderator",
-}
+LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
 LEGACY_FLOW_TEXT: dict[str, Handler] = {
     report.FLOW: report.flow_text,
     report.TRACK_FLOW: report.track_text,
     report.ANSWER_FLOW: report.answer_text,
-    moderation.FLOW: moderation.flow_text,
 }
