@@ -24,18 +24,21 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from handlers.core.types import MAX_ACTION_BYTES, row_id
+from handlers.core.types import MAX_ACTION_BYTES, MAX_ROW_ID, row_id
 
 SEPARATOR = ":"
 
 
-def _row_id(value: object) -> object:
-    if isinstance(value, str):  # from the wire: plain ASCII digits naming a possible row
-        parsed = row_id(value)
-        if parsed is None:
-            raise ValueError("not a row id")
-        return parsed
-    return value
+def _row_id(value: object) -> int:
+    """Only plain digits name a row ("+5", " 5", "5_0" are no button of ours)."""
+    if isinstance(value, str):
+        found = row_id(value)
+        if found is None:
+            raise ValueError(f"not a row id: {value!r}")
+        return found
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID:
+        return value
+    raise ValueError(f"not a row id: {value!r}")
 
 
 # A database row's id in a button ("xo:42"): what ``types.row_id`` accepts, nothing else.

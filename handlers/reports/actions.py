@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
-from handlers.core.actions import Action
-from handlers.core.types import row_id
+from handlers.core.actions import Action, RowId
 from handlers.reports.intake_rules import (
     FLOW_NAME,
     Accused,
@@ -24,17 +23,6 @@ from handlers.reports.intake_rules import (
     YesNo,
 )
 
-
-def _row_id(value: object) -> int:
-    """A database row id: plain ASCII digits within PostgreSQL's integer (as ``row_id``)."""
-    plain = isinstance(value, str | int) and not isinstance(value, bool)
-    found = row_id(str(value)) if plain else None
-    if found is None:
-        raise ValueError(f"not a row id: {value!r}")
-    return found
-
-
-RowId = Annotated[int, BeforeValidator(_row_id)]
 # A commune's code from the directory ("70" is read as "00070"), the user's own commune, the
 # place as they typed it, or none.
 PlaceChoice = Annotated[str, StringConstraints(pattern=r"^(mine|typed|skip|[0-9]{1,5})$")]

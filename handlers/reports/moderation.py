@@ -25,6 +25,7 @@ from handlers.core.context import Context
 from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
 from handlers.reports import transitions
+from handlers.reports.actions import AnswerQuestion, ShowMyReport
 from handlers.reports.moderation_actions import (
     AskReporter,
     Category,
@@ -385,7 +386,7 @@ def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
 
 
 def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
-    return (("report.button.view", f"rv:{report.id}"),)
+    return (("report.button.view", ShowMyReport(report_id=report.id or 0).pack()),)
 
 
 async def take(ctx: Context, action: TakeReport) -> list[Reply]:
@@ -535,7 +536,7 @@ async def question_text(ctx: Context, text: str) -> list[Reply]:
         "report.note.question",
         question.id or 0,
         ctx.now,
-        buttons=(("report.button.answer", f"rq:{report.id}"),),
+        buttons=(("report.button.answer", AnswerQuestion(report_id=report.id or 0).pack()),),
         question=typed,
     )
     await ctx.leave_flow()

@@ -7,29 +7,12 @@ decided when the handler runs (handlers/reports/transitions.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator
-
-from handlers.core.actions import Action
-from handlers.core.types import MAX_ROW_ID, row_id
+from handlers.core.actions import Action, RowId
 
 ROLE = "moderator"
 
-
-def _row_id(value: Any) -> Any:
-    """Only plain digits name a row ("+5", " 5", "5_0" are no button of ours)."""
-    if isinstance(value, str):
-        found = row_id(value)
-        if found is None:
-            raise ValueError(f"not a row id: {value!r}")
-        return found
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID:
-        return value
-    raise ValueError(f"not a row id: {value!r}")
-
-
-RowId = Annotated[int, BeforeValidator(_row_id)]
 
 # The queue's filters: every open state together, every closed one, or one state
 # (storage/reports.py STATES); tests/handlers/test_moderation_actions.py keeps them in step.

@@ -16,6 +16,7 @@ from handlers.core.context import Context
 from handlers.core.flows import Flow, NoDraft
 from handlers.core.types import Button, Reply
 from handlers.questions import answers
+from handlers.reports import transitions
 from handlers.reports.actions import (
     AnswerQuestion,
     ConfirmWithdraw,
@@ -23,16 +24,16 @@ from handlers.reports.actions import (
     ShowMyReport,
     WithdrawReport,
 )
+from handlers.reports.moderation_actions import OpenReport
 from handlers.reports.report_common import (
-    REPORTER,
     category_label,
-    change_status,
     handling_moderator,
     notify_person,
     place_label,
     short_date,
     state_label,
 )
+from handlers.reports.transitions import Move
 from storage import reports
 from storage.report_models import Report, ReportEvent
 
@@ -147,6 +148,10 @@ def _history_line(ctx: Context, event: ReportEvent) -> str:
     return ctx.t("report.history.status", date=date, state=state)
 
 
+def _me(ctx: Context) -> transitions.Reporter:
+    return transitions.Reporter(ctx.user.id or 0)
+
+
 async def _reporter_view(ctx: Context, report: Report) -> list[Reply]:
     history = await reports.events(ctx.session, report.id or 0)
     lines = "\n".join(_history_line(ctx, e) for e in history)
@@ -160,9 +165,10 @@ async def _reporter_view(ctx: Context, report: Report) -> list[Reply]:
     )
     report_id = report.id or 0
     rows: list[tuple[Button, ...]] = []
-    if report.status == reports.WAITING:
+    allowed = transitions.moves(_me(ctx), report)
+    if Move.ANSWER in allowed:
         rows.append((ctx.button("report.button.answer", AnswerQuestion(report_id=report_id)),))
-    if report.status in reports.OPEN:
+    if Move.WITHDRAW in allowed:
         rows.append((ctx.button("report.button.withdraw", WithdrawReport(report_id=report_id)),))
     rows.append(ctx.menu_row())
     return [Reply(f"{text}\n\n{lines}", tuple(rows))]
@@ -176,7 +182,7 @@ async def withdraw(ctx: Context, action: WithdrawReport) -> list[Reply]:
     report = await _mine(ctx, action.report_id)
     if report is None:
         return _stale_button(ctx)
-    if report.status not in reports.OPEN:
+    if transitions.refusal(_me(ctx), report, Move.WITHDRAW) is not None:
         return await _reporter_view(ctx, report)
     report_id = report.id or 0
     return [
@@ -196,11 +202,9 @@ async def withdraw_confirmed(ctx: Context, action: ConfirmWithdraw) -> list[Repl
     report = await _mine(ctx, action.report_id)
     if report is None:
         return _stale_button(ctx)
-    if report.status not in reports.OPEN:
+    if transitions.refusal(_me(ctx), report, Move.WITHDRAW) is not None:
         return await _reporter_view(ctx, report)
-    event = await change_status(
-        ctx.session, report, reports.WITHDRAWN, REPORTER, "report.withdraw", ctx.now
-    )
+    event = await transitions.apply(ctx.session, report, Move.WITHDRAW, _me(ctx), ctx.now)
     moderator = await handling_moderator(ctx.session, report)
     if moderator is not None:
         await notify_person(
@@ -210,7 +214,7 @@ async def withdraw_confirmed(ctx: Context, action: ConfirmWithdraw) -> list[Repl
             f"report:{report.id}:ev{event.id}:moderator",
             "moderation.note.withdrawn",
             ctx.now,
-            buttons=(("moderation.button.open", f"xo:{report.id}"),),
+            buttons=(("moderation.button.open", OpenReport(report=report.id or 0).pack()),),
             id=report.id,
             handle=report.handle,
         )
@@ -227,7 +231,7 @@ async def answer(ctx: Context, action: AnswerQuestion) -> list[Reply]:
     report = await _mine(ctx, action.report_id)
     if report is None:
         return _stale_button(ctx)
-    if report.status != reports.WAITING:
+    if transitions.refusal(_me(ctx), report, Move.ANSWER) is not None:
         return [ctx.reply("report.no_question", [ctx.menu_row()], code=report.code)]
     await ANSWER.enter(ctx, AnswerStep.ANSWER, AnswerDraft(report=report.id))
     return [ctx.reply("report.ask_answer", [ctx.menu_row()], max=MAX_ANSWER)]
@@ -238,7 +242,7 @@ async def answer_text(ctx: Context, typed: str) -> list[Reply]:
     """The reporter's answer: stored with the report, relayed to the moderator who asked."""
     typed = typed.strip()
     report = await _mine(ctx, ANSWER.draft(ctx).report)
-    if report is None or report.status != reports.WAITING:
+    if report is None or transitions.refusal(_me(ctx), report, Move.ANSWER) is not None:
         await ctx.leave_flow()
         return _stale_button(ctx)
     if len(typed) < MIN_ANSWER:
@@ -249,14 +253,10 @@ async def answer_text(ctx: Context, typed: str) -> list[Reply]:
         ]
     answered = await reports.add_event(ctx.session, report.id or 0, "answer", ctx.now, detail=typed)
     moderator = await handling_moderator(ctx.session, report)
-    if moderator is None:  # who asked has lost the role: the report goes back to the queue
-        await change_status(
-            ctx.session, report, reports.NEW, REPORTER, "report.answer", ctx.now, taken_by=None
-        )
-    else:
-        await change_status(
-            ctx.session, report, reports.IN_REVIEW, REPORTER, "report.answer", ctx.now
-        )
+    # Who asked may have lost the role: then the report goes back to the queue.
+    move = Move.ANSWER if moderator is not None else Move.ANSWER_REQUEUE
+    await transitions.apply(ctx.session, report, move, _me(ctx), ctx.now)
+    if moderator is not None:
         await notify_person(
             ctx.session,
             ctx.content,
@@ -264,7 +264,7 @@ async def answer_text(ctx: Context, typed: str) -> list[Reply]:
             f"report:{report.id}:ev{answered.id}:moderator",
             "moderation.note.answer",
             ctx.now,
-            buttons=(("moderation.button.open", f"xo:{report.id}"),),
+            buttons=(("moderation.button.open", OpenReport(report=report.id or 0).pack()),),
             id=report.id,
             handle=report.handle,
             answer=typed,
