@@ -48,6 +48,7 @@ class Draft(BaseModel):
 
 
 CALC = Flow("calc", Step, Draft, order=(Step.AMOUNT, Step.TERM))
+
 # Examples in the questions: this much, unless the program's cap is lower.
 EXAMPLE_MILLIONS = 50
 EXAMPLE_MONTHS = 36
