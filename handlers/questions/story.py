@@ -42,7 +42,7 @@ class Draft(BaseModel):
 
 # No typed text of its own: a new message is read afresh (``answer``), forgetting the story.
 STORY = Flow("story", Step, Draft, order=(Step.OFFERED,))
-FLOW = STORY.name
+FLOW = STORY.name  # as start_report (rpf, converted with the reports) reads it
 
 # Topic -> report category. Only topics about something done to the person: "how to recognise
 # loan sharks" or "what is the legal rate" are questions, and a story of lending to a friend
