@@ -6,6 +6,8 @@ from handlers.account.actions import ShowHelp
 from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.types import Reply
+from handlers.loans.actions import CheckEligibility, ListPrograms
+from handlers.questions.actions import ShowBlackCredit
 from handlers.reports.actions import StartReport
 
 
@@ -13,10 +15,10 @@ def main_menu(ctx: Context) -> Reply:
     return ctx.reply(
         "menu.title",
         [
-            [ctx.button("menu.programs", "progs")],
-            [ctx.button("menu.eligibility", "el")],
+            [ctx.button("menu.programs", ListPrograms())],
+            [ctx.button("menu.eligibility", CheckEligibility())],
             [ctx.button("menu.schedule", "lich")],
-            [ctx.button("menu.blackcredit", "blackcredit")],
+            [ctx.button("menu.blackcredit", ShowBlackCredit())],
             [ctx.button("menu.report", StartReport())],
             [ctx.button("menu.help", ShowHelp()), ctx.button("menu.settings", "settings")],
         ],

@@ -1,109 +1,70 @@
 """The loan calculator: a program, an amount, a term, then an estimate of the interest.
 
 The flow asks one question per message and keeps each answer in the conversation state, so a
-restart between steps loses nothing. The schedule it assumes (interest every month on the
-principal still owed; principal in equal parts at a fixed interval) comes from
-calculator.yaml; every result says the real schedule is agreed with the bank.
-
-All arithmetic is in whole đồng: each month's interest is rounded to the đồng, and the last
-instalment takes what the equal parts leave, so the table adds up exactly.
+restart between steps loses nothing. The schedule it assumes (handlers/loans/repayment.py:
+interest every month on the principal still owed; principal in equal parts at a fixed
+interval) comes from calculator.yaml; every result says the real schedule is agreed with the
+bank.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 from content.models import Calculator, Program
 from handlers.core.context import Context
+from handlers.core.flows import Flow
 from handlers.core.formatting import percent
-from handlers.core.types import Button, Reply, digits
+from handlers.core.types import Button, Reply
 from handlers.loans import programs
+from handlers.loans.actions import (
+    TYPED_FIGURE_DIGITS,
+    Calculate,
+    CancelCalculation,
+    EstimatePart,
+    ShowEstimatePart,
+    ShowProgram,
+)
 from handlers.loans.amounts import group_digits, parse_amount, parse_term
+from handlers.loans.repayment import Plan, plan
 
-FLOW = "calc"
-AMOUNT, TERM = "amount", "term"
+
+class Step(enum.StrEnum):
+    AMOUNT = "amount"
+    TERM = "term"
+
+
+class Draft(BaseModel):
+    """What the calculator keeps between messages: the loan chosen, then the amount."""
+
+    program: str = ""
+    line: str = ""  # "" for a program of one line
+    amount: int | None = None
+
+
+CALC = Flow("calc", Step, Draft, order=(Step.AMOUNT, Step.TERM))
+
 # Examples in the questions: this much, unless the program's cap is lower.
 EXAMPLE_MILLIONS = 50
 EXAMPLE_MONTHS = 36
 # A bare number this small ("50") was most likely meant in millions.
 DID_YOU_MEAN_BELOW = 10_000
 # Beyond any loan (10 nghìn tỷ đồng): refused even where a program has no cap, so that the
-# figures always fit in a button's action (see PART_ACTION).
+# figures always fit in a button's action (ShowEstimatePart).
 MAX_AMOUNT_DIGITS = 13
-# The result's parts behind its buttons, "cp:<program>:<line>:<amount>:<months>:<code>":
-# code -> button label key. The action carries everything the estimate is computed from
-# (the line is empty for a program of one line), so a part and the way back to the result
-# ("calc:<program>[:<line>]:<amount>:<months>") are rebuilt from the button alone, on any
+# The result's parts behind its buttons, ShowEstimatePart
+# ("cp:<program>:<line>:<amount>:<months>:<code>"): code -> button label key. The action
+# carries everything the estimate is computed from (the line is empty for a program of one
+# line), so a part and the way back to the result (Calculate,
+# "calc:<program>[:<line>]:<amount>:<months>") are rebuilt from the button alone, on any
 # device and after any restart. At the longest (program id 24, line id 16, amount 13 and
 # term 3 characters) it is 64 bytes, Telegram's limit.
-PART_ACTION = "cp"
-PARTS: dict[str, str] = {"t": "button.calc_schedule", "l": "button.legal"}
-
-
-# ------------------------------------------------------------------------ arithmetic
-
-
-@dataclass(frozen=True)
-class Period:
-    """Months ``first``..``last`` between two principal repayments: the same principal is owed
-    all along, so the same interest is paid each month; ``principal`` is repaid at the end."""
-
-    first: int
-    last: int
-    owed: int
-    monthly_interest: int
-    principal: int
-
-    @property
-    def months(self) -> int:
-        return self.last - self.first + 1
-
-    @property
-    def interest(self) -> int:
-        return self.monthly_interest * self.months
-
-
-@dataclass(frozen=True)
-class Plan:
-    amount: int
-    months: int
-    every: int
-    periods: tuple[Period, ...]
-
-    @property
-    def first_month_interest(self) -> int:
-        return self.periods[0].monthly_interest
-
-    @property
-    def total_interest(self) -> int:
-        return sum(p.interest for p in self.periods)
-
-    @property
-    def total(self) -> int:
-        return self.amount + self.total_interest
-
-
-def monthly_interest(owed: int, rate_month_pct: float) -> int:
-    """One month's interest on ``owed`` đồng, rounded to the đồng (half up)."""
-    exact = Decimal(owed) * Decimal(str(rate_month_pct)) / 100
-    return int(exact.to_integral_value(ROUND_HALF_UP))
-
-
-def plan(amount: int, months: int, rate_month_pct: float, every: int) -> Plan:
-    """Interest monthly on what is owed; principal in equal parts every ``every`` months (the
-    last part at the end of the term, taking the remainder of the division)."""
-    every = max(1, min(every, months))
-    dues = [*range(every, months, every), months]
-    part = amount // len(dues)
-    periods: list[Period] = []
-    owed, first = amount, 1
-    for index, due in enumerate(dues):
-        principal = owed if index == len(dues) - 1 else part
-        periods.append(Period(first, due, owed, monthly_interest(owed, rate_month_pct), principal))
-        owed, first = owed - principal, due + 1
-    return Plan(amount, months, every, tuple(periods))
+PARTS: dict[EstimatePart, str] = {"t": "button.calc_schedule", "l": "button.legal"}
 
 
 # ------------------------------------------------------------------------ wording
@@ -161,7 +122,7 @@ def _example_years(ctx: Context, calc: Calculator, program: Program) -> str:
 
 
 def _question_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
-    return ((ctx.button("button.calc_cancel", "calc_cancel"),), ctx.menu_row())
+    return ((ctx.button("button.calc_cancel", CancelCalculation()),), ctx.menu_row())
 
 
 def ask_amount(ctx: Context, calc: Calculator, program: Program) -> Reply:
@@ -243,16 +204,28 @@ class Estimate:
     plan: Plan
 
     @property
-    def back(self) -> str:
-        """The action that shows the result again (start: calc:<id>[:<line>]:<a>:<m>)."""
-        return f"{_again(self.program_id, self.line_id)}:{self.plan.amount}:{self.plan.months}"
+    def back(self) -> Calculate:
+        """The action that shows the result again (calc:<id>[:<line>]:<amount>:<months>)."""
+        return Calculate(
+            program=self.program_id,
+            line=self.line_id,
+            amount=self.plan.amount,
+            months=self.plan.months,
+        )
 
-    def part(self, code: str) -> str:
-        plan = self.plan
-        return f"{PART_ACTION}:{self.program_id}:{self.line_id}:{plan.amount}:{plan.months}:{code}"
+    def part(self, code: EstimatePart) -> ShowEstimatePart:
+        return ShowEstimatePart(
+            program=self.program_id,
+            line=self.line_id,
+            amount=self.plan.amount,
+            months=self.plan.months,
+            part=code,
+        )
 
 
-def part_buttons(ctx: Context, estimate: Estimate, codes: str) -> tuple[Button, ...]:
+def part_buttons(
+    ctx: Context, estimate: Estimate, codes: Sequence[EstimatePart]
+) -> tuple[Button, ...]:
     """The result's part buttons in one row (two short labels fit a narrow screen)."""
     return tuple(ctx.button(PARTS[code], estimate.part(code)) for code in codes)
 
@@ -286,16 +259,18 @@ def result(ctx: Context, estimate: Estimate) -> list[Reply]:
         principal=first_principal(ctx, figures),
     )
     buttons = (
-        part_buttons(ctx, estimate, "tl"),
+        part_buttons(ctx, estimate, tuple(PARTS)),
         (ctx.button("button.calc_again", _again(estimate.program_id, estimate.line_id)),),
-        (ctx.button("button.program_card", f"prog:{estimate.program_id}"),),
+        (ctx.button("button.program_card", ShowProgram(program=estimate.program_id)),),
         ctx.menu_row(),
     )
     return [Reply(text, buttons)]
 
 
-def _part_rows(ctx: Context, estimate: Estimate, code: str) -> tuple[tuple[Button, ...], ...]:
-    others = "".join(c for c in PARTS if c != code)
+def _part_rows(
+    ctx: Context, estimate: Estimate, code: EstimatePart
+) -> tuple[tuple[Button, ...], ...]:
+    others = [other for other in PARTS if other != code]
     return (
         (*part_buttons(ctx, estimate, others), ctx.button("button.back_to_result", estimate.back)),
         ctx.menu_row(),
@@ -374,17 +349,32 @@ def calculable(program: Program) -> bool:
     return bool(program.calculator_lines())
 
 
-def _figures(amount: int | None, months: int | None) -> str:
-    """The figures of a typed question, as they ride on a button (":50000000:36")."""
-    return "" if amount is None else f":{amount}" + (f":{months}" if months else "")
+def _carried(figure: int | None) -> int | None:
+    """A typed question's figure as it rides on a button; one too long to be read back
+    (pressed, the calculator would ask for it again) is left off."""
+    return figure if figure is None or len(str(figure)) <= TYPED_FIGURE_DIGITS else None
+
+
+def _with_figures(
+    program_id: str, line_id: str, amount: int | None, months: int | None
+) -> Calculate:
+    """The calculator for a loan, the figures of a typed question filled in: one tap gives
+    the result ("calc:poor:50000000:36")."""
+    amount = _carried(amount)
+    months = _carried(months) if amount is not None and months else None
+    return Calculate(program=program_id, line=line_id, amount=amount, months=months)
 
 
 def choose_program(ctx: Context, amount: int | None = None, months: int | None = None) -> Reply:
-    """Which program. The figures of a typed question ride on each button
-    ("calc:poor:50000000:36"): one tap gives the result."""
-    figures = _figures(amount, months)
+    """Which program. The figures of a typed question ride on each button."""
     rows = [
-        [ctx.button("programs.item", f"calc:{p.id}{figures}", name=p.name.get(ctx.lang))]
+        [
+            ctx.button(
+                "programs.item",
+                _with_figures(p.id, "", amount, months),
+                name=p.name.get(ctx.lang),
+            )
+        ]
         for p in ctx.content.programs_for(ctx.province).values()
         if calculable(p)
     ]
@@ -398,12 +388,11 @@ def choose_program(ctx: Context, amount: int | None = None, months: int | None =
 def choose_line(
     ctx: Context, program: Program, amount: int | None = None, months: int | None = None
 ) -> Reply:
-    figures = _figures(amount, months)
     rows = [
         [
             ctx.button(
                 "programs.item",
-                f"calc:{program.id}:{line.id}{figures}",
+                _with_figures(program.id, line.id, amount, months),
                 name=line.name.get(ctx.lang),
             )
         ]
@@ -425,39 +414,38 @@ def _program(ctx: Context, program_id: str, line_id: str = "") -> Program | None
     return next((p for lid, p in found[1] if lid == line_id), None) if found else None
 
 
-def _again(program_id: str, line_id: str) -> str:
-    return f"calc:{program_id}:{line_id}" if line_id else f"calc:{program_id}"
+def _again(program_id: str, line_id: str) -> Calculate:
+    return Calculate(program=program_id, line=line_id)
 
 
-async def start(ctx: Context) -> list[Reply]:
+def _stale(ctx: Context) -> list[Reply]:
+    return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+
+
+async def start(ctx: Context, action: Calculate) -> list[Reply]:
     """calc: which program?  calc:<id>: which kind of loan, if it has several;
     calc:<id>[:<line>]: that loan's calculation, from the amount;
-    calc:<id>[:<line>]:<amount>[:<months>]: with the figures of a typed question filled in
-    (a line id is never all digits, so the two cannot be confused)."""
+    calc:<id>[:<line>]:<amount>[:<months>]: with the figures of a typed question filled in."""
     calc = ctx.content.calculator
-    program_id = ctx.args[0] if ctx.args else ""
     if calc is None:
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    if not program_id:
+        return _stale(ctx)
+    if action.program is None:
         return [choose_program(ctx)]
-    found = _lines(ctx, program_id)
+    found = _lines(ctx, action.program)
     if found is None:
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+        return _stale(ctx)
     program, lines = found
     if not lines:  # no cap of its own: no estimate rather than a made-up limit
-        card = (ctx.button("button.program_card", f"prog:{program.id}"),)
+        card = (ctx.button("button.program_card", ShowProgram(program=program.id)),)
         return [ctx.reply("calc.not_available", [card, ctx.menu_row()],
                           program=program.name.get(ctx.lang))]  # fmt: skip
-    rest = list(ctx.args[1:])
-    line_id = rest.pop(0) if rest and not digits(rest[0]) else None
-    figures = [int(a) if digits(a) and len(a) <= 15 else None for a in rest[:2]]
-    amount, months = [*figures, None, None][:2]
-    if line_id is None and len(lines) > 1:
+    amount, months = action.amount, action.months
+    if not action.line and len(lines) > 1:
         return [choose_line(ctx, program, amount, months)]
-    line_id = lines[0][0] if line_id is None else line_id
+    line_id = action.line or lines[0][0]
     line = next((p for lid, p in lines if lid == line_id), None)
     if line is None:
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+        return _stale(ctx)
     return await calculate(ctx, program.id, line_id, line, amount, months)
 
 
@@ -484,13 +472,14 @@ async def calculate(
     the first figure not given or not right: the result when both are given and fit."""
     calc = ctx.content.calculator
     assert calc is not None
-    await ctx.enter(FLOW, AMOUNT, program=program_id, line=line_id, amount=None)
+    draft = Draft(program=program_id, line=line_id)
+    await CALC.enter(ctx, Step.AMOUNT, draft)
     if amount is None:
         return [ask_amount(ctx, calc, line)]
     problem = amount_problem(ctx, calc, line, amount)
     if problem:
         return [Reply(problem), ask_amount(ctx, calc, line)]
-    await ctx.enter(FLOW, TERM, amount=amount)
+    await CALC.enter(ctx, Step.TERM, draft.model_copy(update={"amount": amount}))
     if months is None:
         return [ask_term(ctx, calc, line, amount)]
     problem = term_problem(ctx, calc, line, months)
@@ -501,74 +490,81 @@ async def calculate(
     return result(ctx, Estimate(program_id, line_id, line, estimate))
 
 
-async def flow_text(ctx: Context) -> list[Reply]:
-    """Typed text in the flow: the amount, then the term; a kind correction keeps the step."""
+async def _line_of_flow(ctx: Context) -> tuple[Calculator, Draft, Program] | None:
+    """The calculator and the loan the user is working out; None (and the flow left) when
+    the content changed under them."""
     calc = ctx.content.calculator
-    program_id = str(ctx.state.data.get("program") or "")
-    line_id = str(ctx.state.data.get("line") or "")
-    program = _program(ctx, program_id, line_id)
-    if calc is None or program is None:  # the content changed under the user
+    draft = CALC.draft(ctx)
+    program = _program(ctx, draft.program, draft.line)
+    if calc is None or program is None:
         await ctx.leave_flow()
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    text = ctx.args[0] if ctx.args else ""
-    amount = ctx.state.data.get("amount")
-    if ctx.state.step == TERM and isinstance(amount, int):
-        months = parse_term(text)
-        problem = term_problem(ctx, calc, program, months)
-        if problem or months is None:
-            return [Reply(problem), ask_term(ctx, calc, program, amount)]
-        await ctx.leave_flow()
-        estimate = plan(amount, months, program.rate_month_pct, calc.every_months(months))
-        return result(ctx, Estimate(program_id, line_id, program, estimate))
+        return None
+    return calc, draft, program
 
+
+@CALC.on_text(Step.TERM)
+async def term_text_typed(ctx: Context, text: str) -> list[Reply]:
+    """The term typed: the result, or a kind correction that keeps the step."""
+    found = await _line_of_flow(ctx)
+    if found is None:
+        return _stale(ctx)
+    calc, draft, program = found
+    amount = draft.amount
+    if amount is None:  # no amount kept (an older state): it is asked for first
+        return await amount_typed(ctx, text)
+    months = parse_term(text)
+    problem = term_problem(ctx, calc, program, months)
+    if problem or months is None:
+        return [Reply(problem), ask_term(ctx, calc, program, amount)]
+    await ctx.leave_flow()
+    estimate = plan(amount, months, program.rate_month_pct, calc.every_months(months))
+    return result(ctx, Estimate(draft.program, draft.line, program, estimate))
+
+
+@CALC.on_text(Step.AMOUNT)
+async def amount_typed(ctx: Context, text: str) -> list[Reply]:
+    """The amount typed: on to the term, or a kind correction that keeps the step."""
+    found = await _line_of_flow(ctx)
+    if found is None:
+        return _stale(ctx)
+    calc, draft, program = found
     typed = parse_amount(text)
     problem = amount_problem(ctx, calc, program, typed)
     if problem or typed is None:
         return [Reply(problem), ask_amount(ctx, calc, program)]
-    await ctx.enter(FLOW, TERM, amount=typed)
+    await CALC.enter(ctx, Step.TERM, draft.model_copy(update={"amount": typed}))
     return [ask_term(ctx, calc, program, typed)]
 
 
-async def cancel(ctx: Context) -> list[Reply]:
+async def cancel(ctx: Context, action: CancelCalculation) -> list[Reply]:
     """calc_cancel: leave the calculator; offer the program's card and the menu."""
-    program_id = ctx.state.data.get("program") if ctx.flow == FLOW else None
-    if ctx.flow == FLOW:
+    program_id = CALC.draft(ctx).program if CALC.active(ctx) else ""
+    if CALC.active(ctx):
         await ctx.leave_flow()
     rows: list[tuple[Button, ...]] = []
-    if program_id and _lines(ctx, str(program_id)) is not None:
-        rows.append((ctx.button("button.program_card", f"prog:{program_id}"),))
+    if program_id and _lines(ctx, program_id) is not None:
+        rows.append((ctx.button("button.program_card", ShowProgram(program=program_id)),))
     return [ctx.reply("calc.cancelled", [*rows, ctx.menu_row()])]
 
 
-def _figure(text: str, most_digits: int) -> int | None:
-    """A figure as the bot writes it in an action: digits, no leading zero, not too long."""
-    if not digits(text) or len(text) > most_digits or text != str(int(text)):
-        return None
-    return int(text)
-
-
-async def show_part(ctx: Context) -> list[Reply]:
+async def show_part(ctx: Context, action: ShowEstimatePart) -> list[Reply]:
     """cp:<program>:<line>:<amount>:<months>:<part>: one part of a result, rebuilt from the
     action alone. Every field is checked as the result itself would be (the program and its
     line still offered, the amount and term within the line's caps): anything else is an
     old or forged button."""
     calc = ctx.content.calculator
-    stale = [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    if calc is None or len(ctx.args) != 5:
-        return stale
-    program_id, line_id, amount_text, months_text, code = ctx.args
-    line = _program(ctx, program_id, line_id)
-    amount = _figure(amount_text, MAX_AMOUNT_DIGITS)
-    months = _figure(months_text, 3)
+    line = _program(ctx, action.program, action.line)
     if (
-        line is None
-        or code not in PARTS
-        or amount is None
-        or months is None
-        or amount_problem(ctx, calc, line, amount)
-        or term_problem(ctx, calc, line, months)
+        calc is None
+        or line is None
+        or amount_problem(ctx, calc, line, action.amount)
+        or term_problem(ctx, calc, line, action.months)
     ):
-        return stale
-    figures = plan(amount, months, line.rate_month_pct, calc.every_months(months))
-    estimate = Estimate(program_id, line_id, line, figures)
-    return schedule_part(ctx, calc, estimate) if code == "t" else legal_part(ctx, estimate)
+        return _stale(ctx)
+    figures = plan(
+        action.amount, action.months, line.rate_month_pct, calc.every_months(action.months)
+    )
+    estimate = Estimate(action.program, action.line, line, figures)
+    if action.part == "t":
+        return schedule_part(ctx, calc, estimate)
+    return legal_part(ctx, estimate)

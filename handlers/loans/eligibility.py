@@ -1,13 +1,14 @@
 """The eligibility self-check (/dieukien): a few questions, then the programs one MAY qualify for.
 
 Privacy by design: nothing of the answers is stored. Every button carries all the answers so
-far in its action, ``el:<pairs>``, each pair a question code then an answer code (``-`` for
-"skip"), e.g. ``el:sppbtn`` = status poor, purpose business, student no. The next press
-brings everything back, so no database row holds the answers, and an old button or a
-restart in the middle still works. The questions, codes and rules are content
-(eligibility.yaml); the pairs must be exactly those the questionnaire would ask in order,
-anything else is stale or forged and gets the "button out of date" reply. The result's legal
-basis is ``el:<pairs>:l``: the same answers, so it is rebuilt the same way.
+far in its action (CheckEligibility), ``el:<pairs>``, each pair a question code then an
+answer code (``-`` for "skip"), e.g. ``el:sppbtn`` = status poor, purpose business, student
+no. The next press brings everything back, so no database row holds the answers, and an old
+button or a restart in the middle still works. The questions, codes and rules are content
+(eligibility.yaml; the rules: handlers/loans/eligibility_rules.py); the pairs must be exactly
+those the questionnaire would ask in order, anything else is stale or forged and gets the
+"button out of date" reply. The result's legal basis is ``el:<pairs>:l``: the same answers,
+so it is rebuilt the same way.
 
 Because there is no flow state, text typed during the questionnaire is an ordinary free-text
 question (dispatch sends it to the matcher): remembering that the user is "in" the
@@ -18,78 +19,20 @@ from __future__ import annotations
 
 import html
 
-from content.models import (
-    SKIP_ANSWER,
-    Clause,
-    Eligibility,
-    EligibilityQuestion,
-    EligibilityRule,
-    NotIn,
-)
-from handlers.account import menu
+from content.models import Eligibility, EligibilityQuestion, EligibilityRule
 from handlers.core.context import Context
 from handlers.core.formatting import day, legal_list
 from handlers.core.types import Button, Reply
+from handlers.loans.actions import CheckEligibility, ListPrograms, ShowProgramPart
+from handlers.loans.eligibility_rules import (
+    SKIP_CODE,
+    Answers,
+    matching_rules,
+    next_question,
+    parse,
+)
 
-ACTION = "el"
-SKIP_CODE = "-"
-# The result's legal basis: "el:<pairs>:l" (the answers, then the part).
-LEGAL = "l"
-
-# question id -> answer id ("skip" for the skip button); questions not asked are absent.
-Answers = dict[str, str]
-
-
-def holds(clauses: list[Clause], answers: Answers) -> bool:
-    """Whether any clause has all its conditions met; no clauses at all always holds."""
-    if not clauses:
-        return True
-    return any(
-        all(_condition_holds(condition, answers.get(question)) for question, condition in c.items())
-        for c in clauses
-    )
-
-
-def _condition_holds(condition: list[str] | NotIn, answer: str | None) -> bool:
-    if isinstance(condition, NotIn):
-        return answer not in condition.not_in
-    return answer in condition
-
-
-def next_question(spec: Eligibility, answers: Answers) -> EligibilityQuestion | None:
-    """The first question not yet answered that matters given the answers; None when done."""
-    return next(
-        (q for q in spec.questions if q.id not in answers and holds(q.ask_when, answers)),
-        None,
-    )
-
-
-def parse(spec: Eligibility, code: str) -> Answers | None:
-    """The answers a button carries, or None unless ``code`` is exactly what we would emit."""
-    if len(code) % 2 or len(code) > 2 * len(spec.questions):
-        return None
-    answers: Answers = {}
-    for i in range(0, len(code), 2):
-        question = next_question(spec, answers)
-        if question is None or code[i] != question.code:
-            return None
-        if code[i + 1] == SKIP_CODE:
-            answers[question.id] = SKIP_ANSWER
-            continue
-        answer = question.by_code(code[i + 1])
-        if answer is None:
-            return None
-        answers[question.id] = answer.id
-    return answers
-
-
-def matching_rules(spec: Eligibility, answers: Answers) -> list[EligibilityRule]:
-    """The first rule that holds for each program, in the order of the file."""
-    found: dict[str, EligibilityRule] = {}
-    for rule in spec.rules:
-        if rule.program not in found and holds(rule.when, answers):
-            found[rule.program] = rule
-    return list(found.values())
+RESTART = CheckEligibility()  # "el": the first question again
 
 
 def _rows(rows: list[list[Button]]) -> tuple[tuple[Button, ...], ...]:
@@ -100,8 +43,11 @@ def control_rows(ctx: Context, code: str, question: EligibilityQuestion) -> list
     """Skip and restart, then the way back to the menu."""
     return [
         [
-            ctx.button("eligibility.button.skip", f"{ACTION}:{code}{question.code}{SKIP_CODE}"),
-            ctx.button("eligibility.button.restart", ACTION),
+            ctx.button(
+                "eligibility.button.skip",
+                CheckEligibility(answers=f"{code}{question.code}{SKIP_CODE}"),
+            ),
+            ctx.button("eligibility.button.restart", RESTART),
         ],
         list(ctx.menu_row()),
     ]
@@ -114,7 +60,12 @@ def ask(ctx: Context, code: str, question: EligibilityQuestion) -> Reply:
         "eligibility.question", ctx.lang, number=number, question=question.text.get(ctx.lang)
     )
     rows = [
-        [Button(a.label.get(ctx.lang), f"{ACTION}:{code}{question.code}{a.code}")]
+        [
+            Button(
+                a.label.get(ctx.lang),
+                CheckEligibility(answers=f"{code}{question.code}{a.code}").pack(),
+            )
+        ]
         for a in question.answers
     ]
     return Reply(text, _rows([*rows, *control_rows(ctx, code, question)]))
@@ -134,8 +85,8 @@ def nothing_fits(ctx: Context, spec: Eligibility, answers: Answers) -> list[Repl
     """No rule holds: say so kindly, and point to the offices and the program list."""
     text = "\n\n".join([ctx.t("eligibility.nothing"), *notes(ctx, spec, answers)])
     rows = [
-        [ctx.button("eligibility.button.programs", "progs")],
-        [ctx.button("eligibility.button.restart", ACTION)],
+        [ctx.button("eligibility.button.programs", ListPrograms())],
+        [ctx.button("eligibility.button.restart", RESTART)],
         list(ctx.menu_row()),
     ]
     return [Reply(text, _rows(rows))]
@@ -178,12 +129,18 @@ def result(ctx: Context, spec: Eligibility, code: str, answers: Answers) -> list
         + "\n".join([next_step(ctx, rules), ctx.t("eligibility.result.suggestion")])
     )
     rows = [
-        [ctx.button("eligibility.button.documents", f"pp:{r.program}:d", title=r.title.get(lang))]
+        [
+            ctx.button(
+                "eligibility.button.documents",
+                ShowProgramPart(program=r.program, part="d"),
+                title=r.title.get(lang),
+            )
+        ]
         for r in rules
     ]
     rows += [
-        [ctx.button("button.legal", f"{ACTION}:{code}:{LEGAL}")],
-        [ctx.button("eligibility.button.restart", ACTION)],
+        [ctx.button("button.legal", CheckEligibility(answers=code, part="l"))],
+        [ctx.button("eligibility.button.restart", RESTART)],
         list(ctx.menu_row()),
     ]
     return [Reply(text, _rows(rows))]
@@ -193,7 +150,7 @@ def legal(ctx: Context, spec: Eligibility, code: str, answers: Answers) -> list[
     """el:<pairs>:l: who decides, and the legal basis of each rule of the result."""
     rules = matching_rules(spec, answers)
     if not rules:  # no result with programs has this button
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+        return _stale(ctx)
     lang = ctx.lang
     programs = "\n\n".join(
         ctx.content.text(
@@ -207,15 +164,25 @@ def legal(ctx: Context, spec: Eligibility, code: str, answers: Answers) -> list[
     text = ctx.content.text(
         "eligibility.legal", lang, programs=programs, date=day(spec.checked_on, lang)
     )
-    rows = [[ctx.button("button.back_to_result", f"{ACTION}:{code}")], list(ctx.menu_row())]
+    back = CheckEligibility(answers=code)
+    rows = [[ctx.button("button.back_to_result", back)], list(ctx.menu_row())]
     return [Reply(text, _rows(rows))]
+
+
+def _stale(ctx: Context) -> list[Reply]:
+    return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+
+
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/dieukien (words after it are not used)."""
+    return await start(ctx)
 
 
 async def start(ctx: Context) -> list[Reply]:
     """/dieukien and the menu button: what this is, that nothing is kept, the first question."""
     spec = ctx.content.eligibility
     if spec is None:  # a deployment without eligibility.yaml
-        return await menu.coming_soon(ctx)
+        return [ctx.reply("eligibility.unavailable", [ctx.menu_row()])]
     await ctx.leave_flow()  # writes only if the user was in another flow
     question = next_question(spec, {})
     if question is None:  # content without a question that is always asked
@@ -223,24 +190,23 @@ async def start(ctx: Context) -> list[Reply]:
     return [ctx.reply("eligibility.intro"), ask(ctx, "", question)]
 
 
-async def step(ctx: Context) -> list[Reply]:
+async def step(ctx: Context, action: CheckEligibility) -> list[Reply]:
     """el / el:<pairs>: the next question for the answers the button carries, or the result;
     el:<pairs>:l, the result's legal basis (only for answers that are all given)."""
     spec = ctx.content.eligibility
-    part = ctx.args[1] if len(ctx.args) == 2 else None
-    if len(ctx.args) > 2 or spec is None or part not in (None, LEGAL):
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    code = ctx.args[0] if ctx.args else ""
-    if not code and part is None:
+    if spec is None:
+        return _stale(ctx)
+    code = action.answers
+    if not code and action.part is None:
         return await start(ctx)
     answers = parse(spec, code)
     if answers is None:
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+        return _stale(ctx)
     await ctx.leave_flow()  # writes only if the user was in another flow
     question = next_question(spec, answers)
-    if part == LEGAL:
+    if action.part == "l":
         if question is not None:  # not a result yet: no legal button was ever sent
-            return [ctx.reply("error.stale_button", [ctx.menu_row()])]
+            return _stale(ctx)
         return legal(ctx, spec, code, answers)
     if question is None:
         return result(ctx, spec, code, answers)

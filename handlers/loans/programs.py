@@ -4,16 +4,24 @@ card's parts one tap away (conditions, rate and term, documents, steps, legal ba
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from content.models import LocalOverride, Program
 from handlers.core.context import Context
 from handlers.core.formatting import day, legal_list, legal_refs, percent
 from handlers.core.types import Button, Reply
+from handlers.loans.actions import (
+    Calculate,
+    ListPrograms,
+    ProgramPart,
+    ShowProgram,
+    ShowProgramPart,
+)
 
-# The parts of a card behind its buttons: code in the action "pp:<program id>:<code>" ->
+# The parts of a card behind its buttons (ShowProgramPart, "pp:<program id>:<code>"): code ->
 # (button label key, message key). Codes are one letter so the action stays far below
 # Telegram's 64 bytes (a program id is at most 24 characters).
-PARTS: dict[str, tuple[str, str]] = {
+PARTS: dict[ProgramPart, tuple[str, str]] = {
     "c": ("button.part_conditions", "program.part_conditions"),
     "r": ("button.part_rate", "program.part_rate"),
     "d": ("button.part_documents", "program.part_documents"),
@@ -22,14 +30,19 @@ PARTS: dict[str, tuple[str, str]] = {
 }
 
 
-async def list_programs(ctx: Context) -> list[Reply]:
-    """/chuongtrinh: every lending program as a button."""
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/chuongtrinh (words after it are not used)."""
+    return await list_programs(ctx)
+
+
+async def list_programs(ctx: Context, action: ListPrograms | None = None) -> list[Reply]:
+    """progs: every lending program as a button."""
     rows = [
-        [ctx.button("programs.item", f"prog:{p.id}", name=p.name.get(ctx.lang))]
+        [ctx.button("programs.item", ShowProgram(program=p.id), name=p.name.get(ctx.lang))]
         for p in ctx.content.programs_for(ctx.province).values()
     ]
     if ctx.content.calculator is not None:
-        rows.append([ctx.button("button.calc", "calc")])
+        rows.append([ctx.button("button.calc", Calculate())])
     return [ctx.reply("programs.title", [*rows, ctx.menu_row()])]
 
 
@@ -66,9 +79,13 @@ def rate_line(ctx: Context, program: Program) -> str:
     )
 
 
-def part_buttons(ctx: Context, program_id: str, codes: str = "crdsl") -> list[tuple[Button, ...]]:
+def part_buttons(
+    ctx: Context, program_id: str, codes: Sequence[ProgramPart] = tuple(PARTS)
+) -> list[tuple[Button, ...]]:
     """The card's part buttons, two to a row so that they fit a narrow screen."""
-    buttons = [ctx.button(PARTS[code][0], f"pp:{program_id}:{code}") for code in codes]
+    buttons = [
+        ctx.button(PARTS[code][0], ShowProgramPart(program=program_id, part=code)) for code in codes
+    ]
     return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
 
 
@@ -93,17 +110,17 @@ def program_card(
         rate=rate_line(ctx, program),
         next_step=summary.next_step.get(lang),
     ) + local_terms(ctx, program, override)
-    calc = (ctx.button("button.calc", f"calc:{program.id}"),)
+    calc = (ctx.button("button.calc", Calculate(program=program.id)),)
     buttons = (
         *part_buttons(ctx, program.id),
         *((calc,) if ctx.content.calculator is not None and program.calculator_lines() else ()),
-        (ctx.button("button.all_programs", "progs"),),
+        (ctx.button("button.all_programs", ListPrograms()),),
         ctx.menu_row(),
     )
     return [Reply(text, buttons)]
 
 
-def part_text(ctx: Context, program: Program, code: str) -> str:
+def part_text(ctx: Context, program: Program, code: ProgramPart) -> str:
     """One part of the card as its own message."""
     lang = ctx.lang
     name = program.name.get(lang)
@@ -148,25 +165,24 @@ def part_text(ctx: Context, program: Program, code: str) -> str:
     )
 
 
-async def show_program(ctx: Context) -> list[Reply]:
+async def show_program(ctx: Context, action: ShowProgram) -> list[Reply]:
     """prog:<id>: one program's card."""
-    found = ctx.content.program_for(ctx.args[0] if ctx.args else "", ctx.province)
+    found = ctx.content.program_for(action.program, ctx.province)
     if found is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     return program_card(ctx, *found)
 
 
-async def show_part(ctx: Context) -> list[Reply]:
+async def show_part(ctx: Context, action: ShowProgramPart) -> list[Reply]:
     """pp:<id>:<part>: one part of a program's card, with the other parts and a way back."""
-    program_id, code = ctx.args if len(ctx.args) == 2 else ("", "")
-    found = ctx.content.program_for(program_id, ctx.province)
-    if found is None or code not in PARTS:
+    found = ctx.content.program_for(action.program, ctx.province)
+    if found is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     program, _ = found
-    others = "".join(c for c in PARTS if c != code)
+    others = [code for code in PARTS if code != action.part]
     buttons = (
         *part_buttons(ctx, program.id, others),
-        (ctx.button("button.back_to_card", f"prog:{program.id}"),),
+        (ctx.button("button.back_to_card", ShowProgram(program=program.id)),),
         ctx.menu_row(),
     )
-    return [Reply(part_text(ctx, program, code), buttons)]
+    return [Reply(part_text(ctx, program, action.part), buttons)]

@@ -8,26 +8,34 @@ from __future__ import annotations
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
 from handlers.loans import calculator, eligibility, programs
+from handlers.loans.actions import (
+    Calculate,
+    CancelCalculation,
+    CheckEligibility,
+    ListPrograms,
+    ShowEstimatePart,
+    ShowProgram,
+    ShowProgramPart,
+)
 
 COMMANDS: dict[str, Command] = {
-    "chuongtrinh": Command(legacy=programs.list_programs),
-    "dieukien": Command(legacy=eligibility.start),
+    "chuongtrinh": Command(programs.command),
+    "dieukien": Command(eligibility.command),
 }
 
-# Typed buttons (handlers/core/actions.py) and their handlers.
-ACTIONS: dict[type[Action], ActionHandler] = {}
-
-# Buttons still read through ctx.args, and the roles they need (declared, not derived).
-LEGACY_ACTIONS: dict[str, Handler] = {
-    "progs": programs.list_programs,
-    "prog": programs.show_program,
-    "pp": programs.show_part,
-    "calc": calculator.start,
-    "calc_cancel": calculator.cancel,
-    "cp": calculator.show_part,
-    "el": eligibility.step,
+# Typed buttons (handlers/core/actions.py) and their handlers. Text typed in the calculator
+# is routed by its flow's steps (calculator.CALC.on_text).
+ACTIONS: dict[type[Action], ActionHandler] = {
+    ListPrograms: programs.list_programs,
+    ShowProgram: programs.show_program,
+    ShowProgramPart: programs.show_part,
+    Calculate: calculator.start,
+    CancelCalculation: calculator.cancel,
+    ShowEstimatePart: calculator.show_part,
+    CheckEligibility: eligibility.step,
 }
+
+# Nothing left on the legacy shape (the lead removes these names at the end).
+LEGACY_ACTIONS: dict[str, Handler] = {}
 LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {
-    calculator.FLOW: calculator.flow_text,
-}
+LEGACY_FLOW_TEXT: dict[str, Handler] = {}

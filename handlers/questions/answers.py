@@ -9,7 +9,9 @@ from handlers.core.context import Context
 from handlers.core.formatting import day, legal_list, legal_refs, short_title
 from handlers.core.types import Button, Reply
 from handlers.loans import programs
+from handlers.loans.actions import CheckEligibility, ShowProgram
 from handlers.questions import kept_questions, questions_split
+from handlers.questions.actions import ShowBlackCredit, ShowTopic, ShowTopicLegal
 from handlers.reports.actions import StartReport
 
 # Longest question we hand to the matcher; a story longer than this is cut, not refused.
@@ -68,7 +70,7 @@ def other_rows(ctx: Context, others: list[str]) -> list[tuple[Button, ...]]:
     """One "Câu hỏi khác của bạn: ..." button per other question."""
     # A button's label is plain text on every channel: the title is not HTML-escaped.
     return [
-        (ctx.button("button.other_question", f"topic:{other}", topic=_title(ctx, other)),)
+        (ctx.button("button.other_question", ShowTopic(topic=other), topic=_title(ctx, other)),)
         for other in others
     ]
 
@@ -98,17 +100,17 @@ def topic_replies(
     footer = ctx.t("answer.checked", date=day(answer.checked_on, lang))
     rows: list[tuple[Button, ...]] = []
     if answer.program:
-        rows += programs.part_buttons(ctx, answer.program, "ds")
+        rows += programs.part_buttons(ctx, answer.program, ("d", "s"))
     if answer.legal_basis:
         basis = ctx.t("answer.basis", basis=legal_refs(answer.legal_basis, lang))
         if answer.program is None and len(text) + len(basis) + len(footer) <= ONE_SCREEN_CHARS:
             footer = basis + "\n" + footer
         else:
-            rows.append((ctx.button("button.legal", f"tl:{topic}"),))
+            rows.append((ctx.button("button.legal", ShowTopicLegal(topic=topic)),))
     if answer.program:
-        rows.append((ctx.button("button.program_card", f"prog:{answer.program}"),))
+        rows.append((ctx.button("button.program_card", ShowProgram(program=answer.program)),))
     if topic == "eligibility" and ctx.content.eligibility is not None:
-        rows.append((ctx.button("menu.eligibility", "el"),))
+        rows.append((ctx.button("menu.eligibility", CheckEligibility()),))
     if topic.startswith("schedule."):
         rows.append((ctx.button("menu.schedule", "lich"),))
     if topic.startswith("blackcredit."):
@@ -116,19 +118,24 @@ def topic_replies(
     rows += other_rows(ctx, list(others))
     for other in [t for t in alternatives if t not in others][:3]:
         rows.append(
-            (Button(ctx.t("button.did_you_mean", topic=_title(ctx, other)), f"topic:{other}"),)
+            (
+                Button(
+                    ctx.t("button.did_you_mean", topic=_title(ctx, other)),
+                    ShowTopic(topic=other).pack(),
+                ),
+            )
         )
     rows.append(ctx.menu_row())
     return [Reply(text), Reply(f"<i>{footer}</i>", tuple(rows))]
 
 
-async def show_legal(ctx: Context) -> list[Reply]:
+async def show_legal(ctx: Context, action: ShowTopicLegal) -> list[Reply]:
     """tl:<topic>: the legal basis of a topic's answer and the date it was checked."""
-    topic = ctx.args[0] if len(ctx.args) == 1 else ""
+    topic = action.topic
     answer = ctx.content.answers.get(topic)
     if answer is None or not answer.legal_basis:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    rows = [(ctx.button("button.back_to_answer", f"topic:{topic}"),), ctx.menu_row()]
+    rows = [(ctx.button("button.back_to_answer", ShowTopic(topic=topic)),), ctx.menu_row()]
     return [
         ctx.reply(
             "answer.legal",
@@ -163,27 +170,31 @@ async def ask(ctx: Context, text: str) -> list[Reply]:
         # No main answer: the questions it could read alone come first among the choices.
         choices = [*others, *(t for t in match.alternatives if t not in others)]
         rows = [
-            (Button(_title(ctx, t), f"topic:{t}"),)
+            (Button(_title(ctx, t), ShowTopic(topic=t).pack()),)
             for t in [t for t in choices if t in ctx.content.answers][:MAX_OTHERS]
         ]
         return [ctx.reply("ask.unknown", [*rows, ctx.menu_row()])]
     return topic_replies(ctx, match.topic, match.alternatives, others)
 
 
-async def show_topic(ctx: Context) -> list[Reply]:
+async def show_topic(ctx: Context, action: ShowTopic) -> list[Reply]:
     """topic:<id>: a pressed 'did you mean' choice."""
-    topic = ctx.args[0] if ctx.args else ""
-    if topic not in ctx.content.answers:
+    if action.topic not in ctx.content.answers:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
-    return topic_replies(ctx, topic)
+    return topic_replies(ctx, action.topic)
 
 
-async def black_credit(ctx: Context) -> list[Reply]:
-    """/tindungden: how to recognise loan sharks, with the related pages one tap away."""
+async def black_credit_command(ctx: Context, text: str) -> list[Reply]:
+    """/tindungden (words after it are not used)."""
+    return await black_credit(ctx)
+
+
+async def black_credit(ctx: Context, action: ShowBlackCredit | None = None) -> list[Reply]:
+    """blackcredit: how to recognise loan sharks, with the related pages one tap away."""
     replies = topic_replies(ctx, "blackcredit.signs")
     last = replies[-1]
     more = tuple(
-        (Button(short_title(ctx.content.topics[t].title(ctx.lang)), f"topic:{t}"),)
+        (Button(short_title(ctx.content.topics[t].title(ctx.lang)), ShowTopic(topic=t).pack()),)
         for t in BLACKCREDIT_TOPICS
     )
     replies[-1] = Reply(last.text, more + last.buttons)

@@ -8,19 +8,20 @@ from __future__ import annotations
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
 from handlers.questions import answers
+from handlers.questions.actions import ShowBlackCredit, ShowTopic, ShowTopicLegal
 
 COMMANDS: dict[str, Command] = {
-    "tindungden": Command(legacy=answers.black_credit),
+    "tindungden": Command(answers.black_credit_command),
 }
 
 # Typed buttons (handlers/core/actions.py) and their handlers.
-ACTIONS: dict[type[Action], ActionHandler] = {}
+ACTIONS: dict[type[Action], ActionHandler] = {
+    ShowTopic: answers.show_topic,
+    ShowTopicLegal: answers.show_legal,
+    ShowBlackCredit: answers.black_credit,
+}
 
 # Buttons still read through ctx.args, and the roles they need (declared, not derived).
-LEGACY_ACTIONS: dict[str, Handler] = {
-    "topic": answers.show_topic,
-    "tl": answers.show_legal,
-    "blackcredit": answers.black_credit,
-}
+LEGACY_ACTIONS: dict[str, Handler] = {}
 LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
 LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -14,16 +14,36 @@ it waits 30 minutes at most (handlers/questions/kept_story.py).
 
 from __future__ import annotations
 
+import enum
+
+from pydantic import BaseModel
+
 from content.normalize import fold
 from handlers.core.context import Context
+from handlers.core.flows import Flow
 from handlers.core.types import Reply
 from handlers.questions import answers, kept_story
+from handlers.questions.actions import ShowTopic
 from handlers.reports import intake
 from handlers.reports.actions import ReportStory
 from handlers.reports.intake_rules import DANGER_WORDS
 from handlers.reports.report_common import CATEGORIES
 
-FLOW = "story"
+
+class Step(enum.StrEnum):
+    OFFERED = "offered"  # the story told, "Báo cáo việc này" not yet pressed
+
+
+class Draft(BaseModel):
+    """The story waiting for the button (handlers/questions/kept_story.py)."""
+
+    text: str = ""
+    category: str = ""
+    told_at: str = ""  # kept_story.TOLD_AT: the ISO time it was told
+
+
+# No typed text of its own: a new message is read afresh (``answer``), forgetting the story.
+STORY = Flow("story", Step, Draft, order=(Step.OFFERED,))
 
 # Topic -> report category. Only topics about something done to the person: "how to recognise
 # loan sharks" or "what is the legal rate" are questions, and a story of lending to a friend
@@ -142,7 +162,7 @@ def what_to_do(answer: str, safety_shown: bool) -> str:
 
 async def answer(ctx: Context, text: str) -> list[Reply] | None:
     """The reply to a story, or None when the message is not one (the caller answers it)."""
-    if ctx.flow == FLOW:
+    if STORY.active(ctx):
         await ctx.leave_flow()  # a new message: the story offered before is forgotten
     story = text.strip()
     topic = ctx.content.matcher.match(story).topic
@@ -156,10 +176,10 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
         parts.append(ctx.t("story.safety"))
     parts.append(what_to_do(ctx.content.answers[topic].text.get(ctx.lang), safety))
     told_at = kept_story.told_at(ctx.now)  # kept_story.STORY_KEPT_FOR from now, no longer
-    await ctx.enter(FLOW, "offered", text=story, category=category, told_at=told_at)
+    await STORY.enter(ctx, Step.OFFERED, Draft(text=story, category=category, told_at=told_at))
     buttons = [
         [ctx.button("story.button.report", ReportStory(category=category))],
-        [ctx.button("story.button.more", f"topic:{topic}")],
+        [ctx.button("story.button.more", ShowTopic(topic=topic))],
         *answers.other_rows(ctx, answers.other_questions(ctx.content, story, topic)),  # asked too
         ctx.menu_row(),
     ]
@@ -169,8 +189,8 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
 async def start_report(ctx: Context, action: ReportStory) -> list[Reply]:
     """rpf:CAT: /baocao with the category chosen and the story kept for its description; once
     the story has waited too long (or was forgotten), without it, and the person is told."""
-    data = ctx.state.data if ctx.flow == FLOW else {}
-    kept = bool(data.get("text")) and kept_story.still_kept(data, ctx.now)
+    story = STORY.draft(ctx)
+    kept = bool(story.text) and kept_story.still_kept(story.model_dump(), ctx.now)
     replies = await intake.begin(ctx)
     if not intake.FLOW.active(ctx):  # refused (the daily cap): nothing of the story is kept
         await ctx.leave_flow()
@@ -178,8 +198,8 @@ async def start_report(ctx: Context, action: ReportStory) -> list[Reply]:
     await intake.FLOW.update(
         ctx,
         category=action.category,
-        offered_story=data["text"] if kept else None,
-        told_at=data[kept_story.TOLD_AT] if kept else None,
+        offered_story=story.text if kept else None,
+        told_at=story.told_at if kept else None,
     )
     if not kept:
         return [not_kept(ctx), *replies]

@@ -7,7 +7,7 @@ no callback data over 64 bytes.
 from __future__ import annotations
 
 from content.loader import load_content
-from handlers.loans.calculator import plan
+from handlers.loans.repayment import plan
 from tests.bot.conftest import Bot, labels, plain
 
 CANCEL, MENU = "✖️ Hủy", "🏠 Menu chính"

@@ -21,7 +21,7 @@ from handlers.core.formatting import day, percent
 from handlers.core.types import Button, Incoming
 from handlers.loans import calculator
 from handlers.loans.amounts import group_digits
-from handlers.loans.calculator import monthly_interest, plan
+from handlers.loans.repayment import monthly_interest, plan
 from storage import users
 from storage.db import transaction
 from tests.conftest import Chat
@@ -438,20 +438,20 @@ async def test_calculate_again_starts_over_for_the_same_program(chat: Chat, deps
     await chat.press("Tính lại")
     assert "bao nhiêu" in chat.text
     state = await stored_state(deps)
-    assert (state.step, state.data) == ("amount", {"program": "poor", "line": "", "amount": None})
+    assert state.step == "amount" and state.data.get("amount") is None  # the amount forgotten
+    assert (state.data["program"], state.data["line"]) == ("poor", "")
     await chat.send("10 triệu")
     await chat.send("6")
     assert "Vay 10.000.000 đ trong 6 tháng" in chat.text
 
 
+# "calc:" was never written by the bot (the list of programs is "calc"): like any bytes that
+# are no button of ours, it gets the one "out of date" reply.
 @pytest.mark.parametrize("action", ["calc:nosuch", "calc:", "calc:jobs:nosuch"])
 async def test_stale_calculator_buttons_get_a_way_back(chat: Chat, action: str):
     await chat.onboard()
     replies = await handle(Incoming("test", "1001", action=action), chat.deps)
-    if action == "calc:":
-        assert "chương trình nào" in replies[0].text
-    else:
-        assert "Nút này đã cũ" in replies[0].text
+    assert "Nút này đã cũ" in replies[0].text
     assert replies[0].buttons[-1][0].action == "menu"
 
 
@@ -708,4 +708,4 @@ def test_calculator_texts_have_both_languages_and_fit_a_button(content: Content)
     for key in keys:
         if key.startswith("button."):
             assert len(content.text(key, "vi")) <= 30 and len(content.text(key, "en")) <= 30
-    assert calculator.FLOW == "calc"
+    assert calculator.CALC.name == "calc"

@@ -19,7 +19,7 @@ from content.models import Eligibility
 from handlers.core.dispatch import Deps, handle
 from handlers.core.formatting import day
 from handlers.core.types import Button, Incoming, Reply
-from handlers.loans.eligibility import matching_rules, next_question, parse
+from handlers.loans.eligibility_rules import matching_rules, next_question, parse
 from storage.db import transaction
 from tests.conftest import Chat
 from tests.handlers.test_cards import MAX_FIRST_CHARS, assert_english_legal
