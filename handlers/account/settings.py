@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from content.places import commune
+from handlers.broadcasts.actions import SwitchAnnouncements
 from handlers.core.context import Context
 from handlers.core.types import Button, Reply
 
@@ -25,7 +26,7 @@ async def show_settings(ctx: Context) -> list[Reply]:
             [
                 ctx.button(
                     "broadcast.button.turn_off" if on else "broadcast.button.turn_on",
-                    "ann:off" if on else "ann:on",
+                    SwitchAnnouncements(switch="off" if on else "on"),
                 )
             ],
             ctx.menu_row(),
