@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 from bot.clock import clock_env  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from content.places import communes_of_province  # noqa: E402
-from handlers.broadcasts.broadcast import payloads  # noqa: E402
+from handlers.broadcasts.services import payloads  # noqa: E402
 from storage.db import create_engine, upgrade  # noqa: E402
 from storage.models import Broadcast  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402

@@ -23,7 +23,7 @@ from bot.telegram import TelegramChannel, build_application
 from bot.telegram_polling import TelegramPoller
 from bot.zalo import ZaloChannel
 from content.loader import Content, load_content
-from handlers.broadcasts.broadcast_jobs import BroadcastJobs
+from handlers.broadcasts.jobs import BroadcastJobs
 from handlers.core.context import Clock, system_clock
 from handlers.core.dispatch import Deps
 from storage.db import create_engine, is_sqlite, needs_upgrade, session_factory, upgrade

@@ -5,6 +5,7 @@ from __future__ import annotations
 from content.places import commune
 from handlers.account.actions import ShowLinks, ShowSettings
 from handlers.account.start import language_row
+from handlers.broadcasts.actions import SwitchAnnouncements
 from handlers.core.context import Context
 from handlers.core.types import Reply
 
@@ -29,7 +30,7 @@ async def show_settings(ctx: Context, action: ShowSettings | None = None) -> lis
             [
                 ctx.button(
                     "broadcast.button.turn_off" if on else "broadcast.button.turn_on",
-                    "ann:off" if on else "ann:on",
+                    SwitchAnnouncements(switch="off" if on else "on"),
                 )
             ],
             ctx.menu_row(),

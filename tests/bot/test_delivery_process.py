@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 
 from bot.clock import clock_env, shifted_clock
 from content.loader import load_content
-from handlers.broadcasts.broadcast import payloads
+from handlers.broadcasts.services import payloads
 from storage import broadcasts as store
 from storage import outbox
 from storage.db import create_engine, session_factory, transaction, upgrade

@@ -2,8 +2,9 @@
 work: start the due ones (one set-based expansion each), tell authors of progress, finish
 them with a report, and put away what a cancelled broadcast still had queued.
 
-The engine calls these on the elected sender only; every state change is a conditional
-UPDATE and every message to an author has a unique key, so a repeat does nothing twice.
+The engine calls these on the elected sender only; every state change is one of
+transitions.py's, made as a conditional UPDATE, and every message to an author has a unique
+key, so a repeat does nothing twice.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
-from handlers.broadcasts.broadcast import (
+from handlers.broadcasts import transitions
+from handlers.broadcasts.services import (
     LANGUAGES,
     area_communes,
     duration,
     in_quiet_hours,
     notify_author,
 )
+from handlers.broadcasts.transitions import SYSTEM, Act
 from storage import audit, outbox
 from storage import broadcasts as store
 from storage.db import SessionFactory, transaction
@@ -74,10 +77,9 @@ class BroadcastJobs:
                 continue  # held until the morning
             async with transaction(self.sessions) as session:
                 assert broadcast.id is not None
-                if not await store.move(
-                    session, broadcast.id, (store.QUEUED, store.SCHEDULED), store.SENDING,
-                    started_at=now,
-                ):  # fmt: skip
+                if not await transitions.apply(
+                    session, broadcast, Act.START, SYSTEM, started_at=now
+                ):
                     continue
                 began = time.perf_counter()
                 count = await store.expand(
@@ -145,8 +147,8 @@ class BroadcastJobs:
     async def _finish(
         self, session: AsyncSession, broadcast: Any, state: str, now: dt.datetime
     ) -> None:
-        from_states = (store.SENDING,) if state == store.DONE else (store.CANCELLED,)
-        if not await store.move(session, broadcast.id, from_states, state, finished_at=now):
+        act = Act.FINISH if state == store.DONE else Act.CLOSE
+        if not await transitions.apply(session, broadcast, act, SYSTEM, finished_at=now):
             return
         counts = await outbox.broadcast_counts(session, broadcast.id)
         started = broadcast.started_at or now
