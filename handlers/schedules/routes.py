@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
-from handlers.schedules import schedule, schedule_edit
+from handlers.schedules import edit, view
 
 COMMANDS: dict[str, Command] = {
-    "lich": Command(legacy=schedule.show_schedule),
-    "lichxa": Command(legacy=schedule_edit.start, role="official"),
+    "lich": Command(legacy=view.show_schedule),
+    "lichxa": Command(legacy=edit.start, role="official"),
 }
 
 # Typed buttons (handlers/core/actions.py) and their handlers.
@@ -19,22 +19,22 @@ ACTIONS: dict[type[Action], ActionHandler] = {}
 
 # Buttons still read through ctx.args, and the roles they need (declared, not derived).
 LEGACY_ACTIONS: dict[str, Handler] = {
-    "lich": schedule.show_schedule,
-    "commune": schedule.ask_commune,
-    "commune_set": schedule.choose_commune,
-    "sub": schedule.subscribe,
-    "unsub": schedule.unsubscribe,
-    "lx": schedule_edit.start,
-    "lxc": schedule_edit.choose_commune,
-    "lxp": schedule_edit.show_point,
-    "lxo": schedule_edit.show_day,
-    "lxm": schedule_edit.move_day,
-    "lxx": schedule_edit.cancel_day,
-    "lxr": schedule_edit.restore_day,
-    "lxe": schedule_edit.edit_point,
-    "lxh": schedule_edit.holiday_answer,
-    "lxok": schedule_edit.confirm,
-    "lxno": schedule_edit.drop,
+    "lich": view.show_schedule,
+    "commune": view.ask_commune,
+    "commune_set": view.choose_commune,
+    "sub": view.subscribe,
+    "unsub": view.unsubscribe,
+    "lx": edit.start,
+    "lxc": edit.choose_commune,
+    "lxp": edit.show_point,
+    "lxo": edit.show_day,
+    "lxm": edit.move_day,
+    "lxx": edit.cancel_day,
+    "lxr": edit.restore_day,
+    "lxe": edit.edit_point,
+    "lxh": edit.holiday_answer,
+    "lxok": edit.confirm,
+    "lxno": edit.drop,
 }
 LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {
     "lx": "official",
@@ -50,6 +50,6 @@ LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {
     "lxno": "official",
 }
 LEGACY_FLOW_TEXT: dict[str, Handler] = {
-    schedule.COMMUNE_FLOW: schedule.commune_text,
-    schedule_edit.FLOW: schedule_edit.flow_text,
+    view.COMMUNE_FLOW: view.commune_text,
+    edit.FLOW: edit.flow_text,
 }

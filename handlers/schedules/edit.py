@@ -29,8 +29,8 @@ from handlers.core.formatting import day
 from handlers.core.spreadsheet import is_formula
 from handlers.core.types import Button, Reply, digits
 from handlers.schedules.calendar import Occurrence, is_regular_date, next_occurrences
+from handlers.schedules.csv import MAX_LENGTH
 from handlers.schedules.reminders import notify_change
-from handlers.schedules.schedule_csv import MAX_LENGTH
 from storage import audit, schedules
 from storage.models import TransactionPoint
 
