@@ -6,6 +6,7 @@ from handlers.account.actions import ShowHelp
 from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.types import Reply
+from handlers.schedules.actions import ShowSchedule
 
 
 def main_menu(ctx: Context) -> Reply:
@@ -14,7 +15,7 @@ def main_menu(ctx: Context) -> Reply:
         [
             [ctx.button("menu.programs", "progs")],
             [ctx.button("menu.eligibility", "el")],
-            [ctx.button("menu.schedule", "lich")],
+            [ctx.button("menu.schedule", ShowSchedule())],
             [ctx.button("menu.blackcredit", "blackcredit")],
             [ctx.button("menu.report", "rp")],
             [ctx.button("menu.help", ShowHelp()), ctx.button("menu.settings", "settings")],

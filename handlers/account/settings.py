@@ -5,6 +5,7 @@ from __future__ import annotations
 from content.places import commune
 from handlers.core.context import Context
 from handlers.core.types import Button, Reply
+from handlers.schedules.actions import AskCommune
 
 
 async def show_settings(ctx: Context) -> list[Reply]:
@@ -19,7 +20,7 @@ async def show_settings(ctx: Context) -> list[Reply]:
                 Button(ctx.content.text("button.lang_vi", "vi"), "lang:vi"),
                 Button(ctx.content.text("button.lang_en", "en"), "lang:en"),
             ],
-            [ctx.button("settings.commune", "commune")],
+            [ctx.button("settings.commune", AskCommune())],
             [ctx.button("button.link", "link")],
             # Officials' announcements on or off; reminders are set per point in /lich.
             [

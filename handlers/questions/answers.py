@@ -10,6 +10,7 @@ from handlers.core.formatting import day, legal_list, legal_refs, short_title
 from handlers.core.types import Button, Reply
 from handlers.loans import programs
 from handlers.questions import kept_questions, questions_split
+from handlers.schedules.actions import ShowSchedule
 
 # Longest question we hand to the matcher; a story longer than this is cut, not refused.
 MAX_QUESTION_CHARS = 2000
@@ -109,7 +110,7 @@ def topic_replies(
     if topic == "eligibility" and ctx.content.eligibility is not None:
         rows.append((ctx.button("menu.eligibility", "el"),))
     if topic.startswith("schedule."):
-        rows.append((ctx.button("menu.schedule", "lich"),))
+        rows.append((ctx.button("menu.schedule", ShowSchedule()),))
     if topic.startswith("blackcredit."):
         rows.append((ctx.button("button.report", "rp"),))
     rows += other_rows(ctx, list(others))

@@ -4,49 +4,71 @@ Steps: the points of the area (for a wide area, first the commune, found by name
 point and its next days -> one day: move it (new date, holiday warning, reason), cancel it
 (reason) or restore it; or the point's fixed monthly day, hours or address -> a summary ->
 confirm. The role is checked again for the point's commune at every step and when the change
-is applied; every change goes to the audit log, and a moved or cancelled day is announced to
-subscribers who were already reminded of it.
-
-Button actions (all within 64 bytes: point ids are at most 48 characters):
-``lx`` the list, ``lxc:CODE`` a commune, ``lxp:POINT`` a point, ``lxo:POINT:YYYYMMDD`` a day,
-``lxm``/``lxx``/``lxr:POINT:YYYYMMDD`` move/cancel/restore it, ``lxe:POINT:day|hours|addr``
-edit the point, ``lxh:yes|no`` the holiday answer, ``lxok``/``lxno`` confirm or drop.
+is applied. What a day allows in its state and what a typed value may be are rules.py's;
+making the change (audit log, notices to subscribers already reminded) is changes.py's.
+The buttons are in actions.py, the steps and the draft in flows.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import cache
-
-import holidays
 
 from content.normalize import fold
 from content.places import Commune, commune, find_communes
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.formatting import day
-from handlers.core.spreadsheet import is_formula
-from handlers.core.types import Button, Reply, digits
-from handlers.schedules.calendar import Occurrence, is_regular_date, next_occurrences
-from handlers.schedules.csv import MAX_LENGTH
-from handlers.schedules.reminders import notify_change
-from storage import audit, schedules
+from handlers.core.types import Button, Reply
+from handlers.schedules import changes, rules
+from handlers.schedules.actions import (
+    AnswerHoliday,
+    CancelDay,
+    ConfirmChange,
+    DropChange,
+    EditPoint,
+    ListPoints,
+    MoveDay,
+    PickCommune,
+    RestoreDay,
+    ShowDay,
+    ShowPoint,
+)
+from handlers.schedules.calendar import Occurrence
+from handlers.schedules.communes import commune_label
+from handlers.schedules.flows import EDIT, FIELD_STEP, EditDraft, EditStep
+from handlers.schedules.rules import DayChange, PointField, Refusal, ValueProblem
+from storage import schedules
 from storage.models import TransactionPoint
 
-FLOW = "lichxa"
 COMMAND = "lichxa"
 ROLE = "official"
 MAX_POINTS = 8  # a wider area than this many points asks for the commune first
 MAX_CHOICES = 8
 MAX_DAYS = 6  # day buttons per point
-MAX_SHIFT_DAYS = 60  # a day moves at most this far from its regular date
-MIN_REASON, MAX_REASON = 3, 500  # ScheduleException.reason is 500 wide
-MIN_ADDRESS, MAX_ADDRESS = 5, MAX_LENGTH["address"]
 MAX_QUERY = 100
 
-_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s*")
-_HOURS = re.compile(r"\s*(\d{1,2})[:hH](\d{2})\s*[-–—]\s*(\d{1,2})[:hH](\d{2})\s*")
+# The buttons offered for each change a day allows (rules.ALLOWED), in that order.
+_CHANGE_BUTTONS: dict[DayChange, tuple[str, type[MoveDay | CancelDay | RestoreDay]]] = {
+    DayChange.MOVE: ("lichxa.button.move", MoveDay),
+    DayChange.CANCEL: ("lichxa.button.cancel", CancelDay),
+    DayChange.RESTORE: ("lichxa.button.restore", RestoreDay),
+}
+# What is said of a new date the rules refuse.
+_DATE_REFUSALS = {
+    Refusal.UNREADABLE: "lichxa.bad_date",
+    Refusal.SAME_DATE: "lichxa.date_same",
+    Refusal.PAST_DATE: "lichxa.date_past",
+    Refusal.FAR_DATE: "lichxa.date_far",
+}
+# What is said of a typed value the rules refuse.
+_BAD_VALUE = {
+    PointField.DAY: "lichxa.bad_monthly",
+    PointField.HOURS: "lichxa.bad_hours",
+    PointField.ADDRESS: "lichxa.bad_address",
+}
+_VALUE_PROBLEMS = {ValueProblem.FORMULA: "lichxa.formula", ValueProblem.SAME: "lichxa.same_value"}
+# The edit button's short word for a value ("addr" keeps the button's bytes as they were).
+_FIELDS = {"day": PointField.DAY, "hours": PointField.HOURS, "addr": PointField.ADDRESS}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -56,99 +78,29 @@ def _today(ctx: Context) -> dt.date:
     return ctx.now.astimezone(ctx.timezone).date()
 
 
-def _ymd(value: dt.date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def _from_ymd(text: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def _hours(point: TransactionPoint) -> str:
-    return f"{point.start_time:%H:%M}-{point.end_time:%H:%M}"
-
-
-@cache
-def _holiday_calendar(year: int, lang: str) -> holidays.HolidayBase:
-    return holidays.country_holidays("VN", years=year, language="vi" if lang == "vi" else "en_US")
-
-
-def holiday_name(value: dt.date, lang: str = "vi") -> str | None:
-    """The Vietnamese public holiday on ``value`` (Tết included), or None."""
-    return _holiday_calendar(value.year, lang).get(value)
-
-
-def parse_day(text: str, regular: dt.date) -> dt.date | None:
-    """'dd/mm/yyyy', or 'dd/mm' in the year that puts it nearest the regular date."""
-    match = _DATE.fullmatch(text)
-    if match is None:
-        return None
-    d, m = int(match[1]), int(match[2])
-    years = [int(match[3])] if match[3] else [regular.year - 1, regular.year, regular.year + 1]
-    found = []
-    for year in years:
-        try:
-            found.append(dt.date(year, m, d))
-        except ValueError:
-            continue
-    return min(found, key=lambda c: abs((c - regular).days)) if found else None
-
-
-def parse_hours(text: str) -> tuple[dt.time, dt.time] | None:
-    """'07:30-11:00' (or 7h30 - 11h00) with the end after the start; None otherwise."""
-    match = _HOURS.fullmatch(text)
-    if match is None:
-        return None
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        return None
-    start, end = dt.time(h1, m1), dt.time(h2, m2)
-    return (start, end) if end > start else None
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _back(ctx: Context, point_id: str) -> tuple[Button, ...]:
-    return (ctx.button("lichxa.button.back_point", f"lxp:{point_id}"),)
-
-
-def _confirm_rows(ctx: Context) -> list[tuple[Button, ...]]:
-    return [
-        (ctx.button("lichxa.button.confirm", "lxok"), ctx.button("lichxa.button.drop", "lxno")),
-    ]
+    return (ctx.button("lichxa.button.back_point", ShowPoint(point=point_id)),)
 
 
 async def _may_edit(ctx: Context, point: TransactionPoint | None) -> bool:
     return point is not None and await roles.allowed(ctx, ROLE, point.commune_code)
 
 
-async def _point_from_args(ctx: Context) -> TransactionPoint | None:
-    """The point named by the button, when the user may edit it now; else None."""
-    point = await schedules.get_point(ctx.session, ctx.args[0]) if ctx.args else None
+async def _editable(ctx: Context, point_id: str | None) -> TransactionPoint | None:
+    """The point, when the user may edit it now; else None."""
+    point = await schedules.get_point(ctx.session, point_id) if point_id else None
     return point if await _may_edit(ctx, point) else None
 
 
-async def _upcoming(ctx: Context, point: TransactionPoint) -> list[Occurrence]:
-    today = _today(ctx)
-    exceptions = await schedules.exceptions_between(
-        ctx.session, [point.id], today - dt.timedelta(days=70), today + dt.timedelta(days=130)
-    )
-    return next_occurrences(point, exceptions, today, months=3)
-
-
-async def _occurrence(ctx: Context, point: TransactionPoint, regular: dt.date | None):  # type: ignore[no-untyped-def]
-    """The point's coming day with this regular date, or None (past, or not one of its days)."""
-    if regular is None or not is_regular_date(point.day_of_month, regular):
+async def _editable_day(
+    ctx: Context, action: ShowDay | MoveDay | CancelDay | RestoreDay
+) -> tuple[TransactionPoint, Occurrence] | None:
+    """The point and its coming day a button names, when the user may edit them now."""
+    point = await _editable(ctx, action.point)
+    if point is None:
         return None
-    for occurrence in await _upcoming(ctx, point):
-        if occurrence.regular_date == regular:
-            return occurrence
-    return None
+    occurrence = await changes.coming_day(ctx.session, point, action.regular, _today(ctx))
+    return (point, occurrence) if occurrence is not None else None
 
 
 def _occurrence_text(ctx: Context, occurrence: Occurrence) -> str:
@@ -182,13 +134,20 @@ async def _points_in(ctx: Context, areas: list[str | None]) -> list[TransactionP
 
 
 def _point_rows(ctx: Context, points: list[TransactionPoint]) -> list[tuple[Button, ...]]:
-    return [(Button(p.name, f"lxp:{p.id}"),) for p in points]
+    return [(Button(p.name, ShowPoint(point=p.id).pack()),) for p in points]
+
+
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/lichxa (its role is checked by the dispatcher, as for the buttons)."""
+    return await start(ctx)
+
+
+async def list_points(ctx: Context, action: ListPoints) -> list[Reply]:
+    return await start(ctx)
 
 
 async def start(ctx: Context) -> list[Reply]:
-    """/lichxa (and ``lx``): the points of the official's area, or first the commune."""
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_command(ctx, COMMAND)
+    """The points of the official's area, or first the question which commune."""
     await ctx.leave_flow()
     areas = await roles.areas_of(ctx, ROLE)
     whole = ctx.t("officials.whole_country")
@@ -197,14 +156,18 @@ async def start(ctx: Context) -> list[Reply]:
     if not points:
         return [ctx.reply("lichxa.no_points", [ctx.menu_row()], area=names)]
     if len(points) > MAX_POINTS:
-        await ctx.enter(FLOW, "commune")
+        await EDIT.enter(ctx, EditStep.COMMUNE, EditDraft())
         return [ctx.reply("lichxa.ask_commune", [ctx.menu_row()], area=names, count=len(points))]
     return [ctx.reply("lichxa.pick_point", [*_point_rows(ctx, points), ctx.menu_row()])]
 
 
-async def commune_text(ctx: Context, query: str) -> list[Reply]:
+@EDIT.on_text(EditStep.COMMUNE)
+async def commune_text(ctx: Context, text: str) -> list[Reply]:
     """The commune typed by name: the communes of the area that match, or their points."""
-    query = query.strip()[:MAX_QUERY]
+    if not await roles.allowed(ctx, ROLE):
+        await ctx.leave_flow()
+        return roles.unknown_command(ctx, COMMAND)
+    query = text.strip()[:MAX_QUERY]
     areas = await roles.areas_of(ctx, ROLE)
     points = await _points_in(ctx, areas)
     with_points = {p.commune_code for p in points}
@@ -223,13 +186,12 @@ async def commune_text(ctx: Context, query: str) -> list[Reply]:
         return [ctx.reply("lichxa.commune_not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
         return await _commune_points(ctx, choices[0])
-    rows = [(Button(f"{c.name} ({c.province_name})", f"lxc:{c.code}"),) for c in choices]
+    rows = [(Button(commune_label(c), PickCommune(commune=c.code).pack()),) for c in choices]
     return [ctx.reply("lichxa.pick_commune", [*rows, ctx.menu_row()])]
 
 
-async def choose_commune(ctx: Context) -> list[Reply]:
-    """lxc:CODE"""
-    found = commune(ctx.args[0]) if ctx.args else None
+async def pick_commune(ctx: Context, action: PickCommune) -> list[Reply]:
+    found = commune(action.commune)
     if found is None or not await roles.allowed(ctx, ROLE, found.code):
         return roles.unknown_action(ctx)
     return await _commune_points(ctx, found)
@@ -238,8 +200,8 @@ async def choose_commune(ctx: Context) -> list[Reply]:
 async def _commune_points(ctx: Context, found: Commune) -> list[Reply]:
     await ctx.leave_flow()
     points = await schedules.points_of_commune(ctx.session, found.code)
-    label = f"{found.name} ({found.province_name})"
-    again = (ctx.button("lichxa.button.list", "lx"),)
+    label = commune_label(found)
+    again = (ctx.button("lichxa.button.list", ListPoints()),)
     if not points:
         return [ctx.reply("lichxa.commune_empty", [again, ctx.menu_row()], commune=label)]
     rows = _point_rows(ctx, points)
@@ -249,9 +211,8 @@ async def _commune_points(ctx: Context, found: Commune) -> list[Reply]:
 # --- one point -------------------------------------------------------------------------------
 
 
-async def show_point(ctx: Context) -> list[Reply]:
-    """lxp:POINT"""
-    point = await _point_from_args(ctx)
+async def show_point(ctx: Context, action: ShowPoint) -> list[Reply]:
+    point = await _editable(ctx, action.point)
     if point is None:
         return roles.unknown_action(ctx)
     await ctx.leave_flow()
@@ -259,372 +220,295 @@ async def show_point(ctx: Context) -> list[Reply]:
 
 
 async def _point_reply(ctx: Context, point: TransactionPoint, lead: str = "") -> Reply:
-    upcoming = await _upcoming(ctx, point)
+    upcoming = await changes.upcoming(ctx.session, point, _today(ctx))
     lines = [_occurrence_text(ctx, o) for o in upcoming] or [ctx.t("lichxa.no_days")]
     text = ctx.t(
         "lichxa.point",
         place=point.name,
         address=point.address,
         monthly=point.day_of_month,
-        hours=_hours(point),
+        hours=rules.hours_text(point),
     )
     text = (lead + "\n\n" if lead else "") + text + "\n" + "\n".join(lines)
     rows: list[tuple[Button, ...]] = []
     for occurrence in upcoming[:MAX_DAYS]:
-        rows.append(
-            (
-                ctx.button(
-                    "lichxa.button.day",
-                    f"lxo:{point.id}:{_ymd(occurrence.regular_date)}",
-                    date=day(occurrence.regular_date, ctx.lang),
-                ),
-            )
-        )
-    rows.append((ctx.button("lichxa.button.edit_day", f"lxe:{point.id}:day"),))
+        regular = occurrence.regular_date
+        show = ShowDay.of(point.id, regular)
+        rows.append((ctx.button("lichxa.button.day", show, date=day(regular, ctx.lang)),))
+    rows.append((ctx.button("lichxa.button.edit_day", EditPoint(point=point.id, field="day")),))
     rows.append(
         (
-            ctx.button("lichxa.button.edit_hours", f"lxe:{point.id}:hours"),
-            ctx.button("lichxa.button.edit_address", f"lxe:{point.id}:addr"),
+            ctx.button("lichxa.button.edit_hours", EditPoint(point=point.id, field="hours")),
+            ctx.button("lichxa.button.edit_address", EditPoint(point=point.id, field="addr")),
         )
     )
-    rows.append((ctx.button("lichxa.button.list", "lx"),))
+    rows.append((ctx.button("lichxa.button.list", ListPoints()),))
     rows.append(ctx.menu_row())
     return Reply(text, tuple(rows))
 
 
-async def show_day(ctx: Context) -> list[Reply]:
-    """lxo:POINT:YYYYMMDD: one coming day, and what can be done with it."""
-    point = await _point_from_args(ctx)
-    regular = _from_ymd(ctx.args[1]) if len(ctx.args) > 1 else None
-    occurrence = await _occurrence(ctx, point, regular) if point else None
-    if point is None or occurrence is None:
+async def show_day(ctx: Context, action: ShowDay) -> list[Reply]:
+    """One coming day, and the changes it allows."""
+    found = await _editable_day(ctx, action)
+    if found is None:
         return roles.unknown_action(ctx)
+    point, occurrence = found
     await ctx.leave_flow()
-    suffix = f"{point.id}:{_ymd(occurrence.regular_date)}"
     rows = [
-        (ctx.button("lichxa.button.move", f"lxm:{suffix}"),),
-        (ctx.button("lichxa.button.cancel", f"lxx:{suffix}"),),
+        (ctx.button(_CHANGE_BUTTONS[c][0], _CHANGE_BUTTONS[c][1].of(point.id, action.regular)),)
+        for c in rules.allowed(occurrence)
     ]
-    if occurrence.cancelled or occurrence.moved:
-        rows.append((ctx.button("lichxa.button.restore", f"lxr:{suffix}"),))
     rows.append(_back(ctx, point.id))
     text = ctx.t("lichxa.day_title", place=point.name) + "\n" + _occurrence_text(ctx, occurrence)
     return [Reply(text, tuple(rows))]
 
 
-async def _day_from_args(ctx: Context) -> tuple[TransactionPoint, Occurrence] | None:
-    point = await _point_from_args(ctx)
-    regular = _from_ymd(ctx.args[1]) if len(ctx.args) > 1 else None
-    occurrence = await _occurrence(ctx, point, regular) if point else None
-    if point is None or occurrence is None:
+async def _begin_day_change(
+    ctx: Context, action: MoveDay | CancelDay | RestoreDay, change: DayChange, step: EditStep
+) -> TransactionPoint | None:
+    """Start preparing ``change`` of the day the button names, at ``step``, when the rules
+    and the user's role allow it now; None otherwise."""
+    found = await _editable_day(ctx, action)
+    if found is None or rules.refuse(found[1], change) is not None:
         return None
-    return point, occurrence
+    point = found[0]
+    draft = EditDraft(kind=change, point=point.id, regular=action.regular)
+    await EDIT.enter(ctx, step, draft)
+    return point
 
 
-async def move_day(ctx: Context) -> list[Reply]:
-    """lxm:POINT:YYYYMMDD: ask for the new date."""
-    found = await _day_from_args(ctx)
-    if found is None:
-        return roles.unknown_action(ctx)
-    point, occurrence = found
-    await ctx.leave_flow()
-    await ctx.enter(
-        FLOW, "move_date", kind="move", point=point.id, regular=occurrence.regular_date.isoformat()
+def _ask_date(ctx: Context, point_id: str, regular: dt.date) -> Reply:
+    return ctx.reply(
+        "lichxa.ask_date",
+        [_back(ctx, point_id)],
+        regular=day(regular, ctx.lang),
+        days=rules.MAX_SHIFT_DAYS,
     )
-    return [
-        ctx.reply(
-            "lichxa.ask_date",
-            [_back(ctx, point.id)],
-            regular=day(occurrence.regular_date, ctx.lang),
-            days=MAX_SHIFT_DAYS,
-        )
-    ]
 
 
-async def cancel_day(ctx: Context) -> list[Reply]:
-    """lxx:POINT:YYYYMMDD: ask why."""
-    found = await _day_from_args(ctx)
-    if found is None:
+async def move_day(ctx: Context, action: MoveDay) -> list[Reply]:
+    """Ask for the new date."""
+    point = await _begin_day_change(ctx, action, DayChange.MOVE, EditStep.MOVE_DATE)
+    if point is None:
         return roles.unknown_action(ctx)
-    point, occurrence = found
-    await ctx.leave_flow()
-    await ctx.enter(
-        FLOW, "reason", kind="cancel", point=point.id, regular=occurrence.regular_date.isoformat()
-    )
+    return [_ask_date(ctx, point.id, action.regular)]
+
+
+async def cancel_day(ctx: Context, action: CancelDay) -> list[Reply]:
+    """Ask why."""
+    point = await _begin_day_change(ctx, action, DayChange.CANCEL, EditStep.REASON)
+    if point is None:
+        return roles.unknown_action(ctx)
     return [ctx.reply("lichxa.ask_reason", [_back(ctx, point.id)])]
 
 
-async def restore_day(ctx: Context) -> list[Reply]:
-    """lxr:POINT:YYYYMMDD: summary of putting the regular day back."""
-    found = await _day_from_args(ctx)
-    if found is None or not (found[1].cancelled or found[1].moved):
+async def restore_day(ctx: Context, action: RestoreDay) -> list[Reply]:
+    """The summary of putting the regular day back."""
+    point = await _begin_day_change(ctx, action, DayChange.RESTORE, EditStep.CONFIRM)
+    if point is None:
         return roles.unknown_action(ctx)
-    point, occurrence = found
-    await ctx.leave_flow()
-    await ctx.enter(
-        FLOW, "confirm", kind="restore", point=point.id, regular=occurrence.regular_date.isoformat()
-    )
-    return [await _summary(ctx, point)]
+    return [_summary(ctx, point, EDIT.draft(ctx))]
 
 
-async def edit_point(ctx: Context) -> list[Reply]:
-    """lxe:POINT:day|hours|addr: ask for the new value."""
-    point = await _point_from_args(ctx)
-    what = ctx.args[1] if len(ctx.args) > 1 else ""
-    steps = {"day": "day", "hours": "hours", "addr": "address"}
-    if point is None or what not in steps:
+async def edit_point(ctx: Context, action: EditPoint) -> list[Reply]:
+    """Ask for the point's new fixed day, hours or address."""
+    point = await _editable(ctx, action.point)
+    if point is None:
         return roles.unknown_action(ctx)
-    await ctx.leave_flow()
-    await ctx.enter(FLOW, steps[what], kind=steps[what], point=point.id)
+    field = _FIELDS[action.field]
+    await EDIT.enter(ctx, FIELD_STEP[field], EditDraft(kind=field, point=point.id))
     values = {
-        "day": {"monthly": point.day_of_month},
-        "hours": {"hours": _hours(point)},
-        "address": {"address": point.address},
-    }[steps[what]]
-    return [ctx.reply(f"lichxa.ask_{steps[what]}", [_back(ctx, point.id)], **values)]
+        PointField.DAY: {"monthly": point.day_of_month},
+        PointField.HOURS: {"hours": rules.hours_text(point)},
+        PointField.ADDRESS: {"address": point.address},
+    }[field]
+    return [ctx.reply(f"lichxa.ask_{field}", [_back(ctx, point.id)], **values)]
 
 
 # --- typed text in the flow ------------------------------------------------------------------
 
 
-async def flow_text(ctx: Context) -> list[Reply]:
-    """What the official typed, for the step they are at."""
-    text = ctx.args[0] if ctx.args else ""
-    step = ctx.state.step
-    if step == "commune":
-        if not await roles.allowed(ctx, ROLE):
-            await ctx.leave_flow()
-            return roles.unknown_command(ctx, COMMAND)
-        return await commune_text(ctx, text)
-    data = ctx.state.data
-    point = await schedules.get_point(ctx.session, str(data.get("point", "")))
-    if not await _may_edit(ctx, point):
+async def _flow_point(ctx: Context) -> TransactionPoint | None:
+    """The point of the change being prepared, when the user may still edit it."""
+    return await _editable(ctx, EDIT.draft(ctx).point)
+
+
+def _refused_typing(ctx: Context) -> list[Reply]:
+    return roles.unknown_command(ctx, COMMAND)
+
+
+@EDIT.on_text(EditStep.MOVE_DATE)
+async def typed_date(ctx: Context, text: str) -> list[Reply]:
+    point = await _flow_point(ctx)
+    draft = EDIT.draft(ctx)
+    if point is None or draft.regular is None:
         await ctx.leave_flow()
-        return roles.unknown_command(ctx, COMMAND)
-    assert point is not None
-    back = [_back(ctx, point.id)]
-    if step == "move_date":
-        return await _typed_date(ctx, point, text)
-    if step == "reason":
-        reason = _clean(text)
-        if not MIN_REASON <= len(reason) <= MAX_REASON:
-            return [ctx.reply("lichxa.bad_reason", back, min=MIN_REASON, max=MAX_REASON)]
-        if is_formula(reason):
-            return [ctx.reply("lichxa.formula", back)]
-        await ctx.enter(FLOW, "confirm", reason=reason)
-        return [await _summary(ctx, point)]
-    if step == "day":
-        value = text.strip()
-        if not digits(value) or len(value) > 2 or not 1 <= int(value) <= 31:
-            return [ctx.reply("lichxa.bad_monthly", back)]
-        if int(value) == point.day_of_month:
-            return [ctx.reply("lichxa.same_value", back)]
-        await ctx.enter(FLOW, "confirm", value=int(value))
-        return [await _summary(ctx, point)]
-    if step == "hours":
-        hours = parse_hours(text)
-        if hours is None:
-            return [ctx.reply("lichxa.bad_hours", back)]
-        value = f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
-        if value == _hours(point):
-            return [ctx.reply("lichxa.same_value", back)]
-        await ctx.enter(FLOW, "confirm", value=value)
-        return [await _summary(ctx, point)]
-    if step == "address":
-        address = _clean(text)
-        if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS:
-            return [ctx.reply("lichxa.bad_address", back, min=MIN_ADDRESS, max=MAX_ADDRESS)]
-        if is_formula(address):
-            return [ctx.reply("lichxa.formula", back)]
-        if address == point.address:
-            return [ctx.reply("lichxa.same_value", back)]
-        await ctx.enter(FLOW, "confirm", value=address)
-        return [await _summary(ctx, point)]
-    # "holiday" or "confirm": a button is awaited
-    return [ctx.reply("lichxa.press_button", back)]
-
-
-def _check_new_date(ctx: Context, regular: dt.date, new: dt.date | None) -> str | None:
-    """The message key of what is wrong with the new date, or None."""
-    if new is None:
-        return "lichxa.bad_date"
-    if new == regular:
-        return "lichxa.date_same"
-    if new < _today(ctx):
-        return "lichxa.date_past"
-    if abs((new - regular).days) > MAX_SHIFT_DAYS:
-        return "lichxa.date_far"
-    return None
-
-
-async def _typed_date(ctx: Context, point: TransactionPoint, text: str) -> list[Reply]:
-    regular = dt.date.fromisoformat(ctx.state.data["regular"])
-    new = parse_day(text, regular)
-    problem = _check_new_date(ctx, regular, new)
-    if problem is not None:
-        return [
-            ctx.reply(
-                problem,
-                [_back(ctx, point.id)],
-                regular=day(regular, ctx.lang),
-                today=day(_today(ctx), ctx.lang),
-                days=MAX_SHIFT_DAYS,
-            )
-        ]
-    assert new is not None
-    holiday = holiday_name(new, ctx.lang)
+        return _refused_typing(ctx)
+    new = rules.parse_day(text, draft.regular)
+    refusal = rules.refuse_date(draft.regular, new, _today(ctx))
+    if refusal is not None or new is None:
+        return [_date_refused(ctx, point, draft.regular, refusal or Refusal.UNREADABLE)]
+    holiday = rules.holiday_name(new, ctx.lang)
     if holiday:
-        await ctx.enter(FLOW, "holiday", new=new.isoformat())
+        await EDIT.enter(ctx, EditStep.HOLIDAY, draft.model_copy(update={"new": new}))
         rows = [
-            (ctx.button("lichxa.button.holiday_yes", "lxh:yes"),),
-            (ctx.button("lichxa.button.holiday_no", "lxh:no"),),
+            (ctx.button("lichxa.button.holiday_yes", AnswerHoliday(answer="yes")),),
+            (ctx.button("lichxa.button.holiday_no", AnswerHoliday(answer="no")),),
             _back(ctx, point.id),
         ]
         return [ctx.reply("lichxa.holiday", rows, date=day(new, ctx.lang), holiday=holiday)]
-    await ctx.enter(FLOW, "reason", new=new.isoformat())
+    await EDIT.enter(ctx, EditStep.REASON, draft.model_copy(update={"new": new}))
     return [ctx.reply("lichxa.ask_reason", [_back(ctx, point.id)])]
 
 
-async def _flow_point(ctx: Context, step: str) -> TransactionPoint | None:
-    """The point of the flow, when the user is at ``step`` and may still edit it."""
-    if ctx.flow != FLOW or ctx.state.step != step:
-        return None
-    point = await schedules.get_point(ctx.session, str(ctx.state.data.get("point", "")))
-    return point if await _may_edit(ctx, point) else None
+def _date_refused(
+    ctx: Context, point: TransactionPoint, regular: dt.date, refusal: Refusal
+) -> Reply:
+    return ctx.reply(
+        _DATE_REFUSALS[refusal],
+        [_back(ctx, point.id)],
+        regular=day(regular, ctx.lang),
+        today=day(_today(ctx), ctx.lang),
+        days=rules.MAX_SHIFT_DAYS,
+    )
 
 
-async def holiday_answer(ctx: Context) -> list[Reply]:
-    """lxh:yes (keep the holiday date) or lxh:no (type another date)."""
-    point = await _flow_point(ctx, "holiday")
+@EDIT.on_text(EditStep.REASON)
+async def typed_reason(ctx: Context, text: str) -> list[Reply]:
+    point = await _flow_point(ctx)
     if point is None:
-        return roles.unknown_action(ctx)
+        await ctx.leave_flow()
+        return _refused_typing(ctx)
     back = [_back(ctx, point.id)]
-    if ctx.args and ctx.args[0] == "yes":
-        await ctx.enter(FLOW, "reason", holiday_ok=True)
-        return [ctx.reply("lichxa.ask_reason", back)]
-    regular = dt.date.fromisoformat(ctx.state.data["regular"])
-    await ctx.enter(FLOW, "move_date", new=None)
-    return [ctx.reply("lichxa.ask_date", back, regular=day(regular, ctx.lang), days=MAX_SHIFT_DAYS)]
+    reason = rules.read_reason(text)
+    if reason is ValueProblem.BAD:
+        return [ctx.reply("lichxa.bad_reason", back, min=rules.MIN_REASON, max=rules.MAX_REASON)]
+    if isinstance(reason, ValueProblem):
+        return [ctx.reply(_VALUE_PROBLEMS[reason], back)]
+    draft = EDIT.draft(ctx).model_copy(update={"reason": reason})
+    await EDIT.enter(ctx, EditStep.CONFIRM, draft)
+    return [_summary(ctx, point, draft)]
+
+
+@EDIT.on_text(*FIELD_STEP.values())
+async def typed_value(ctx: Context, text: str) -> list[Reply]:
+    """The point's new fixed day, hours or address."""
+    point = await _flow_point(ctx)
+    step = EDIT.step(ctx)
+    if point is None or step is None:
+        await ctx.leave_flow()
+        return _refused_typing(ctx)
+    field = PointField(step.value)
+    back = [_back(ctx, point.id)]
+    value = rules.read_value(point, field, text)
+    if value is ValueProblem.BAD:
+        limits = {"min": rules.MIN_ADDRESS, "max": rules.MAX_ADDRESS}
+        return [ctx.reply(_BAD_VALUE[field], back, **limits)]
+    if isinstance(value, ValueProblem):
+        return [ctx.reply(_VALUE_PROBLEMS[value], back)]
+    draft = EDIT.draft(ctx).model_copy(update={"value": value})
+    await EDIT.enter(ctx, EditStep.CONFIRM, draft)
+    return [_summary(ctx, point, draft)]
+
+
+@EDIT.on_text(EditStep.HOLIDAY, EditStep.CONFIRM)
+async def awaiting_button(ctx: Context, text: str) -> list[Reply]:
+    """Text where a button is awaited: say so."""
+    point = await _flow_point(ctx)
+    if point is None:
+        await ctx.leave_flow()
+        return _refused_typing(ctx)
+    return [ctx.reply("lichxa.press_button", [_back(ctx, point.id)])]
+
+
+async def answer_holiday(ctx: Context, action: AnswerHoliday) -> list[Reply]:
+    """Keep the date on a holiday (then the reason), or type another date."""
+    point = await _flow_point(ctx)
+    draft = EDIT.draft(ctx)
+    if point is None or draft.regular is None:
+        return roles.unknown_action(ctx)
+    if action.answer == "yes":
+        await EDIT.enter(ctx, EditStep.REASON, draft.model_copy(update={"holiday_ok": True}))
+        return [ctx.reply("lichxa.ask_reason", [_back(ctx, point.id)])]
+    await EDIT.enter(ctx, EditStep.MOVE_DATE, draft.model_copy(update={"new": None}))
+    return [_ask_date(ctx, point.id, draft.regular)]
 
 
 # --- summary, confirm, apply -----------------------------------------------------------------
 
 
-async def _summary(ctx: Context, point: TransactionPoint) -> Reply:
-    data = ctx.state.data
-    kind = data["kind"]
+def _summary(ctx: Context, point: TransactionPoint, draft: EditDraft) -> Reply:
     lang = ctx.lang
-    if kind in ("move", "cancel", "restore"):
-        regular = dt.date.fromisoformat(data["regular"])
-        values: dict[str, object] = {"place": point.name, "old": day(regular, lang)}
-        if kind == "move":
-            new = dt.date.fromisoformat(data["new"])
-            values |= {"new": day(new, lang), "reason": data["reason"]}
+    kind = draft.kind
+    if isinstance(kind, DayChange):
+        assert draft.regular is not None
+        values: dict[str, object] = {"place": point.name, "old": day(draft.regular, lang)}
+        if kind is DayChange.MOVE:
+            assert draft.new is not None
+            values |= {"new": day(draft.new, lang), "reason": draft.reason}
             text = ctx.t("lichxa.summary_move", **values)
-            holiday = holiday_name(new, lang)
+            holiday = rules.holiday_name(draft.new, lang)
             if holiday:
                 text += "\n" + ctx.t("lichxa.summary_holiday", holiday=holiday)
-        elif kind == "cancel":
-            text = ctx.t("lichxa.summary_cancel", reason=data["reason"], **values)
+        elif kind is DayChange.CANCEL:
+            text = ctx.t("lichxa.summary_cancel", reason=draft.reason, **values)
         else:
             text = ctx.t("lichxa.summary_restore", **values)
-    elif kind == "day":
-        text = ctx.t(
-            "lichxa.summary_day", place=point.name, old=point.day_of_month, new=data["value"]
-        )
-    elif kind == "hours":
-        text = ctx.t("lichxa.summary_hours", place=point.name, old=_hours(point), new=data["value"])
     else:
-        text = ctx.t(
-            "lichxa.summary_address", place=point.name, old=point.address, new=data["value"]
-        )
-    return Reply(text, tuple(_confirm_rows(ctx)))
+        field = PointField(kind)
+        old = rules.current_value(point, field)
+        text = ctx.t(f"lichxa.summary_{field}", place=point.name, old=old, new=draft.value)
+    confirm = ctx.button("lichxa.button.confirm", ConfirmChange())
+    return Reply(text, ((confirm, ctx.button("lichxa.button.drop", DropChange())),))
 
 
-async def drop(ctx: Context) -> list[Reply]:
-    """lxno: nothing is changed."""
-    if ctx.flow != FLOW:
-        return roles.unknown_action(ctx)
-    point_id = str(ctx.state.data.get("point", ""))
+async def drop(ctx: Context, action: DropChange) -> list[Reply]:
+    """Nothing is changed."""
+    point_id = EDIT.draft(ctx).point or ""
     await ctx.leave_flow()
     return [ctx.reply("lichxa.dropped", [_back(ctx, point_id), ctx.menu_row()])]
 
 
-async def confirm(ctx: Context) -> list[Reply]:
-    """lxok: apply the change, checked once more as it is made."""
-    point = await _flow_point(ctx, "confirm")
-    if point is None:
-        if ctx.flow == FLOW:
-            await ctx.leave_flow()
+async def confirm(ctx: Context, action: ConfirmChange) -> list[Reply]:
+    """Make the change, checked once more as it is made."""
+    point = await _flow_point(ctx)
+    draft = EDIT.draft(ctx)
+    if point is None or draft.kind is None:
+        await ctx.leave_flow()
         return roles.unknown_action(ctx)
-    data = dict(ctx.state.data)
-    kind = data["kind"]
     actor = roles.actor(ctx)
     lead_values: dict[str, object] = {"place": point.name}
     notified = 0
-    if kind in ("move", "cancel", "restore"):
-        regular = dt.date.fromisoformat(data["regular"])
-        if await _occurrence(ctx, point, regular) is None:  # the day has passed meanwhile
+    if isinstance(draft.kind, DayChange):
+        regular = draft.regular
+        if regular is None:
+            await ctx.leave_flow()
+            return roles.unknown_action(ctx)
+        result = await changes.change_day(
+            ctx.session, ctx.content, point, regular, draft.kind,
+            new=draft.new, reason=draft.reason or "",
+            today=_today(ctx), now=ctx.now, actor=actor,
+        )  # fmt: skip
+        if result is Refusal.PASSED:  # the day has passed meanwhile
             await ctx.leave_flow()
             return [ctx.reply("lichxa.too_late", [_back(ctx, point.id), ctx.menu_row()])]
-        detail: dict[str, object] = {"regular": regular.isoformat()}
-        # Where the day stood before: people may have been reminded of that date.
-        was = await schedules.effective_date(ctx.session, point.id, regular)
-        if kind == "restore":
-            await schedules.delete_exception(ctx.session, point.id, regular)
-            detail["notified"] = await notify_change(
-                ctx.session, ctx.content, point, regular, was, regular, "", ctx.now
-            )
-        else:
-            new = dt.date.fromisoformat(data["new"]) if kind == "move" else None
-            if kind == "move":
-                problem = _check_new_date(ctx, regular, new)
-                if problem is not None:  # time went on between typing and confirming
-                    await ctx.enter(FLOW, "move_date", new=None)
-                    return [
-                        ctx.reply(
-                            problem,
-                            [_back(ctx, point.id)],
-                            regular=day(regular, ctx.lang),
-                            today=day(_today(ctx), ctx.lang),
-                            days=MAX_SHIFT_DAYS,
-                        )
-                    ]
-                assert new is not None
-                detail |= {"moved_to": new.isoformat(), "holiday": holiday_name(new, "vi")}
-            detail["reason"] = data["reason"]
-            await schedules.set_exception(
-                ctx.session, point.id, regular, new, data["reason"], ctx.now
-            )
-            notified = await notify_change(
-                ctx.session, ctx.content, point, regular, was, new, data["reason"], ctx.now
-            )
-            detail["notified"] = notified
-        await audit.record(ctx.session, actor, f"schedule.{kind}", point.id, detail, ctx.now)
+        if result is Refusal.NOT_ALLOWED:  # changed meanwhile: the summary no longer holds
+            await ctx.leave_flow()
+            return roles.unknown_action(ctx)
+        if isinstance(result, Refusal):  # time went on between typing and confirming
+            await EDIT.enter(ctx, EditStep.MOVE_DATE, draft.model_copy(update={"new": None}))
+            return [_date_refused(ctx, point, regular, result)]
+        notified = result
         lead_values["date"] = day(regular, ctx.lang)
     else:
-        old: object
-        if kind == "day":
-            old, point.day_of_month = point.day_of_month, int(data["value"])
-        elif kind == "hours":
-            old = _hours(point)
-            start, end = parse_hours(str(data["value"])) or (point.start_time, point.end_time)
-            point.start_time, point.end_time = start, end
-        else:
-            old, point.address = point.address, str(data["value"])
-        point.updated_at = ctx.now
-        ctx.session.add(point)
-        await ctx.session.flush()
-        await audit.record(
-            ctx.session,
-            actor,
-            f"point.{kind}",
-            point.id,
-            {"old": old, "new": data["value"]},
-            ctx.now,
+        if draft.value is None:
+            await ctx.leave_flow()
+            return roles.unknown_action(ctx)
+        await changes.change_point(
+            ctx.session, point, PointField(draft.kind), draft.value, ctx.now, actor
         )
     await ctx.leave_flow()
-    lead = ctx.t(f"lichxa.done_{kind}", **lead_values)
+    lead = ctx.t(f"lichxa.done_{draft.kind}", **lead_values)
     if notified:
         lead += "\n" + ctx.t("lichxa.notified", count=notified)
     return [await _point_reply(ctx, point, lead)]

@@ -1,55 +1,42 @@
 """The schedules feature's ways in: commands, buttons and typed text.
 
-Collected by handlers/core/routes.py, which refuses two features claiming one name.
+Collected by handlers/core/routes.py, which refuses two features claiming one name. Typed
+text is routed by the flows' own steps (flows.py; the handlers register with ``on_text``).
 """
 
 from __future__ import annotations
 
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.schedules import actions as a
 from handlers.schedules import edit, view
 
 COMMANDS: dict[str, Command] = {
-    "lich": Command(legacy=view.show_schedule),
-    "lichxa": Command(legacy=edit.start, role="official"),
+    "lich": Command(view.command),
+    "lichxa": Command(edit.command, role=a.OFFICIAL),
 }
 
 # Typed buttons (handlers/core/actions.py) and their handlers.
-ACTIONS: dict[type[Action], ActionHandler] = {}
+ACTIONS: dict[type[Action], ActionHandler] = {
+    a.ShowSchedule: view.show_schedule,
+    a.AskCommune: view.ask_commune,
+    a.ChooseCommune: view.choose_commune,
+    a.Subscribe: view.subscribe,
+    a.Unsubscribe: view.unsubscribe,
+    a.ListPoints: edit.list_points,
+    a.PickCommune: edit.pick_commune,
+    a.ShowPoint: edit.show_point,
+    a.ShowDay: edit.show_day,
+    a.MoveDay: edit.move_day,
+    a.CancelDay: edit.cancel_day,
+    a.RestoreDay: edit.restore_day,
+    a.EditPoint: edit.edit_point,
+    a.AnswerHoliday: edit.answer_holiday,
+    a.ConfirmChange: edit.confirm,
+    a.DropChange: edit.drop,
+}
 
-# Buttons still read through ctx.args, and the roles they need (declared, not derived).
-LEGACY_ACTIONS: dict[str, Handler] = {
-    "lich": view.show_schedule,
-    "commune": view.ask_commune,
-    "commune_set": view.choose_commune,
-    "sub": view.subscribe,
-    "unsub": view.unsubscribe,
-    "lx": edit.start,
-    "lxc": edit.choose_commune,
-    "lxp": edit.show_point,
-    "lxo": edit.show_day,
-    "lxm": edit.move_day,
-    "lxx": edit.cancel_day,
-    "lxr": edit.restore_day,
-    "lxe": edit.edit_point,
-    "lxh": edit.holiday_answer,
-    "lxok": edit.confirm,
-    "lxno": edit.drop,
-}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {
-    "lx": "official",
-    "lxc": "official",
-    "lxp": "official",
-    "lxo": "official",
-    "lxm": "official",
-    "lxx": "official",
-    "lxr": "official",
-    "lxe": "official",
-    "lxh": "official",
-    "lxok": "official",
-    "lxno": "official",
-}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {
-    view.COMMUNE_FLOW: view.commune_text,
-    edit.FLOW: edit.flow_text,
-}
+# Emptied by the move to typed actions; the names stay until every feature has moved.
+LEGACY_ACTIONS: dict[str, Handler] = {}
+LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
+LEGACY_FLOW_TEXT: dict[str, Handler] = {}
