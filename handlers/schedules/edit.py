@@ -69,6 +69,8 @@ _BAD_VALUE = {
 _VALUE_PROBLEMS = {ValueProblem.FORMULA: "lichxa.formula", ValueProblem.SAME: "lichxa.same_value"}
 # The edit button's short word for a value ("addr" keeps the button's bytes as they were).
 _FIELDS = {"day": PointField.DAY, "hours": PointField.HOURS, "addr": PointField.ADDRESS}
+# The word each question uses for the point's present value.
+_NOW_WORDS = {PointField.DAY: "monthly", PointField.HOURS: "hours", PointField.ADDRESS: "address"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -254,7 +256,7 @@ async def show_day(ctx: Context, action: ShowDay) -> list[Reply]:
         return roles.unknown_action(ctx)
     point, occurrence = found
     await ctx.leave_flow()
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (ctx.button(_CHANGE_BUTTONS[c][0], _CHANGE_BUTTONS[c][1].of(point.id, action.regular)),)
         for c in rules.allowed(occurrence)
     ]
@@ -317,12 +319,8 @@ async def edit_point(ctx: Context, action: EditPoint) -> list[Reply]:
         return roles.unknown_action(ctx)
     field = _FIELDS[action.field]
     await EDIT.enter(ctx, FIELD_STEP[field], EditDraft(kind=field, point=point.id))
-    values = {
-        PointField.DAY: {"monthly": point.day_of_month},
-        PointField.HOURS: {"hours": rules.hours_text(point)},
-        PointField.ADDRESS: {"address": point.address},
-    }[field]
-    return [ctx.reply(f"lichxa.ask_{field}", [_back(ctx, point.id)], **values)]
+    now = {_NOW_WORDS[field]: rules.current_value(point, field)}
+    return [ctx.reply(f"lichxa.ask_{field}", [_back(ctx, point.id)], **now)]
 
 
 # --- typed text in the flow ------------------------------------------------------------------
@@ -455,6 +453,7 @@ def _summary(ctx: Context, point: TransactionPoint, draft: EditDraft) -> Reply:
         else:
             text = ctx.t("lichxa.summary_restore", **values)
     else:
+        assert kind is not None  # set as the change began
         field = PointField(kind)
         old = rules.current_value(point, field)
         text = ctx.t(f"lichxa.summary_{field}", place=point.name, old=old, new=draft.value)

@@ -112,7 +112,7 @@ def _point_text(ctx: Context, point: TransactionPoint, upcoming: list[Occurrence
     lang = ctx.lang
     lines = []
     for occurrence in upcoming:
-        if occurrence.cancelled:
+        if occurrence.cancelled or occurrence.date is None:
             lines.append(
                 ctx.t(
                     "schedule.cancelled",
@@ -120,7 +120,7 @@ def _point_text(ctx: Context, point: TransactionPoint, upcoming: list[Occurrence
                     reason=occurrence.reason or "",
                 )
             )
-        elif occurrence.date != occurrence.regular_date:
+        elif occurrence.moved:
             lines.append(
                 ctx.t(
                     "schedule.moved",
