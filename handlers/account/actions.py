@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from handlers.core.actions import Action
+from pydantic import StringConstraints
+
+from handlers.core.actions import Action, RowId
 
 Language = Literal["vi", "en"]
 
@@ -19,3 +21,90 @@ class AnswerConsent(Action, prefix="consent", before_onboarding=True):
 
 class ShowHelp(Action, prefix="help"):
     pass
+
+
+class ShowSettings(Action, prefix="settings"):
+    pass
+
+
+# --- /dulieu ------------------------------------------------------------------------------
+
+
+class ShowData(Action, prefix="data"):
+    pass
+
+
+class AskDelete(Action, prefix="data_delete"):
+    pass
+
+
+class DeleteData(Action, prefix="data_delete_yes"):
+    pass
+
+
+class WithdrawConsent(Action, prefix="data_withdraw"):
+    pass
+
+
+# --- linking channels (before onboarding too: the person may have set up the other one) ------
+
+
+class ShowLinks(Action, prefix="link", before_onboarding=True):
+    pass
+
+
+class ShowLinkCode(Action, prefix="link_code"):
+    pass
+
+
+class EnterLinkCode(Action, prefix="link_enter", before_onboarding=True):
+    pass
+
+
+class Unlink(Action, prefix="link_unlink", before_onboarding=True):
+    pass
+
+
+class ReceiveHere(Action, prefix="link_here", before_onboarding=True):
+    pass
+
+
+# --- /quyen (admins) ------------------------------------------------------------------------
+
+WHOLE = "*"  # the whole country, as an area in a button
+
+
+class Roles(Action, prefix="q", role="admin"):
+    pass
+
+
+class Grant(Action, prefix="qg", role="admin"):
+    pass
+
+
+class GrantRole(Action, prefix="qgr", role="admin", flow="quyen", steps=("role",)):
+    role_name: Literal["official", "moderator", "admin"]
+
+
+class GrantArea(Action, prefix="qga", role="admin", flow="quyen", steps=("area",)):
+    area: Annotated[str, StringConstraints(pattern=r"^(\*|\d{2}|\d{5})$")]
+
+
+class ConfirmGrant(Action, prefix="qok", role="admin", flow="quyen", steps=("confirm",)):
+    pass
+
+
+class DropGrant(Action, prefix="qno", role="admin"):
+    pass
+
+
+class Revoke(Action, prefix="qr", role="admin"):
+    pass
+
+
+class ChooseRevoke(Action, prefix="qrv", role="admin"):
+    grant: RowId
+
+
+class ConfirmRevoke(Action, prefix="qrok", role="admin"):
+    grant: RowId

@@ -9,15 +9,30 @@ unlink.
 
 from __future__ import annotations
 
+import enum
+
+from handlers.account.actions import (
+    AnswerConsent,
+    EnterLinkCode,
+    ReceiveHere,
+    ShowLinkCode,
+    ShowLinks,
+    Unlink,
+)
 from handlers.core.context import Context
+from handlers.core.flows import Flow, NoDraft
 from handlers.core.types import Button, Reply
 from storage import people
 
-FLOW = "link"
-# Buttons that work before onboarding (no language yet), with the code typed in FLOW after
-# them (handlers/core/dispatch.py): a person who set the bot up on the other channel links here
+
+class Step(enum.StrEnum):
+    CODE = "code"
+
+
+# Its buttons work before onboarding (no language yet; see account/actions.py), with the code
+# typed in this flow after them: a person who set the bot up on the other channel links here
 # without setting it up again. A code of one's own needs the consent onboarding asks for.
-BEFORE_ONBOARDING = frozenset({"link", "link_enter", "link_unlink", "link_here"})
+FLOW = Flow("link", Step, NoDraft, order=(Step.CODE,))
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "Terminal"}
 
 
@@ -25,8 +40,8 @@ def channel_name(channel: str) -> str:
     return CHANNEL_NAMES.get(channel, channel)
 
 
-async def show(ctx: Context) -> list[Reply]:
-    """link: this account's links and what can be done about them."""
+async def show(ctx: Context, action: ShowLinks | None = None) -> list[Reply]:
+    """This account's links and what can be done about them."""
     await ctx.leave_flow()
     me = ctx.me
     linked = await people.identities(ctx.session, ctx.user.id or 0)
@@ -38,24 +53,24 @@ async def show(ctx: Context) -> list[Reply]:
             holder=channel_name(ctx.user.channel),
         )
         if me.id != ctx.user.id:
-            rows.append([ctx.button("button.link_here", "link_here")])
-        rows.append([ctx.button("button.link_unlink", "link_unlink")])
+            rows.append([ctx.button("button.link_here", ReceiveHere())])
+        rows.append([ctx.button("button.link_unlink", Unlink())])
     else:
         status = ctx.t("link.status_none", channel=channel_name(me.channel))
-        rows.append([ctx.button("button.link_code", "link_code")])
-        rows.append([ctx.button("button.link_enter", "link_enter")])
+        rows.append([ctx.button("button.link_code", ShowLinkCode())])
+        rows.append([ctx.button("button.link_enter", EnterLinkCode())])
     rows.append(list(ctx.menu_row()))
     return [Reply(ctx.t("link.title") + "\n\n" + status, tuple(tuple(r) for r in rows))]
 
 
-async def show_code(ctx: Context) -> list[Reply]:
-    """link_code: a fresh code to type in the other channel (needs consent: it keeps data)."""
+async def show_code(ctx: Context, action: ShowLinkCode) -> list[Reply]:
+    """A fresh code to type in the other channel (needs consent: it keeps data)."""
     await ctx.leave_flow()
     if ctx.user.consent_at is None:
         return [
             ctx.reply(
                 "link.needs_consent",
-                [[ctx.button("button.give_consent", "consent:yes")], ctx.menu_row()],
+                [[ctx.button("button.give_consent", AnswerConsent(answer="yes"))], ctx.menu_row()],
             )
         ]
     code = await people.new_code(ctx.session, ctx.me.id or 0, ctx.now)
@@ -65,22 +80,23 @@ async def show_code(ctx: Context) -> list[Reply]:
     ]
 
 
-async def ask_code(ctx: Context) -> list[Reply]:
-    """link_enter: wait for the code the other channel showed."""
-    await ctx.enter(FLOW, "code")
+async def ask_code(ctx: Context, action: EnterLinkCode) -> list[Reply]:
+    """Wait for the code the other channel showed."""
+    await FLOW.enter(ctx, Step.CODE)
     return [ctx.reply("link.ask_code", [ctx.menu_row()])]
 
 
-async def command(ctx: Context) -> list[Reply]:
+async def command(ctx: Context, text: str) -> list[Reply]:
     """/lienket [CODE]: link with the code, or show the links."""
-    if not ctx.args:
+    if not text:
         return await show(ctx)
-    return await _link(ctx, " ".join(ctx.args))
+    return await _link(ctx, text)
 
 
-async def flow_text(ctx: Context) -> list[Reply]:
+@FLOW.on_text(Step.CODE)
+async def code_text(ctx: Context, text: str) -> list[Reply]:
     """The code, typed while the link flow waits for it."""
-    return await _link(ctx, ctx.args[0] if ctx.args else "")
+    return await _link(ctx, text)
 
 
 async def _link(ctx: Context, typed: str) -> list[Reply]:
@@ -88,7 +104,7 @@ async def _link(ctx: Context, typed: str) -> list[Reply]:
     try:
         holder = await people.link(ctx.session, typed, me, ctx.now)
     except people.LinkError as exc:
-        if exc.reason != "invalid" or ctx.flow != FLOW:
+        if exc.reason != "invalid" or not FLOW.active(ctx):
             await ctx.leave_flow()
         return [ctx.reply(f"link.{exc.reason}", [ctx.menu_row()], channel=channel_name(me.channel))]
     # The typing identity's own state went with linking; from here on it speaks as the person.
@@ -104,16 +120,16 @@ async def _link(ctx: Context, typed: str) -> list[Reply]:
     ]
 
 
-async def unlink(ctx: Context) -> list[Reply]:
-    """link_unlink: separate this account (or, from the holder, the others) again."""
+async def unlink(ctx: Context, action: Unlink) -> list[Reply]:
+    """Separate this account (or, from the holder, the others) again."""
     await ctx.leave_flow()
     holder = ctx.user
     await people.unlink(ctx.session, ctx.me)
     return [ctx.reply("link.unlinked", [ctx.menu_row()], holder=channel_name(holder.channel))]
 
 
-async def receive_here(ctx: Context) -> list[Reply]:
-    """link_here: reminders and announcements come to the channel this was pressed on."""
+async def receive_here(ctx: Context, action: ReceiveHere) -> list[Reply]:
+    """Reminders and announcements come to the channel this was pressed on."""
     me = ctx.me
     if me.id != ctx.user.id:
         await people.make_holder(ctx.session, me)

@@ -6,6 +6,7 @@ from handlers.account.actions import ShowHelp
 from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.types import Reply
+from handlers.reports.actions import StartReport
 from handlers.schedules.actions import ShowSchedule
 
 
@@ -17,7 +18,7 @@ def main_menu(ctx: Context) -> Reply:
             [ctx.button("menu.eligibility", "el")],
             [ctx.button("menu.schedule", ShowSchedule())],
             [ctx.button("menu.blackcredit", "blackcredit")],
-            [ctx.button("menu.report", "rp")],
+            [ctx.button("menu.report", StartReport())],
             [ctx.button("menu.help", ShowHelp()), ctx.button("menu.settings", "settings")],
         ],
     )

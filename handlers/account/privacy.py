@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from content.places import commune
+from handlers.account.actions import AnswerConsent, AskDelete, DeleteData, ShowData, WithdrawConsent
+from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.formatting import day
 from handlers.core.types import Reply
 from storage import kept_questions, reports, subscriptions, users
 
 
-async def show_my_data(ctx: Context) -> list[Reply]:
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/dulieu."""
+    return await show_my_data(ctx)
+
+
+async def show_my_data(ctx: Context, action: ShowData | None = None) -> list[Reply]:
     """Everything stored about this user, and what they can do about it."""
     user, lang = ctx.user, ctx.lang
     not_set = ctx.t("data.not_set")
@@ -32,9 +39,9 @@ async def show_my_data(ctx: Context) -> list[Reply]:
         questions=await kept_questions.count_of(ctx.session, user.id or 0),
     )
     consent_button = (
-        ctx.button("button.withdraw_consent", "data_withdraw")
+        ctx.button("button.withdraw_consent", WithdrawConsent())
         if user.consent_at
-        else ctx.button("button.give_consent", "consent:yes")
+        else ctx.button("button.give_consent", AnswerConsent(answer="yes"))
     )
     sent = await reports.count_of_reporter(ctx.session, user.id or 0)
     if sent:  # kept, unlinked from the person, when they delete their data
@@ -43,7 +50,7 @@ async def show_my_data(ctx: Context) -> list[Reply]:
         Reply(summary),
         ctx.reply(
             "data.choices",
-            [[ctx.button("button.delete_data", "data_delete")], [consent_button], ctx.menu_row()],
+            [[ctx.button("button.delete_data", AskDelete())], [consent_button], ctx.menu_row()],
         ),
     ]
 
@@ -56,20 +63,20 @@ def _commune(code: str | None) -> str | None:
     return f"{found.name} ({found.province_name}) · {found.code}"
 
 
-async def confirm_delete(ctx: Context) -> list[Reply]:
+async def confirm_delete(ctx: Context, action: AskDelete) -> list[Reply]:
     """Ask once more: deletion cannot be undone."""
     return [
         ctx.reply(
             "data.delete_confirm",
             [
-                [ctx.button("button.delete_forever", "data_delete_yes")],
-                [ctx.button("button.keep_data", "menu")],
+                [ctx.button("button.delete_forever", DeleteData())],
+                [ctx.button("button.keep_data", ShowMenu())],
             ],
         )
     ]
 
 
-async def delete_my_data(ctx: Context) -> list[Reply]:
+async def delete_my_data(ctx: Context, action: DeleteData) -> list[Reply]:
     """Erase profile, settings and conversation state; confirm in the language they used."""
     goodbye = ctx.reply("data.deleted")
     await users.delete_user(ctx.session, ctx.user.id or 0)
@@ -77,7 +84,7 @@ async def delete_my_data(ctx: Context) -> list[Reply]:
     return [goodbye]
 
 
-async def withdraw_consent(ctx: Context) -> list[Reply]:
+async def withdraw_consent(ctx: Context, action: WithdrawConsent) -> list[Reply]:
     """Keep only the chat id and language (and the choice about announcements): commune,
     reminders, queued notices and the link between channels go (storage/users.py)."""
     await ctx.leave_flow()

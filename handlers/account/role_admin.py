@@ -5,29 +5,63 @@ Steps: the roles of the admin's area -> grant: who (typed ``CHANNEL:USER_ID``), 
 by name or code) -> summary -> confirm; revoke: pick a role (buttons) -> confirm. An area is
 never wider than the admin's own. The admin role is checked again when each step runs, and
 every change goes to the audit log.
-
-Button actions: ``q`` the list, ``qg`` grant, ``qgr:ROLE``, ``qga:AREA`` (``*`` is the whole
-country), ``qok`` / ``qno`` confirm or drop, ``qr`` revoke, ``qrv:ID`` and ``qrok:ID``.
 """
 
 from __future__ import annotations
 
+import enum
+
+from pydantic import BaseModel
+
 from content.normalize import fold
 from content.places import find_communes, provinces
+from handlers.account.actions import (
+    WHOLE,
+    ChooseRevoke,
+    ConfirmGrant,
+    ConfirmRevoke,
+    DropGrant,
+    Grant,
+    GrantArea,
+    GrantRole,
+    Revoke,
+    Roles,
+)
 from handlers.core import roles
 from handlers.core.context import Context
-from handlers.core.types import Button, Reply, digits, row_id
+from handlers.core.flows import Flow
+from handlers.core.types import Button, Reply, digits
 from storage import roles as role_store
 from storage.models import Role
 
-FLOW = "quyen"
+
+class Step(enum.StrEnum):
+    USER = "user"
+    ROLE = "role"
+    AREA = "area"
+    CONFIRM = "confirm"
+
+
+class Draft(BaseModel):
+    channel: str | None = None
+    user: str | None = None
+    role: str | None = None
+    area: str | None = None
+
+
+FLOW = Flow(
+    "quyen",
+    Step,
+    Draft,
+    order=(Step.USER, Step.ROLE, Step.AREA, Step.CONFIRM),
+    stale=roles.unknown_action,
+)
 COMMAND = "quyen"
 ROLE = "admin"
 MAX_LISTED = 40
 MAX_BUTTONS = 20
 MAX_CHOICES = 8
 MAX_QUERY = 100
-WHOLE = "*"
 
 
 def _whole(ctx: Context) -> str:
@@ -58,13 +92,16 @@ async def _visible(ctx: Context) -> list[Role]:
 
 
 def _back(ctx: Context) -> tuple[Button, ...]:
-    return (ctx.button("quyen.button.list", "q"),)
+    return (ctx.button("quyen.button.list", Roles()),)
 
 
-async def start(ctx: Context) -> list[Reply]:
-    """/quyen (and ``q``): the roles in the admin's area."""
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_command(ctx, COMMAND)
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/quyen (the role is checked by dispatch, as for the buttons)."""
+    return await start(ctx)
+
+
+async def start(ctx: Context, action: Roles | None = None) -> list[Reply]:
+    """The roles in the admin's area."""
     await ctx.leave_flow()
     areas = await roles.areas_of(ctx, ROLE)
     grants = await _visible(ctx)
@@ -74,7 +111,7 @@ async def start(ctx: Context) -> list[Reply]:
     title = ctx.t("quyen.title", area=", ".join(roles.area_name(a, _whole(ctx)) for a in areas))
     body = "\n".join(lines) if lines else ctx.t("quyen.none")
     rows = [
-        (ctx.button("quyen.button.grant", "qg"), ctx.button("quyen.button.revoke", "qr")),
+        (ctx.button("quyen.button.grant", Grant()), ctx.button("quyen.button.revoke", Revoke())),
         ctx.menu_row(),
     ]
     return [Reply(f"{title}\n\n{body}", tuple(rows))]
@@ -83,45 +120,59 @@ async def start(ctx: Context) -> list[Reply]:
 # --- grant -----------------------------------------------------------------------------------
 
 
-async def grant(ctx: Context) -> list[Reply]:
-    """qg: ask who."""
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_action(ctx)
+async def grant(ctx: Context, action: Grant) -> list[Reply]:
+    """Ask who."""
     await ctx.leave_flow()
-    await ctx.enter(FLOW, "user")
+    await FLOW.enter(ctx, Step.USER, Draft())
     return [ctx.reply("quyen.ask_user", [_back(ctx)])]
 
 
-async def flow_text(ctx: Context) -> list[Reply]:
-    """Typed text in the grant flow: the user, or the area."""
-    if not await roles.allowed(ctx, ROLE):
-        await ctx.leave_flow()
-        return roles.unknown_command(ctx, COMMAND)
-    text = (ctx.args[0] if ctx.args else "").strip()
-    step = ctx.state.step
-    if step == "user":
-        try:
-            channel, user_id = roles.parse_user(text)
-        except roles.RoleInputError:
-            return [ctx.reply("quyen.bad_user", [_back(ctx)], channels=", ".join(roles.CHANNELS))]
-        await ctx.enter(FLOW, "role", channel=channel, user=user_id)
-        rows = [(Button(_role_name(ctx, r), f"qgr:{r}"),) for r in roles.ROLES]
-        return [ctx.reply("quyen.ask_role", [*rows, _back(ctx)], user=f"{channel}:{user_id}")]
-    if step == "area":
-        return await _typed_area(ctx, text)
+async def _still_admin(ctx: Context) -> list[Reply] | None:
+    """Typed text is not a button: the role is checked here (it may have been revoked)."""
+    if await roles.allowed(ctx, ROLE):
+        return None
+    await ctx.leave_flow()
+    return roles.unknown_command(ctx, COMMAND)
+
+
+@FLOW.on_text(Step.USER)
+async def user_text(ctx: Context, text: str) -> list[Reply]:
+    """Who gets the role, typed as CHANNEL:USER_ID."""
+    if (refused := await _still_admin(ctx)) is not None:
+        return refused
+    try:
+        channel, user_id = roles.parse_user(text.strip())
+    except roles.RoleInputError:
+        return [ctx.reply("quyen.bad_user", [_back(ctx)], channels=", ".join(roles.CHANNELS))]
+    await FLOW.enter(ctx, Step.ROLE, Draft(channel=channel, user=user_id))
+    rows = [(Button(_role_name(ctx, r), GrantRole(role_name=r).pack()),) for r in roles.ROLES]
+    return [ctx.reply("quyen.ask_role", [*rows, _back(ctx)], user=f"{channel}:{user_id}")]
+
+
+@FLOW.on_text(Step.AREA)
+async def area_text(ctx: Context, text: str) -> list[Reply]:
+    """The area, typed as a province or commune name or code."""
+    if (refused := await _still_admin(ctx)) is not None:
+        return refused
+    return await _typed_area(ctx, text.strip())
+
+
+@FLOW.on_text()
+async def other_text(ctx: Context, text: str) -> list[Reply]:
+    """Text where a button is expected."""
+    if (refused := await _still_admin(ctx)) is not None:
+        return refused
     return [ctx.reply("quyen.press_button", [_back(ctx)])]
 
 
-async def choose_role(ctx: Context) -> list[Reply]:
-    """qgr:ROLE"""
-    role = ctx.args[0] if ctx.args else ""
-    if ctx.flow != FLOW or ctx.state.step != "role" or role not in roles.ROLES:
-        return roles.unknown_action(ctx)
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_action(ctx)
-    await ctx.enter(FLOW, "area", role=role)
+async def choose_role(ctx: Context, action: GrantRole) -> list[Reply]:
+    """The role to grant."""
+    await FLOW.update(ctx, role=action.role_name)
+    await FLOW.enter(ctx, Step.AREA)
     areas = await roles.areas_of(ctx, ROLE)
-    rows = [(Button(roles.area_name(a, _whole(ctx)), f"qga:{a or WHOLE}"),) for a in areas]
+    rows = [
+        (Button(roles.area_name(a, _whole(ctx)), GrantArea(area=a or WHOLE).pack()),) for a in areas
+    ]
     return [ctx.reply("quyen.ask_area", [*rows, _back(ctx)])]
 
 
@@ -147,18 +198,16 @@ async def _typed_area(ctx: Context, text: str) -> list[Reply]:
     choices = list(dict.fromkeys(choices))[:MAX_CHOICES]
     if not choices:
         return [ctx.reply("quyen.area_not_found", [_back(ctx)], query=text)]
-    rows = [(Button(roles.area_name(c), f"qga:{c}"),) for c in choices]
+    rows = [(Button(roles.area_name(c), GrantArea(area=c).pack()),) for c in choices]
     return [ctx.reply("quyen.pick_area", [*rows, _back(ctx)])]
 
 
-async def choose_area(ctx: Context) -> list[Reply]:
-    """qga:AREA"""
-    if ctx.flow != FLOW or ctx.state.step != "area" or not ctx.args:
-        return roles.unknown_action(ctx)
-    if ctx.args[0] == WHOLE:
+async def choose_area(ctx: Context, action: GrantArea) -> list[Reply]:
+    """The area of the grant: the admin's own by button, or one found by typing."""
+    if action.area == WHOLE:
         return await _chosen_area(ctx, None)
     try:
-        code = roles.parse_area(ctx.args[0])
+        code = roles.parse_area(action.area)
     except roles.RoleInputError:
         return roles.unknown_action(ctx)
     return await _chosen_area(ctx, code)
@@ -167,62 +216,66 @@ async def choose_area(ctx: Context) -> list[Reply]:
 async def _chosen_area(ctx: Context, area: str | None) -> list[Reply]:
     if not await roles.allowed_area(ctx, ROLE, area):
         return [ctx.reply("quyen.area_outside", [_back(ctx)])]
-    await ctx.enter(FLOW, "confirm", area=area)
-    data = ctx.state.data
-    rows = ((ctx.button("quyen.button.confirm", "qok"), ctx.button("quyen.button.drop", "qno")),)
+    draft = await FLOW.update(ctx, area=area)
+    await FLOW.enter(ctx, Step.CONFIRM)
+    rows = (
+        (
+            ctx.button("quyen.button.confirm", ConfirmGrant()),
+            ctx.button("quyen.button.drop", DropGrant()),
+        ),
+    )
     return [
         ctx.reply(
             "quyen.summary_grant",
             rows,
-            user=f"{data['channel']}:{data['user']}",
-            role=_role_name(ctx, data["role"]),
+            user=f"{draft.channel}:{draft.user}",
+            role=_role_name(ctx, draft.role or ""),
             area=roles.area_name(area, _whole(ctx)),
         )
     ]
 
 
-async def confirm_grant(ctx: Context) -> list[Reply]:
-    """qok: grant, if the area is still within the admin's own."""
-    if ctx.flow != FLOW or ctx.state.step != "confirm":
-        return roles.unknown_action(ctx)
-    data = dict(ctx.state.data)
-    area = data.get("area")
+async def confirm_grant(ctx: Context, action: ConfirmGrant) -> list[Reply]:
+    """Grant, if the area is still within the admin's own."""
+    draft = FLOW.draft(ctx)
+    area = draft.area
     await ctx.leave_flow()
+    if draft.channel is None or draft.user is None or draft.role is None:
+        return roles.unknown_action(ctx)
     if not await roles.allowed_area(ctx, ROLE, area):
         return roles.unknown_action(ctx)
     row = await roles.grant_role(
-        ctx.session, data["channel"], data["user"], data["role"], area, roles.actor(ctx), ctx.now
+        ctx.session, draft.channel, draft.user, draft.role, area, roles.actor(ctx), ctx.now
     )
     values = {
-        "user": f"{data['channel']}:{data['user']}",
-        "role": _role_name(ctx, data["role"]),
+        "user": f"{draft.channel}:{draft.user}",
+        "role": _role_name(ctx, draft.role),
         "area": roles.area_name(area, _whole(ctx)),
     }
     key = "quyen.granted" if row is not None else "quyen.already"
     return [ctx.reply(key, [_back(ctx), ctx.menu_row()], **values)]
 
 
-async def drop(ctx: Context) -> list[Reply]:
-    """qno"""
-    if ctx.flow == FLOW:
+async def drop(ctx: Context, action: DropGrant) -> list[Reply]:
+    """Drop the grant or revoke being prepared."""
+    if FLOW.active(ctx):
         await ctx.leave_flow()
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_action(ctx)
     return [ctx.reply("quyen.dropped", [_back(ctx), ctx.menu_row()])]
 
 
 # --- revoke ----------------------------------------------------------------------------------
 
 
-async def revoke(ctx: Context) -> list[Reply]:
-    """qr: the grants the admin may take back, as buttons."""
-    if not await roles.allowed(ctx, ROLE):
-        return roles.unknown_action(ctx)
+async def revoke(ctx: Context, action: Revoke) -> list[Reply]:
+    """The grants the admin may take back, as buttons."""
     await ctx.leave_flow()
     grants = await _visible(ctx)
     if not grants:
         return [ctx.reply("quyen.none", [_back(ctx), ctx.menu_row()])]
-    rows = [(Button(_button_label(ctx, g), f"qrv:{g.id}"),) for g in grants[:MAX_BUTTONS]]
+    rows = [
+        (Button(_button_label(ctx, g), ChooseRevoke(grant=g.id or 0).pack()),)
+        for g in grants[:MAX_BUTTONS]
+    ]
     return [ctx.reply("quyen.pick_revoke", [*rows, _back(ctx)])]
 
 
@@ -231,34 +284,31 @@ def _button_label(ctx: Context, grant: Role) -> str:
     return f"{grant.channel}:{grant.channel_user_id} · {_role_name(ctx, grant.role)} · {area}"
 
 
-async def _revocable(ctx: Context) -> Role | None:
+async def _revocable(ctx: Context, grant_id: int) -> Role | None:
     """The grant named by the button, when it lies within the admin's area now."""
-    grant_id = row_id(ctx.args[0]) if ctx.args else None
-    if grant_id is None:
-        return None
     grant = await role_store.get(ctx.session, grant_id)
     if grant is None or not await roles.allowed_area(ctx, ROLE, grant.area_code):
         return None
     return grant
 
 
-async def choose_revoke(ctx: Context) -> list[Reply]:
-    """qrv:ID: summary and confirm."""
-    grant = await _revocable(ctx)
+async def choose_revoke(ctx: Context, action: ChooseRevoke) -> list[Reply]:
+    """Summary and confirm."""
+    grant = await _revocable(ctx, action.grant)
     if grant is None:
         return roles.unknown_action(ctx)
     rows = (
         (
-            ctx.button("quyen.button.confirm_revoke", f"qrok:{grant.id}"),
-            ctx.button("quyen.button.drop", "qno"),
+            ctx.button("quyen.button.confirm_revoke", ConfirmRevoke(grant=action.grant)),
+            ctx.button("quyen.button.drop", DropGrant()),
         ),
     )
     return [ctx.reply("quyen.summary_revoke", rows, **_values(ctx, grant))]
 
 
-async def confirm_revoke(ctx: Context) -> list[Reply]:
-    """qrok:ID"""
-    grant = await _revocable(ctx)
+async def confirm_revoke(ctx: Context, action: ConfirmRevoke) -> list[Reply]:
+    """Take the role back and tell the admin."""
+    grant = await _revocable(ctx, action.grant)
     if grant is None:
         return roles.unknown_action(ctx)
     values = _values(ctx, grant)

@@ -1,14 +1,21 @@
-"""/caidat: the user's settings (language now; commune and reminders with the schedule release)."""
+"""/caidat: the user's settings: language, commune, linked channels, announcements."""
 
 from __future__ import annotations
 
 from content.places import commune
+from handlers.account.actions import ShowLinks, ShowSettings
+from handlers.account.start import language_row
 from handlers.core.context import Context
-from handlers.core.types import Button, Reply
+from handlers.core.types import Reply
 from handlers.schedules.actions import AskCommune
 
 
-async def show_settings(ctx: Context) -> list[Reply]:
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/caidat."""
+    return await show_settings(ctx)
+
+
+async def show_settings(ctx: Context, action: ShowSettings | None = None) -> list[Reply]:
     """Current settings and the buttons to change them."""
     await ctx.leave_flow()
     language = ctx.t("settings.language_name")
@@ -16,12 +23,9 @@ async def show_settings(ctx: Context) -> list[Reply]:
     reply = ctx.reply(
         "settings.title",
         [
-            [
-                Button(ctx.content.text("button.lang_vi", "vi"), "lang:vi"),
-                Button(ctx.content.text("button.lang_en", "en"), "lang:en"),
-            ],
+            list(language_row(ctx)),
             [ctx.button("settings.commune", AskCommune())],
-            [ctx.button("button.link", "link")],
+            [ctx.button("button.link", ShowLinks())],
             # Officials' announcements on or off; reminders are set per point in /lich.
             [
                 ctx.button(

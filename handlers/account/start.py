@@ -19,22 +19,21 @@ class Step(enum.StrEnum):
 ONBOARDING = Flow("onboarding", Step, NoDraft, order=(Step.LANGUAGE, Step.CONSENT))
 
 
+def language_row(ctx: Context) -> tuple[Button, ...]:
+    """Each language's button labelled in that language: readable whichever is set now."""
+    return tuple(
+        Button(ctx.content.text(f"button.lang_{lang}", lang), ChooseLanguage(language=lang).pack())
+        for lang in ("vi", "en")
+    )
+
+
 def language_choice(ctx: Context) -> Reply:
     # Shown before we know the language, so the prompt carries both.
     return Reply(
         ctx.content.text("start.choose_language", "vi")
         + "\n\n"
         + ctx.content.text("start.choose_language", "en"),
-        (
-            (
-                Button(
-                    ctx.content.text("button.lang_vi", "vi"), ChooseLanguage(language="vi").pack()
-                ),
-                Button(
-                    ctx.content.text("button.lang_en", "en"), ChooseLanguage(language="en").pack()
-                ),
-            ),
-        ),
+        (language_row(ctx),),
     )
 
 

@@ -20,13 +20,29 @@ The last field may itself contain ":" (it takes the rest). Nothing packs over Te
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from handlers.core.types import MAX_ACTION_BYTES
+from handlers.core.types import MAX_ACTION_BYTES, MAX_ROW_ID, row_id
 
 SEPARATOR = ":"
+
+
+def _row_id(value: object) -> int:
+    """Only plain digits name a row ("+5", " 5", "5_0" are no button of ours)."""
+    if isinstance(value, str):
+        found = row_id(value)
+        if found is None:
+            raise ValueError(f"not a row id: {value!r}")
+        return found
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID:
+        return value
+    raise ValueError(f"not a row id: {value!r}")
+
+
+# A database row's id in a button ("xo:42"): what ``types.row_id`` accepts, nothing else.
+RowId = Annotated[int, BeforeValidator(_row_id)]
 
 
 class ActionError(ValueError):

@@ -23,10 +23,6 @@ from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
-# Buttons that work before the user has chosen a language: onboarding's own, and linking to
-# the person they already are on another channel (then there is nothing to set up again).
-BEFORE_ONBOARDING = linking.BEFORE_ONBOARDING
-
 
 @dataclass(frozen=True)
 class Deps:
@@ -90,7 +86,7 @@ async def _legacy_press(ctx: Context, data: str) -> list[Reply]:
     handler = routes.LEGACY_ACTIONS.get(name)
     if handler is None or not await _may(ctx, routes.LEGACY_PRIVILEGED_ACTIONS.get(name)):
         return roles.unknown_action(ctx)
-    if ctx.user.language is None and name not in BEFORE_ONBOARDING:
+    if ctx.user.language is None:
         return await start.start(ctx)
     ctx.args = tuple(args)
     return await handler(ctx)
@@ -116,7 +112,7 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
             return await found.legacy(ctx)
         return await found.handler(ctx, " ".join(args))
 
-    if ctx.user.language is None and ctx.flow != linking.FLOW:
+    if ctx.user.language is None and ctx.flow != linking.FLOW.name:
         return await start.start(ctx)
     flow = Flow.registry.get(ctx.flow or "")
     if flow is not None and (on_text := flow.text_handler(ctx)) is not None:

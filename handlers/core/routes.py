@@ -18,7 +18,7 @@ from handlers.core.flows import Flow
 from handlers.core.route_types import ActionHandler, Command, Handler
 from handlers.loans import routes as loans
 from handlers.questions import routes as questions
-from handlers.reports import report
+from handlers.reports import intake
 from handlers.reports import routes as reports
 from handlers.schedules import routes as schedules
 
@@ -78,7 +78,7 @@ if _shadowed := set(LEGACY_ACTIONS) & set(Action.registry):
 
 # Steps that take files: what is sent there is downloaded and cleaned before the update's
 # transaction opens (handlers/core/dispatch.py), so a slow download holds no database lock.
-FILE_STEPS: frozenset[tuple[str, str]] = frozenset({(report.FLOW, "evidence")})
+FILE_STEPS: frozenset[tuple[str, str]] = frozenset({(intake.FLOW.name, intake.Step.EVIDENCE)})
 
 
 def known_action(name: str) -> bool:

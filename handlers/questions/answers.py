@@ -10,6 +10,7 @@ from handlers.core.formatting import day, legal_list, legal_refs, short_title
 from handlers.core.types import Button, Reply
 from handlers.loans import programs
 from handlers.questions import kept_questions, questions_split
+from handlers.reports.actions import StartReport
 from handlers.schedules.actions import ShowSchedule
 
 # Longest question we hand to the matcher; a story longer than this is cut, not refused.
@@ -112,7 +113,7 @@ def topic_replies(
     if topic.startswith("schedule."):
         rows.append((ctx.button("menu.schedule", ShowSchedule()),))
     if topic.startswith("blackcredit."):
-        rows.append((ctx.button("button.report", "rp"),))
+        rows.append((ctx.button("button.report", StartReport()),))
     rows += other_rows(ctx, list(others))
     for other in [t for t in alternatives if t not in others][:3]:
         rows.append(

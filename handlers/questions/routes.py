@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
-from handlers.questions import answers, story
+from handlers.questions import answers
 
 COMMANDS: dict[str, Command] = {
     "tindungden": Command(legacy=answers.black_credit),
@@ -21,7 +21,6 @@ LEGACY_ACTIONS: dict[str, Handler] = {
     "topic": answers.show_topic,
     "tl": answers.show_legal,
     "blackcredit": answers.black_credit,
-    "rpf": story.start_report,
 }
 LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
 LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -5,7 +5,7 @@ report that already holds it.
 lãi của nhà tôi mà không nộp" gets, in this order: one line that takes the person seriously,
 the safety step (113, the commune police) only when the story tells of a threat, violence or
 harassment, what to do now (the topic's answer, shortened), and a button "Báo cáo việc này"
-that starts /baocao with the category chosen (``rpf:CAT``; handlers/reports/report.py). The story
+that starts /baocao with the category chosen (``rpf:CAT``; handlers/reports/intake.py). The story
 itself never travels in the button: it waits in the conversation state (flow ``story``) and,
 once the person agrees on the report's consent step, becomes the report's description. Any
 command, the menu, another message or dropping the report forgets it; it is never logged; and
@@ -18,7 +18,9 @@ from content.normalize import fold
 from handlers.core.context import Context
 from handlers.core.types import Reply
 from handlers.questions import answers, kept_story
-from handlers.reports import report
+from handlers.reports import intake
+from handlers.reports.actions import ReportStory
+from handlers.reports.intake_rules import DANGER_WORDS
 from handlers.reports.report_common import CATEGORIES
 
 FLOW = "story"
@@ -73,7 +75,7 @@ THREAT_WORDS = (
     "harassed",
     "harassing",
     "shamed",
-    *report.DANGER_WORDS,
+    *DANGER_WORDS,
 )
 # A message that tells what happened (rather than asks in general) has one of these.
 TOLD_WORDS = (
@@ -156,7 +158,7 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
     told_at = kept_story.told_at(ctx.now)  # kept_story.STORY_KEPT_FOR from now, no longer
     await ctx.enter(FLOW, "offered", text=story, category=category, told_at=told_at)
     buttons = [
-        [ctx.button("story.button.report", f"rpf:{category}")],
+        [ctx.button("story.button.report", ReportStory(category=category))],
         [ctx.button("story.button.more", f"topic:{topic}")],
         *answers.other_rows(ctx, answers.other_questions(ctx.content, story, topic)),  # asked too
         ctx.menu_row(),
@@ -164,22 +166,18 @@ async def answer(ctx: Context, text: str) -> list[Reply] | None:
     return [Reply("\n\n".join(parts), tuple(tuple(row) for row in buttons))]
 
 
-async def start_report(ctx: Context) -> list[Reply]:
+async def start_report(ctx: Context, action: ReportStory) -> list[Reply]:
     """rpf:CAT: /baocao with the category chosen and the story kept for its description; once
     the story has waited too long (or was forgotten), without it, and the person is told."""
-    category = ctx.args[0] if ctx.args else ""
-    if category not in CATEGORIES:
-        return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     data = ctx.state.data if ctx.flow == FLOW else {}
     kept = bool(data.get("text")) and kept_story.still_kept(data, ctx.now)
-    replies = await report.start(ctx)
-    if ctx.flow != report.FLOW:  # refused (the daily cap): nothing of the story is kept
+    replies = await intake.begin(ctx)
+    if not intake.FLOW.active(ctx):  # refused (the daily cap): nothing of the story is kept
         await ctx.leave_flow()
         return replies
-    await ctx.enter(
-        report.FLOW,
-        "danger",
-        category=category,
+    await intake.FLOW.update(
+        ctx,
+        category=action.category,
         offered_story=data["text"] if kept else None,
         told_at=data[kept_story.TOLD_AT] if kept else None,
     )

@@ -2,72 +2,111 @@
 
 The queue lists open reports of the moderator's areas, oldest first, with counts by state,
 filters by state and category, and a mark on reports untouched for three days. A report opens
-with its evidence re-sent (the stored, cleaned copy, uploaded again). States: new -> in review
-(taken) -> waiting (a question relayed to the reporter) -> forwarded (police, transaction
-office, association; with a note) -> resolved (with a note) or rejected (spam, duplicate, not
-actionable); a reporter may withdraw. Each change is checked against the moderator's areas
-when it is made, written to the audit log, and told to the reporter in plain words through
-the outbox. Moderators see a pseudonymous handle, never who the reporter is.
-
-Button actions: ``xl[:STATE[:CAT]]`` queue, ``xk:STATE`` category filter, ``xo:ID`` open,
-``xt:ID`` take, ``xa:ID`` ask, ``xf:ID[:TARGET]`` forward, ``xr:ID`` resolve,
-``xj:ID[:REASON]`` reject.
+with its evidence re-sent (the stored, cleaned copy, uploaded again) and the moves the state
+allows now (handlers/reports/transitions.py: take, ask, forward, resolve, reject; a reporter
+may withdraw). Each change is checked against the moderator's areas when it is made, written
+to the audit log, and told to the reporter in plain words through the outbox. Moderators see a
+pseudonymous handle, never who the reporter is. The buttons are in moderation_actions.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from typing import get_args
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
 from handlers.core import roles
 from handlers.core.context import Context
-from handlers.core.types import Button, Media, Reply, row_id
+from handlers.core.flows import Flow
+from handlers.core.types import Button, Media, Reply
+from handlers.reports import transitions
+from handlers.reports.actions import AnswerQuestion, ShowMyReport
+from handlers.reports.moderation_actions import (
+    AskReporter,
+    Category,
+    ForwardReport,
+    ForwardTarget,
+    OneReport,
+    OpenReport,
+    PickCategory,
+    QueueFilter,
+    RejectReason,
+    RejectReport,
+    ResolveReport,
+    ShowQueue,
+    TakeReport,
+)
 from handlers.reports.report_common import (
     CATEGORIES,
-    FORWARD_TARGETS,
-    REJECT_REASONS,
     category_label,
-    change_status,
     notify_person,
     notify_reporter,
     place_label,
     short_date,
-    visible_to,
     when_label,
 )
+from handlers.reports.transitions import Moderator, Move, Refusal
 from storage import audit, report_limits, reports
 from storage import roles as role_store
 from storage.report_models import Report
 
-FLOW = "xuly"
 ROLE = "moderator"
 STALE_AFTER = dt.timedelta(days=3)
 PAGE = 8
 MIN_NOTE, MAX_NOTE = 3, 500
 MIN_QUESTION, MAX_QUESTION = 5, 500
 DRAFT_RETENTION = dt.timedelta(days=1)  # evidence of reports never sent
-FILTERS = ("open", "closed", *reports.STATES)
+FILTERS = get_args(QueueFilter)  # "open", "closed" and each state
+# The states the queue has a button for, with their counts.
+_STATE_TABS: tuple[QueueFilter, ...] = ("new", "in_review", "waiting", "forwarded")
+
+
+class Step(enum.StrEnum):
+    """What the moderator is typing: a question for the reporter, or a note."""
+
+    ASK = "ask"
+    FORWARD = "forward"
+    RESOLVE = "resolve"
+
+
+class Draft(BaseModel):
+    report: int | None = None
+    target: ForwardTarget | None = None  # where a forwarded report goes
+
+
+# Each step is entered from a button of one report and left once its text is taken.
+FLOW = Flow("xuly", Step, Draft, order=(Step.ASK, Step.FORWARD, Step.RESOLVE))
+
+# The button of each move a moderator makes, in the order they are shown.
+_BUTTONS: tuple[tuple[Move, str, type[OneReport]], ...] = (
+    (Move.TAKE, "moderation.button.take", TakeReport),
+    (Move.ASK, "moderation.button.ask", AskReporter),
+    (Move.FORWARD, "moderation.button.forward", ForwardReport),
+    (Move.RESOLVE, "moderation.button.resolve", ResolveReport),
+    (Move.REJECT, "moderation.button.reject", RejectReport),
+)
 
 
 # --- access ----------------------------------------------------------------------------------
 
 
-async def _areas(ctx: Context) -> list[str | None]:
-    return await roles.areas_of(ctx, ROLE)
+async def _me(ctx: Context) -> Moderator:
+    """The moderator with the areas they hold now (read at each press: a revoke is at once)."""
+    return Moderator.of(roles.actor(ctx), await roles.areas_of(ctx, ROLE))
 
 
-async def _report(ctx: Context) -> Report | None:
-    """The button's report, if one of the moderator's areas sees it (checked now)."""
-    arg = ctx.args[0] if ctx.args else ""
-    found = row_id(arg)
-    report = await reports.get(ctx.session, found, lock=True) if found is not None else None
+async def _report(ctx: Context, report_id: int | None) -> tuple[Report, Moderator] | None:
+    """The report, if one of the moderator's areas sees it (checked now), and the moderator."""
+    report = await reports.get(ctx.session, report_id, lock=True) if report_id else None
     if report is None:
         return None
-    areas = await _areas(ctx)
-    return report if any(visible_to(a, report) for a in areas) else None
+    me = await _me(ctx)
+    return (report, me) if transitions.sees(me, report) else None
 
 
 def _statuses(name: str) -> tuple[str, ...]:
@@ -82,23 +121,44 @@ def _label(ctx: Context, status: str) -> str:
     return ctx.t(f"moderation.state.{status}")
 
 
+def _queue_button(ctx: Context) -> tuple[Button, ...]:
+    return (ctx.button("moderation.button.queue", ShowQueue()),)
+
+
 # --- the queue -------------------------------------------------------------------------------
 
 
-async def queue(ctx: Context) -> list[Reply]:
-    """/xuly and xl[:STATE[:CAT[:AFTER]]]: the reports of my areas, oldest first, a page at
-    a time."""
-    areas = await _areas(ctx)
-    if not areas:
-        return roles.unknown_action(ctx) if ctx.args else roles.unknown_command(ctx, "xuly")
-    if ctx.flow == FLOW:
+async def queue_command(ctx: Context, text: str) -> list[Reply]:
+    """/xuly [STATE [CATEGORY]]: the queue of my areas."""
+    words = text.split()
+    query = ShowQueue.model_validate(
+        {
+            "state": words[0] if words and words[0] in FILTERS else None,
+            "category": words[1] if len(words) > 1 and words[1] in CATEGORIES else None,
+        }
+    )
+    if not await roles.areas_of(ctx, ROLE):
+        return roles.unknown_command(ctx, "xuly")
+    return await _queue(ctx, query)
+
+
+async def show_queue(ctx: Context, action: ShowQueue) -> list[Reply]:
+    """The queue, filtered, a page at a time."""
+    if not await roles.areas_of(ctx, ROLE):
+        return roles.unknown_action(ctx)
+    return await _queue(ctx, action)
+
+
+async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
+    """The reports of my areas in the state asked for, oldest first, after the report
+    ``query.after``."""
+    wanted, category, after_id = query.state or "open", query.category, query.after
+    areas = await roles.areas_of(ctx, ROLE)
+    if FLOW.active(ctx):
         await ctx.leave_flow()
-    wanted = ctx.args[0] if ctx.args and ctx.args[0] in FILTERS else "open"
-    category = ctx.args[1] if len(ctx.args) > 1 and ctx.args[1] in CATEGORIES else None
     statuses = _statuses(wanted)
-    # The next page follows the last report shown (xl:STATE:CAT:ID); one gone meanwhile
-    # (deleted with its reporter's data) just starts the queue again.
-    after_id = row_id(ctx.args[2]) if len(ctx.args) > 2 else None
+    # The next page follows the last report shown; one gone meanwhile (deleted with its
+    # reporter's data) just starts the queue again.
     after = await reports.get(ctx.session, after_id) if after_id is not None else None
     counts = await reports.counts(ctx.session, areas, category)
     found = await reports.queue(ctx.session, areas, statuses, category, PAGE + 1, after)
@@ -143,7 +203,7 @@ async def queue(ctx: Context) -> list[Reply]:
             + (f" {flag}" if flag else "")
         )
         label = f"#{report.id} · {category_label(ctx.content, report.category, ctx.lang)}"
-        rows.append((Button(label[:60], f"xo:{report.id}"),))
+        rows.append((Button(label[:60], OpenReport(report=report.id or 0).pack()),))
     if not found:
         lines.append(ctx.t("moderation.queue_empty"))
     elif more or after:
@@ -154,39 +214,48 @@ async def queue(ctx: Context) -> list[Reply]:
         )
     paging: list[Button] = []
     if after:
-        paging.append(ctx.button("moderation.button.first_page", f"xl:{wanted}:{category or ''}"))
+        first_page = ShowQueue(state=wanted, category=category)
+        paging.append(ctx.button("moderation.button.first_page", first_page))
     if more:
-        next_page = f"xl:{wanted}:{category or ''}:{found[-1].id}"
+        next_page = ShowQueue(state=wanted, category=category, after=found[-1].id)
         paging.append(ctx.button("moderation.button.next_page", next_page))
     if paging:
         rows.append(tuple(paging))
-    suffix = f":{category}" if category else ""
     rows.append(
         tuple(
-            Button(f"{_label(ctx, s)} ({counts.get(s, 0)})", f"xl:{s}{suffix}")
-            for s in (reports.NEW, reports.IN_REVIEW, reports.WAITING, reports.FORWARDED)
+            Button(
+                f"{_label(ctx, s)} ({counts.get(s, 0)})",
+                ShowQueue(state=s, category=category).pack(),
+            )
+            for s in _STATE_TABS
         )
     )
     rows.append(
         (
-            ctx.button("moderation.button.all_open", f"xl:open{suffix}"),
-            ctx.button("moderation.button.closed", f"xl:closed{suffix}"),
+            ctx.button("moderation.button.all_open", ShowQueue(state="open", category=category)),
+            ctx.button("moderation.button.closed", ShowQueue(state="closed", category=category)),
         )
     )
-    rows.append((ctx.button("moderation.button.by_category", f"xk:{wanted}"),))
+    rows.append((ctx.button("moderation.button.by_category", PickCategory(state=wanted)),))
     rows.append(ctx.menu_row())
     return [Reply("\n".join(lines), tuple(rows))]
 
 
-async def choose_category(ctx: Context) -> list[Reply]:
-    """xk:STATE: pick a category to filter the queue by."""
-    if not await _areas(ctx):
+async def choose_category(ctx: Context, action: PickCategory) -> list[Reply]:
+    """Pick a category to filter the queue of a state by."""
+    if not await roles.areas_of(ctx, ROLE):
         return roles.unknown_action(ctx)
-    wanted = ctx.args[0] if ctx.args and ctx.args[0] in FILTERS else "open"
+    wanted = action.state or "open"
     rows = [
-        (Button(category_label(ctx.content, c, ctx.lang), f"xl:{wanted}:{c}"),) for c in CATEGORIES
+        (
+            Button(
+                category_label(ctx.content, c, ctx.lang),
+                ShowQueue(state=wanted, category=c).pack(),
+            ),
+        )
+        for c in get_args(Category)
     ]
-    rows.append((ctx.button("moderation.all_categories", f"xl:{wanted}"),))
+    rows.append((ctx.button("moderation.all_categories", ShowQueue(state=wanted)),))
     return [ctx.reply("moderation.pick_category", rows)]
 
 
@@ -194,30 +263,24 @@ async def choose_category(ctx: Context) -> list[Reply]:
 
 
 def _back(ctx: Context, report: Report) -> tuple[Button, ...]:
-    return (ctx.button("moderation.button.back_report", f"xo:{report.id}"),)
+    return (ctx.button("moderation.button.back_report", OpenReport(report=report.id or 0)),)
 
 
-def _actions(ctx: Context, report: Report, reachable: bool) -> list[tuple[Button, ...]]:
-    rid = report.id
-    rows: list[tuple[Button, ...]] = []
-    status = report.status
-    if status == reports.NEW:
-        rows.append((ctx.button("moderation.button.take", f"xt:{rid}"),))
-    if status in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED) and (
-        report.contact_ok and reachable
-    ):
-        rows.append((ctx.button("moderation.button.ask", f"xa:{rid}"),))
-    if status in (reports.IN_REVIEW, reports.WAITING):
-        rows.append((ctx.button("moderation.button.forward", f"xf:{rid}"),))
-    if status in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED):
-        rows.append((ctx.button("moderation.button.resolve", f"xr:{rid}"),))
-    if status in reports.OPEN:
-        rows.append((ctx.button("moderation.button.reject", f"xj:{rid}"),))
-    rows.append((ctx.button("moderation.button.queue", "xl"),))
+def _actions(
+    ctx: Context, report: Report, me: Moderator, reachable: bool
+) -> list[tuple[Button, ...]]:
+    """A button for each move the table allows this moderator now, then the way back."""
+    allowed = transitions.moves(me, report, reachable=reachable)
+    rows: list[tuple[Button, ...]] = [
+        (ctx.button(key, button(report=report.id or 0)),)
+        for move, key, button in _BUTTONS
+        if move in allowed
+    ]
+    rows.append(_queue_button(ctx))
     return rows
 
 
-async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
+async def _report_text(ctx: Context, report: Report, me: Moderator, reachable: bool) -> str:
     lang = ctx.lang
     parts = [
         ctx.t(
@@ -240,8 +303,7 @@ async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
     if report.duplicate_of:
         # Named only to whom may open it: the twin may be misconduct kept from the commune.
         twin = await reports.get(ctx.session, report.duplicate_of)
-        areas = await _areas(ctx)
-        if twin is not None and any(visible_to(a, twin) for a in areas):
+        if twin is not None and transitions.sees(me, twin):
             parts.append(ctx.t("moderation.duplicate", other=report.duplicate_of))
     if not reachable:
         parts.append(ctx.t("moderation.unreachable"))
@@ -275,15 +337,16 @@ async def _report_text(ctx: Context, report: Report, reachable: bool) -> str:
     return text
 
 
-async def show_report(ctx: Context) -> list[Reply]:
-    """xo:ID: the report, its evidence re-sent, and what can be done now."""
-    report = await _report(ctx)
-    if report is None:
+async def show_report(ctx: Context, action: OpenReport) -> list[Reply]:
+    """The report, its evidence re-sent, and what can be done now."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if ctx.flow == FLOW:
+    report, me = found
+    if FLOW.active(ctx):
         await ctx.leave_flow()
-    reachable = await reports.reporter_of(ctx.session, report) is not None
-    replies = [Reply(await _report_text(ctx, report, reachable))]
+    reachable = await transitions.reachable(ctx.session, report)
+    replies = [Reply(await _report_text(ctx, report, me, reachable))]
     files = await reports.files_of(ctx.session, report.id or 0)
     if files:
         media = tuple(
@@ -299,14 +362,19 @@ async def show_report(ctx: Context) -> list[Reply]:
     replies.append(
         ctx.reply(
             "moderation.what_now",
-            _actions(ctx, report, reachable),
+            _actions(ctx, report, me, reachable),
             files=len(files),
         )
     )
     return replies
 
 
-async def _wrong_state(ctx: Context, report: Report) -> list[Reply]:
+def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
+    """The table's refusal in words."""
+    if why is Refusal.NOT_YOURS:
+        return roles.unknown_action(ctx)
+    if why is Refusal.NO_REPORTER:
+        return [ctx.reply("moderation.cannot_ask", [_back(ctx, report)], id=report.id)]
     return [
         ctx.reply(
             "moderation.wrong_state",
@@ -317,17 +385,19 @@ async def _wrong_state(ctx: Context, report: Report) -> list[Reply]:
     ]
 
 
-async def take(ctx: Context) -> list[Reply]:
-    """xt:ID: I review this report."""
-    report = await _report(ctx)
-    if report is None:
+def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
+    return (("report.button.view", ShowMyReport(report_id=report.id or 0).pack()),)
+
+
+async def take(ctx: Context, action: TakeReport) -> list[Reply]:
+    """I review this report."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if report.status != reports.NEW:
-        return await _wrong_state(ctx, report)
-    me = roles.actor(ctx)
-    event = await change_status(
-        ctx.session, report, reports.IN_REVIEW, me, "report.take", ctx.now, taken_by=me
-    )
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, Move.TAKE)) is not None:
+        return _refused(ctx, report, why)
+    event = await transitions.apply(ctx.session, report, Move.TAKE, me, ctx.now)
     await notify_reporter(
         ctx.session,
         ctx.content,
@@ -335,80 +405,76 @@ async def take(ctx: Context) -> list[Reply]:
         "report.note.in_review",
         event.id or 0,
         ctx.now,
-        buttons=(("report.button.view", f"rv:{report.id}"),),
+        buttons=_view_button(report),
     )
     return [ctx.reply("moderation.taken", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
 
-async def ask(ctx: Context) -> list[Reply]:
-    """xa:ID: type a question; the bot relays it to the reporter."""
-    report = await _report(ctx)
-    if report is None:
+async def ask(ctx: Context, action: AskReporter) -> list[Reply]:
+    """Type a question; the bot relays it to the reporter."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if report.status not in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED):
-        return await _wrong_state(ctx, report)
-    if not report.contact_ok or await reports.reporter_of(ctx.session, report) is None:
-        return [ctx.reply("moderation.cannot_ask", [_back(ctx, report)], id=report.id)]
-    await ctx.enter(FLOW, "ask", report=report.id)
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
+        return _refused(ctx, report, why)
+    await FLOW.enter(ctx, Step.ASK, Draft(report=report.id))
     return [ctx.reply("moderation.ask_prompt", [_back(ctx, report)], max=MAX_QUESTION)]
 
 
-async def forward(ctx: Context) -> list[Reply]:
-    """xf:ID: where to; xf:ID:TARGET: then a note."""
-    report = await _report(ctx)
-    if report is None:
+async def forward(ctx: Context, action: ForwardReport) -> list[Reply]:
+    """Where to; with a target: then a note."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if report.status not in (reports.IN_REVIEW, reports.WAITING):
-        return await _wrong_state(ctx, report)
-    target = ctx.args[1] if len(ctx.args) > 1 else ""
-    if target not in FORWARD_TARGETS:
-        rows = [[ctx.button(f"report.target.{t}", f"xf:{report.id}:{t}")] for t in FORWARD_TARGETS]
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, Move.FORWARD)) is not None:
+        return _refused(ctx, report, why)
+    if action.target is None:
+        rows = [
+            [ctx.button(f"report.target.{t}", ForwardReport(report=action.report, target=t))]
+            for t in get_args(ForwardTarget)
+        ]
         return [ctx.reply("moderation.pick_target", [*rows, _back(ctx, report)], id=report.id)]
-    await ctx.enter(FLOW, "forward", report=report.id, target=target)
+    await FLOW.enter(ctx, Step.FORWARD, Draft(report=report.id, target=action.target))
     return [
         ctx.reply(
             "moderation.note_prompt_forward",
             [_back(ctx, report)],
-            target=ctx.t(f"report.target.{target}"),
+            target=ctx.t(f"report.target.{action.target}"),
             max=MAX_NOTE,
         )
     ]
 
 
-async def resolve(ctx: Context) -> list[Reply]:
-    """xr:ID: a note on what was done, then resolved."""
-    report = await _report(ctx)
-    if report is None:
+async def resolve(ctx: Context, action: ResolveReport) -> list[Reply]:
+    """A note on what was done, then resolved."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if report.status not in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED):
-        return await _wrong_state(ctx, report)
-    await ctx.enter(FLOW, "resolve", report=report.id)
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
+        return _refused(ctx, report, why)
+    await FLOW.enter(ctx, Step.RESOLVE, Draft(report=report.id))
     return [ctx.reply("moderation.note_prompt_resolve", [_back(ctx, report)], max=MAX_NOTE)]
 
 
-async def reject(ctx: Context) -> list[Reply]:
-    """xj:ID: why; xj:ID:REASON: rejected at once."""
-    report = await _report(ctx)
-    if report is None:
+async def reject(ctx: Context, action: RejectReport) -> list[Reply]:
+    """Why; with a reason: rejected at once."""
+    found = await _report(ctx, action.report)
+    if found is None:
         return roles.unknown_action(ctx)
-    if report.status not in reports.OPEN:
-        return await _wrong_state(ctx, report)
-    reason = ctx.args[1] if len(ctx.args) > 1 else ""
-    if reason not in REJECT_REASONS:
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, Move.REJECT)) is not None:
+        return _refused(ctx, report, why)
+    reason = action.reason
+    if reason is None:
         rows = [
-            [ctx.button(f"moderation.reason.{r}", f"xj:{report.id}:{r}")] for r in REJECT_REASONS
+            [ctx.button(f"moderation.reason.{r}", RejectReport(report=action.report, reason=r))]
+            for r in get_args(RejectReason)
         ]
         return [ctx.reply("moderation.pick_reason", [*rows, _back(ctx, report)], id=report.id)]
-    event = await change_status(
-        ctx.session,
-        report,
-        reports.REJECTED,
-        roles.actor(ctx),
-        "report.reject",
-        ctx.now,
-        public_detail=reason,
-        reason=reason,
-    )
+    event = await transitions.apply(ctx.session, report, Move.REJECT, me, ctx.now, choice=reason)
     reporter = await reports.reporter_of(ctx.session, report)
     if reason == "spam" and reporter is not None:  # a week's pause, for every linked channel
         key = await report_limits.limit_key(ctx.session, ctx.report_limit_key)
@@ -421,112 +487,118 @@ async def reject(ctx: Context) -> list[Reply]:
         "report.note.rejected",
         event.id or 0,
         ctx.now,
-        buttons=(("report.button.view", f"rv:{report.id}"),),
+        buttons=_view_button(report),
         labels={"reason": f"report.reason.{reason}"},
     )
-    return [
-        ctx.reply(
-            "moderation.rejected",
-            [(ctx.button("moderation.button.queue", "xl"),), ctx.menu_row()],
-            id=report.id,
-        )
-    ]
+    return [ctx.reply("moderation.rejected", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
 
 
-async def flow_text(ctx: Context) -> list[Reply]:
-    """The moderator's typed question or note."""
-    typed = " ".join((ctx.args[0] if ctx.args else "").split())
-    step = ctx.state.step
-    report_id = ctx.state.data.get("report")
-    ctx.args = (str(report_id),) if report_id else ()
-    report = await _report(ctx)
-    if report is None:
+# --- what the moderator types --------------------------------------------------------------
+
+
+async def _typed(
+    ctx: Context, text: str, low: int, high: int
+) -> tuple[str, Report, Moderator] | list[Reply]:
+    """The text of the step, with its report; or the reply when either will not do."""
+    typed = " ".join(text.split())
+    found = await _report(ctx, FLOW.draft(ctx).report)
+    if found is None:
         await ctx.leave_flow()
         return roles.unknown_action(ctx)
-    low, high = (MIN_QUESTION, MAX_QUESTION) if step == "ask" else (MIN_NOTE, MAX_NOTE)
+    report, me = found
     if len(typed) < low:
         return [ctx.reply("moderation.text_short", [_back(ctx, report)], min=low)]
     if len(typed) > high:
         return [
             ctx.reply("moderation.text_long", [_back(ctx, report)], max=high, length=len(typed))
         ]
-    me = roles.actor(ctx)
-    if step == "ask":
-        if report.status not in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED):
-            await ctx.leave_flow()
-            return await _wrong_state(ctx, report)
-        if not report.contact_ok or await reports.reporter_of(ctx.session, report) is None:
-            await ctx.leave_flow()
-            return [ctx.reply("moderation.cannot_ask", [_back(ctx, report)], id=report.id)]
-        question = await reports.add_event(
-            ctx.session, report.id or 0, "question", ctx.now, detail=typed
-        )
-        await change_status(
-            ctx.session, report, reports.WAITING, me, "report.ask", ctx.now, note=typed,
-            taken_by=me,
-        )  # fmt: skip
-        await notify_reporter(
-            ctx.session,
-            ctx.content,
-            report,
-            "report.note.question",
-            question.id or 0,
-            ctx.now,
-            buttons=(("report.button.answer", f"rq:{report.id}"),),
-            question=typed,
-        )
+    return typed, report, me
+
+
+@FLOW.on_text(Step.ASK)
+async def question_text(ctx: Context, text: str) -> list[Reply]:
+    """The moderator's question: relayed to the reporter, who may answer."""
+    got = await _typed(ctx, text, MIN_QUESTION, MAX_QUESTION)
+    if isinstance(got, list):
+        return got
+    typed, report, me = got
+    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
         await ctx.leave_flow()
-        return [ctx.reply("moderation.asked", [_back(ctx, report), ctx.menu_row()], id=report.id)]
-    if step == "forward":
-        target = ctx.state.data.get("target")
-        if target not in FORWARD_TARGETS or report.status not in (
-            reports.IN_REVIEW,
-            reports.WAITING,
-        ):
-            await ctx.leave_flow()
-            return await _wrong_state(ctx, report)
-        event = await change_status(
-            ctx.session, report, reports.FORWARDED, me, "report.forward", ctx.now,
-            note=typed, public_detail=target, forwarded_to=target,
-        )  # fmt: skip
-        await notify_reporter(
-            ctx.session,
-            ctx.content,
-            report,
-            "report.note.forwarded",
-            event.id or 0,
-            ctx.now,
-            buttons=(("report.button.view", f"rv:{report.id}"),),
-            labels={"target": f"report.target.{target}"},
-        )
+        return _refused(ctx, report, why)
+    question = await reports.add_event(
+        ctx.session, report.id or 0, "question", ctx.now, detail=typed
+    )
+    await transitions.apply(ctx.session, report, Move.ASK, me, ctx.now, note=typed)
+    await notify_reporter(
+        ctx.session,
+        ctx.content,
+        report,
+        "report.note.question",
+        question.id or 0,
+        ctx.now,
+        buttons=(("report.button.answer", AnswerQuestion(report_id=report.id or 0).pack()),),
+        question=typed,
+    )
+    await ctx.leave_flow()
+    return [ctx.reply("moderation.asked", [_back(ctx, report), ctx.menu_row()], id=report.id)]
+
+
+@FLOW.on_text(Step.FORWARD)
+async def forward_text(ctx: Context, text: str) -> list[Reply]:
+    """The note that goes with a forwarded report; the reporter learns where it went."""
+    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    if isinstance(got, list):
+        return got
+    typed, report, me = got
+    target = FLOW.draft(ctx).target
+    why = await transitions.check(ctx.session, me, report, Move.FORWARD)
+    if why is not None or target is None:
         await ctx.leave_flow()
-        return [
-            ctx.reply("moderation.forwarded", [_back(ctx, report), ctx.menu_row()], id=report.id)
-        ]
-    if step == "resolve":
-        if report.status not in (reports.IN_REVIEW, reports.WAITING, reports.FORWARDED):
-            await ctx.leave_flow()
-            return await _wrong_state(ctx, report)
-        event = await change_status(
-            ctx.session, report, reports.RESOLVED, me, "report.resolve", ctx.now, note=typed
-        )
-        await notify_reporter(
-            ctx.session,
-            ctx.content,
-            report,
-            "report.note.resolved",
-            event.id or 0,
-            ctx.now,
-            buttons=(("report.button.view", f"rv:{report.id}"),),
-        )
+        return _refused(ctx, report, why or Refusal.WRONG_STATE)
+    event = await transitions.apply(
+        ctx.session, report, Move.FORWARD, me, ctx.now, note=typed, choice=target
+    )
+    await notify_reporter(
+        ctx.session,
+        ctx.content,
+        report,
+        "report.note.forwarded",
+        event.id or 0,
+        ctx.now,
+        buttons=_view_button(report),
+        labels={"target": f"report.target.{target}"},
+    )
+    await ctx.leave_flow()
+    return [ctx.reply("moderation.forwarded", [_back(ctx, report), ctx.menu_row()], id=report.id)]
+
+
+@FLOW.on_text(Step.RESOLVE)
+async def resolve_text(ctx: Context, text: str) -> list[Reply]:
+    """The note on what was done; the report is resolved."""
+    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    if isinstance(got, list):
+        return got
+    typed, report, me = got
+    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
         await ctx.leave_flow()
-        return [
-            ctx.reply(
-                "moderation.resolved",
-                [(ctx.button("moderation.button.queue", "xl"),), ctx.menu_row()],
-                id=report.id,
-            )
-        ]
+        return _refused(ctx, report, why)
+    event = await transitions.apply(ctx.session, report, Move.RESOLVE, me, ctx.now, note=typed)
+    await notify_reporter(
+        ctx.session,
+        ctx.content,
+        report,
+        "report.note.resolved",
+        event.id or 0,
+        ctx.now,
+        buttons=_view_button(report),
+    )
+    await ctx.leave_flow()
+    return [ctx.reply("moderation.resolved", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
+
+
+@FLOW.on_text()
+async def other_text(ctx: Context, text: str) -> list[Reply]:
+    """Text at a step this version does not know: the flow is over."""
     await ctx.leave_flow()
     return roles.unknown_action(ctx)
 
@@ -555,7 +627,7 @@ async def plan_digest(
             f"report-digest:{today.isoformat()}:{who}",
             "moderation.digest",
             now,
-            buttons=(("moderation.button.open_queue", "xl:new"),),
+            buttons=(("moderation.button.open_queue", ShowQueue(state="new").pack()),),
             count=count,
             oldest=oldest.astimezone(tz).strftime("%d/%m/%Y"),
         ):

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from content.loader import Content
 from content.places import commune, province_of
 from handlers.core.types import Button, Reply
+from handlers.reports.moderation_actions import OpenReport
 from storage import audit, outbox, reports, users
 from storage import roles as role_store
 from storage.report_models import Report, ReportEvent
@@ -237,7 +238,7 @@ async def alert_moderators(
             f"report-danger:{report.id}:{who}",
             "moderation.danger_alert",
             now,
-            buttons=(("moderation.button.open", f"xo:{report.id}"),),
+            buttons=(("moderation.button.open", OpenReport(report=report.id or 0).pack()),),
             id=report.id,
         ):
             alerted += 1

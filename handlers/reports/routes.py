@@ -7,57 +7,74 @@ from __future__ import annotations
 
 from handlers.core.actions import Action
 from handlers.core.route_types import ActionHandler, Command, Handler
-from handlers.reports import moderation, report
+from handlers.questions import story
+from handlers.reports import intake, moderation, tracking
+from handlers.reports.actions import (
+    AnswerDanger,
+    AnswerQuestion,
+    ChooseAccused,
+    ChooseCategory,
+    ChooseContact,
+    ChoosePlace,
+    ChooseWhen,
+    ConfirmWithdraw,
+    DropReport,
+    EditReport,
+    EvidenceDone,
+    GiveConsent,
+    ReportStory,
+    SendReport,
+    ShowMyReport,
+    StartReport,
+    WithdrawReport,
+)
+from handlers.reports.moderation_actions import (
+    AskReporter,
+    ForwardReport,
+    OpenReport,
+    PickCategory,
+    RejectReport,
+    ResolveReport,
+    ShowQueue,
+    TakeReport,
+)
 
 COMMANDS: dict[str, Command] = {
-    "baocao": Command(legacy=report.start),
-    "tracuu": Command(legacy=report.track),
-    "xuly": Command(legacy=moderation.queue, role="moderator"),
+    "baocao": Command(intake.command),
+    "tracuu": Command(tracking.command),
+    "xuly": Command(moderation.queue_command, role="moderator"),
 }
 
-# Typed buttons (handlers/core/actions.py) and their handlers.
-ACTIONS: dict[type[Action], ActionHandler] = {}
+# Typed buttons (handlers/core/actions.py) and their handlers; roles are on the classes.
+ACTIONS: dict[type[Action], ActionHandler] = {
+    StartReport: intake.start,
+    AnswerDanger: intake.answer_danger,
+    GiveConsent: intake.answer_consent,
+    ChooseCategory: intake.choose_category,
+    ChooseAccused: intake.choose_accused,
+    ChoosePlace: intake.choose_place,
+    ChooseWhen: intake.choose_when,
+    EvidenceDone: intake.evidence_done,
+    ChooseContact: intake.choose_contact,
+    SendReport: intake.send,
+    EditReport: intake.edit,
+    DropReport: intake.drop,
+    ReportStory: story.start_report,  # a story told as free text, then "Báo cáo việc này"
+    ShowMyReport: tracking.show_mine,
+    WithdrawReport: tracking.withdraw,
+    ConfirmWithdraw: tracking.withdraw_confirmed,
+    AnswerQuestion: tracking.answer,
+    ShowQueue: moderation.show_queue,
+    PickCategory: moderation.choose_category,
+    OpenReport: moderation.show_report,
+    TakeReport: moderation.take,
+    AskReporter: moderation.ask,
+    ForwardReport: moderation.forward,
+    ResolveReport: moderation.resolve,
+    RejectReport: moderation.reject,
+}
 
-# Buttons still read through ctx.args, and the roles they need (declared, not derived).
-LEGACY_ACTIONS: dict[str, Handler] = {
-    "rp": report.start,
-    "rpd": report.answer_danger,
-    "rpy": report.answer_consent,
-    "rpk": report.choose_category,
-    "rpa": report.choose_accused,
-    "rpc": report.choose_place,
-    "rpt": report.choose_when,
-    "rpe": report.evidence_done,
-    "rpo": report.choose_contact,
-    "rps": report.send,
-    "rpx": report.edit,
-    "rpn": report.drop,
-    "rv": report.show_mine,
-    "rw": report.withdraw,
-    "rwy": report.withdraw_confirmed,
-    "rq": report.answer,
-    "xl": moderation.queue,
-    "xk": moderation.choose_category,
-    "xo": moderation.show_report,
-    "xt": moderation.take,
-    "xa": moderation.ask,
-    "xf": moderation.forward,
-    "xr": moderation.resolve,
-    "xj": moderation.reject,
-}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {
-    "xl": "moderator",
-    "xk": "moderator",
-    "xo": "moderator",
-    "xt": "moderator",
-    "xa": "moderator",
-    "xf": "moderator",
-    "xr": "moderator",
-    "xj": "moderator",
-}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {
-    report.FLOW: report.flow_text,
-    report.TRACK_FLOW: report.track_text,
-    report.ANSWER_FLOW: report.answer_text,
-    moderation.FLOW: moderation.flow_text,
-}
+# Every flow of reports takes typed text through its Flow (@FLOW.on_text).
+LEGACY_ACTIONS: dict[str, Handler] = {}
+LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
+LEGACY_FLOW_TEXT: dict[str, Handler] = {}

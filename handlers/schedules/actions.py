@@ -19,7 +19,9 @@ from handlers.schedules.flows import EDIT, EditStep
 
 OFFICIAL = "official"
 
-CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+# A commune's code as content.places.commune reads it ("70" is 00070), kept as it came: the
+# bytes pack back unchanged.
+CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}$")]
 PointId = Annotated[
     str, StringConstraints(max_length=MAX_LENGTH["point_id"], pattern=rf"^{POINT_ID}$")
 ]

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from handlers.core.dispatch import Deps, handle
 from handlers.core.types import Attachment, FileFetchError, Incoming
-from handlers.reports import report as report_flow
+from handlers.reports import intake_rules
 from storage import audit, report_limits, reports, users
 from storage.db import transaction
 from storage.report_models import Report
@@ -285,7 +285,7 @@ async def test_dropping_a_draft_forgets_its_files(chat: Chat, deps: Deps, files:
 
 async def test_the_daily_cap(chat: Chat, deps: Deps, clock):
     await chat.onboard()
-    for _ in range(report_flow.MAX_REPORTS_PER_DAY):
+    for _ in range(intake_rules.MAX_REPORTS_PER_DAY):
         await full_report(chat)
         clock.advance(hours=1)
     await chat.send("/baocao")
@@ -304,7 +304,7 @@ async def test_the_cap_holds_at_sending_too(chat: Chat, deps: Deps, clock):
         user = await users.find_user(session, "test", "1001")
         key = await report_limits.limit_key(session, deps.report_limit_key)
         hashes = await report_limits.person_hashes(session, key, user)
-        for minutes in range(report_flow.MAX_REPORTS_PER_DAY):
+        for minutes in range(intake_rules.MAX_REPORTS_PER_DAY):
             at = clock() - dt.timedelta(minutes=minutes)
             await report_limits.record(session, hashes, report_limits.REPORT, at)
     await chat.press("rpc:skip")

@@ -15,7 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.scheduler import prune_report_limits
 from handlers.core.dispatch import Deps, handle
 from handlers.core.types import Incoming
-from handlers.reports import report as report_flow
+from handlers.reports import intake_rules
 from storage import report_limits, reports, roles, users
 from storage.db import transaction
 from storage.limit_models import ReportLimitMark, StoredSecret
@@ -47,7 +47,7 @@ async def reject_as_spam(deps: Deps, report_id: int) -> None:
 async def test_the_daily_cap_survives_deleting_ones_data(deps: Deps, clock):
     chat = Chat(deps)
     await chat.onboard()
-    for _ in range(report_flow.MAX_REPORTS_PER_DAY):
+    for _ in range(intake_rules.MAX_REPORTS_PER_DAY):
         await full_report(chat)
         clock.advance(minutes=10)
     await delete_my_data(chat)
@@ -84,7 +84,7 @@ async def test_linked_identities_share_the_marks_and_keep_them_when_unlinked(dep
     zalo = Chat(deps, "z-222", "zalo")
     await zalo.send(f"/lienket {await code_from(telegram)}")
     assert "Zalo" in zalo.text
-    for _ in range(report_flow.MAX_REPORTS_PER_DAY):
+    for _ in range(intake_rules.MAX_REPORTS_PER_DAY):
         await full_report(telegram)
         clock.advance(minutes=10)
     await zalo.send("/baocao")  # the same person, on the other channel
@@ -99,7 +99,7 @@ async def test_linked_identities_share_the_marks_and_keep_them_when_unlinked(dep
 async def test_a_later_linked_channel_counts_the_earlier_reports(deps: Deps, clock):
     telegram = Chat(deps, "111", "telegram")
     await telegram.onboard()
-    for _ in range(report_flow.MAX_REPORTS_PER_DAY):
+    for _ in range(intake_rules.MAX_REPORTS_PER_DAY):
         await full_report(telegram)
     zalo = Chat(deps, "z-222", "zalo")
     await zalo.onboard()

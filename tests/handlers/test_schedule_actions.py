@@ -33,6 +33,7 @@ RECORDED: list[tuple[str, Action]] = [
     ("lich:21220", a.ShowSchedule(commune="21220")),
     ("commune", a.AskCommune()),
     ("commune_set:21220", a.ChooseCommune(commune="21220")),
+    ("commune_set:70", a.ChooseCommune(commune="70")),  # read as 00070, as before
     (f"sub:{TINH_HA}", a.Subscribe(point=TINH_HA)),
     (f"unsub:{TINH_HA}", a.Unsubscribe(point=TINH_HA)),
     ("lx", a.ListPoints()),
@@ -82,7 +83,7 @@ def test_the_longest_buttons_fit_telegram():
 @pytest.mark.parametrize(
     "forged",
     [
-        "lich:2122",  # not a commune code
+        "lich:212200",  # not a commune code
         "commune_set:",
         "commune_set:abcde",
         "commune:21220",  # a field where there is none
