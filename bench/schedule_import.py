@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 
 from content.places import communes_of_province, provinces
-from handlers.schedules.schedule_csv import HEADER
+from handlers.schedules.csv import HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -202,7 +202,7 @@ def _commune(code: str) -> tuple[str, str]:
 
 def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
     """`schedule import|export|next|exception`: commune transaction-day schedules."""
-    from handlers.schedules.schedule_csv import ScheduleFileError, ScheduleFileTooLarge
+    from handlers.schedules.csv import ScheduleFileError, ScheduleFileTooLarge
 
     rows = []
     if args.action == "import":
@@ -238,7 +238,7 @@ def _read_schedule(file: str) -> list:  # type: ignore[type-arg]
     import os
     import stat
 
-    from handlers.schedules.schedule_csv import MAX_FILE_BYTES, read_schedule_file, too_large
+    from handlers.schedules.csv import MAX_FILE_BYTES, read_schedule_file, too_large
 
     with open(file, "rb") as stream:
         info = os.fstat(stream.fileno())
@@ -278,7 +278,7 @@ async def _schedule_import(session, file: str, rows) -> None:  # type: ignore[no
 
 
 async def _schedule_export(session) -> None:  # type: ignore[no-untyped-def]
-    from handlers.schedules.schedule_csv import export_schedule_csv
+    from handlers.schedules.csv import export_schedule_csv
     from storage import schedules
 
     sys.stdout.write(export_schedule_csv(await schedules.all_points(session)))

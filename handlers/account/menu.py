@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.account.actions import ShowHelp
+from handlers.account.actions import ShowHelp, ShowSettings
 from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.types import Reply
 from handlers.loans.actions import CheckEligibility, ListPrograms
 from handlers.questions.actions import ShowBlackCredit
 from handlers.reports.actions import StartReport
+from handlers.schedules.actions import ShowSchedule
 
 
 def main_menu(ctx: Context) -> Reply:
@@ -17,10 +18,10 @@ def main_menu(ctx: Context) -> Reply:
         [
             [ctx.button("menu.programs", ListPrograms())],
             [ctx.button("menu.eligibility", CheckEligibility())],
-            [ctx.button("menu.schedule", "lich")],
+            [ctx.button("menu.schedule", ShowSchedule())],
             [ctx.button("menu.blackcredit", ShowBlackCredit())],
             [ctx.button("menu.report", StartReport())],
-            [ctx.button("menu.help", ShowHelp()), ctx.button("menu.settings", "settings")],
+            [ctx.button("menu.help", ShowHelp()), ctx.button("menu.settings", ShowSettings())],
         ],
     )
 

@@ -8,6 +8,7 @@ from handlers.account.start import language_row
 from handlers.broadcasts.actions import SwitchAnnouncements
 from handlers.core.context import Context
 from handlers.core.types import Reply
+from handlers.schedules.actions import AskCommune
 
 
 async def command(ctx: Context, text: str) -> list[Reply]:
@@ -24,7 +25,7 @@ async def show_settings(ctx: Context, action: ShowSettings | None = None) -> lis
         "settings.title",
         [
             list(language_row(ctx)),
-            [ctx.button("settings.commune", "commune")],
+            [ctx.button("settings.commune", AskCommune())],
             [ctx.button("button.link", ShowLinks())],
             # Officials' announcements on or off; reminders are set per point in /lich.
             [

@@ -13,6 +13,7 @@ from handlers.loans.actions import CheckEligibility, ShowProgram
 from handlers.questions import kept_questions, questions_split
 from handlers.questions.actions import ShowBlackCredit, ShowTopic, ShowTopicLegal
 from handlers.reports.actions import StartReport
+from handlers.schedules.actions import ShowSchedule
 
 # Longest question we hand to the matcher; a story longer than this is cut, not refused.
 MAX_QUESTION_CHARS = 2000
@@ -112,7 +113,7 @@ def topic_replies(
     if topic == "eligibility" and ctx.content.eligibility is not None:
         rows.append((ctx.button("menu.eligibility", CheckEligibility()),))
     if topic.startswith("schedule."):
-        rows.append((ctx.button("menu.schedule", "lich"),))
+        rows.append((ctx.button("menu.schedule", ShowSchedule()),))
     if topic.startswith("blackcredit."):
         rows.append((ctx.button("button.report", StartReport()),))
     rows += other_rows(ctx, list(others))

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from content.loader import Content
 from handlers.core.formatting import day
 from handlers.core.types import Button, Reply
+from handlers.schedules.actions import Unsubscribe
 from handlers.schedules.calendar import Occurrence, occurrences
 from storage import outbox, schedules, subscriptions
 from storage.models import ScheduleException, TransactionPoint
@@ -67,7 +68,7 @@ def _point_values(point: TransactionPoint, lang: str) -> dict[str, str]:
 
 
 def unsubscribe_row(content: Content, lang: str, point_id: str) -> tuple[Button, ...]:
-    return (Button(content.text("button.unsubscribe", lang), f"unsub:{point_id}"),)
+    return (Button(content.text("button.unsubscribe", lang), Unsubscribe(point=point_id).pack()),)
 
 
 def reminder_reply(content: Content, lang: str, due: Due) -> Reply:

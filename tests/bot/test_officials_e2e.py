@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli import admin_command
 from bot.scheduler import remind_and_deliver
-from handlers.schedules.schedule_csv import parse_schedule_csv
+from handlers.schedules.csv import parse_schedule_csv
 from storage import audit, schedules
 from storage.db import transaction
 from storage.models import TransactionPoint

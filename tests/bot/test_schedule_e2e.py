@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import remind_and_deliver
+from handlers.schedules.csv import parse_schedule_csv
 from handlers.schedules.reminders import notify_change
-from handlers.schedules.schedule_csv import parse_schedule_csv
 from storage import schedules
 from storage.db import transaction
 from tests.bot.conftest import CHAT, Bot, labels, migrate_like_operators, plain

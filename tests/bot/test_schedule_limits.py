@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.schedules import schedule
-from handlers.schedules.schedule_csv import (
+from handlers.schedules import view
+from handlers.schedules.csv import (
     HEADER,
     MAX_FILE_BYTES,
     MAX_LINE_BYTES,
@@ -158,7 +158,7 @@ def test_rows_are_read_a_line_at_a_time_and_the_limits_are_exact():
 
 async def test_reminders_per_person_are_capped(deps):
     now = dt.datetime(2026, 11, 22, 8, 30, tzinfo=dt.UTC)
-    count = schedule.MAX_SUBSCRIPTIONS + 1
+    count = view.MAX_SUBSCRIPTIONS + 1
     async with transaction(deps.sessions) as session:
         await schedules.upsert_points(
             session,
@@ -180,14 +180,14 @@ async def test_reminders_per_person_are_capped(deps):
         )
     chat = Chat(deps)
     await chat.onboard()
-    for i in range(schedule.MAX_SUBSCRIPTIONS):
+    for i in range(view.MAX_SUBSCRIPTIONS):
         await tap(chat, f"sub:P{i}")
         assert "Đã bật nhắc lịch" in chat.text
-    await tap(chat, f"sub:P{schedule.MAX_SUBSCRIPTIONS}")
+    await tap(chat, f"sub:P{view.MAX_SUBSCRIPTIONS}")
     assert "tối đa" in chat.text and "10 điểm" in chat.text
     await tap(chat, "sub:P0")  # one already on stays on, without a complaint
     assert "Đã bật nhắc lịch" in chat.text
     async with transaction(deps.sessions) as session:
         user = await users.find_user(session, "test", "1001")
         mine = await subscriptions.subscribed_points(session, user.id)
-    assert len(mine) == schedule.MAX_SUBSCRIPTIONS
+    assert len(mine) == view.MAX_SUBSCRIPTIONS

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import remind_and_deliver
-from handlers.schedules.schedule_csv import parse_schedule_csv
+from handlers.schedules.csv import parse_schedule_csv
 from storage import people, schedules, users
 from storage.db import transaction
 from tests.bot.zalo_support import ZaloBot, migrate, plain

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from handlers.core.dispatch import Deps, handle
 from handlers.core.types import Incoming, row_id
-from handlers.schedules.schedule_csv import parse_schedule_csv
+from handlers.schedules.csv import parse_schedule_csv
 from storage import roles as role_store
 from storage import schedules
 from storage.db import transaction

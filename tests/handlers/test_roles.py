@@ -10,8 +10,8 @@ import pytest
 
 from handlers.core import roles, routes
 from handlers.core.types import Incoming
-from handlers.schedules.schedule_csv import parse_schedule_csv
-from handlers.schedules.schedule_edit import holiday_name, parse_day, parse_hours
+from handlers.schedules.csv import parse_schedule_csv
+from handlers.schedules.rules import holiday_name, parse_day, parse_hours
 from storage import audit, schedules
 from storage import roles as role_store
 from storage.db import transaction

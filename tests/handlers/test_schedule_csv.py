@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.schedules.schedule_csv import (
+from handlers.schedules.csv import (
     HEADER,
     MAX_LENGTH,
     PointRow,

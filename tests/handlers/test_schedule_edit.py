@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.cli import _schedule_exception, build_parser
 from handlers.core.types import MAX_ACTION_BYTES, Button
-from handlers.schedules.schedule_csv import (
+from handlers.schedules.csv import (
     HEADER,
     MAX_LENGTH,
     ScheduleFileError,

@@ -15,7 +15,7 @@ from bot.cli import _schedule_exception, build_parser
 from bot.config import ConfigError
 from handlers.core.spreadsheet import safe_cell
 from handlers.reports.report_export import export_csv
-from handlers.schedules.schedule_csv import (
+from handlers.schedules.csv import (
     HEADER,
     PointRow,
     ScheduleFileError,

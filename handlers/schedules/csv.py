@@ -39,12 +39,14 @@ COLUMNS = (
 HEADER = ",".join(COLUMNS)
 
 # The widths of the columns in storage.models.TransactionPoint, except point_id: it travels
-# in button actions ("lxo:POINT:YYYYMMDD" in /lichxa, "unsub:POINT" in reminders), and
-# Telegram refuses callback data over 64 bytes (handlers.core.types.MAX_ACTION_BYTES), so ids stay
-# at 48 characters (ASCII only, see _POINT_ID) to leave room for the longest action around one.
+# in button actions ("lxo:POINT:YYYYMMDD" in /lichxa, "unsub:POINT" in reminders; see
+# handlers/schedules/actions.py), and Telegram refuses callback data over 64 bytes
+# (handlers.core.types.MAX_ACTION_BYTES), so ids stay at 48 characters (ASCII only, see
+# POINT_ID) to leave room for the longest action around one.
 MAX_LENGTH = {"point_id": 48, "name": 200, "address": 300, "office": 200, "phone": 32}
 
-_POINT_ID = re.compile(r"[A-Za-z0-9._-]+")
+POINT_ID = r"[A-Za-z0-9._-]+"  # also the shape buttons accept
+_POINT_ID = re.compile(POINT_ID)
 _COMMUNE = re.compile(r"[0-9]{5}")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _PHONE = re.compile(r"[0-9 +.-]+")

@@ -3,7 +3,7 @@
 `/lich` shows the next transaction dates (this month and next) of every point of the user's
 commune. Finding the commune is a small flow: the user types a name (with or without
 diacritics or "xã/phường", or a transaction point's name, which is often a former commune's
-name) and picks from buttons when several match.
+name; see communes.py) and picks from buttons when several match.
 """
 
 from __future__ import annotations
@@ -12,46 +12,58 @@ import datetime as dt
 import html
 
 from content.normalize import fold
-from content.places import Commune, commune, communes_of_province, find_communes
+from content.places import Commune, commune, communes_of_province
+from handlers.account.actions import AnswerConsent
 from handlers.core.context import Context
 from handlers.core.formatting import day
 from handlers.core.types import Button, Reply
 from handlers.questions import answers
+from handlers.schedules import communes
+from handlers.schedules.actions import (
+    AskCommune,
+    ChooseCommune,
+    ShowSchedule,
+    Subscribe,
+    Unsubscribe,
+)
 from handlers.schedules.calendar import Occurrence, next_occurrences
+from handlers.schedules.communes import commune_label
+from handlers.schedules.flows import COMMUNE, CommuneStep
 from storage import schedules, subscriptions
 from storage.models import TransactionPoint
 
-COMMUNE_FLOW = "commune"
 MAX_CHOICES = 8
 MAX_QUERY = 100
 # Reminders per person: more than a family needs, and a bound on what one person queues.
 MAX_SUBSCRIPTIONS = 10
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _commune_label(found: Commune) -> str:
-    return f"{found.name} ({found.province_name})"
-
-
 def _today(ctx: Context) -> dt.date:
     return ctx.now.astimezone(ctx.timezone).date()
 
 
-async def ask_commune(ctx: Context) -> list[Reply]:
+async def ask_commune(ctx: Context, action: AskCommune | None = None) -> list[Reply]:
     """Ask which commune the user lives in."""
-    await ctx.enter(COMMUNE_FLOW, "name")
+    await COMMUNE.enter(ctx, CommuneStep.NAME)
     return [ctx.reply("commune.ask", [ctx.menu_row()])]
 
 
-async def show_schedule(ctx: Context) -> list[Reply]:
-    """/lich: the user's commune's next days, or first the question which commune."""
-    code = ctx.args[0] if ctx.args else ctx.user.commune_code
-    found = commune(code) if code else None
+async def command(ctx: Context, text: str) -> list[Reply]:
+    """/lich, or /lich CODE for that commune's days."""
+    words = text.split()
+    return await _show(ctx, words[0] if words else None)
+
+
+async def show_schedule(ctx: Context, action: ShowSchedule) -> list[Reply]:
+    return await _show(ctx, action.commune)
+
+
+async def _show(ctx: Context, code: str | None) -> list[Reply]:
+    """The commune's next days (the user's own when none is named), or first the question
+    which commune."""
+    found = commune(code or ctx.user.commune_code or "")
     if found is None:
-        if ctx.args:
+        if code:
             return [ctx.reply("error.stale_button", [ctx.menu_row()])]
         return await ask_commune(ctx)
     return await schedule_of(ctx, found)
@@ -59,7 +71,7 @@ async def show_schedule(ctx: Context) -> list[Reply]:
 
 async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
     points = await schedules.points_of_commune(ctx.session, found.code)
-    change = (ctx.button("button.change_commune", "commune"),)
+    change = (ctx.button("button.change_commune", AskCommune()),)
     if not points:
         return [await _no_schedule(ctx, found, change)]
     today = _today(ctx)
@@ -70,7 +82,7 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
         today + dt.timedelta(days=70),
     )
     mine = await subscriptions.subscribed_points(ctx.session, ctx.user.id or 0)
-    replies = [ctx.reply("schedule.title", commune=_commune_label(found))]
+    replies = [ctx.reply("schedule.title", commune=commune_label(found))]
     rows: list[tuple[Button, ...]] = []
     upcoming = {
         point.id: next_occurrences(point, [e for e in exceptions if e.point_id == point.id], today)
@@ -81,13 +93,11 @@ async def schedule_of(ctx: Context, found: Commune) -> list[Reply]:
     for point in points:
         replies.append(Reply(_point_text(ctx, point, upcoming[point.id])))
         if point.id in mine:
-            rows.append(
-                (ctx.button("button.unsubscribe_point", f"unsub:{point.id}", place=point.name),)
-            )
+            off = Unsubscribe(point=point.id)
+            rows.append((ctx.button("button.unsubscribe_point", off, place=point.name),))
         else:
-            rows.append(
-                (ctx.button("button.subscribe_point", f"sub:{point.id}", place=point.name),)
-            )
+            on = Subscribe(point=point.id)
+            rows.append((ctx.button("button.subscribe_point", on, place=point.name),))
     replies[-1] = Reply(replies[-1].text, (*rows, change, ctx.menu_row()))
     return replies
 
@@ -98,11 +108,11 @@ def _next_day(upcoming: list[Occurrence]) -> dt.date:
     return min(days, default=dt.date.max)
 
 
-def _point_text(ctx: Context, point: TransactionPoint, upcoming) -> str:  # type: ignore[no-untyped-def]
+def _point_text(ctx: Context, point: TransactionPoint, upcoming: list[Occurrence]) -> str:
     lang = ctx.lang
     lines = []
     for occurrence in upcoming:
-        if occurrence.cancelled:
+        if occurrence.cancelled or occurrence.date is None:
             lines.append(
                 ctx.t(
                     "schedule.cancelled",
@@ -110,7 +120,7 @@ def _point_text(ctx: Context, point: TransactionPoint, upcoming) -> str:  # type
                     reason=occurrence.reason or "",
                 )
             )
-        elif occurrence.date != occurrence.regular_date:
+        elif occurrence.moved:
             lines.append(
                 ctx.t(
                     "schedule.moved",
@@ -146,32 +156,24 @@ async def _no_schedule(ctx: Context, found: Commune, change: tuple[Button, ...])
         return ctx.reply(
             "schedule.none_with_office",
             [change, ctx.menu_row()],
-            commune=_commune_label(found),
+            commune=commune_label(found),
             office=office.office,
             phone=office.phone,
         )
-    return ctx.reply("schedule.none", [change, ctx.menu_row()], commune=_commune_label(found))
+    return ctx.reply("schedule.none", [change, ctx.menu_row()], commune=commune_label(found))
 
 
-async def commune_text(ctx: Context) -> list[Reply]:
+@COMMUNE.on_text(CommuneStep.NAME)
+async def commune_text(ctx: Context, text: str) -> list[Reply]:
     """Typed text in the commune flow: find the commune by its name or a point's name."""
-    query = (ctx.args[0] if ctx.args else "").strip()[:MAX_QUERY]
-    matches = find_communes(query, limit=MAX_CHOICES) if query else []
-    by_point = await _communes_by_point_name(ctx, query) if query else []
-    # A transaction point's name containing the words typed is stronger evidence than a
-    # commune name that only resembles them, so those choices come first.
+    query = text.strip()[:MAX_QUERY]
     choices: list[tuple[str, Commune]] = []
-    seen: set[str] = set()
-    for point, found in by_point:
-        if found.code not in seen:
-            seen.add(found.code)
-            label = ctx.t("commune.via_point", point=point.name, commune=_commune_label(found))
-            choices.append((html.unescape(label), found))
-    for found in matches:
-        if found.code not in seen:
-            seen.add(found.code)
-            choices.append((_commune_label(found), found))
-    choices = choices[:MAX_CHOICES]
+    for candidate in await communes.candidates(ctx.session, query, MAX_CHOICES):
+        label = commune_label(candidate.commune)
+        if candidate.point is not None:
+            via = ctx.t("commune.via_point", point=candidate.point.name, commune=label)
+            label = html.unescape(via)
+        choices.append((label, candidate.commune))
     if not choices:
         if answers.is_question(ctx, query):
             await ctx.leave_flow()  # no commune, but plainly a question: answered
@@ -179,75 +181,37 @@ async def commune_text(ctx: Context) -> list[Reply]:
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
         label, found = choices[0]
-        if _names_exactly(query, found):
+        if communes.names_exactly(query, found):
             return await _choose(ctx, found)
         return [_confirm(ctx, label, found)]  # "huy" must not become Xã Huy Giáp unasked
-    rows = [(Button(label, f"commune_set:{found.code}"),) for label, found in choices]
+    rows = [(Button(label, ChooseCommune(commune=found.code).pack()),) for label, found in choices]
     return [ctx.reply("commune.pick", [*rows, ctx.menu_row()])]
-
-
-# Type words before a commune's name and before a province's, as folded text.
-_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
-_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
-
-
-def _names_exactly(query: str, found: Commune) -> bool:
-    """The query is the commune's whole name or code, maybe with its type and province:
-    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
-    typed = fold(query)
-    if typed == found.code:
-        return True
-    for prefix in _COMMUNE_TYPES:
-        typed = typed.removeprefix(prefix)
-    name = fold(found.short_name)
-    if typed == name:
-        return True
-    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
-    if rest is None:
-        return False
-    for prefix in _PROVINCE_TYPES:
-        rest = rest.removeprefix(prefix)
-    return rest == fold(found.province_name).removeprefix("thanh pho ")
 
 
 def _confirm(ctx: Context, label: str, found: Commune) -> Reply:
     """One place found by a part of its name, a misspelling or a point: ask before saving."""
+    yes = ChooseCommune(commune=found.code)
     return ctx.reply(
         "commune.confirm",
         [
-            [
-                ctx.button(
-                    "button.commune_yes", f"commune_set:{found.code}", commune=_commune_label(found)
-                )
-            ],
-            [ctx.button("button.commune_no", "commune")],
+            [ctx.button("button.commune_yes", yes, commune=commune_label(found))],
+            [ctx.button("button.commune_no", AskCommune())],
             ctx.menu_row(),
         ],
         place=label,
     )
 
 
-async def _communes_by_point_name(
-    ctx: Context, query: str
-) -> list[tuple[TransactionPoint, Commune]]:
-    wanted = fold(query)
-    for prefix in ("diem giao dich ", "diem ", "xa ", "phuong "):
-        wanted = wanted.removeprefix(prefix)
-    if len(wanted) < 3:
-        return []
-    found = []
-    for point in await schedules.all_points(ctx.session):
-        if wanted in fold(point.name) and (c := commune(point.commune_code)) is not None:
-            found.append((point, c))
-    return found
-
-
-async def choose_commune(ctx: Context) -> list[Reply]:
-    """commune_set:<code>: the user picked their commune."""
-    found = commune(ctx.args[0]) if ctx.args else None
+async def choose_commune(ctx: Context, action: ChooseCommune) -> list[Reply]:
+    """The user picked their commune."""
+    found = commune(action.commune)
     if found is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     return await _choose(ctx, found)
+
+
+def _give_consent(ctx: Context) -> tuple[Button, ...]:
+    return (ctx.button("button.give_consent", AnswerConsent(answer="yes")),)
 
 
 async def _choose(ctx: Context, found: Commune) -> list[Reply]:
@@ -255,46 +219,41 @@ async def _choose(ctx: Context, found: Commune) -> list[Reply]:
     if ctx.user.consent_at is None:
         # Without consent we show the schedule but keep nothing.
         return [
-            ctx.reply("commune.not_saved", [[ctx.button("button.give_consent", "consent:yes")]]),
+            ctx.reply("commune.not_saved", [_give_consent(ctx)]),
             *await schedule_of(ctx, found),
         ]
     ctx.user.commune_code = found.code
     ctx.session.add(ctx.user)
     return [
-        ctx.reply("commune.saved", commune=_commune_label(found)),
+        ctx.reply("commune.saved", commune=commune_label(found)),
         *await schedule_of(ctx, found),
     ]
 
 
-async def subscribe(ctx: Context) -> list[Reply]:
-    """sub:<point>: switch reminders on (needs consent: it keeps who wants what)."""
-    point = await schedules.get_point(ctx.session, ctx.args[0]) if ctx.args else None
+async def subscribe(ctx: Context, action: Subscribe) -> list[Reply]:
+    """Switch reminders on (needs consent: it keeps who wants what)."""
+    point = await schedules.get_point(ctx.session, action.point)
     if point is None:
         return [ctx.reply("error.stale_button", [ctx.menu_row()])]
     if ctx.user.consent_at is None:
-        return [
-            ctx.reply(
-                "schedule.needs_consent",
-                [[ctx.button("button.give_consent", "consent:yes")], ctx.menu_row()],
-            )
-        ]
+        return [ctx.reply("schedule.needs_consent", [_give_consent(ctx), ctx.menu_row()])]
     mine = await subscriptions.subscribed_points(ctx.session, ctx.user.id or 0)
     if point.id not in mine and len(mine) >= MAX_SUBSCRIPTIONS:
         return [ctx.reply("schedule.too_many_reminders", [ctx.menu_row()], max=MAX_SUBSCRIPTIONS)]
     await subscriptions.subscribe(ctx.session, ctx.user.id or 0, point.id, ctx.now)
+    off = Unsubscribe(point=point.id)
     return [
         ctx.reply(
             "schedule.subscribed",
-            [[ctx.button("button.unsubscribe", f"unsub:{point.id}")], ctx.menu_row()],
+            [[ctx.button("button.unsubscribe", off)], ctx.menu_row()],
             place=point.name,
         )
     ]
 
 
-async def unsubscribe(ctx: Context) -> list[Reply]:
-    """unsub:<point>: one tap, from a reminder or from /lich."""
-    point_id = ctx.args[0] if ctx.args else ""
-    await subscriptions.unsubscribe(ctx.session, ctx.user.id or 0, point_id)
-    point = await schedules.get_point(ctx.session, point_id)
-    rows = [[ctx.button("button.subscribe_again", f"sub:{point.id}")]] if point else []
+async def unsubscribe(ctx: Context, action: Unsubscribe) -> list[Reply]:
+    """One tap, from a reminder or from /lich."""
+    await subscriptions.unsubscribe(ctx.session, ctx.user.id or 0, action.point)
+    point = await schedules.get_point(ctx.session, action.point)
+    rows = [[ctx.button("button.subscribe_again", Subscribe(point=point.id))]] if point else []
     return [ctx.reply("schedule.unsubscribed", [*rows, ctx.menu_row()])]
