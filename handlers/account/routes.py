@@ -9,7 +9,7 @@ from handlers.account import actions as a
 from handlers.account import linking, menu, privacy, role_admin, settings, start
 from handlers.account.actions import AnswerConsent, ChooseLanguage, ShowHelp
 from handlers.core.actions import Action, ShowMenu
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 
 COMMANDS: dict[str, Command] = {
     "start": Command(start.command),
@@ -48,7 +48,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     a.ChooseRevoke: role_admin.choose_revoke,
     a.ConfirmRevoke: role_admin.confirm_revoke,
 }
-
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

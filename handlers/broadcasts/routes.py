@@ -26,7 +26,7 @@ from handlers.broadcasts.actions import (
     ToggleUrgent,
 )
 from handlers.core.actions import Action
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 
 COMMANDS: dict[str, Command] = {
     "thongbao": Command(compose.command, role="official"),
@@ -51,7 +51,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     RejectBroadcast: approval.reject,
     SwitchAnnouncements: announcements.switch,
 }
-
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -37,7 +37,6 @@ class Context:
     user: User
     state: ConversationState
     now: dt.datetime
-    args: tuple[str, ...] = ()
     deleted: bool = field(default=False)
     timezone: ZoneInfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))  # BOT_TIMEZONE
     # The row of the channel identity that wrote, when ``user`` is the row holding a person

@@ -66,7 +66,7 @@ async def press(ctx: Context, data: str) -> list[Reply]:
     flow's own "start again" reply."""
     cls = Action.registry.get(data.partition(SEPARATOR)[0])
     if cls is None:
-        return await _legacy_press(ctx, data)
+        return roles.unknown_action(ctx)
     try:
         action = cls.unpack(data)
     except ActionError:
@@ -78,18 +78,6 @@ async def press(ctx: Context, data: str) -> list[Reply]:
     if cls.steps and not (ctx.flow == cls.flow and ctx.state.step in cls.steps):
         return Flow.registry[cls.flow or ""].stale(ctx)
     return await routes.ACTIONS[cls](ctx, action)
-
-
-async def _legacy_press(ctx: Context, data: str) -> list[Reply]:
-    """Buttons of features not yet moved to typed actions (handlers/core/actions.py)."""
-    name, *args = data.split(":")
-    handler = routes.LEGACY_ACTIONS.get(name)
-    if handler is None or not await _may(ctx, routes.LEGACY_PRIVILEGED_ACTIONS.get(name)):
-        return roles.unknown_action(ctx)
-    if ctx.user.language is None:
-        return await start.start(ctx)
-    ctx.args = tuple(args)
-    return await handler(ctx)
 
 
 async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
@@ -107,9 +95,6 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
             return roles.unknown_command(ctx, name)
         if name not in routes.ALWAYS and ctx.flow is not None:
             await ctx.leave_flow()  # a command starts something new
-        if found.legacy:
-            ctx.args = args
-            return await found.legacy(ctx)
         return await found.handler(ctx, " ".join(args))
 
     if ctx.user.language is None and ctx.flow != linking.FLOW.name:
@@ -117,9 +102,6 @@ async def route(ctx: Context, incoming: Incoming) -> list[Reply]:
     flow = Flow.registry.get(ctx.flow or "")
     if flow is not None and (on_text := flow.text_handler(ctx)) is not None:
         return await on_text(ctx, text)
-    if ctx.flow in routes.LEGACY_FLOW_TEXT:
-        ctx.args = (text,)  # what the user typed, for the flow's step
-        return await routes.LEGACY_FLOW_TEXT[ctx.flow](ctx)
     if not text:
         return [ctx.reply("ask.only_text", [ctx.menu_row()])]
     return await loan_question.ask(ctx, text)  # a loan's cost with its figure: the calculator

@@ -9,8 +9,6 @@ from typing import Any
 from handlers.core.context import Context
 from handlers.core.types import Reply
 
-# A plain dialog function (the legacy shape: it reads ``ctx.args``).
-Handler = Callable[[Context], Awaitable[list[Reply]]]
 # A button's handler receives its typed action (handlers/core/actions.py).
 ActionHandler = Callable[[Context, Any], Awaitable[list[Reply]]]
 # A command's handler receives what was typed after the command, words joined by one space.
@@ -22,6 +20,5 @@ class Command:
     """A chat command: its handler and the role it needs (None: anyone). To someone without
     the role it answers exactly as an unknown command would; handlers check the area."""
 
-    handler: CommandHandler | None = None
+    handler: CommandHandler
     role: str | None = None
-    legacy: Handler | None = None  # a handler not yet moved to the typed shape

@@ -15,7 +15,7 @@ from handlers.account import routes as account
 from handlers.broadcasts import routes as broadcasts
 from handlers.core.actions import Action
 from handlers.core.flows import Flow
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 from handlers.loans import routes as loans
 from handlers.questions import routes as questions
 from handlers.reports import intake
@@ -63,18 +63,11 @@ ALWAYS = frozenset({"start", "menu", "huy", "lienket"})
 
 COMMANDS: dict[str, Command] = _collect(_table("COMMANDS"), "command")
 ACTIONS: dict[type[Action], ActionHandler] = _collect(_table("ACTIONS"), "action")
-LEGACY_ACTIONS: dict[str, Handler] = _collect(_table("LEGACY_ACTIONS"), "action")
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = _collect(
-    _table("LEGACY_PRIVILEGED_ACTIONS"), "privileged action"
-)
-LEGACY_FLOW_TEXT: dict[str, Handler] = _collect(_table("LEGACY_FLOW_TEXT"), "flow")
 
-# Every typed action has a handler, and no legacy name shadows a typed prefix.
+# Every action has a handler: a button nobody answers would be a silent dead end.
 _unrouted = set(Action.registry.values()) - set(ACTIONS)
 if _unrouted:
     raise TypeError(f"actions without a handler: {sorted(c.__name__ for c in _unrouted)}")
-if _shadowed := set(LEGACY_ACTIONS) & set(Action.registry):
-    raise TypeError(f"legacy actions shadow typed ones: {sorted(_shadowed)}")
 
 # Steps that take files: what is sent there is downloaded and cleaned before the update's
 # transaction opens (handlers/core/dispatch.py), so a slow download holds no database lock.
@@ -83,18 +76,15 @@ FILE_STEPS: frozenset[tuple[str, str]] = frozenset({(intake.FLOW.name, intake.St
 
 def known_action(name: str) -> bool:
     """Is ``name`` the prefix of a button the bot handles?"""
-    return name in Action.registry or name in LEGACY_ACTIONS
+    return name in Action.registry
 
 
 def action_role(name: str) -> str | None:
     """The role a button needs (None: anyone); declared on its action."""
-    typed = Action.registry.get(name)
-    return typed.role if typed is not None else LEGACY_PRIVILEGED_ACTIONS.get(name)
+    return Action.registry[name].role
 
 
 def takes_text(flow: str | None) -> bool:
     """Does ``flow`` wait for typed text at some step (an amount, a day, a commune)?"""
     typed = Flow.registry.get(flow or "")
-    if typed is not None:
-        return bool(typed.text) or typed.other_text is not None
-    return flow in LEGACY_FLOW_TEXT
+    return typed is not None and (bool(typed.text) or typed.other_text is not None)

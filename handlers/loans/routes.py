@@ -6,7 +6,7 @@ Collected by handlers/core/routes.py, which refuses two features claiming one na
 from __future__ import annotations
 
 from handlers.core.actions import Action
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 from handlers.loans import calculator, eligibility, programs
 from handlers.loans.actions import (
     Calculate,
@@ -34,8 +34,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     ShowEstimatePart: calculator.show_part,
     CheckEligibility: eligibility.step,
 }
-
-# Nothing left on the legacy shape (the lead removes these names at the end).
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -6,7 +6,7 @@ Collected by handlers/core/routes.py, which refuses two features claiming one na
 from __future__ import annotations
 
 from handlers.core.actions import Action
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 from handlers.questions import answers
 from handlers.questions.actions import ShowBlackCredit, ShowTopic, ShowTopicLegal
 
@@ -20,8 +20,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     ShowTopicLegal: answers.show_legal,
     ShowBlackCredit: answers.black_credit,
 }
-
-# Buttons still read through ctx.args, and the roles they need (declared, not derived).
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -6,7 +6,7 @@ Collected by handlers/core/routes.py, which refuses two features claiming one na
 from __future__ import annotations
 
 from handlers.core.actions import Action
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 from handlers.questions import story
 from handlers.reports import intake, moderation, tracking
 from handlers.reports.actions import (
@@ -73,8 +73,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     ResolveReport: moderation.resolve,
     RejectReport: moderation.reject,
 }
-
-# Every flow of reports takes typed text through its Flow (@FLOW.on_text).
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

@@ -7,7 +7,7 @@ text is routed by the flows' own steps (flows.py; the handlers register with ``o
 from __future__ import annotations
 
 from handlers.core.actions import Action
-from handlers.core.route_types import ActionHandler, Command, Handler
+from handlers.core.route_types import ActionHandler, Command
 from handlers.schedules import actions as a
 from handlers.schedules import edit, view
 
@@ -35,8 +35,3 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     a.ConfirmChange: edit.confirm,
     a.DropChange: edit.drop,
 }
-
-# Emptied by the move to typed actions; the names stay until every feature has moved.
-LEGACY_ACTIONS: dict[str, Handler] = {}
-LEGACY_PRIVILEGED_ACTIONS: dict[str, str] = {}
-LEGACY_FLOW_TEXT: dict[str, Handler] = {}

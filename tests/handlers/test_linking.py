@@ -9,6 +9,7 @@ import re
 from sqlmodel import select
 
 from handlers.core import routes
+from handlers.core.actions import Action
 from handlers.core.dispatch import handle
 from handlers.core.types import Incoming, Reply
 from storage import broadcasts, people, roles, subscriptions, users
@@ -314,19 +315,23 @@ async def test_withdrawing_consent_on_a_linked_account_separates_the_channels(de
     assert await audiences(deps) == [2, 0, 0]  # two chat accounts, each known by language
 
 
+class ProbeCount(Action, prefix="probe_count"):
+    """A test's own button: counts, slowly, in the person's conversation state."""
+
+
 async def test_one_persons_updates_from_two_channels_are_handled_one_after_the_other(
     deps, monkeypatch
 ):
     """Both channels of a person share one conversation state: an update from one waits
     for the other's to finish (PostgreSQL locks the holder's row; SQLite takes turns)."""
 
-    async def count(ctx):  # type: ignore[no-untyped-def]
+    async def count(ctx, action):  # type: ignore[no-untyped-def]
         seen = int(ctx.state.data.get("n", 0))
         await asyncio.sleep(0.3)  # a slow moment, as under load
         await ctx.enter("probe", "count", n=seen + 1)
         return [Reply(str(seen + 1))]
 
-    monkeypatch.setitem(routes.LEGACY_ACTIONS, "probe_count", count)
+    monkeypatch.setitem(routes.ACTIONS, ProbeCount, count)
     await linked_pair(deps)
     await handle(Incoming("telegram", "111", action="probe_count"), deps)
     answers = await asyncio.gather(
