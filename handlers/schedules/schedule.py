@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from content.normalize import fold
-from content.places import Commune, commune, communes_of_province, find_communes
+from content.places import Commune, commune, communes_of_province, find_communes, names_exactly
 from handlers.core.context import Context
 from handlers.core.formatting import day
 from handlers.core.types import Button, Reply
@@ -179,35 +181,11 @@ async def commune_text(ctx: Context) -> list[Reply]:
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
         label, found = choices[0]
-        if _names_exactly(query, found):
+        if names_exactly(query, found):
             return await _choose(ctx, found)
         return [_confirm(ctx, label, found)]  # "huy" must not become Xã Huy Giáp unasked
     rows = [(Button(label, f"commune_set:{found.code}"),) for label, found in choices]
     return [ctx.reply("commune.pick", [*rows, ctx.menu_row()])]
-
-
-# Type words before a commune's name and before a province's, as folded text.
-_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
-_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
-
-
-def _names_exactly(query: str, found: Commune) -> bool:
-    """The query is the commune's whole name or code, maybe with its type and province:
-    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
-    typed = fold(query)
-    if typed == found.code:
-        return True
-    for prefix in _COMMUNE_TYPES:
-        typed = typed.removeprefix(prefix)
-    name = fold(found.short_name)
-    if typed == name:
-        return True
-    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
-    if rest is None:
-        return False
-    for prefix in _PROVINCE_TYPES:
-        rest = rest.removeprefix(prefix)
-    return rest == fold(found.province_name).removeprefix("thanh pho ")
 
 
 def _confirm(ctx: Context, label: str, found: Commune) -> Reply:
@@ -230,13 +208,21 @@ def _confirm(ctx: Context, label: str, found: Commune) -> Reply:
 async def _communes_by_point_name(
     ctx: Context, query: str
 ) -> list[tuple[TransactionPoint, Commune]]:
+    return await communes_by_point_name(ctx.session, query)
+
+
+async def communes_by_point_name(
+    session: AsyncSession, query: str
+) -> list[tuple[TransactionPoint, Commune]]:
+    """Points whose name holds what was typed ("tinh ha"), each with its commune (also used
+    by `vbsp-bot schedule next`)."""
     wanted = fold(query)
     for prefix in ("diem giao dich ", "diem ", "xa ", "phuong "):
         wanted = wanted.removeprefix(prefix)
     if len(wanted) < 3:
         return []
     found = []
-    for point in await schedules.all_points(ctx.session):
+    for point in await schedules.all_points(session):
         if wanted in fold(point.name) and (c := commune(point.commune_code)) is not None:
             found.append((point, c))
     return found
