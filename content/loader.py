@@ -23,6 +23,7 @@ from content.models import (
     LText,
     Program,
     Topic,
+    choose_plurals,
 )
 from content.places import province_name
 
@@ -69,12 +70,13 @@ class Content:
     glossary: Glossary | None = None
 
     def text(self, key: str, lang: str, **values: Any) -> str:
-        """The message ``key`` in ``lang`` with ``values`` filled in."""
+        """The message ``key`` in ``lang`` with ``values`` filled in, and in English the
+        plural form each count calls for."""
         try:
             template = self.messages[key].get(lang)
         except KeyError:
             raise KeyError(f"no message {key!r} in messages.yaml") from None
-        return template.format(**values) if values else template
+        return choose_plurals(template, values).format(**values) if values else template
 
     def programs_for(self, province: int | None) -> dict[str, Program]:
         """National programs, then the province's own ones."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,13 +18,64 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A plural choice in an English message: "{count} {count|announcement is|announcements are}
+# waiting" takes the first form when the field's value is 1, the second otherwise (CLDR's two
+# English forms; Vietnamese has no plural, so its texts hold no choice).
+PLURAL_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\|([^{}|]*)\|([^{}|]*)\}")
+# A field followed by a noun in the plural ("{files} files", "{count} new reports", "{n}
+# file(s)"): the text counts something without a plural choice, and someone reads "1 files".
+# The two words after the field are looked at; a plural is a word ending in -s (not -ss, -us,
+# -is, nor a verb a name may come before: "{place} moves") or an irregular plural.
+_COUNTED_RE = re.compile(r"\{(\w+)\}((?: [A-Za-z]+(?:\(s\))?){1,2})")
+_IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women"})
+_NOT_PLURALS = frozenset(
+    {
+        *("does", "goes", "always", "perhaps", "across", "unless", "whereas", "moves", "means"),
+        *("takes", "comes", "works", "opens", "starts", "ends", "says", "needs", "gets", "sends"),
+        *("keeps", "asks", "makes", "wants", "lends", "helps", "applies", "changes", "stays"),
+    }
+)
+
+
 def format_fields(text: str) -> set[str]:
-    """Names of the ``{name}`` fields in a message text."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """Names of the ``{name}`` fields in a message text, those of plural choices included."""
+    plain = PLURAL_RE.sub(lambda m: "{" + m[1] + "}", text)
+    return {name for _, name, _, _ in string.Formatter().parse(plain) if name}
+
+
+def choose_plurals(text: str, values: Mapping[str, object]) -> str:
+    """The text with each plural choice replaced by the form its field's value calls for:
+    the first for exactly 1 (CLDR's English "one"; 0 and 1.5 take "other")."""
+    return PLURAL_RE.sub(lambda m: m[2] if str(values.get(m[1])) == "1" else m[3], text)
+
+
+def counted_fields(text: str) -> set[str]:
+    """Fields of an English text followed by a plural noun and no plural choice."""
+    return {
+        match[1]
+        for match in _COUNTED_RE.finditer(text)
+        if any(_is_plural(word) for word in match[2].split())
+    }
+
+
+def _is_plural(word: str) -> bool:
+    word = word.lower()
+    if word.endswith("(s)") or word in _IRREGULAR_PLURALS:
+        return True
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is"))
+        and word not in _NOT_PLURALS
+    )
 
 
 class LText(Strict):
-    """A text in Vietnamese and English; Vietnamese is the reference."""
+    """A text in Vietnamese and English; Vietnamese is the reference.
+
+    An English message that counts something says so with a plural choice after the number:
+    ``"Evidence: {files} {files|file|files}."`` (see PLURAL_RE); the loader refuses a number
+    followed by a plural noun without one."""
 
     vi: str = Field(min_length=1)
     en: str = Field(min_length=1)
@@ -37,6 +89,15 @@ class LText(Strict):
             raise ValueError(
                 f"vi and en use different {{fields}}: {sorted(format_fields(self.vi))} "
                 f"vs {sorted(format_fields(self.en))}"
+            )
+        if (choice := PLURAL_RE.search(self.vi)) is not None:
+            raise ValueError(f"vi: {choice[0]}: Vietnamese has no plural; write the word once")
+        counted = sorted(counted_fields(self.en))
+        if counted:
+            name = counted[0]
+            raise ValueError(
+                f"en: {{{name}}} counts something but has no plural choice: write "
+                f"{{{name}}} {{{name}|thing|things}}, the form for 1 first"
             )
         return self
 

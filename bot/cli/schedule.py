@@ -262,4 +262,5 @@ async def schedule_exception(session: AsyncSession, args: argparse.Namespace) ->
     note = " (replaces the earlier exception)" if replaced else ""
     print(f"recorded: {point.id} ({point.name}) {day} {day:%a} {change}: {reason}{note}")
     if notified:
-        print(f"notice queued for {notified} subscribers already reminded of {day}")
+        who = "subscriber" if notified == 1 else "subscribers"
+        print(f"notice queued for {notified} {who} already reminded of {day}")

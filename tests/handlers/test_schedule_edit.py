@@ -76,7 +76,7 @@ async def test_cli_exception_notifies_the_reminded_and_is_audited(engine, capsys
     async with transaction(sessions) as session:
         await schedule_exception(session, args)
     out = capsys.readouterr().out
-    assert "cancelled: Mưa lũ" in out and "notice queued for 1 subscribers" in out
+    assert "cancelled: Mưa lũ" in out and "notice queued for 1 subscriber already" in out
     async with transaction(sessions) as session:
         notices = [
             row
