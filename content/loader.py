@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -26,6 +26,9 @@ from content.models import (
     choose_plurals,
 )
 from content.places import province_name
+
+if TYPE_CHECKING:
+    from content.matcher import Matcher
 
 DATA_DIR = Path(__file__).parent / "data"
 CARD_FIELDS = (
@@ -132,10 +135,13 @@ class Content:
         return next((p for p in self.programs.values() if p.topic == topic), None)
 
     @cached_property
-    def matcher(self):  # type: ignore[no-untyped-def]
+    def matcher(self) -> Matcher:
         from content.matcher import load_matcher
 
-        return load_matcher(self.data_dir, set(self.topics))
+        try:
+            return load_matcher(self.data_dir, set(self.topics))
+        except ValueError as exc:  # `content check` reports it in one line, like the rest
+            raise ContentError(str(exc)) from None
 
     def stale(self, today: dt.date) -> list[str]:
         """Warnings for every figure whose check is older than its review period."""
