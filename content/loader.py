@@ -154,7 +154,7 @@ class Content:
             f"local/ province {local.province_code}: {_item_id(item)} checked {item.checked_on}, "
             f"review every {item.review_days} days"
             for local in self.local.values()
-            for item in (*local.overrides, *local.programs)
+            for item in _reviewed(local)
             if item.is_stale(today)
         ]
         if self.eligibility is not None and self.eligibility.is_stale(today):
@@ -168,6 +168,10 @@ class Content:
             if a.is_stale(today)
         ]
         return found
+
+
+def _reviewed(local: LocalPrograms) -> list[LocalOverride | Program]:
+    return [*local.overrides, *local.programs]
 
 
 def _item_id(item: LocalOverride | Program) -> str:

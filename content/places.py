@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from vietnam_provinces import Province, Ward
+from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
 from content.normalize import basic_tokens, fold, strip_diacritics
 
@@ -143,7 +143,7 @@ def province_of(commune_code: str | None) -> int | None:
     if not commune_code or not commune_code.isdigit():
         return None
     try:
-        return int(Ward.from_code(int(commune_code)).province_code)
+        return int(Ward.from_code(WardCode(int(commune_code))).province_code)
     except (KeyError, ValueError):
         return None
 
@@ -151,7 +151,7 @@ def province_of(commune_code: str | None) -> int | None:
 def province_name(code: int) -> str | None:
     """The province's official name ("Quảng Ngãi", "Thành phố Hà Nội"), or None if unknown."""
     try:
-        return Province.from_code(code).name
+        return Province.from_code(ProvinceCode(code)).name
     except (KeyError, ValueError):
         return None
 

@@ -227,6 +227,14 @@ def test_ci_run_is_an_executable_strict_bash_script() -> None:
     assert "pip install -e '.[dev]'" in text
 
 
+def test_ci_run_checks_types_and_import_layers() -> None:
+    commands = [line.strip() for line in CI_RUN.read_text(encoding="utf-8").splitlines()]
+    assert "mypy" in commands and "lint-imports" in commands
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'files = ["handlers", "content"]' in pyproject
+    assert 'layers = ["bot", "handlers", "content | storage"]' in pyproject
+
+
 def test_compose_bot_uses_postgresql_after_migrations() -> None:
     compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     services = compose["services"]

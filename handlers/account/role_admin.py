@@ -137,8 +137,8 @@ async def _typed_area(ctx: Context, text: str) -> list[Reply]:
     wanted = fold(text)
     choices: list[str] = []
     if len(wanted) >= 2:
-        for code, name in provinces():
-            area = f"{code:02d}"
+        for province, name in provinces():
+            area = f"{province:02d}"
             if wanted in fold(name) and any(roles.within(a, area) for a in areas):
                 choices.append(area)
     for found in find_communes(text, limit=200) if text else []:

@@ -301,7 +301,7 @@ async def show_day(ctx: Context) -> list[Reply]:
         return roles.unknown_action(ctx)
     await ctx.leave_flow()
     suffix = f"{point.id}:{_ymd(occurrence.regular_date)}"
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (ctx.button("lichxa.button.move", f"lxm:{suffix}"),),
         (ctx.button("lichxa.button.cancel", f"lxx:{suffix}"),),
     ]
@@ -376,12 +376,12 @@ async def edit_point(ctx: Context) -> list[Reply]:
         return roles.unknown_action(ctx)
     await ctx.leave_flow()
     await ctx.enter(FLOW, steps[what], kind=steps[what], point=point.id)
-    values = {
+    values: dict[str, dict[str, object]] = {
         "day": {"monthly": point.day_of_month},
         "hours": {"hours": _hours(point)},
         "address": {"address": point.address},
-    }[steps[what]]
-    return [ctx.reply(f"lichxa.ask_{steps[what]}", [_back(ctx, point.id)], **values)]
+    }
+    return [ctx.reply(f"lichxa.ask_{steps[what]}", [_back(ctx, point.id)], **values[steps[what]])]
 
 
 # --- typed text in the flow ------------------------------------------------------------------
