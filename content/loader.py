@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -23,8 +23,12 @@ from content.models import (
     LText,
     Program,
     Topic,
+    choose_plurals,
 )
 from content.places import province_name
+
+if TYPE_CHECKING:
+    from content.matcher import Matcher
 
 DATA_DIR = Path(__file__).parent / "data"
 CARD_FIELDS = (
@@ -69,12 +73,13 @@ class Content:
     glossary: Glossary | None = None
 
     def text(self, key: str, lang: str, **values: Any) -> str:
-        """The message ``key`` in ``lang`` with ``values`` filled in."""
+        """The message ``key`` in ``lang`` with ``values`` filled in, and in English the
+        plural form each count calls for."""
         try:
             template = self.messages[key].get(lang)
         except KeyError:
             raise KeyError(f"no message {key!r} in messages.yaml") from None
-        return template.format(**values) if values else template
+        return choose_plurals(template, values).format(**values) if values else template
 
     def programs_for(self, province: int | None) -> dict[str, Program]:
         """National programs, then the province's own ones."""
@@ -130,10 +135,13 @@ class Content:
         return next((p for p in self.programs.values() if p.topic == topic), None)
 
     @cached_property
-    def matcher(self):  # type: ignore[no-untyped-def]
+    def matcher(self) -> Matcher:
         from content.matcher import load_matcher
 
-        return load_matcher(self.data_dir, set(self.topics))
+        try:
+            return load_matcher(self.data_dir, set(self.topics))
+        except ValueError as exc:  # `content check` reports it in one line, like the rest
+            raise ContentError(str(exc)) from None
 
     def stale(self, today: dt.date) -> list[str]:
         """Warnings for every figure whose check is older than its review period."""
@@ -146,7 +154,7 @@ class Content:
             f"local/ province {local.province_code}: {_item_id(item)} checked {item.checked_on}, "
             f"review every {item.review_days} days"
             for local in self.local.values()
-            for item in (*local.overrides, *local.programs)
+            for item in _reviewed(local)
             if item.is_stale(today)
         ]
         if self.eligibility is not None and self.eligibility.is_stale(today):
@@ -160,6 +168,10 @@ class Content:
             if a.is_stale(today)
         ]
         return found
+
+
+def _reviewed(local: LocalPrograms) -> list[LocalOverride | Program]:
+    return [*local.overrides, *local.programs]
 
 
 def _item_id(item: LocalOverride | Program) -> str:

@@ -31,48 +31,24 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from content.classifier import TRAINING_DIR, TopicModel, read_training, train
-from content.normalize import Normalizer, fold
+from content.models import MatcherData, MatcherProblem
+from content.normalize import Normalizer
 
 __all__ = ["Match", "Matcher", "load_matcher"]
 
 FILE_NAME = "matcher.yaml"
 NONE = "none"
 
-_TOP_KEYS = {
-    "settings",
-    "accented",
-    "expansions",
-    "common_words",
-    "word_sets",
-    "precedence",
-    "topics",
-}
-_TOPIC_KEYS = {"phrases", "examples"}
-_RULE_KEYS = {"rule", "when", "min_score", "min_ratio", "damp", "factor"}
-_SETTINGS: dict[str, tuple[float, float, float]] = {
-    # name: (default, min, max)
-    "none_threshold": (2.0, 0.0, 100.0),
-    "repaired_factor": (0.8, 0.0, 1.0),
-    "ngram_weight": (2.0, 0.0, 100.0),
-    "ngram_floor": (0.25, 0.0, 1.0),
-    "alternative_ratio": (0.6, 0.0, 1.0),
-    "confidence_scale": (4.0, 0.1, 100.0),
-    # share of the statistical model in the final score (the cues have the rest)
-    "model_weight": (0.6, 0.0, 1.0),
-    # a message with no cue at all is answered only when the model is this sure of a topic
-    "model_alone_floor": (0.35, 0.0, 1.0),
-}
 _TELEX = (
     (re.compile(r"aa"), "a"),
     (re.compile(r"aw"), "a"),
@@ -143,35 +119,6 @@ class _Rule:
 
 def _bad(where: str, msg: str) -> ValueError:
     return ValueError(f"{FILE_NAME}: {where}: {msg}")
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise _bad(where, f"must be {what}, got {type(value).__name__}")
-    return value
-
-
-def _word_map(raw: Any, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    _expect(raw, dict, where, "a mapping of word -> replacement")
-    out: dict[str, str] = {}
-    for key, value in raw.items():
-        _expect(key, str, f"{where}.{key}", "a word")
-        if value is None:
-            value = ""
-        _expect(value, str, f"{where}.{key}", "a replacement text (may be empty)")
-        if not fold(key).replace("&", "").strip():
-            raise _bad(f"{where}.{key}", "key has no letters or digits")
-        out[key] = value
-    if where != "accented":
-        seen: dict[str, str] = {}
-        for key in out:
-            folded = fold(key)
-            if folded in seen:
-                raise _bad(f"{where}.{key}", f"same as {seen[folded]!r} without diacritics")
-            seen[folded] = key
-    return out
 
 
 def _trigrams(text: str) -> Counter[str]:
@@ -552,18 +499,6 @@ class Matcher:
         return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, scores.get(top, 0.0))
 
 
-def _topic_patterns(raw: Any, where: str, topic_ids: set[str]) -> frozenset[str]:
-    items = [raw] if isinstance(raw, str) else _expect(raw, list, where, "a list of topic ids")
-    out: set[str] = set()
-    for i, item in enumerate(items):
-        _expect(item, str, f"{where}[{i}]", "a topic id or pattern like 'loan.*'")
-        hits = fnmatch.filter(sorted(topic_ids), item)
-        if not hits:
-            raise _bad(f"{where}[{i}]", f"{item!r} matches no topic id in topics.yaml")
-        out.update(hits)
-    return frozenset(out)
-
-
 def _phrase_key(phrase: str, normalizer: Normalizer) -> tuple[str, ...]:
     """Tokens of a cue phrase; "#" (any number) is punctuation to the tokeniser, so it is
     kept as a token of its own."""
@@ -574,24 +509,16 @@ def _phrase_key(phrase: str, normalizer: Normalizer) -> tuple[str, ...]:
     )
 
 
-def _word_sets(raw: Any, normalizer: Normalizer) -> dict[str, _Part]:
+def _word_sets(raw: dict[str, list[str]], normalizer: Normalizer) -> dict[str, _Part]:
     """``word_sets``: name -> phrases, for "@name" in "a + b" cues."""
     out: dict[str, _Part] = {}
-    mapping = _expect(raw or {}, dict, "word_sets", "a mapping of name -> phrases")
-    for name, items in mapping.items():
-        where = f"word_sets.{name}"
-        _expect(name, str, where, "a name")
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise _bad(where, "name must be lowercase letters, digits and _")
+    for name, items in raw.items():
         alternatives: list[str] = []
-        for i, item in enumerate(_expect(items, list, where, "a list of phrases")):
-            _expect(item, str, f"{where}[{i}]", "a phrase")
+        for i, item in enumerate(items):
             key = _phrase_key(item, normalizer)
             if not [t for t in key if t != "#"]:
-                raise _bad(f"{where}[{i}]", "phrase has no words")
+                raise _bad(f"word_sets.{name}[{i}]", "phrase has no words")
             alternatives.append(f" {' '.join(key)} ")
-        if not alternatives:
-            raise _bad(where, "empty word set")
         out[name] = tuple(dict.fromkeys(alternatives))
     return out
 
@@ -613,6 +540,40 @@ def _combo_part(text: str, normalizer: Normalizer, sets: dict[str, _Part], where
     return tuple(dict.fromkeys(alternatives))
 
 
+def _problem(exc: ValidationError) -> ValueError:
+    """The first problem pydantic found, as 'matcher.yaml: topics.help.phrases.x: message'."""
+    error = exc.errors()[0]
+    where = ""
+    for part in error["loc"]:
+        if part == "[key]":  # the problem is the key itself, already named
+            continue
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, MatcherProblem):
+        where += cause.at if cause.at.startswith("[") or not where else f".{cause.at}"
+        message = str(cause)
+    elif error["type"] in _MESSAGES:
+        message = f"{_MESSAGES[error['type']]}, got {type(error['input']).__name__}"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "missing"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    return _bad(where or "(top level)", message)
+
+
+# Pydantic's words for a value of the wrong kind, in the words of this file's header.
+_MESSAGES = {
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "list_type": "must be a list",
+    "string_type": "must be a text",
+    "float_type": "must be a number",
+}
+
+
 def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     """Read and validate ``data_dir/matcher.yaml``; raise ValueError naming file and key."""
     path = Path(data_dir) / FILE_NAME
@@ -624,60 +585,25 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         raise ValueError(f"{FILE_NAME}: file is missing in {data_dir}") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"{FILE_NAME}: not valid YAML: {exc}") from None
-    _expect(raw, dict, "(top level)", "a mapping")
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise _bad(unknown[0], f"unknown key (allowed: {', '.join(sorted(_TOP_KEYS))})")
-    ids = set(topic_ids) | {NONE}
+    try:
+        data = MatcherData.model_validate(raw, context={"topic_ids": topic_ids})
+    except ValidationError as exc:
+        raise _problem(exc) from None
 
-    settings = {name: spec[0] for name, spec in _SETTINGS.items()}
-    for name, value in (_expect(raw.get("settings") or {}, dict, "settings", "a mapping")).items():
-        if name not in _SETTINGS:
-            raise _bad(f"settings.{name}", "unknown setting")
-        _expect(value, (int, float), f"settings.{name}", "a number")
-        _, lo, hi = _SETTINGS[name]
-        if not lo <= value <= hi:
-            raise _bad(f"settings.{name}", f"{value} is outside [{lo}, {hi}]")
-        settings[name] = float(value)
-
-    accented = _word_map(raw.get("accented"), "accented")
-    expansions = _word_map(raw.get("expansions"), "expansions")
-    normalizer = Normalizer(accented, expansions)
-
-    common = _expect(raw.get("common_words") or [], list, "common_words", "a list of words")
-    common_words: set[str] = set()
-    for i, word in enumerate(common):
-        _expect(word, str, f"common_words[{i}]", "a word")
-        common_words.update(normalizer.tokens(word))
-
-    sets = _word_sets(raw.get("word_sets"), normalizer)
-    topics_raw = _expect(raw.get("topics"), dict, "topics", "a mapping of topic id -> cues")
+    normalizer = Normalizer(data.accented, data.expansions)
+    common_words = {token for word in data.common_words for token in normalizer.tokens(word)}
+    sets = _word_sets(data.word_sets, normalizer)
     phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
     combos: list[tuple[tuple[_Part, ...], str, float]] = []
     examples: dict[str, list[str]] = {}
-    raw_examples: dict[str, list[str]] = {}
-    for topic, body in topics_raw.items():
+    for topic, cues in data.topics.items():
         where = f"topics.{topic}"
-        if topic not in ids:
-            raise _bad(where, "not a topic id in topics.yaml")
-        _expect(body, dict, where, "a mapping with 'phrases' and/or 'examples'")
-        extra = sorted(set(body) - _TOPIC_KEYS)
-        if extra:
-            raise _bad(f"{where}.{extra[0]}", "unknown key (allowed: examples, phrases)")
         seen: set[tuple[str, ...]] = set()
-        for phrase, weight in (
-            _expect(body.get("phrases") or {}, dict, f"{where}.phrases", "a mapping")
-        ).items():
+        for phrase, weight in cues.phrases.items():
             pwhere = f"{where}.phrases.{phrase}"
-            if isinstance(phrase, int) and not isinstance(phrase, bool):
-                phrase = str(phrase)  # a number such as 1719 (a program's decision number)
-            _expect(phrase, str, pwhere, "a phrase")
-            _expect(weight, (int, float), pwhere, "a number (the weight)")
-            if weight == 0 or not -20 <= weight <= 20:
-                raise _bad(pwhere, f"weight {weight} must be non-zero and within [-20, 20]")
             if "+" in phrase:
                 parts = tuple(_combo_part(p, normalizer, sets, pwhere) for p in phrase.split("+"))
-                combos.append((parts, topic, float(weight)))
+                combos.append((parts, topic, weight))
                 continue
             if "|" in phrase or "@" in phrase:
                 raise _bad(pwhere, "'|' and '@set' only work inside an 'a + b' phrase")
@@ -687,51 +613,24 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
             if key in seen:
                 raise _bad(pwhere, f"duplicate phrase (normalised: {' '.join(key)!r})")
             seen.add(key)
-            phrases[key].append((topic, float(weight)))
-        texts = _expect(body.get("examples") or [], list, f"{where}.examples", "a list")
-        for i, text in enumerate(texts):
-            _expect(text, str, f"{where}.examples[{i}]", "a text")
+            phrases[key].append((topic, weight))
+        for i, text in enumerate(cues.examples):
             norm = normalizer(text, accented=False)
             if not norm:
                 raise _bad(f"{where}.examples[{i}]", "example has no words")
             examples.setdefault(topic, []).append(norm)
-            raw_examples.setdefault(topic, []).append(text)
-        if not seen and not examples.get(topic) and not any(c[1] == topic for c in combos):
-            raise _bad(where, "topic has neither phrases nor examples")
 
-    rules: list[_Rule] = []
-    prec = _expect(raw.get("precedence") or [], list, "precedence", "a list of rules")
-    for i, rule in enumerate(prec):
-        where = f"precedence[{i}]"
-        _expect(rule, dict, where, "a mapping")
-        extra = sorted(set(rule) - _RULE_KEYS)
-        if extra:
-            raise _bad(f"{where}.{extra[0]}", f"unknown key (allowed: {', '.join(_RULE_KEYS)})")
-        for need in ("when", "damp", "factor"):
-            if need not in rule:
-                raise _bad(f"{where}.{need}", "missing")
-        factor = _expect(rule["factor"], (int, float), f"{where}.factor", "a number")
-        if not 0 <= factor < 1:
-            raise _bad(f"{where}.factor", f"{factor} is outside [0, 1)")
-        min_score = _expect(
-            rule.get("min_score", 1.0), (int, float), f"{where}.min_score", "a number"
+    rules = [
+        _Rule(
+            name=rule.rule or f"precedence[{i}]",
+            when=rule.when,
+            min_score=rule.min_score,
+            damp=rule.damp,
+            factor=rule.factor,
+            min_ratio=rule.min_ratio,
         )
-        min_ratio = _expect(
-            rule.get("min_ratio", 0.0), (int, float), f"{where}.min_ratio", "a number"
-        )
-        if not 0 <= min_ratio <= 10:
-            raise _bad(f"{where}.min_ratio", f"{min_ratio} is outside [0, 10]")
-        rules.append(
-            _Rule(
-                name=str(rule.get("rule", where)),
-                when=_topic_patterns(rule["when"], f"{where}.when", ids),
-                min_score=float(min_score),
-                damp=_topic_patterns(rule["damp"], f"{where}.damp", ids),
-                factor=float(factor),
-                min_ratio=float(min_ratio),
-            )
-        )
-
+        for i, rule in enumerate(data.precedence)
+    ]
     matcher = Matcher(
         normalizer=normalizer,
         phrases=dict(phrases),
@@ -739,11 +638,11 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         examples=examples,
         rules=rules,
         common_words=common_words,
-        settings=settings,
+        settings=data.settings.model_dump(),
     )
     training = Path(data_dir) / TRAINING_DIR
     if training.is_dir():
-        rows = read_training(training, ids)
-        rows += [(text, topic) for topic, texts in raw_examples.items() for text in texts]
+        rows = read_training(training, set(topic_ids) | {NONE})
+        rows += [(text, topic) for topic, cues in data.topics.items() for text in cues.examples]
         matcher.model = train(rows, matcher.model_text)
     return matcher

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
 import string
-from typing import Literal
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from content.normalize import fold
 
 Language = Literal["vi", "en"]
 LANGUAGES: tuple[Language, ...] = ("vi", "en")
@@ -17,13 +30,64 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A plural choice in an English message: "{count} {count|announcement is|announcements are}
+# waiting" takes the first form when the field's value is 1, the second otherwise (CLDR's two
+# English forms; Vietnamese has no plural, so its texts hold no choice).
+PLURAL_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\|([^{}|]*)\|([^{}|]*)\}")
+# A field followed by a noun in the plural ("{files} files", "{count} new reports", "{n}
+# file(s)"): the text counts something without a plural choice, and someone reads "1 files".
+# The two words after the field are looked at; a plural is a word ending in -s (not -ss, -us,
+# -is, nor a verb a name may come before: "{place} moves") or an irregular plural.
+_COUNTED_RE = re.compile(r"\{(\w+)\}((?: [A-Za-z]+(?:\(s\))?){1,2})")
+_IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women"})
+_NOT_PLURALS = frozenset(
+    {
+        *("does", "goes", "always", "perhaps", "across", "unless", "whereas", "moves", "means"),
+        *("takes", "comes", "works", "opens", "starts", "ends", "says", "needs", "gets", "sends"),
+        *("keeps", "asks", "makes", "wants", "lends", "helps", "applies", "changes", "stays"),
+    }
+)
+
+
 def format_fields(text: str) -> set[str]:
-    """Names of the ``{name}`` fields in a message text."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """Names of the ``{name}`` fields in a message text, those of plural choices included."""
+    plain = PLURAL_RE.sub(lambda m: "{" + m[1] + "}", text)
+    return {name for _, name, _, _ in string.Formatter().parse(plain) if name}
+
+
+def choose_plurals(text: str, values: Mapping[str, object]) -> str:
+    """The text with each plural choice replaced by the form its field's value calls for:
+    the first for exactly 1 (CLDR's English "one"; 0 and 1.5 take "other")."""
+    return PLURAL_RE.sub(lambda m: m[2] if str(values.get(m[1])) == "1" else m[3], text)
+
+
+def counted_fields(text: str) -> set[str]:
+    """Fields of an English text followed by a plural noun and no plural choice."""
+    return {
+        match[1]
+        for match in _COUNTED_RE.finditer(text)
+        if any(_is_plural(word) for word in match[2].split())
+    }
+
+
+def _is_plural(word: str) -> bool:
+    word = word.lower()
+    if word.endswith("(s)") or word in _IRREGULAR_PLURALS:
+        return True
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is"))
+        and word not in _NOT_PLURALS
+    )
 
 
 class LText(Strict):
-    """A text in Vietnamese and English; Vietnamese is the reference."""
+    """A text in Vietnamese and English; Vietnamese is the reference.
+
+    An English message that counts something says so with a plural choice after the number:
+    ``"Evidence: {files} {files|file|files}."`` (see PLURAL_RE); the loader refuses a number
+    followed by a plural noun without one."""
 
     vi: str = Field(min_length=1)
     en: str = Field(min_length=1)
@@ -37,6 +101,15 @@ class LText(Strict):
             raise ValueError(
                 f"vi and en use different {{fields}}: {sorted(format_fields(self.vi))} "
                 f"vs {sorted(format_fields(self.en))}"
+            )
+        if (choice := PLURAL_RE.search(self.vi)) is not None:
+            raise ValueError(f"vi: {choice[0]}: Vietnamese has no plural; write the word once")
+        counted = sorted(counted_fields(self.en))
+        if counted:
+            name = counted[0]
+            raise ValueError(
+                f"en: {{{name}}} counts something but has no plural choice: write "
+                f"{{{name}}} {{{name}|thing|things}}, the form for 1 first"
             )
         return self
 
@@ -444,3 +517,176 @@ class Calculator(Strict):
         """How many months apart principal is repaid for a loan of ``term_months``."""
         rule = next((r for r in self.schedule if term_months <= r.up_to_months), self.schedule[-1])
         return min(rule.every_months or term_months, term_months)
+
+
+# ----------------------------------------------------------------------------- matcher.yaml
+
+
+class MatcherProblem(ValueError):
+    """A problem below the value a validator looks at: ``at`` continues the location, as
+    "kó" under "expansions" (pydantic hands the exception on in the error's context)."""
+
+    def __init__(self, at: str, message: str) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+def _none_as(empty: type) -> BeforeValidator:
+    """A key written with nothing after it (``accented:``) reads as empty."""
+    return BeforeValidator(lambda value: empty() if value is None else value)
+
+
+def _within(low: float, high: float) -> AfterValidator:
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"{value:g} is outside [{low:g}, {high:g}]")
+        return value
+
+    return AfterValidator(check)
+
+
+def _has_letters(key: str) -> str:
+    if not fold(key).replace("&", "").strip():
+        raise ValueError("key has no letters or digits")
+    return key
+
+
+def _weight(value: float) -> float:
+    if value == 0 or not -20 <= value <= 20:
+        raise ValueError(f"weight {value:g} must be non-zero and within [-20, 20]")
+    return value
+
+
+def _factor(value: float) -> float:
+    if not 0 <= value < 1:
+        raise ValueError(f"{value:g} is outside [0, 1)")
+    return value
+
+
+def _set_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ValueError("name must be lowercase letters, digits and _")
+    return name
+
+
+def _not_empty_set(phrases: list[str]) -> list[str]:
+    if not phrases:
+        raise ValueError("empty word set")
+    return phrases
+
+
+def _topic_ids(info: ValidationInfo) -> set[str]:
+    """The topic ids of topics.yaml, and none (given as validation context)."""
+    return {*(info.context or {}).get("topic_ids", ()), "none"}
+
+
+def _known_topic(topic: str, info: ValidationInfo) -> str:
+    if topic not in _topic_ids(info):
+        raise ValueError("not a topic id in topics.yaml")
+    return topic
+
+
+def _topic_patterns(value: object, info: ValidationInfo) -> frozenset[str]:
+    """Topic ids or patterns like 'loan.*' -> the ids they name; each must name one."""
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ValueError("must be a topic id, a pattern like 'loan.*', or a list of them")
+    ids = sorted(_topic_ids(info))
+    found: set[str] = set()
+    for i, pattern in enumerate(patterns):
+        hits = fnmatch.filter(ids, pattern)
+        if not hits:
+            raise MatcherProblem(f"[{i}]", f"{pattern!r} matches no topic id in topics.yaml")
+        found.update(hits)
+    return frozenset(found)
+
+
+# Strict numbers: true, "2" and the like are refused, as a weight of "high" is.
+Number = Annotated[float, Field(strict=True)]
+# Word -> replacement; an empty replacement drops the word.
+WordMap = Annotated[
+    dict[Annotated[str, AfterValidator(_has_letters)], Annotated[str, _none_as(str)]],
+    _none_as(dict),
+]
+# A cue phrase; a number such as 1719 (a program's decision number) is a phrase too.
+Phrase = Annotated[
+    str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+]
+TopicPatterns = Annotated[frozenset[str], BeforeValidator(_topic_patterns)]
+
+
+class MatcherSettings(Strict):
+    """``settings``: the matcher's numbers (content/matcher.py says how each is used)."""
+
+    none_threshold: Annotated[Number, _within(0, 100)] = 2.0
+    repaired_factor: Annotated[Number, _within(0, 1)] = 0.8
+    ngram_weight: Annotated[Number, _within(0, 100)] = 2.0
+    ngram_floor: Annotated[Number, _within(0, 1)] = 0.25
+    alternative_ratio: Annotated[Number, _within(0, 1)] = 0.6
+    confidence_scale: Annotated[Number, _within(0.1, 100)] = 4.0
+    # share of the statistical model in the final score (the cues have the rest)
+    model_weight: Annotated[Number, _within(0, 1)] = 0.6
+    # a message with no cue at all is answered only when the model is this sure of a topic
+    model_alone_floor: Annotated[Number, _within(0, 1)] = 0.35
+
+
+class TopicCues(Strict):
+    """One topic's cue phrases (phrase -> weight) and example phrasings."""
+
+    phrases: Annotated[
+        dict[Phrase, Annotated[Number, AfterValidator(_weight)]], _none_as(dict)
+    ] = {}
+    examples: Annotated[list[str], _none_as(list)] = []
+
+    @model_validator(mode="after")
+    def _has_cues(self) -> TopicCues:
+        if not self.phrases and not self.examples:
+            raise ValueError("topic has neither phrases nor examples")
+        return self
+
+
+class PrecedenceRule(Strict):
+    """When a topic of ``when`` scores at least ``min_score`` (and ``min_ratio`` of the damped
+    topic's own score), every topic of ``damp`` is multiplied by ``factor``."""
+
+    rule: str | None = None
+    when: TopicPatterns
+    min_score: Number = 1.0
+    min_ratio: Annotated[Number, _within(0, 10)] = 0.0
+    damp: TopicPatterns
+    factor: Annotated[Number, AfterValidator(_factor)]
+
+
+class MatcherData(Strict):
+    """matcher.yaml as written (the file's header says what each part does). Validate it with
+    ``context={"topic_ids": ...}``: topics and precedence name ids of topics.yaml.
+
+    What needs the normaliser built from ``accented`` and ``expansions`` (a phrase with no
+    words, a phrase twice once normalised, an unknown "@set") is checked as the matcher is
+    built from this (content/matcher.py)."""
+
+    settings: Annotated[MatcherSettings, _none_as(dict)] = MatcherSettings()
+    # matched before diacritics are removed: may hold words that differ only by them
+    accented: WordMap = {}
+    expansions: WordMap = {}
+    common_words: Annotated[list[str], _none_as(list)] = []
+    word_sets: Annotated[
+        dict[
+            Annotated[str, AfterValidator(_set_name)],
+            Annotated[list[str], AfterValidator(_not_empty_set)],
+        ],
+        _none_as(dict),
+    ] = {}
+    topics: dict[Annotated[str, AfterValidator(_known_topic)], TopicCues]
+    precedence: Annotated[list[PrecedenceRule], _none_as(list)] = []
+
+    @field_validator("expansions")
+    @classmethod
+    def _distinct_without_diacritics(cls, expansions: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for key in expansions:
+            folded = fold(key)
+            if folded in seen:
+                raise MatcherProblem(key, f"same as {seen[folded]!r} without diacritics")
+            seen[folded] = key
+        return expansions

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from vietnam_provinces import Province, Ward
+from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
-from content.normalize import basic_tokens, strip_diacritics
+from content.normalize import basic_tokens, fold, strip_diacritics
 
 __all__ = [
     "COMMUNE_COUNT",
@@ -44,6 +44,7 @@ __all__ = [
     "commune",
     "communes_of_province",
     "find_communes",
+    "names_exactly",
     "province_name",
     "province_of",
     "provinces",
@@ -142,7 +143,7 @@ def province_of(commune_code: str | None) -> int | None:
     if not commune_code or not commune_code.isdigit():
         return None
     try:
-        return int(Ward.from_code(int(commune_code)).province_code)
+        return int(Ward.from_code(WardCode(int(commune_code))).province_code)
     except (KeyError, ValueError):
         return None
 
@@ -150,7 +151,7 @@ def province_of(commune_code: str | None) -> int | None:
 def province_name(code: int) -> str | None:
     """The province's official name ("Quảng Ngãi", "Thành phố Hà Nội"), or None if unknown."""
     try:
-        return Province.from_code(code).name
+        return Province.from_code(ProvinceCode(code)).name
     except (KeyError, ValueError):
         return None
 
@@ -216,6 +217,30 @@ def find_communes(query: str, limit: int = 8) -> list[Commune]:
     if best is None:
         return []
     return _unique(index.communes[hit.position] for hit in best[1])[:limit]
+
+
+# Type words before a commune's name and before a province's, as folded text.
+_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
+_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
+
+
+def names_exactly(query: str, found: Commune) -> bool:
+    """The query is the commune's whole name or code, maybe with its type and province:
+    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
+    typed = fold(query)
+    if typed == found.code:
+        return True
+    for prefix in _COMMUNE_TYPES:
+        typed = typed.removeprefix(prefix)
+    name = fold(found.short_name)
+    if typed == name:
+        return True
+    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
+    if rest is None:
+        return False
+    for prefix in _PROVINCE_TYPES:
+        rest = rest.removeprefix(prefix)
+    return rest == fold(found.province_name).removeprefix("thanh pho ")
 
 
 def _only_a_province(tokens: list[tuple[str, str]], aliases: dict[str, int]) -> bool:

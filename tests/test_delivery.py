@@ -94,12 +94,18 @@ def test_hadolint_passes_the_dockerfile_without_a_single_message() -> None:
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
-def test_env_example_names_exactly_the_settings_fields() -> None:
+def _compose_variables() -> set[str]:
+    """The variables docker-compose.yml interpolates (`${NAME…}`), which .env feeds it."""
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text(encoding="utf-8")))
+
+
+def test_env_example_names_exactly_the_settings_fields_and_compose_variables() -> None:
     documented = set(_env_example_entries())
-    expected = {name.upper() for name in Settings.model_fields}
+    expected = {name.upper() for name in Settings.model_fields} | _compose_variables()
+    assert "POSTGRES_PASSWORD" in expected
     assert documented == expected, (
         f"missing from .env.example: {sorted(expected - documented)}; "
-        f"not in Settings: {sorted(documented - expected)}"
+        f"neither in Settings nor in docker-compose.yml: {sorted(documented - expected)}"
     )
 
 
@@ -138,21 +144,46 @@ def test_env_example_set_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch
 
 def test_env_example_sets_no_secret() -> None:
     for name, (is_set, _value) in _env_example_entries().items():
-        if "TOKEN" in name or "SECRET" in name:
+        if any(word in name for word in ("TOKEN", "SECRET", "PASSWORD")):
             assert not is_set, f".env.example must leave {name} commented out"
 
 
-def test_dockerfile_serves_on_8080_with_a_healthcheck_on_healthz() -> None:
+def test_dockerfile_serves_on_port_with_a_healthcheck_on_healthz() -> None:
     instructions = _dockerfile_instructions()
+    envs = " ".join(args for keyword, args in instructions if keyword == "ENV")
+    assert re.search(r"(^|\s)PORT=8080(\s|$)", envs), "PORT defaults to 8080"
     cmds = [args for keyword, args in instructions if keyword == "CMD"]
     assert cmds, "Dockerfile has no CMD"
     cmd = json.loads(cmds[-1])
-    assert cmd[:2] == ["vbsp-bot", "serve"]
-    assert cmd[cmd.index("--port") + 1] == "8080"
-    assert ("EXPOSE", "8080") in instructions
+    assert cmd[:2] == ["sh", "-c"] and cmd[2].startswith("exec vbsp-bot serve ")
+    assert '--port "$PORT"' in cmd[2] and "8080" not in cmd[2]
+    assert ("EXPOSE", "$PORT") in instructions
     healthchecks = [args for keyword, args in instructions if keyword == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0]
+    assert "os.environ['PORT']" in healthchecks[0] and "8080" not in healthchecks[0]
     assert "curl" not in healthchecks[0] and "wget" not in healthchecks[0]
+
+
+def test_dockerfile_installs_the_dependencies_in_a_layer_before_the_tree() -> None:
+    """A change to code or content must not reinstall every dependency."""
+    instructions = _dockerfile_instructions()
+    copies = [i for i, (k, a) in enumerate(instructions) if k == "COPY" and "--from" not in a]
+    tree = next(i for i in copies if instructions[i][1].split()[0] == ".")
+    assert [instructions[i][1] for i in copies if i < tree] == ["pyproject.toml ./"]
+    deps = [i for i, (k, a) in enumerate(instructions) if k == "RUN" and "-r requirements" in a]
+    assert deps and deps[0] < tree
+    project = [a for k, a in instructions[tree:] if k == "RUN" and "pip install" in a]
+    assert project and all("--no-deps" in a for a in project)
+
+
+def test_compose_takes_the_database_password_from_env_or_stops() -> None:
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    required = re.compile(r"\$\{POSTGRES_PASSWORD:\?[^}]*POSTGRES_PASSWORD[^}]*\}")
+    assert required.fullmatch(services["db"]["environment"]["POSTGRES_PASSWORD"])
+    for name in ("bot", "migrate"):
+        url = services[name]["environment"]["DATABASE_URL"]
+        user, password = url.split("://", 1)[1].split("@", 1)[0].split(":", 1)
+        assert user == "vbsp" and required.fullmatch(password), url
 
 
 def test_dockerfile_runs_as_a_non_root_user_and_installs_without_extras() -> None:
@@ -194,6 +225,14 @@ def test_ci_run_is_an_executable_strict_bash_script() -> None:
     assert "set -euo pipefail" in text
     assert os.access(CI_RUN, os.X_OK), ".ci/run is not executable (chmod +x .ci/run)"
     assert "pip install -e '.[dev]'" in text
+
+
+def test_ci_run_checks_types_and_import_layers() -> None:
+    commands = [line.strip() for line in CI_RUN.read_text(encoding="utf-8").splitlines()]
+    assert "mypy" in commands and "lint-imports" in commands
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'files = ["handlers", "content"]' in pyproject
+    assert 'layers = ["bot", "handlers", "content | storage"]' in pyproject
 
 
 def test_compose_bot_uses_postgresql_after_migrations() -> None:

@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 from handlers.core.actions import Action, RowId
 
 Language = Literal["vi", "en"]
+LANGUAGES: tuple[Language, ...] = ("vi", "en")
 
 
 class ChooseLanguage(Action, prefix="lang", before_onboarding=True):
@@ -82,8 +83,12 @@ class Grant(Action, prefix="qg", role="admin"):
     pass
 
 
+RoleName = Literal["admin", "official", "moderator"]
+ROLE_NAMES: tuple[RoleName, ...] = ("admin", "official", "moderator")  # as storage/roles.py
+
+
 class GrantRole(Action, prefix="qgr", role="admin", flow="quyen", steps=("role",)):
-    role_name: Literal["official", "moderator", "admin"]
+    role_name: RoleName
 
 
 class GrantArea(Action, prefix="qga", role="admin", flow="quyen", steps=("area",)):

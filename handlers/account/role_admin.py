@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from content.normalize import fold
 from content.places import find_communes, provinces
 from handlers.account.actions import (
+    ROLE_NAMES,
     WHOLE,
     ChooseRevoke,
     ConfirmGrant,
@@ -145,7 +146,7 @@ async def user_text(ctx: Context, text: str) -> list[Reply]:
     except roles.RoleInputError:
         return [ctx.reply("quyen.bad_user", [_back(ctx)], channels=", ".join(roles.CHANNELS))]
     await FLOW.enter(ctx, Step.ROLE, Draft(channel=channel, user=user_id))
-    rows = [(Button(_role_name(ctx, r), GrantRole(role_name=r).pack()),) for r in roles.ROLES]
+    rows = [(Button(_role_name(ctx, r), GrantRole(role_name=r).pack()),) for r in ROLE_NAMES]
     return [ctx.reply("quyen.ask_role", [*rows, _back(ctx)], user=f"{channel}:{user_id}")]
 
 
@@ -188,8 +189,8 @@ async def _typed_area(ctx: Context, text: str) -> list[Reply]:
     wanted = fold(text)
     choices: list[str] = []
     if len(wanted) >= 2:
-        for code, name in provinces():
-            area = f"{code:02d}"
+        for province, name in provinces():
+            area = f"{province:02d}"
             if wanted in fold(name) and any(roles.within(a, area) for a in areas):
                 choices.append(area)
     for found in find_communes(text, limit=200) if text else []:

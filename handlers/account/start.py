@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from handlers.account.actions import AnswerConsent, ChooseLanguage
+from handlers.account.actions import LANGUAGES, AnswerConsent, ChooseLanguage
 from handlers.account.menu import main_menu
 from handlers.core.context import Context
 from handlers.core.flows import Flow, NoDraft
@@ -23,7 +23,7 @@ def language_row(ctx: Context) -> tuple[Button, ...]:
     """Each language's button labelled in that language: readable whichever is set now."""
     return tuple(
         Button(ctx.content.text(f"button.lang_{lang}", lang), ChooseLanguage(language=lang).pack())
-        for lang in ("vi", "en")
+        for lang in LANGUAGES
     )
 
 

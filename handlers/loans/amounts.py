@@ -35,6 +35,7 @@ Words before the number are skipped ("vay khoảng 50 triệu"); a few particles
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from content.normalize import strip_diacritics
@@ -281,8 +282,11 @@ def amount_and_term(text: str) -> tuple[int | None, int | None]:
 
 
 def _figure(
-    tokens: list[str], start: int, ends: frozenset[str], read
-) -> tuple[Decimal, int] | None:  # type: ignore[no-untyped-def]
+    tokens: list[str],
+    start: int,
+    ends: frozenset[str],
+    read: Callable[[list[str]], Decimal | None],
+) -> tuple[Decimal, int] | None:
     """The longest figure from ``start`` ending with one of ``ends``, and where it ends."""
     for end in range(min(len(tokens), start + _LONGEST_FIGURE), start, -1):
         if (tokens[end - 1] in ends or _shorthand_end(tokens, start, end, ends)) and (

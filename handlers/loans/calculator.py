@@ -82,10 +82,6 @@ def money(ctx: Context, amount: int) -> str:
 
 def term_text(ctx: Context, months: int) -> str:
     """'36 tháng (3 năm)', '18 tháng', '1 tháng'."""
-    if months == 1:
-        return _t(ctx, "calc.month_one")
-    if months == 12:
-        return _t(ctx, "calc.months_year_one")
     if months % 12 == 0:
         return _t(ctx, "calc.months_years", n=months, years=months // 12)
     return _t(ctx, "calc.months", n=months)
@@ -111,14 +107,14 @@ def _example_amount(ctx: Context, calc: Calculator, program: Program) -> str:
 
 def _example_term(ctx: Context, calc: Calculator, program: Program) -> str:
     months = min(EXAMPLE_MONTHS, _term_cap(program))
-    return _t(ctx, "calc.month_one") if months == 1 else _t(ctx, "calc.months", n=months)
+    return _t(ctx, "calc.months", n=months)
 
 
 def _example_years(ctx: Context, calc: Calculator, program: Program) -> str:
     years = min(EXAMPLE_MONTHS // 12, _term_cap(program) // 12)
     if years < 1:
         return _example_term(ctx, calc, program)
-    return _t(ctx, "calc.year_one") if years == 1 else _t(ctx, "calc.years", years=years)
+    return _t(ctx, "calc.years", years=years)
 
 
 def _question_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:

@@ -222,7 +222,8 @@ def _mask_names(text: str) -> str:
         i += 1
     if not masked:
         return text
-    out, last, previous = [], 0, -2
+    out: list[str] = []
+    last, previous = 0, -2
     for index in sorted(masked):
         begin, end, _ = tokens[index]
         if index == previous + 1 and out and out[-1] == NAME:

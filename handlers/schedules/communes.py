@@ -17,9 +17,6 @@ from content.places import Commune, commune, find_communes
 from storage import schedules
 from storage.models import TransactionPoint
 
-# Type words before a commune's name and before a province's, as folded text.
-_COMMUNE_TYPES = ("xa ", "x ", "phuong ", "p ", "dac khu ", "thi tran ", "tt ")
-_PROVINCE_TYPES = ("tinh ", "tp ", "thanh pho ")
 # Words before a point's name that say nothing about which point.
 _POINT_WORDS = ("diem giao dich ", "diem ", "xa ", "phuong ")
 
@@ -34,25 +31,6 @@ class Candidate:
 
 def commune_label(found: Commune) -> str:
     return f"{found.name} ({found.province_name})"
-
-
-def names_exactly(query: str, found: Commune) -> bool:
-    """The query is the commune's whole name or code, maybe with its type and province:
-    "son tinh", "Xã Sơn Tịnh, Quảng Ngãi", "21220". A shorter or misspelt name is not."""
-    typed = fold(query)
-    if typed == found.code:
-        return True
-    for prefix in _COMMUNE_TYPES:
-        typed = typed.removeprefix(prefix)
-    name = fold(found.short_name)
-    if typed == name:
-        return True
-    rest = typed.removeprefix(name + " ") if typed.startswith(name + " ") else None
-    if rest is None:
-        return False
-    for prefix in _PROVINCE_TYPES:
-        rest = rest.removeprefix(prefix)
-    return rest == fold(found.province_name).removeprefix("thanh pho ")
 
 
 async def communes_by_point_name(

@@ -12,7 +12,7 @@ import datetime as dt
 import html
 
 from content.normalize import fold
-from content.places import Commune, commune, communes_of_province
+from content.places import Commune, commune, communes_of_province, names_exactly
 from handlers.account.actions import AnswerConsent
 from handlers.core.context import Context
 from handlers.core.formatting import day
@@ -181,7 +181,7 @@ async def commune_text(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("commune.not_found", [ctx.menu_row()], query=query)]
     if len(choices) == 1:
         label, found = choices[0]
-        if communes.names_exactly(query, found):
+        if names_exactly(query, found):
             return await _choose(ctx, found)
         return [_confirm(ctx, label, found)]  # "huy" must not become Xã Huy Giáp unasked
     rows = [(Button(label, ChooseCommune(commune=found.code).pack()),) for label, found in choices]

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import admin_command, broadcast_status
+from bot.cli.admin import admin_command
+from bot.cli.broadcast import broadcast_status
 from bot.clock import shifted_clock
 from bot.scheduler import prune_outbox
 from handlers.schedules.reminders import plan_reminders

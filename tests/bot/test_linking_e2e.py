@@ -156,7 +156,7 @@ async def test_link_telegram_and_zalo_the_subscription_follows(both):
 
 
 async def test_a_broadcast_reaches_zalo_and_telegram_users_of_a_commune_exactly_once(both):
-    from bot.cli import admin_command
+    from bot.cli.admin import admin_command
     from storage import users
 
     zalo, telegram, clock = both

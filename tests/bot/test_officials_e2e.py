@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import admin_command
+from bot.cli.admin import admin_command
 from bot.scheduler import remind_and_deliver
 from handlers.schedules.csv import parse_schedule_csv
 from storage import audit, schedules

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from bot.cli import admin_command
 from bot.cli import run as cli_run
+from bot.cli.admin import admin_command
 from bot.scheduler import report_digest
 from storage import audit, outbox, reports
 from storage.db import transaction

@@ -147,6 +147,58 @@ def test_next_for_an_unknown_commune_or_one_without_points(sample_db):
     assert result.stdout.strip() == "Xã Hy Cương (08515), Phú Thọ: no transaction points recorded"
 
 
+@pytest.mark.parametrize("name", ["son tinh", "Xã Sơn Tịnh, Quảng Ngãi"])
+def test_next_accepts_a_commune_name_as_lich_does(sample_db, name):
+    result = schedule(sample_db, "next", name, "--today", "2026-11-22")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "Xã Sơn Tịnh (21220), Quảng Ngãi: transaction days from 2026-11-22 to 2026-12-31"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "listed", "reason"),
+    [
+        # two communes of that name (the province would tell them apart); the one with a
+        # point of that name first, as in /lich
+        (
+            "lam thao",
+            [
+                "  08494  Xã Lâm Thao, Phú Thọ (point Điểm giao dịch Lâm Thao (dữ liệu mẫu))",
+                "  09529  Xã Lâm Thao, Bắc Ninh",
+            ],
+            "'lam thao' names several communes",
+        ),
+        # a transaction point's name (a former commune's), as /lich finds it: /lich asks
+        # before taking it, so the command names the commune and wants its code
+        (
+            "tinh ha",
+            ["  21220  Xã Sơn Tịnh, Quảng Ngãi (point Điểm giao dịch Tịnh Hà (dữ liệu mẫu))"],
+            "no commune is named exactly 'tinh ha'",
+        ),
+        # misspelt: offered, never taken unasked
+        ("son tin", ["  21220  Xã Sơn Tịnh, Quảng Ngãi"], "no commune is named exactly 'son tin'"),
+    ],
+)
+def test_next_lists_the_candidates_of_a_name_that_is_not_one_commune(
+    sample_db, name, listed, reason
+):
+    result = schedule(sample_db, "next", name)
+    assert result.returncode == 2
+    *lines, last = result.stderr.strip("\n").splitlines()
+    assert lines == listed
+    assert last == f"vbsp-bot: schedule next: {reason}; give the code of one listed above"
+    assert result.stdout == ""
+
+
+def test_next_for_a_name_that_matches_nothing(sample_db):
+    result = schedule(sample_db, "next", "qqqq zzzz")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "vbsp-bot: schedule next: no commune or transaction point is named 'qqqq zzzz'"
+    )
+
+
 def test_exception_moved_then_cancelled_shows_in_next(db):
     imported(db)
     result = schedule(

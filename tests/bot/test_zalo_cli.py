@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.cli import cmd_webhook
+from bot.cli.serve import webhook
 from bot.config import ConfigError, load_settings
 from bot.zalo import ZaloChannel
 from tests.bot.test_cli import run
@@ -23,10 +23,10 @@ def settings(api: FakeZaloAPI, **extra: object):
 
 async def test_webhook_set_and_delete_on_zalo(capsys):
     async with FakeZaloAPI(token=ZALO_TOKEN) as api:
-        await cmd_webhook(settings(api, zalo_webhook_secret=ZALO_SECRET), "set", URL, "zalo")
+        await webhook(settings(api, zalo_webhook_secret=ZALO_SECRET), "set", URL, "zalo")
         assert api.webhook_url == URL and api.webhook_secret == ZALO_SECRET
         assert "Zalo now posts events to " + URL in capsys.readouterr().out
-        await cmd_webhook(settings(api), "delete", None, "zalo")
+        await webhook(settings(api), "delete", None, "zalo")
         assert api.webhook_url == ""
         assert api.rejected == []
 
@@ -34,12 +34,12 @@ async def test_webhook_set_and_delete_on_zalo(capsys):
 async def test_webhook_set_on_zalo_refuses_bad_input_before_calling():
     async with FakeZaloAPI(token=ZALO_TOKEN) as api:
         with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
-            await cmd_webhook(settings(api), "set", URL, "zalo")
+            await webhook(settings(api), "set", URL, "zalo")
         with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
-            await cmd_webhook(settings(api, zalo_webhook_secret="short"), "set", URL, "zalo")
+            await webhook(settings(api, zalo_webhook_secret="short"), "set", URL, "zalo")
         secret = {"zalo_webhook_secret": ZALO_SECRET}
         with pytest.raises(ConfigError, match="https"):
-            await cmd_webhook(settings(api, **secret), "set", "http://x/zalo/webhook", "zalo")
+            await webhook(settings(api, **secret), "set", "http://x/zalo/webhook", "zalo")
         assert api.calls == []
 
 

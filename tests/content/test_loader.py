@@ -102,6 +102,15 @@ def test_markup_channels_cannot_show_is_refused(data: Path, text: str, problem: 
         load_content(data)
 
 
+def test_broken_matcher_data_is_a_content_error_of_one_line(data: Path):
+    path = data / "matcher.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  none_threshold: 2.0", "  none_threshold: -2.0"), "utf-8")
+    problem = r"^matcher\.yaml: settings\.none_threshold: -2 is outside \[0, 100\]$"
+    with pytest.raises(ContentError, match=problem):
+        _ = load_content(data).matcher
+
+
 def test_broken_yaml_names_the_file(data: Path):
     (data / "programs.yaml").write_text("programs: [\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"programs\.yaml: not valid YAML"):

@@ -514,12 +514,28 @@ def test_minimal_valid_file(tmp_path: Path) -> None:
         (GOOD + "word_sets: {empty: []}\n", "empty word set"),
         ("topics: [a, b]\n", "topics: must be a mapping"),
         ("topics: {help: {phrases: {a: 1}\n", "not valid YAML"),
+        ("[1, 2]\n", "(top level): must be a mapping, got list"),
+        (GOOD.replace("hộ nghèo: 5", "hộ nghèo: true"), "phrases.hộ nghèo: must be a number"),
+        (GOOD.replace("none_threshold: 2", "none_threshold: '2'"), "must be a number, got str"),
+        (GOOD + "precedence: [{when: 5, damp: help, factor: 0.5}]\n", "precedence[0].when: "),
+        (GOOD + "accented: {'!!': x}\n", "accented.!!: key has no letters or digits"),
+        (GOOD + "common_words: [a, 3]\n", "common_words[1]: must be a text"),
+        (
+            GOOD.replace("{hộ nghèo: 5}", "{hộ nghèo: 5}\n    examples: [a, '...']"),
+            "topics.program.poor.examples[1]: example has no words",
+        ),
     ],
 )
 def test_bad_data_is_rejected(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ValueError, match=r"matcher\.yaml") as info:
         load_matcher(_write(tmp_path, text), {"program.poor", "help"})
     assert message in str(info.value)
+
+
+def test_empty_sections_and_number_phrases_are_fine(tmp_path: Path) -> None:
+    text = GOOD.replace("{hộ nghèo: 5}", "{hộ nghèo: 5, 1719: 4}") + "accented:\nprecedence:\n"
+    m = load_matcher(_write(tmp_path, text), {"program.poor", "help"})
+    assert m.match("quyet dinh 1719").topic == "program.poor"
 
 
 def test_missing_file(tmp_path: Path) -> None:

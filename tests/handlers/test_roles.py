@@ -239,3 +239,10 @@ async def test_a_province_admin_counts_as_official_there_and_only_there(seeded):
     async with transaction(seeded.sessions) as session:
         held = await role_store.roles_of(session, "test", "2005")
         assert [(r.role, r.area_code) for r in held] == [("admin", "51")]
+
+
+def test_the_role_buttons_offer_exactly_the_roles_storage_knows() -> None:
+    from handlers.account.actions import ROLE_NAMES
+    from storage.roles import ROLES
+
+    assert sorted(ROLE_NAMES) == sorted(ROLES)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.cli import _schedule_exception, build_parser
+from bot.cli import build_parser
+from bot.cli.schedule import schedule_exception
 from handlers.core.types import MAX_ACTION_BYTES, Button
 from handlers.schedules.csv import (
     HEADER,
@@ -73,9 +74,9 @@ async def test_cli_exception_notifies_the_reminded_and_is_audited(engine, capsys
         ["schedule", "exception", point_id, "2027-01-10", "--cancelled", "--reason", "Mưa lũ"]
     )
     async with transaction(sessions) as session:
-        await _schedule_exception(session, args)
+        await schedule_exception(session, args)
     out = capsys.readouterr().out
-    assert "cancelled: Mưa lũ" in out and "notice queued for 1 subscribers" in out
+    assert "cancelled: Mưa lũ" in out and "notice queued for 1 subscriber already" in out
     async with transaction(sessions) as session:
         notices = [
             row

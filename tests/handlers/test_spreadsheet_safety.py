@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import _schedule_exception, build_parser
+from bot.cli import build_parser
+from bot.cli.schedule import schedule_exception
 from bot.config import ConfigError
 from handlers.core.spreadsheet import safe_cell
 from handlers.reports.report_export import export_csv
@@ -133,7 +134,7 @@ async def test_cli_exception_refuses_a_formula_reason(engine):
     )
     with pytest.raises(ConfigError, match="--reason begins with '='"):
         async with transaction(sessions) as session:
-            await _schedule_exception(session, args)
+            await schedule_exception(session, args)
     async with transaction(sessions) as session:
         day = dt.date(2027, 1, 10)
         assert await schedules.exceptions_between(session, [POINT], day, day) == []
