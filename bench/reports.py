@@ -23,9 +23,9 @@ import asyncpg
 
 from content.loader import load_content
 from content.places import communes_of_province, provinces
+from handlers.reports.common import CATEGORIES, escalated, province_code
+from handlers.reports.export import export
 from handlers.reports.moderation import plan_digest
-from handlers.reports.report_common import CATEGORIES, escalated, province_code
-from handlers.reports.report_export import export
 from storage import reports, roles
 from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.report_models import Report

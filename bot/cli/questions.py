@@ -26,7 +26,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_questions(args: argparse.Namespace) -> int:
     """`questions export` (TSV, masked, no user id) and `questions stats`."""
-    from handlers.reports.report_export import ExportError, parse_since
+    from handlers.reports.export import ExportError, parse_since
 
     settings = common.settings(quiet=True)  # the output is the result
     try:

@@ -24,7 +24,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_reports_export(args: argparse.Namespace) -> int:
     """CSV of reports for officials; the reporter's identity is withheld."""
-    from handlers.reports.report_export import ExportError, parse_since, parse_status
+    from handlers.reports.export import ExportError, parse_since, parse_status
 
     settings = common.settings(quiet=True)  # the output is the result
     try:
@@ -37,7 +37,7 @@ def run_reports_export(args: argparse.Namespace) -> int:
 
 
 async def _reports_export(settings: Settings, status: str | None, since: dt.datetime | None) -> str:
-    from handlers.reports.report_export import export
+    from handlers.reports.export import export
 
     async with common.database(settings) as session:
         return await export(session, status, since, settings.timezone)

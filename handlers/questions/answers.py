@@ -10,7 +10,7 @@ from handlers.core.formatting import day, legal_list, legal_refs, short_title
 from handlers.core.types import Button, Reply
 from handlers.loans import programs
 from handlers.loans.actions import CheckEligibility, ShowProgram
-from handlers.questions import kept_questions, questions_split
+from handlers.questions import kept_questions, split
 from handlers.questions.actions import ShowBlackCredit, ShowTopic, ShowTopicLegal
 from handlers.reports.actions import StartReport
 from handlers.schedules.actions import ShowSchedule
@@ -49,7 +49,7 @@ def _answered_by(main: str, topic: str) -> bool:
 def other_questions(content: Content, text: str, main: str) -> list[str]:
     """Topics of the other questions ``text`` asks besides ``main`` (its whole-message
     match): none for a message that asks one thing, whatever story comes with it."""
-    asked = questions_split.questions(text)
+    asked = split.questions(text)
     if len(asked) < 2:
         return []
     found: list[str] = []

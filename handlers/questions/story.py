@@ -26,8 +26,8 @@ from handlers.questions import answers, kept_story
 from handlers.questions.actions import ShowTopic
 from handlers.reports import intake
 from handlers.reports.actions import ReportStory
+from handlers.reports.common import CATEGORIES
 from handlers.reports.intake_rules import DANGER_WORDS
-from handlers.reports.report_common import CATEGORIES
 
 
 class Step(enum.StrEnum):

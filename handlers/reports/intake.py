@@ -36,6 +36,17 @@ from handlers.reports.actions import (
     ShowMyReport,
     StartReport,
 )
+from handlers.reports.common import (
+    ACCUSED,
+    CATEGORIES,
+    WHEN_KEYS,
+    alert_moderators,
+    category_label,
+    is_misconduct,
+    place_label,
+    short_date,
+    when_label,
+)
 from handlers.reports.intake_rules import (
     EDITABLE,
     FLOW_NAME,
@@ -54,17 +65,6 @@ from handlers.reports.intake_rules import (
     next_step,
     refusal,
     submit,
-)
-from handlers.reports.report_common import (
-    ACCUSED,
-    CATEGORIES,
-    WHEN_KEYS,
-    alert_moderators,
-    category_label,
-    is_misconduct,
-    place_label,
-    short_date,
-    when_label,
 )
 from storage import reports
 

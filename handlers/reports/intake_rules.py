@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.normalize import fold
-from handlers.reports.report_common import (
+from handlers.reports.common import (
     ACCUSED,
     CATEGORIES,
     REPORTER,

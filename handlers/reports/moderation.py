@@ -26,6 +26,15 @@ from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
 from handlers.reports import transitions
 from handlers.reports.actions import AnswerQuestion, ShowMyReport
+from handlers.reports.common import (
+    CATEGORIES,
+    category_label,
+    notify_person,
+    notify_reporter,
+    place_label,
+    short_date,
+    when_label,
+)
 from handlers.reports.moderation_actions import (
     AskReporter,
     Category,
@@ -40,15 +49,6 @@ from handlers.reports.moderation_actions import (
     ResolveReport,
     ShowQueue,
     TakeReport,
-)
-from handlers.reports.report_common import (
-    CATEGORIES,
-    category_label,
-    notify_person,
-    notify_reporter,
-    place_label,
-    short_date,
-    when_label,
 )
 from handlers.reports.transitions import Moderator, Move, Refusal
 from storage import audit, report_limits, reports

@@ -20,7 +20,7 @@ QueueFilter = Literal[
     "open", "closed", "new", "in_review", "waiting", "forwarded", "resolved", "rejected",
     "withdrawn",
 ]  # fmt: skip
-# report_common.CATEGORIES, FORWARD_TARGETS and REJECT_REASONS, as the buttons carry them.
+# common.CATEGORIES, FORWARD_TARGETS and REJECT_REASONS, as the buttons carry them.
 Category = Literal[
     "usury", "app", "threats", "leaflets", "vay_ke", "keeps_repayment", "collects_principal",
     "fees", "other",

@@ -24,8 +24,7 @@ from handlers.reports.actions import (
     ShowMyReport,
     WithdrawReport,
 )
-from handlers.reports.moderation_actions import OpenReport
-from handlers.reports.report_common import (
+from handlers.reports.common import (
     category_label,
     handling_moderator,
     notify_person,
@@ -33,6 +32,7 @@ from handlers.reports.report_common import (
     short_date,
     state_label,
 )
+from handlers.reports.moderation_actions import OpenReport
 from handlers.reports.transitions import Move
 from storage import reports
 from storage.report_models import Report, ReportEvent

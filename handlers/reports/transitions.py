@@ -5,7 +5,7 @@ ask the same questions here: which moves ``who`` may make on a report now (the b
 show), why a move is refused (the reply to give), and :func:`apply`, the only writer of a
 report's state, which checks the table again before it writes. Nothing here speaks to a user.
 
-A moderator acts on the reports of their areas (``report_common.visible_to``: the commune's,
+A moderator acts on the reports of their areas (``common.visible_to``: the commune's,
 the province's, the whole country's; misconduct of the commune apparatus is kept from the
 commune); a reporter acts on their own report, and only by withdrawing it or answering a
 question. The states are storage's (storage/reports.py).
@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.reports.report_common import (
+from handlers.reports.common import (
     FORWARD_TARGETS,
     REJECT_REASONS,
     REPORTER,

@@ -11,6 +11,7 @@ import pytest
 from handlers.core.actions import Action, ActionError
 from handlers.core.types import MAX_ACTION_BYTES, MAX_ROW_ID
 from handlers.reports import moderation_actions as actions
+from handlers.reports.common import CATEGORIES, FORWARD_TARGETS, REJECT_REASONS
 from handlers.reports.moderation_actions import (
     AskReporter,
     ForwardReport,
@@ -21,7 +22,6 @@ from handlers.reports.moderation_actions import (
     ShowQueue,
     TakeReport,
 )
-from handlers.reports.report_common import CATEGORIES, FORWARD_TARGETS, REJECT_REASONS
 from storage import reports
 
 # Recorded from the code before the change (moderation.py, report_common.py, report.py).

@@ -12,7 +12,7 @@ from content.loader import Content
 from content.matcher import Match
 from handlers.core.dispatch import Deps
 from handlers.questions import answers
-from handlers.questions.questions_split import MAX_QUESTIONS
+from handlers.questions.split import MAX_QUESTIONS
 from tests.conftest import Chat
 from tests.content.test_heldout import HELDOUT, read_tsv
 

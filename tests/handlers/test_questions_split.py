@@ -1,11 +1,11 @@
-"""The questions inside one message (handlers/questions/questions_split.py): where it is cut, what
+"""The questions inside one message (handlers/questions/split.py): where it is cut, what
 counts as a question, and that only the last few are kept."""
 
 from __future__ import annotations
 
 import pytest
 
-from handlers.questions.questions_split import (
+from handlers.questions.split import (
     MAX_CHARS,
     MAX_QUESTIONS,
     is_question,

@@ -15,7 +15,7 @@ from bot.cli import build_parser
 from bot.cli.schedule import schedule_exception
 from bot.config import ConfigError
 from handlers.core.spreadsheet import safe_cell
-from handlers.reports.report_export import export_csv
+from handlers.reports.export import export_csv
 from handlers.schedules.csv import (
     HEADER,
     PointRow,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from handlers.reports import transitions
-from handlers.reports.report_common import FORWARD_TARGETS, REJECT_REASONS
+from handlers.reports.common import FORWARD_TARGETS, REJECT_REASONS
 from handlers.reports.transitions import Moderator, Move, NotAllowed, Refusal, Reporter
 from storage import audit, reports, users
 from storage.db import session_factory, transaction

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.places import commune
 from handlers.core.spreadsheet import safe_row
-from handlers.reports.report_common import CATEGORIES
+from handlers.reports.common import CATEGORIES
 from storage import reports
 from storage.report_models import Report
 
