@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from content.loader import Content
 from content.places import province_of
 from handlers.core.actions import Action, ShowMenu
+from handlers.core.formatting import safe_text
 from handlers.core.types import Attachment, Button, FetchFile, Reply
 from storage import users
 from storage.models import ConversationState, User
@@ -67,8 +67,7 @@ class Context:
 
     def t(self, key: str, **values: Any) -> str:
         """A message text in the user's language; values are HTML-escaped, since users type them."""
-        safe = {k: html.escape(str(v), quote=False) for k, v in values.items()}
-        return self.content.text(key, self.lang, **safe)
+        return safe_text(self.content, key, self.lang, **values)
 
     def button(self, key: str, action: Action | str, **values: Any) -> Button:
         packed = action if isinstance(action, str) else action.pack()

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
+from typing import Any
 
+from content.loader import Content
 from content.models import LegalRef
+
+
+def safe_text(content: Content, key: str, lang: str, **values: Any) -> str:
+    """The message ``key`` with its values HTML-escaped: users, officials' files and the
+    database hold them, and the texts are HTML. The one way to fill a message."""
+    safe = {k: html.escape(str(v), quote=False) for k, v in values.items()}
+    return content.text(key, lang, **safe)
 
 
 def percent(value: float, lang: str) -> str:

@@ -11,13 +11,13 @@ area is only that commune never see it.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
 from content.places import commune, province_of
+from handlers.core.formatting import safe_text
 from handlers.core.types import Button, Reply
 from handlers.reports.moderation_actions import OpenReport
 from storage import audit, outbox, reports, users
@@ -72,12 +72,6 @@ def visible_to(area: str | None, report: Report) -> bool:
 
 
 # --- words -----------------------------------------------------------------------------------
-
-
-def text(content: Content, key: str, lang: str, **values: Any) -> str:
-    """A message in ``lang`` with user-typed values escaped (as ``Context.t`` does)."""
-    safe = {k: html.escape(str(v), quote=False) for k, v in values.items()}
-    return content.text(key, lang, **safe)
 
 
 def category_label(content: Content, category: str, lang: str) -> str:
@@ -172,7 +166,7 @@ async def notify_reporter(
     lang = user.language or "vi"
     rows = tuple((Button(content.text(label, lang), action),) for label, action in buttons)
     words = {name: content.text(k, lang) for name, k in (labels or {}).items()}
-    message = text(content, key, lang, code=report.code, **words, **values)
+    message = safe_text(content, key, lang, code=report.code, **words, **values)
     payload = Reply(message, rows).to_payload()
     return await outbox.enqueue_one(
         session,
@@ -204,7 +198,7 @@ async def notify_person(
         return False
     lang = (user.language if user else None) or "vi"
     rows = tuple((Button(content.text(label, lang), action),) for label, action in buttons)
-    payload = Reply(text(content, key, lang, **values), rows).to_payload()
+    payload = Reply(safe_text(content, key, lang, **values), rows).to_payload()
     return await outbox.enqueue_one(session, dedup_key, channel, user_id, OUTBOX_KIND, payload, now)
 
 

@@ -10,14 +10,13 @@ reminder after the point has closed. Each reminder is recorded in the outbox und
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
-from handlers.core.formatting import day
+from handlers.core.formatting import day, safe_text
 from handlers.core.types import Button, Reply
 from handlers.schedules.actions import Unsubscribe
 from handlers.schedules.calendar import Occurrence, occurrences
@@ -56,24 +55,30 @@ def due_at(point: TransactionPoint, found: list[Occurrence], now_local: dt.datet
 
 
 def _point_values(point: TransactionPoint, lang: str) -> dict[str, str]:
-    # Point data comes from officials' files: escape it, the texts are HTML.
+    # Point data comes from officials' files: safe_text escapes it.
     return {
-        "place": html.escape(point.name, quote=False),
-        "address": html.escape(point.address, quote=False),
+        "place": point.name,
+        "address": point.address,
         "start": point.start_time.strftime("%H:%M"),
         "end": point.end_time.strftime("%H:%M"),
-        "office": html.escape(point.office, quote=False),
-        "phone": html.escape(point.phone, quote=False),
+        "office": point.office,
+        "phone": point.phone,
     }
 
 
 def unsubscribe_row(content: Content, lang: str, point_id: str) -> tuple[Button, ...]:
-    return (Button(content.text("button.unsubscribe", lang), Unsubscribe(point=point_id).pack()),)
+    return (
+        Button(safe_text(content, "button.unsubscribe", lang), Unsubscribe(point=point_id).pack()),
+    )
 
 
 def reminder_reply(content: Content, lang: str, due: Due) -> Reply:
-    text = content.text(
-        f"reminder.{due.kind}", lang, date=day(due.date, lang), **_point_values(due.point, lang)
+    text = safe_text(
+        content,
+        f"reminder.{due.kind}",
+        lang,
+        date=day(due.date, lang),
+        **_point_values(due.point, lang),
     )
     return Reply(text, (unsubscribe_row(content, lang, due.point.id),))
 
@@ -90,14 +95,14 @@ def change_reply(
     """The notice of a day moved (``new``), cancelled (None) or back to its regular date."""
     values = _point_values(point, lang) | {
         "old": day(old, lang),
-        "reason": html.escape(reason, quote=False),
+        "reason": reason,
     }
     if new is None:
-        text = content.text("reminder.cancelled", lang, **values)
+        text = safe_text(content, "reminder.cancelled", lang, **values)
     elif restored:
-        text = content.text("reminder.restored", lang, new=day(new, lang), **values)
+        text = safe_text(content, "reminder.restored", lang, new=day(new, lang), **values)
     else:
-        text = content.text("reminder.moved", lang, new=day(new, lang), **values)
+        text = safe_text(content, "reminder.moved", lang, new=day(new, lang), **values)
     return Reply(text, (unsubscribe_row(content, lang, point.id),))
 
 
