@@ -34,6 +34,7 @@ from bot.delivery import Outcome, Result
 from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.render import split_text
+from bot.telegram_http import AiohttpRequest
 from handlers.core.dispatch import Deps, handle
 from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Media, Reply
 from storage import outbox, users
@@ -70,6 +71,7 @@ def build_application(token: str, api_root: str, send_rate: float = 25) -> Appli
         .token(token)
         .base_url(f"{api_root}/bot")
         .base_file_url(f"{api_root}/file/bot")
+        .request(AiohttpRequest())  # getUpdates (polling) keeps PTB's own httpx request
         # Paces every call under Telegram's ceiling of about 30/s, or under a higher
         # SEND_RATE_PER_SECOND an operator chose (paid broadcasts); retries are ours.
         .rate_limiter(AIORateLimiter(overall_max_rate=max(30, send_rate), max_retries=0))

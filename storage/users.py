@@ -27,6 +27,9 @@ from storage.outbox import PENDING
 
 # Outbox kinds of the notices a subscription brings (handlers/schedules/reminders.py).
 REMINDER_KIND_PREFIX, CHANGE_KIND = "reminder_", "schedule_change"
+# How stale ``last_seen_at`` may get: written again past this, or on another day. The bot
+# shows it as a date; writing it on every message cost a statement per update.
+LAST_SEEN_STEP = dt.timedelta(hours=1)
 
 
 async def find_user(session: AsyncSession, channel: str, channel_user_id: str) -> User | None:
@@ -59,13 +62,53 @@ async def get_or_create_user(
             # Another replica created the same user a moment ago.
             user = await find_user(session, channel, channel_user_id)
             assert user is not None
-    user.last_seen_at = now
-    user.blocked = False  # a user who writes to us has not blocked us
-    # A display name is personal data: kept only with the user's consent.
-    user.display_name = display_name[:128] if display_name and user.consent_at else None
+    seen(user, now, display_name)
     session.add(user)
     await session.flush()
     return user
+
+
+def seen(user: User, now: dt.datetime, display_name: str | None) -> None:
+    """The user wrote to us: last seen (to the hour), not blocked, display name current.
+    Values that do not change are not written (SQLAlchemy compares them at the flush)."""
+    last = user.last_seen_at
+    if now - last >= LAST_SEEN_STEP or now.date() != last.date():
+        user.last_seen_at = now
+    user.blocked = False  # a user who writes to us has not blocked us
+    # A display name is personal data: kept only with the user's consent.
+    user.display_name = display_name[:128] if display_name and user.consent_at else None
+
+
+async def own_person(
+    session: AsyncSession, channel: str, channel_user_id: str
+) -> tuple[User, ConversationState] | None:
+    """A channel user whose own row holds their person (the common case: no linked
+    channel, or only channels linked into theirs) and the person's conversation state, in
+    as few statements as the backend allows. None when the user is unknown or linked into
+    another channel's row: ``find_user``, ``lock_person`` and ``get_or_create_user`` then.
+
+    On PostgreSQL the row is locked as ``lock_person`` locks it, and the state read after
+    the lock: the one the person's previous update committed. On SQLite (one writer at a
+    time) the state comes in the same statement."""
+    mine = (
+        col(User.channel) == channel,
+        col(User.channel_user_id) == channel_user_id,
+        col(User.person_id).is_(None),  # re-checked after the lock: linked meanwhile, None
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        locked = await session.exec(select(User).where(*mine).with_for_update())
+        user = locked.first()
+        return None if user is None else (user, await get_state(session, user.id or 0))
+    found = await session.exec(
+        select(User, ConversationState)
+        .outerjoin(ConversationState, col(ConversationState.user_id) == col(User.id))
+        .where(*mine)
+    )
+    row = found.first()
+    if row is None:
+        return None
+    user, state = row
+    return user, state if state is not None else ConversationState(user_id=user.id, data={})
 
 
 async def lock_person(session: AsyncSession, identity: User) -> User | None:

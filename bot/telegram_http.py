@@ -1,0 +1,108 @@
+"""python-telegram-bot's HTTP layer on aiohttp instead of httpx.
+
+PTB's Bot API client stays (every method, its parameters, its error classes); only the
+requests it makes go through this class, PTB's documented extension point (BaseRequest).
+Measured through the webhook (bench/dialogs.py --webhook), httpx cost about 2 ms of CPU per
+sendMessage against 0.5 ms here: httpcore's pool checks every idle connection with a
+system call on each request, and anyio adds a lock round per request. aiohttp is the
+server we run already.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class AiohttpRequest(BaseRequest):
+    """Bot API requests over one aiohttp session. Timeouts as PTB's HTTPXRequest's: a
+    connection from the pool, connecting, and reading the answer each have their own; a
+    request is also bounded by their sum with the write timeout (aiohttp has no timeout
+    for writing alone)."""
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read, self._write, self._connect = read_timeout, write_timeout, connect_timeout
+        self._pool, self._media_write = pool_timeout, media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+        write_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+        connect_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+        pool_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data.multipart_data if request_data else None
+        data: aiohttp.FormData | bytes | None = None
+        headers = None
+        if files:
+            form = aiohttp.FormData()
+            for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
+                form.add_field(name, value)
+            for name, (file_name, content, mime_type) in files.items():
+                form.add_field(name, content, filename=file_name, content_type=mime_type)
+            data = form
+        elif request_data is not None:
+            # The same form body httpx sends; encoded here, since aiohttp's FormData costs
+            # more than the rest of a small request.
+            data, headers = urlencode(request_data.json_parameters).encode(), FORM
+        read = _given(read_timeout, self._read)
+        write = _given(write_timeout, self._media_write if files else self._write)
+        connect = _given(connect_timeout, self._connect)
+        pool = _given(pool_timeout, self._pool)
+        phases = (pool, connect, write, read)
+        timeout = aiohttp.ClientTimeout(
+            total=None if None in phases else sum(p for p in phases if p is not None),
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors (ServerTimeoutError)
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            # The class only: aiohttp's messages can quote the URL, which holds the token.
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}") from exc
+
+
+def _given(value: float | DefaultValue[None] | None, default: float | None) -> float | None:
+    return default if isinstance(value, DefaultValue) else value
