@@ -20,28 +20,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
+import os
+import signal
+import socket
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # bench and tests.fakes, as well as the packages
 
-from bench.echo_bot import SECRET_HEADER, echo_web_app  # noqa: E402
-from bot.app import running  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.webhook import build_web_app  # noqa: E402
+from bench.echo_bot import SECRET_HEADER  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from handlers.core.dispatch import Deps, handle  # noqa: E402
 from handlers.core.types import Incoming  # noqa: E402
@@ -111,7 +111,7 @@ WEBHOOK_SCRIPT = [
 TOKEN = "123456:BENCH-token"
 SECRET = "bench-webhook-secret"
 FIRST_CHAT = 7_000_001
-Server = Callable[[FakeTelegramAPI], AbstractAsyncContextManager[web.Application]]
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -121,7 +121,8 @@ class Round:
     seconds: float
     latencies: list[float]
     sent: int
-    cpu: float  # CPU seconds of this process (harness, fake Bot API and the bot under test)
+    cpu: float  # CPU seconds of the serving process (every thread)
+    harness_cpu: float  # of this process: the users' side and the fake Bot API
 
     @property
     def rate(self) -> float:
@@ -133,25 +134,82 @@ class Round:
             f"{self.name:>4}: {self.updates} updates in {self.seconds:.2f} s = "
             f"{self.rate:.1f} updates/s; latency ms p50 {statistics.median(lat) * 1000:.1f}, "
             f"p95 {lat[int(len(lat) * 0.95)] * 1000:.1f}; {self.sent} messages sent; "
-            f"CPU {self.cpu / self.updates * 1000:.1f} ms/update"
+            f"CPU ms/update: server {self.cpu / self.updates * 1000:.1f}, "
+            f"harness {self.harness_cpu / self.updates * 1000:.1f}"
         )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time of a process so far, every thread included (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@asynccontextmanager
+async def serving(argv: list[str], env: dict[str, str], port: int) -> AsyncIterator[int]:
+    """A server process, yielded (its pid) once GET /healthz answers 200; stopped by SIGTERM."""
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *argv, cwd=REPO, env={**os.environ, **env},
+            stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            await _answering(process, port)
+            yield process.pid
+        except BaseException:
+            log.seek(0)
+            print(log.read().decode()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def _answering(process: asyncio.subprocess.Process, port: int) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise RuntimeError(f"the server stopped ({process.returncode})")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"the server did not answer on port {port}")
 
 
 _rounds = itertools.count()
 
 
-async def drive(name: str, server: Server, users: int) -> Round:
-    """Every user sends the script one update after the other (Telegram waits for the 200
-    before it posts a chat's next update); the users all at once, as Telegram's default
-    40 webhook connections do. New users and update ids each round: each does the same work."""
+async def drive(name: str, argv: list[str], env: dict[str, str], users: int) -> Round:
+    """One round against a fresh server process and fake Bot API. Every user sends the
+    script one update after the other (Telegram waits for the 200 before it posts a chat's
+    next update); the users all at once, as Telegram's default 40 webhook connections do.
+    New users and update ids each round, so that every round does the same work."""
     first_chat = FIRST_CHAT + next(_rounds) * users
     update_ids = itertools.count(first_chat * 100)
-    async with FakeTelegramAPI(token=TOKEN) as api, server(api) as app:
-        runner = web.AppRunner(app, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}/telegram/webhook"
+    port = free_port()
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        server_env = {
+            **env,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.root,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "SEND_RATE_PER_SECOND": "1000",  # the ceiling lifted: the bot's own cost shows
+        }
+        async with serving([*argv, "--port", str(port)], server_env, port) as pid:
+            url = f"http://127.0.0.1:{port}/telegram/webhook"
             latencies: list[float] = []
             connector = aiohttp.TCPConnector(limit=users)
             async with aiohttp.ClientSession(connector=connector) as http:
@@ -173,11 +231,10 @@ async def drive(name: str, server: Server, users: int) -> Round:
                                 raise RuntimeError(f"{name}: webhook answered {response.status}")
                         latencies.append(time.perf_counter() - started)
 
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
                 await asyncio.gather(*(user(n) for n in range(users)))
-                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        finally:
-            await runner.cleanup()
+                elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+                own = time.process_time() - own
         if api.rejected:
             raise RuntimeError(f"{name}: the fake Bot API refused {api.rejected[:3]}")
         sent = len(api.calls_to("sendMessage"))
@@ -188,27 +245,7 @@ async def drive(name: str, server: Server, users: int) -> Round:
         )
         if apologies:
             raise RuntimeError(f"{name}: {apologies} apologies for internal errors")
-        return Round(name, len(latencies), elapsed, latencies, sent, cpu)
-
-
-def echo_server(api: FakeTelegramAPI) -> AbstractAsyncContextManager[web.Application]:
-    return echo_web_app(TOKEN, api.root, SECRET)
-
-
-def bot_server(url: str) -> Server:
-    @asynccontextmanager
-    async def server(api: FakeTelegramAPI) -> AsyncIterator[web.Application]:
-        settings = load_settings(
-            database_url=url,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=api.root,
-            telegram_webhook_secret=SECRET,
-            send_rate_per_second=1000,  # the send ceiling lifted: the bot's own cost shows
-        )
-        async with running(settings, telegram="webhook") as runtime:
-            yield build_web_app(runtime)
-
-    return server
+        return Round(name, len(latencies), elapsed, latencies, sent, cpu, own)
 
 
 async def run_webhook(url: str, users: int, rounds: int) -> None:
@@ -217,18 +254,30 @@ async def run_webhook(url: str, users: int, rounds: int) -> None:
     await engine.dispose()
     backend = url.split(":", 1)[0]
     print(f"backend: {backend}; {users} users x {len(WEBHOOK_SCRIPT)} updates, through the webhook")
-    echoes: list[Round] = []
-    bots: list[Round] = []
-    for _ in range(rounds):  # alternated, so that a busy moment of the machine hits both
-        echoes.append(await drive("echo", echo_server, users))
-        print(echoes[-1].line())
-        bots.append(await drive("bot", bot_server(url), users))
-        print(bots[-1].line())
-    echo_rate = statistics.median(r.rate for r in echoes)
-    bot_rate = statistics.median(r.rate for r in bots)
+    servers = {
+        "echo": (["bench/echo_bot.py"], {}),
+        "bot": (["-m", "bot", "serve", "--host", "127.0.0.1"], {"DATABASE_URL": url}),
+        # The same echo bot on the bot's HTTP layer: how much the dialogs themselves cost.
+        "echo+": (["bench/echo_bot.py", "--aiohttp"], {}),
+    }
+    done: dict[str, list[Round]] = {name: [] for name in servers}
+    for _ in range(rounds):  # alternated, so that a busy moment of the machine hits each
+        for name, (argv, env) in servers.items():
+            done[name].append(await drive(name, argv, env, users))
+            print(done[name][-1].line(), flush=True)
+    rate = {name: statistics.median(r.rate for r in found) for name, found in done.items()}
+    cpu = {
+        name: statistics.median(r.cpu / r.updates for r in found) for name, found in done.items()
+    }
+    print(f"medians of {rounds} round(s):")
     print(
-        f"bot {bot_rate:.1f} updates/s, echo {echo_rate:.1f} updates/s: "
-        f"ratio bot/echo {bot_rate / echo_rate:.2f}"
+        f"bot {rate['bot']:.1f} updates/s, bare PTB echo bot {rate['echo']:.1f} updates/s: "
+        f"ratio bot/echo {rate['bot'] / rate['echo']:.2f} "
+        f"(server CPU per update: bot {cpu['bot'] * 1000:.1f} ms, echo {cpu['echo'] * 1000:.1f} ms)"
+    )
+    print(
+        f"against the echo bot on the bot's HTTP layer (echo+, {rate['echo+']:.1f} updates/s, "
+        f"{cpu['echo+'] * 1000:.1f} ms): ratio {rate['bot'] / rate['echo+']:.2f}"
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlmodel import col, select
@@ -79,6 +79,21 @@ def seen(user: User, now: dt.datetime, display_name: str | None) -> None:
     user.display_name = display_name[:128] if display_name and user.consent_at else None
 
 
+# The two statements every update runs, built once: building one costs more than running
+# it (SQLAlchemy caches the compiled form, not the expression).
+_OWN_PERSON = (
+    col(User.channel) == bindparam("channel"),
+    col(User.channel_user_id) == bindparam("channel_user_id"),
+    col(User.person_id).is_(None),  # re-checked after PostgreSQL's lock: linked meanwhile
+)
+_OWN_ROW_LOCKED = select(User).where(*_OWN_PERSON).with_for_update()
+_OWN_ROW_AND_STATE = (
+    select(User, ConversationState)
+    .outerjoin(ConversationState, col(ConversationState.user_id) == col(User.id))
+    .where(*_OWN_PERSON)
+)
+
+
 async def own_person(
     session: AsyncSession, channel: str, channel_user_id: str
 ) -> tuple[User, ConversationState] | None:
@@ -90,25 +105,19 @@ async def own_person(
     On PostgreSQL the row is locked as ``lock_person`` locks it, and the state read after
     the lock: the one the person's previous update committed. On SQLite (one writer at a
     time) the state comes in the same statement."""
-    mine = (
-        col(User.channel) == channel,
-        col(User.channel_user_id) == channel_user_id,
-        col(User.person_id).is_(None),  # re-checked after the lock: linked meanwhile, None
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        locked = await session.exec(select(User).where(*mine).with_for_update())
-        user = locked.first()
+    params = {"channel": channel, "channel_user_id": channel_user_id}
+    if _dialect(session) == "postgresql":
+        user = (await session.exec(_OWN_ROW_LOCKED, params=params)).first()
         return None if user is None else (user, await get_state(session, user.id or 0))
-    found = await session.exec(
-        select(User, ConversationState)
-        .outerjoin(ConversationState, col(ConversationState.user_id) == col(User.id))
-        .where(*mine)
-    )
-    row = found.first()
+    row = (await session.exec(_OWN_ROW_AND_STATE, params=params)).first()
     if row is None:
         return None
     user, state = row
     return user, state if state is not None else ConversationState(user_id=user.id, data={})
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 async def lock_person(session: AsyncSession, identity: User) -> User | None:
@@ -259,19 +268,28 @@ def update_key(message_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
+_REMEMBER = {
+    name: insert(ProcessedUpdate.__table__)  # type: ignore[arg-type]
+    .values(
+        channel=bindparam("channel"),
+        update_id=bindparam("update_id"),
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing()
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 async def remember_update(
     session: AsyncSession, channel: str, update_id: int, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already recorded (a redelivery). ``now`` is
     the process's clock (pruning compares against it), the system's when not given."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(ProcessedUpdate)
-        .values(channel=channel, update_id=update_id, received_at=now or dt.datetime.now(dt.UTC))
-        .on_conflict_do_nothing()
+    received_at = now or dt.datetime.now(dt.UTC)
+    result = await session.exec(
+        _REMEMBER[_dialect(session)],
+        params={"channel": channel, "update_id": update_id, "received_at": received_at},
     )
-    result = await session.exec(statement)
     return result.rowcount == 1
 
 
