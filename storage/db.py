@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -72,6 +72,11 @@ class _OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Any] = []
+
+    def __await__(self) -> Generator[Any, None, _OneTripCursor]:
+        """``await connection.cursor()``, as SQLAlchemy 2.0 asks for it (2.1: ``async with``)."""
+        yield from ()
+        return self
 
     async def __aenter__(self) -> _OneTripCursor:
         return self

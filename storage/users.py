@@ -269,7 +269,7 @@ def update_key(message_id: str) -> int:
 
 
 _REMEMBER = {
-    name: insert(ProcessedUpdate.__table__)  # type: ignore[arg-type]
+    name: insert(ProcessedUpdate.__table__)  # type: ignore[attr-defined]
     .values(
         channel=bindparam("channel"),
         update_id=bindparam("update_id"),
