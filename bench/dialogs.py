@@ -3,17 +3,20 @@
 Each simulated user goes through onboarding, opens the program list and a card, and asks
 free-text questions, all against a real database (SQLite file, or PostgreSQL with --pg).
 
-By default the updates go straight into dispatch.handle. With --webhook they go the whole
-way: posted as Telegram posts them to the webhook of the app `vbsp-bot serve` runs
-(bot/webhook.py, bot/telegram.py), whose replies go through python-telegram-bot to the
-loopback fake Bot API of tests/fakes; and the same harness then drives a bare
-python-telegram-bot echo bot (bench/echo_bot.py), so the run prints both rates and their
-ratio: what the bot's own work costs over PTB's parsing and one sendMessage.
+By default the updates go straight into dispatch.handle, in this process. With --webhook
+they go the whole way, as in production: `vbsp-bot serve` runs in a process of its own
+(SEND_RATE_PER_SECOND=1000, so that the ceiling does not hide the bot's own cost), the
+users post updates to its webhook as Telegram does (a chat's next update after the 200,
+40 chats at once), and its replies go through python-telegram-bot to the loopback fake Bot
+API of tests/fakes, both in this process. The same harness then drives a bare
+python-telegram-bot echo bot (bench/echo_bot.py), and that echo bot again on the bot's own
+HTTP layer (echo+), each a fresh process per round. It prints each round, then the median
+rates, the ratio bot/echo and the CPU each server spent per update.
 
     python bench/dialogs.py                 # SQLite in a temporary file
     python bench/dialogs.py --pg postgresql+asyncpg://postgres@127.0.0.1:5432/test
-    python bench/dialogs.py --webhook       # 40 users x 15 messages, bot against echo bot
-    python bench/dialogs.py --webhook --pg postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    python bench/dialogs.py --webhook --rounds 3          # 40 users x 15 updates
+    python bench/dialogs.py --webhook --rounds 3 --pg postgresql+asyncpg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
