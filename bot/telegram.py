@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 
 # Opt in to PTB's coming behaviour: RetryAfter.retry_after as a timedelta (no warning per 429).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -34,8 +33,18 @@ from bot.delivery import Outcome, Result
 from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.render import split_text
+from bot.telegram_http import AiohttpRequest
+from bot.turns import ChatTurns
 from handlers.core.dispatch import Deps, handle
-from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Media, Reply
+from handlers.core.types import (
+    Attachment,
+    Button,
+    FileFetchError,
+    FileTooLarge,
+    Incoming,
+    Media,
+    Reply,
+)
 from storage import outbox, users
 from storage.db import transaction
 
@@ -70,6 +79,7 @@ def build_application(token: str, api_root: str, send_rate: float = 25) -> Appli
         .token(token)
         .base_url(f"{api_root}/bot")
         .base_file_url(f"{api_root}/file/bot")
+        .request(AiohttpRequest())  # getUpdates (polling) keeps PTB's own httpx request
         # Paces every call under Telegram's ceiling of about 30/s, or under a higher
         # SEND_RATE_PER_SECOND an operator chose (paid broadcasts); retries are ours.
         .rate_limiter(AIORateLimiter(overall_max_rate=max(30, send_rate), max_retries=0))
@@ -82,13 +92,14 @@ def build_application(token: str, api_root: str, send_rate: float = 25) -> Appli
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
+    return _keyboard(reply.buttons) if reply.buttons else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
+    """Menus repeat: each is built once (PTB's objects are immutable, so one can be shared)."""
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
-            for row in reply.buttons
-        ]
+        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in rows]
     )
 
 
@@ -131,12 +142,6 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
     return ()
 
 
-@dataclass
-class _Turn:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 class TelegramChannel:
     """Receives Telegram updates (webhook or polling) and sends the dialogs' replies."""
 
@@ -152,7 +157,7 @@ class TelegramChannel:
         self.deps = dataclasses.replace(deps, fetch_file=self.fetch_file)
         self.metrics = metrics
         self.sleep = sleep
-        self._chat_turns: dict[int, _Turn] = {}
+        self._chat_turns = ChatTurns()
 
     @property
     def bot(self):  # type: ignore[no-untyped-def]
@@ -177,7 +182,7 @@ class TelegramChannel:
         if incoming is None:
             return
         chat_id = update.effective_chat.id  # type: ignore[union-attr]
-        async with self._chat_turn(chat_id):
+        async with self._chat_turns.turn(chat_id):
             started = time.perf_counter()
             replies = await handle(incoming, self.deps, update.update_id)
             self.metrics.handler_seconds.labels(CHANNEL).observe(time.perf_counter() - started)
@@ -189,19 +194,6 @@ class TelegramChannel:
                 except TelegramError as exc:
                     log.debug("answerCallbackQuery failed: %s", exc)
             await self.send_replies(chat_id, replies)
-
-    @asynccontextmanager
-    async def _chat_turn(self, chat_id: int) -> AsyncIterator[None]:
-        """One update of a chat at a time, in arrival order; other chats go on meanwhile."""
-        turn = self._chat_turns.setdefault(chat_id, _Turn())
-        turn.users += 1
-        try:
-            async with turn.lock:
-                yield
-        finally:
-            turn.users -= 1
-            if turn.users == 0:
-                del self._chat_turns[chat_id]
 
     async def _track_block(self, update: Update) -> None:
         member = update.my_chat_member

@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -36,6 +36,7 @@ from bot import zalo_api, zalo_render
 from bot.delivery import Outcome, Result
 from bot.logs import chat_tag
 from bot.metrics import Metrics
+from bot.turns import ChatTurns
 from handlers.core import routes
 from handlers.core.dispatch import Deps, handle
 from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
@@ -138,12 +139,6 @@ def update_id(event: ZaloEvent) -> int:
     return users.update_key(f"zalo:{event.message_id}")
 
 
-@dataclass
-class _Turn:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 class ZaloChannel:
     """Receives Zalo events (webhook or polling) and sends the dialogs' replies."""
 
@@ -164,7 +159,7 @@ class ZaloChannel:
         self.poll_interval = POLL_INTERVAL
         self.poll_timeout = POLL_TIMEOUT
         self._limiter = AsyncLimiter(min(send_rate, MAX_SEND_RATE), 1)
-        self._chat_turns: dict[str, _Turn] = {}
+        self._chat_turns = ChatTurns()
         self._files: OrderedDict[str, bytes] = OrderedDict()
         self._poller: asyncio.Task[None] | None = None
         self._stop_polling = asyncio.Event()
@@ -182,7 +177,7 @@ class ZaloChannel:
         try:
             if not event.private or event.from_bot:
                 return  # group chats (beta on Zalo) are not a place for citizens' questions
-            async with self._chat_turn(event.chat_id):
+            async with self._chat_turns.turn(event.chat_id):
                 started = time.perf_counter()
                 replies = await self._replies_to(event)
                 elapsed = time.perf_counter() - started
@@ -305,19 +300,6 @@ class ZaloChannel:
         if lang is None:  # we do not know their language yet: both
             return [Reply(content.text(key, "vi") + "\n\n" + content.text(key, "en"))]
         return [Reply(content.text(key, lang))]
-
-    @asynccontextmanager
-    async def _chat_turn(self, chat_id: str) -> AsyncIterator[None]:
-        """One event of a chat at a time, in arrival order; other chats go on meanwhile."""
-        turn = self._chat_turns.setdefault(chat_id, _Turn())
-        turn.users += 1
-        try:
-            async with turn.lock:
-                yield
-        finally:
-            turn.users -= 1
-            if turn.users == 0:
-                del self._chat_turns[chat_id]
 
     # ---- outbound -----------------------------------------------------------------------
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from threading import Thread
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import aiosqlite
@@ -52,14 +55,95 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, **kwargs)
 
 
+class _OneTripCursor:
+    """A statement, its rows and the cursor's closing in one trip to aiosqlite's thread.
+
+    SQLAlchemy's aiosqlite adapter makes four trips per statement (cursor, execute,
+    fetchall, close). Each trip waits for the thread to take the GIL from the event loop,
+    and the loop to take it back; SQLite's single writer is held all the while, so under
+    load those waits, not SQLite, set how many updates a second the bot handles. Rows are
+    fetched at once (the bot never streams a result)."""
+
+    arraysize = 1
+
+    def __init__(self, connection: _OneTripConnection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    def __await__(self) -> Generator[Any, None, _OneTripCursor]:
+        """``await connection.cursor()``, as SQLAlchemy 2.0 asks for it (2.1: ``async with``)."""
+        yield from ()
+        return self
+
+    async def __aenter__(self) -> _OneTripCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._rows = []
+
+    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        args = (sql,) if parameters is None else (sql, parameters)
+        return await self._run("execute", args)
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        return await self._run("executemany", (sql, parameters))
+
+    async def _run(self, method: str, args: tuple[Any, ...]) -> _OneTripCursor:
+        def in_thread(conn: sqlite3.Connection) -> tuple[Any, int, int | None, list[Any]]:
+            cursor = conn.cursor()
+            try:
+                getattr(cursor, method)(*args)
+                rows = cursor.fetchall() if cursor.description else []
+                return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+
+        found = await self._connection._execute(in_thread, self._connection._conn)
+        self.description, self.rowcount, self.lastrowid, self._rows = found
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = size or self.arraysize
+        rows, self._rows = self._rows[:count], self._rows[count:]
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+class _OneTripConnection(aiosqlite.Connection):
+    """aiosqlite's connection with one-trip cursors, and no trip for a rollback when no
+    transaction is open (SQLAlchemy's pool rolls back every connection it takes back)."""
+
+    def cursor(self) -> _OneTripCursor:  # type: ignore[override]
+        return _OneTripCursor(self)
+
+    async def rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction:
+            await super().rollback()
+
+
 async def _connect_sqlite(engine: AsyncEngine) -> aiosqlite.Connection:
-    """aiosqlite's connect, but a failed one waits for aiosqlite's worker thread to end.
+    """aiosqlite's connect (with one-trip cursors), but a failed one waits for aiosqlite's
+    worker thread to end.
 
     On a failed connect aiosqlite stops its thread without waiting: when the event loop
     closes first, the thread's last call into the loop prints "RuntimeError: Event loop is
     closed" and a long traceback after our one-line error (aiosqlite 0.22)."""
     args, kwargs = engine.dialect.create_connect_args(engine.url)
-    connection = aiosqlite.connect(*args, **{**kwargs, "timeout": 30})
+    connection = _OneTripConnection(
+        partial(sqlite3.connect, *args, **{**kwargs, "timeout": 30}), 64
+    )
     # 0.22 runs a thread inside the connection; older versions are the thread. Daemon, as
     # SQLAlchemy's own connect makes it: a connection never closed must not hang the exit.
     worker: Thread = getattr(connection, "_thread", connection)

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlmodel import col, select
@@ -27,6 +27,9 @@ from storage.outbox import PENDING
 
 # Outbox kinds of the notices a subscription brings (handlers/schedules/reminders.py).
 REMINDER_KIND_PREFIX, CHANGE_KIND = "reminder_", "schedule_change"
+# How stale ``last_seen_at`` may get: written again past this, or on another day. The bot
+# shows it as a date; writing it on every message cost a statement per update.
+LAST_SEEN_STEP = dt.timedelta(hours=1)
 
 
 async def find_user(session: AsyncSession, channel: str, channel_user_id: str) -> User | None:
@@ -59,13 +62,62 @@ async def get_or_create_user(
             # Another replica created the same user a moment ago.
             user = await find_user(session, channel, channel_user_id)
             assert user is not None
-    user.last_seen_at = now
-    user.blocked = False  # a user who writes to us has not blocked us
-    # A display name is personal data: kept only with the user's consent.
-    user.display_name = display_name[:128] if display_name and user.consent_at else None
+    seen(user, now, display_name)
     session.add(user)
     await session.flush()
     return user
+
+
+def seen(user: User, now: dt.datetime, display_name: str | None) -> None:
+    """The user wrote to us: last seen (to the hour), not blocked, display name current.
+    Values that do not change are not written (SQLAlchemy compares them at the flush)."""
+    last = user.last_seen_at
+    if now - last >= LAST_SEEN_STEP or now.date() != last.date():
+        user.last_seen_at = now
+    user.blocked = False  # a user who writes to us has not blocked us
+    # A display name is personal data: kept only with the user's consent.
+    user.display_name = display_name[:128] if display_name and user.consent_at else None
+
+
+# The two statements every update runs, built once: building one costs more than running
+# it (SQLAlchemy caches the compiled form, not the expression).
+_OWN_PERSON = (
+    col(User.channel) == bindparam("channel"),
+    col(User.channel_user_id) == bindparam("channel_user_id"),
+    col(User.person_id).is_(None),  # re-checked after PostgreSQL's lock: linked meanwhile
+)
+_OWN_ROW_LOCKED = select(User).where(*_OWN_PERSON).with_for_update()
+_OWN_ROW_AND_STATE = (
+    select(User, ConversationState)
+    .outerjoin(ConversationState, col(ConversationState.user_id) == col(User.id))
+    .where(*_OWN_PERSON)
+)
+
+
+async def own_person(
+    session: AsyncSession, channel: str, channel_user_id: str
+) -> tuple[User, ConversationState] | None:
+    """A channel user whose own row holds their person (the common case: no linked
+    channel, or only channels linked into theirs) and the person's conversation state, in
+    as few statements as the backend allows. None when the user is unknown or linked into
+    another channel's row: ``find_user``, ``lock_person`` and ``get_or_create_user`` then.
+
+    On PostgreSQL the row is locked as ``lock_person`` locks it, and the state read after
+    the lock: the one the person's previous update committed. On SQLite (one writer at a
+    time) the state comes in the same statement."""
+    params = {"channel": channel, "channel_user_id": channel_user_id}
+    if _dialect(session) == "postgresql":
+        user = (await session.exec(_OWN_ROW_LOCKED, params=params)).first()
+        return None if user is None else (user, await get_state(session, user.id or 0))
+    row = (await session.exec(_OWN_ROW_AND_STATE, params=params)).first()
+    if row is None:
+        return None
+    user, state = row
+    return user, state if state is not None else ConversationState(user_id=user.id, data={})
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 async def lock_person(session: AsyncSession, identity: User) -> User | None:
@@ -216,19 +268,28 @@ def update_key(message_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
+_REMEMBER = {
+    name: insert(ProcessedUpdate.__table__)  # type: ignore[attr-defined]
+    .values(
+        channel=bindparam("channel"),
+        update_id=bindparam("update_id"),
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing()
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 async def remember_update(
     session: AsyncSession, channel: str, update_id: int, now: dt.datetime | None = None
 ) -> bool:
     """Record an update id; False when it was already recorded (a redelivery). ``now`` is
     the process's clock (pruning compares against it), the system's when not given."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(ProcessedUpdate)
-        .values(channel=channel, update_id=update_id, received_at=now or dt.datetime.now(dt.UTC))
-        .on_conflict_do_nothing()
+    received_at = now or dt.datetime.now(dt.UTC)
+    result = await session.exec(
+        _REMEMBER[_dialect(session)],
+        params={"channel": channel, "update_id": update_id, "received_at": received_at},
     )
-    result = await session.exec(statement)
     return result.rowcount == 1
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
 from content.normalize import fold
@@ -20,6 +23,7 @@ from handlers.reports.evidence import CleanFile
 from storage import people, users
 from storage.db import SessionFactory, transaction
 from storage.errors import database_unreachable
+from storage.models import ConversationState, User
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +134,8 @@ async def handle(
                 session, incoming.channel, update_id, deps.clock()
             ):
                 return None
-            # Linked channels: the dialogs see the row holding the person's data. One person's
-            # updates, from any of their channels, are handled one after the other: their
-            # holder's row stays locked until this transaction ends (PostgreSQL; SQLite has
-            # one writer at a time). Locked before this identity's own row is written, so
-            # that every transaction takes the two in the same order.
-            known = await users.find_user(session, incoming.channel, incoming.user_id)
-            if known is not None:
-                await users.lock_person(session, known)
-            identity = await users.get_or_create_user(
-                session, incoming.channel, incoming.user_id, now, incoming.display_name
-            )
-            if known is None:  # new here (or just created by another replica)
-                await users.lock_person(session, identity)
-            user = await people.holder(session, identity)
+            identity, user, state = await _person(session, incoming, now)
             language = user.language or language
-            state = await users.get_state(session, user.id or 0)
             ctx = Context(
                 session, deps.content, user, state, now, timezone=deps.timezone,
                 identity=identity if identity is not user else None,
@@ -161,6 +151,32 @@ async def handle(
             raise
         log.exception("dialog failed for %s user", incoming.channel)
         return await _apology(deps, incoming, language, update_id)
+
+
+async def _person(
+    session: AsyncSession, incoming: Incoming, now: dt.datetime
+) -> tuple[User, User, ConversationState]:
+    """The identity that wrote, the row holding its person, and the person's state.
+
+    Linked channels: the dialogs see the row holding the person's data. One person's
+    updates, from any of their channels, are handled one after the other: their holder's
+    row stays locked until the transaction ends (PostgreSQL; SQLite has one writer at a
+    time). Locked before this identity's own row is written, so that every transaction
+    takes the two in the same order."""
+    channel, user_id = incoming.channel, incoming.user_id
+    own = await users.own_person(session, channel, user_id)
+    if own is not None:  # most updates: one row, locked and read with its state at once
+        identity, state = own
+        users.seen(identity, now, incoming.display_name)  # written with the commit
+        return identity, identity, state
+    known = await users.find_user(session, channel, user_id)
+    if known is not None:
+        await users.lock_person(session, known)
+    identity = await users.get_or_create_user(session, channel, user_id, now, incoming.display_name)
+    if known is None:  # new here (or just created by another replica)
+        await users.lock_person(session, identity)
+    user = await people.holder(session, identity)
+    return identity, user, await users.get_state(session, user.id or 0)
 
 
 async def _prepare_files(incoming: Incoming, deps: Deps) -> dict[str, CleanFile | Exception]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import inspect
@@ -34,6 +35,67 @@ async def test_get_or_create_is_idempotent_and_tracks_last_seen(engine):
         assert user.created_at == NOW and user.last_seen_at == later
         assert user.created_at.tzinfo is not None
         assert await users.count_users(s) == 2
+
+
+async def test_last_seen_is_written_again_past_the_hour_or_on_another_day(engine):
+    sessions = session_factory(engine)
+    late = dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    async with transaction(sessions) as s:
+        await users.get_or_create_user(s, "telegram", "8", NOW)
+        await users.get_or_create_user(s, "telegram", "9", late)
+    for user_id, now, expected in (
+        ("8", NOW + dt.timedelta(minutes=59), NOW),  # within the hour: not written
+        ("8", NOW + dt.timedelta(hours=1), NOW + dt.timedelta(hours=1)),
+        ("9", late + dt.timedelta(minutes=40), late + dt.timedelta(minutes=40)),  # a new day
+    ):
+        async with transaction(sessions) as s:
+            users.seen(await users.find_user(s, "telegram", user_id), now, None)
+        async with transaction(sessions) as s:
+            assert (await users.find_user(s, "telegram", user_id)).last_seen_at == expected
+
+
+async def test_own_person_is_the_row_and_state_of_an_unlinked_user_only(engine):
+    sessions = session_factory(engine)
+    async with transaction(sessions) as s:
+        holder = await users.get_or_create_user(s, "telegram", "10", NOW)
+        linked = await users.get_or_create_user(s, "zalo", "z-10", NOW)
+        linked.person_id = holder.id  # the Zalo account joined the Telegram one's person
+        await users.save_state(s, holder.id, "report", "what", {"note": "x"}, NOW)
+    async with transaction(sessions) as s:
+        found = await users.own_person(s, "telegram", "10")
+        assert found is not None
+        user, state = found
+        assert user.id == holder.id and (state.flow, state.data) == ("report", {"note": "x"})
+        assert await users.own_person(s, "zalo", "z-10") is None  # the general path takes it
+        assert await users.own_person(s, "telegram", "nobody") is None
+        other = await users.get_or_create_user(s, "telegram", "11", NOW)
+    async with transaction(sessions) as s:
+        found = await users.own_person(s, "telegram", "11")  # no state stored yet
+        assert found is not None and found[0].id == other.id
+        assert (found[1].user_id, found[1].flow, found[1].data) == (other.id, None, {})
+
+
+async def test_own_person_hands_one_persons_updates_over_one_after_the_other(engine):
+    """Two updates of one person at once (two replicas, or two channels' webhooks): the
+    second reads the state the first committed (PostgreSQL: the row lock, and the state
+    read after it; SQLite: one writer at a time)."""
+    sessions = session_factory(engine)
+    async with transaction(sessions) as s:
+        await users.get_or_create_user(s, "telegram", "12", NOW)
+
+    async def count() -> None:
+        async with transaction(sessions) as s:
+            found = await users.own_person(s, "telegram", "12")
+            assert found is not None
+            user, state = found
+            seen = int(state.data.get("n", 0))
+            await asyncio.sleep(0.2)  # a slow moment, as under load
+            await users.save_state(s, user.id or 0, "probe", "count", {"n": seen + 1}, NOW)
+
+    await asyncio.gather(count(), count(), count())
+    async with transaction(sessions) as s:
+        user = await users.find_user(s, "telegram", "12")
+        assert (await users.get_state(s, user.id)).data == {"n": 3}
 
 
 async def test_display_name_is_kept_only_with_consent(engine):
