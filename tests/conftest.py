@@ -7,11 +7,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -44,22 +47,57 @@ def processes_left(mark: str) -> list[int]:
     return found
 
 
+# Under pytest-xdist each worker checks for its own mark (one per process, set at import) and
+# hands what it found to the controller, which runs no test and fails the run: a worker's
+# own exit status does not count, and the controller's mark is in every worker's environment.
+_LEFT_KEY = "vbsp_processes_left"
+_left_in_workers: list[int] = []
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    _left_in_workers.extend(getattr(node, "workeroutput", {}).get(_LEFT_KEY, []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A test that started a process must end it whatever happened: fail the run if not."""
-    left = processes_left(os.environ[SESSION_MARK])
+    config = session.config
+    if _is_xdist_controller(config):
+        left = list(_left_in_workers)
+    else:
+        left = processes_left(os.environ[SESSION_MARK])
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        if hasattr(config, "workeroutput"):
+            config.workeroutput[_LEFT_KEY] = left
     if not left:
         return
-    for pid in left:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-        f"FAILED: {len(left)} process(es) started by tests were still running: {left}", red=True
-    )
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"FAILED: {len(left)} process(es) started by tests were still running: {left}",
+            red=True,
+        )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+T = TypeVar("T")
+
+
+def blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from anywhere: on a thread of its own, since the caller may
+    be inside a test's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @cache
@@ -71,9 +109,7 @@ def postgres_problem() -> str | None:
         await conn.close()
 
     try:
-        # Called from inside the test's event loop, so probe on a thread of its own.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, probe()).result()
+        blocking(probe())
         return None
     except Exception as exc:
         return f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
@@ -96,26 +132,82 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (per xdist worker); tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "vbsp-template.db"
+    blocking(_migrate(f"sqlite+aiosqlite:///{path}"))
+    # The last connection closed folds the WAL back into the file: the file alone is the copy.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session (per xdist worker), the template of each
+    test's database. No one may be connected to a template while it is copied: connections
+    are refused once it is migrated."""
+    name = f"vbsp_test_tpl_{uuid.uuid4().hex[:12]}"
+    blocking(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        blocking(_migrate(f"{PG_URL.rsplit('/', 1)[0]}/{name}"))
+        blocking(_admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        yield name
+    finally:
+        blocking(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# The databases that `database_url` made as copies of a migrated template.
+_migrated: set[str] = set()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database of its own."""
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database of its own.
+
+    Empty of tables too, unless the test uses `engine`: then it is a copy of a template
+    migrated once per session, the same as migrating it here but without paying for it."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/vbsp-test.db"
+        path = tmp_path / "vbsp-test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            _migrated.add(url)
+        try:
+            yield url
+        finally:
+            _migrated.discard(url)
         return
     require_postgres()
     name = f"vbsp_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    base = PG_URL.rsplit("/", 1)[0]
+    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    if migrated:
+        template = request.getfixturevalue("postgres_template")
+        await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        _migrated.add(url)
+    else:
+        await _admin(f'CREATE DATABASE "{name}"')
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
+        _migrated.discard(url)
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def engine(database_url: str):
     engine = create_engine(database_url)
-    await upgrade(engine)
+    if database_url not in _migrated:
+        await upgrade(engine)
     yield engine
     await engine.dispose()
 
