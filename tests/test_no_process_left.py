@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a whole pytest run in a process of its own, twice
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
