@@ -4,16 +4,19 @@ loopback fake Bot API; `bot.send(...)` and `bot.press(...)` act as the Telegram 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from bot import app
 from bot.app import Runtime, running
 from bot.config import load_settings
 from bot.webhook import build_web_app
+from content.loader import DATA_DIR, Content
 from storage.db import create_engine, upgrade
 from tests.fakes.telegram_api import FakeTelegramAPI, SentMessage
 from tests.fakes.zalo_api import FakeZaloAPI
@@ -108,6 +111,21 @@ async def migrate_like_operators(database_url: str) -> None:
         engine = create_engine(database_url)
         await upgrade(engine)
         await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_content(content: Content) -> Iterator[None]:
+    """`running()` loads the content as `serve` does at start (about half a second with the
+    matcher); here every app shares the session's one, as the dialog tests do. Content is
+    read-only once loaded."""
+    load = app.load_content
+
+    def load_shared(data_dir: Path = DATA_DIR) -> Content:
+        return content if data_dir == DATA_DIR else load(data_dir)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app, "load_content", load_shared)
+        yield
 
 
 @pytest.fixture

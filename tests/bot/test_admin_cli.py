@@ -9,6 +9,8 @@ import pytest
 
 from tests.bot.test_cli import run
 
+pytestmark = pytest.mark.slow  # a real process for each command
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> dict[str, str]:

@@ -104,6 +104,7 @@ async def audit_actions(bot: Bot) -> list[tuple[str, str]]:
 # --- the whole way, commune-wide -------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_commune_broadcast_previewed_tested_confirmed_and_delivered_to_exactly_it(
     bot: Bot, api, capsys
 ):
@@ -170,6 +171,7 @@ async def test_commune_broadcast_previewed_tested_confirmed_and_delivered_to_exa
     assert "sent 3, blocked 0, failed 0, cancelled 0" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 async def test_a_photo_goes_with_the_text_as_its_caption(bot: Bot, api):
     await cli(bot, OFFICIAL, "official", SON_TINH)
     await onboard(bot, OFFICIAL)
@@ -189,6 +191,7 @@ async def test_a_photo_goes_with_the_text_as_its_caption(bot: Bot, api):
 # --- opt-out ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_stop_announcements_is_respected_and_reminders_stay(bot: Bot, api):
     await cli(bot, OFFICIAL, "official", SON_TINH)
     await onboard(bot, OFFICIAL)
@@ -296,6 +299,7 @@ async def test_a_crafted_broadcast_number_gets_the_stale_button_answer(bot: Bot,
 # --- a whole province: a second official or an admin approves --------------------------------
 
 
+@pytest.mark.slow
 async def test_a_province_wide_broadcast_goes_out_only_once_approved(bot: Bot, api):
     await cli(bot, PROVINCIAL, "official", "51")
     await cli(bot, SECOND, "official", "51")
@@ -353,6 +357,7 @@ async def test_an_admin_of_the_province_may_approve_and_may_reject(bot: Bot, api
 # --- later, or not at all --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_scheduled_for_later_and_cancelled_before_it_went(bot: Bot, api):
     await cli(bot, OFFICIAL, "official", SON_TINH)
     await onboard(bot, OFFICIAL)
@@ -400,6 +405,7 @@ async def test_cancelling_while_it_goes_out_stops_the_rest(bot: Bot, api):
     assert "Thông báo số 1 đã hủy" in final and "Không gửi: 2." in final
 
 
+@pytest.mark.slow
 async def test_quiet_hours_hold_a_broadcast_until_morning_unless_urgent(bot: Bot, api):
     await cli(bot, OFFICIAL, "official", SON_TINH)
     await onboard(bot, OFFICIAL)
@@ -429,6 +435,7 @@ async def test_quiet_hours_hold_a_broadcast_until_morning_unless_urgent(bot: Bot
 # --- the delivery engine's rules, through the same path --------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_user_who_blocked_the_bot_is_marked_and_skipped_later(bot: Bot, api):
     await cli(bot, OFFICIAL, "official", SON_TINH)
     await onboard(bot, OFFICIAL)
@@ -489,6 +496,7 @@ def watch_pauses_and_sends(bot: Bot) -> tuple[list[tuple[float, float, float]], 
     return pauses, starts
 
 
+@pytest.mark.slow
 async def test_a_429_storm_is_honoured_no_request_during_a_pause(live_bot: Bot, api):
     bot = live_bot
     await cli(bot, PROVINCIAL, "official", "51")

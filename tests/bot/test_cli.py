@@ -12,6 +12,8 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_settings
 
+pytestmark = pytest.mark.slow  # a real process for each command
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -40,6 +40,7 @@ def test_a_moment_without_offset_or_not_a_moment_is_refused(text):
         process_clock({START_VARIABLE: text, AT_VARIABLE: "1000"})
 
 
+@pytest.mark.slow
 def test_the_cli_says_so_in_one_line_and_a_set_clock_is_announced(tmp_path):
     env = {"PATH": "/usr/bin:/bin", START_VARIABLE: "not a moment", "HOME": str(tmp_path)}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/c.db"

@@ -28,6 +28,8 @@ from tests.bot.test_serve_process import free_port
 from tests.conftest import require_postgres
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+pytestmark = pytest.mark.slow  # real servers: SIGTERM, kill -9, two at once
+
 TOKEN = "434343:DELIVERY-process"
 SECRET = "delivery-secret"
 AUTHOR = 5570000

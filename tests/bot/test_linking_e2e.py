@@ -101,6 +101,7 @@ async def tick(bot: ZaloBot, clock: FakeClock) -> tuple[int, int]:
     return planned, stats.sent
 
 
+@pytest.mark.slow
 async def test_link_telegram_and_zalo_the_subscription_follows(both):
     zalo, telegram, clock = both
     zapi = zalo.api
@@ -155,6 +156,7 @@ async def test_link_telegram_and_zalo_the_subscription_follows(both):
     assert "Ngày mai (29/01/2027)" in zapi.last_message(zalo.user).text
 
 
+@pytest.mark.slow
 async def test_a_broadcast_reaches_zalo_and_telegram_users_of_a_commune_exactly_once(both):
     from bot.cli.admin import admin_command
     from storage import users

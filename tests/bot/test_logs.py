@@ -135,6 +135,7 @@ def test_a_traceback_keeps_frames_and_types_but_not_messages():
     assert safe_traceback(TimeoutError("no answer in 10 s")) == "TimeoutError: no answer in 10 s"
 
 
+@pytest.mark.slow
 def test_chat_tags_follow_one_chat_within_a_process_and_name_no_one():
     from bot.logs import chat_tag
 

@@ -9,7 +9,11 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.bot.test_serve_process import free_port
+
+pytestmark = pytest.mark.slow  # real `vbsp-bot` processes, 20 runs of one
 
 ROOT = Path(__file__).resolve().parents[2]
 UNUSABLE = "sqlite+aiosqlite:////nonexistent/dir/x.db"

@@ -253,6 +253,7 @@ async def test_moving_a_day_to_a_holiday_warns_and_asks_again(bot: Bot):
     assert "01/01/2027" in plain(await bot.send("son tinh"))
 
 
+@pytest.mark.slow
 async def test_cancel_after_a_reminder_tells_subscribers_then_restore(bot: Bot, api, clock):
     await cli(bot, "grant", OFFICIAL, "official", "21220")
     await onboard(bot, CITIZEN)

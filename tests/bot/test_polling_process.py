@@ -16,6 +16,8 @@ import pytest
 from tests.bot.test_serve_process import TOKEN, environment
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+pytestmark = pytest.mark.slow  # a real `vbsp-bot poll` process, killed with -9
+
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeTelegramAPI]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.cli import run as cli_run
 from handlers.core.dispatch import Deps
 from tests.bot.test_cli import run
@@ -56,6 +58,7 @@ async def test_the_export_holds_no_planted_identity(
     assert CHAT_ID not in out
 
 
+@pytest.mark.slow
 def test_a_bad_date_is_one_line_and_exit_2(tmp_path):
     result = run(
         "questions", "export", "--since", "22/11/2026",
@@ -67,6 +70,7 @@ def test_a_bad_date_is_one_line_and_exit_2(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_an_unknown_verb_exits_2(tmp_path):
     result = run(
         "questions", "delete", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/q.db"}
@@ -75,6 +79,7 @@ def test_an_unknown_verb_exits_2(tmp_path):
     assert "invalid choice" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_database_exports_only_the_header(tmp_path):
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/q.db"}
     export = run("questions", "export", env=env)

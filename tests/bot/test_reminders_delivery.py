@@ -91,6 +91,7 @@ async def test_a_restart_mid_batch_loses_nothing_and_doubles_nothing(api, settin
     assert [reminders_sent(api, chat) for chat in CHATS] == [1, 1, 1, 1, 1]
 
 
+@pytest.mark.slow
 async def test_blocked_user_is_marked_and_skipped_afterwards(api, settings):
     clock = FakeClock(EVE.astimezone(dt.UTC))
     async with running(settings, telegram="send", clock=clock) as runtime:
@@ -111,6 +112,7 @@ async def test_blocked_user_is_marked_and_skipped_afterwards(api, settings):
     api.rejected.clear()  # the one 403 was the point
 
 
+@pytest.mark.slow
 async def test_429_is_honoured_and_the_message_sent_after_retry_after(api, settings):
     clock = FakeClock(EVE.astimezone(dt.UTC))
     waited: list[float] = []
@@ -134,6 +136,7 @@ async def test_429_is_honoured_and_the_message_sent_after_retry_after(api, setti
     api.rejected.clear()
 
 
+@pytest.mark.slow
 async def test_transient_errors_are_retried_with_backoff(api, settings):
     clock = FakeClock(EVE.astimezone(dt.UTC))
     async with running(settings, telegram="send", clock=clock) as runtime:
@@ -150,6 +153,7 @@ async def test_transient_errors_are_retried_with_backoff(api, settings):
     api.rejected.clear()
 
 
+@pytest.mark.slow
 async def test_a_long_message_cut_short_by_a_429_is_finished_not_sent_again(api, settings):
     """A message of two parts: the first goes, the second gets a 429. The retry sends the
     second part only; the reader gets each part once."""

@@ -326,6 +326,7 @@ async def test_tracking_code_by_the_reporter_and_by_someone_else(bot: Bot):
 # --- moderation ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_take_question_answer_forward_resolve_with_the_reporter_told_each_time(
     bot: Bot, api, clock
 ):

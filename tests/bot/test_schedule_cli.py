@@ -10,6 +10,8 @@ import pytest
 
 from tests.bot.test_cli import ROOT, run
 
+pytestmark = pytest.mark.slow  # a real process for each command
+
 SAMPLE = ROOT / "content" / "data" / "schedules" / "sample.csv"
 HEADER = "point_id,commune_code,name,address,day_of_month,start_time,end_time,office,phone"
 

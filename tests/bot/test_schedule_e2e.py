@@ -105,6 +105,7 @@ async def test_a_question_typed_where_a_commune_is_awaited_is_answered(bot: Bot)
     assert "Không tìm thấy" not in plain(replies) and "6,24%" in plain(replies)
 
 
+@pytest.mark.slow
 async def test_subscribe_then_both_reminders_then_a_moved_day(bot: Bot, api, clock):
     await onboard(bot)
     await bot.send("/lich")
@@ -161,6 +162,7 @@ async def change(bot: Bot, clock, moved_to: dt.date | None, reason: str) -> int:
         )
 
 
+@pytest.mark.slow
 async def test_a_day_moved_then_changed_again_is_told_each_time(bot: Bot, api, clock):
     """People reminded of (or told of) the date a day stands on hear of every later change:
     moved again, cancelled, and back to its usual date."""

@@ -69,6 +69,7 @@ def refused_in_one_line(result: tuple[int, str, str], file: str, says: str) -> N
     assert out == ""
 
 
+@pytest.mark.slow
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path):
     big = tmp_path / "big.csv"
     with big.open("wb") as f:  # sparse: 17 MiB on paper, nothing on disk
@@ -77,6 +78,7 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path):
     refused_in_one_line(import_file(tmp_path, str(big)), str(big), "at most 16 MiB")
 
 
+@pytest.mark.slow
 def test_too_many_rows_are_refused(tmp_path: Path):
     many = tmp_path / "many.csv"
     rows = "\n".join(ROW.format(i=i) for i in range(MAX_ROWS + 1))
@@ -88,6 +90,7 @@ def test_too_many_rows_are_refused(tmp_path: Path):
     )
 
 
+@pytest.mark.slow
 def test_a_line_too_long_is_refused(tmp_path: Path):
     long = tmp_path / "long.csv"
     long.write_text(f"{HEADER}\n{ROW.format(i=1)}\n{'x' * 5000}\n", encoding="utf-8")
@@ -96,10 +99,12 @@ def test_a_line_too_long_is_refused(tmp_path: Path):
     )
 
 
+@pytest.mark.slow
 def test_dev_zero_is_refused_in_one_line(tmp_path: Path):
     refused_in_one_line(import_file(tmp_path, "/dev/zero"), "/dev/zero", "longer than 4096 bytes")
 
 
+@pytest.mark.slow
 def test_an_endless_pipe_is_refused_in_one_line(tmp_path: Path):
     fifo = tmp_path / "endless.csv"
     os.mkfifo(fifo)

@@ -15,6 +15,8 @@ import pytest
 
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+pytestmark = pytest.mark.slow  # real `vbsp-bot` processes
+
 TOKEN = "424242:PROCESS-test"
 SECRET = "process-secret"
 ROOT = Path(__file__).resolve().parents[2]

@@ -193,6 +193,7 @@ async def test_repeated_button_press_is_answered_once(bot: Bot, api):
     assert sum("Bot lưu gì về bạn?" in m.plain_text for m in api.messages(CHAT)) == 1
 
 
+@pytest.mark.slow
 async def test_a_reply_telegram_will_not_take_now_is_queued_not_lost(bot: Bot, api):
     """The update is recorded as handled before the reply goes out; when Telegram answers
     429 to every attempt, the reply goes to the outbox and the webhook still answers 200

@@ -27,6 +27,8 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI
 from tests.handlers.evidence_samples import jpeg_with_gps
 
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of requests through both webhooks
+
 CHAT, EVIDENCE_CHAT = 5550101, 5550102
 FUZZ = settings(
     max_examples=120,

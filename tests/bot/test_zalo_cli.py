@@ -43,6 +43,7 @@ async def test_webhook_set_on_zalo_refuses_bad_input_before_calling():
         assert api.calls == []
 
 
+@pytest.mark.slow
 def test_webhook_command_line_channel_flag(tmp_path):
     env = {"ZALO_BOT_TOKEN": ZALO_TOKEN, "ZALO_WEBHOOK_SECRET": ZALO_SECRET}
     result = run(
@@ -54,6 +55,7 @@ def test_webhook_command_line_channel_flag(tmp_path):
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
 
 
+@pytest.mark.slow
 def test_serve_with_zalo_needs_its_secret(tmp_path):
     env = {"ZALO_BOT_TOKEN": ZALO_TOKEN, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/b.db"}
     result = run("serve", env=env, cwd=tmp_path)
@@ -61,6 +63,7 @@ def test_serve_with_zalo_needs_its_secret(tmp_path):
     assert "ZALO_WEBHOOK_SECRET" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_poll_needs_a_channel(tmp_path):
     result = run("poll", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/b.db"}, cwd=tmp_path)
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr

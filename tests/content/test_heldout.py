@@ -132,6 +132,7 @@ def _p99(values: list[float]) -> float:
 GUARD_MS = 20
 
 
+@pytest.mark.slow
 def test_latency_p99(content: Content) -> None:
     """Short questions: the bench prints about 0.7 ms p99 of CPU time."""
     matcher = content.matcher

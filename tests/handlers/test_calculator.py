@@ -505,6 +505,7 @@ def result_action(pid: str, line_id: str, amount: int, months: int) -> str:
     return f"calc:{pid}{':' + line_id if line_id else ''}:{amount}:{months}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["vi", "en"])
 async def test_every_result_is_one_short_message(chat: Chat, content: Content, lang: str):
     assert content.calculator is not None

@@ -375,6 +375,7 @@ def every_result(spec: Eligibility) -> list[str]:
     return sorted(done)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["vi", "en"])
 async def test_every_result_is_one_short_message(chat: Chat, content: Content, lang: str):
     """Every combination of answers (1,323 of them), in both languages."""
