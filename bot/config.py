@@ -1,7 +1,7 @@
 """Settings: the single source of configuration, read once from the environment and `.env`.
 
-Every variable here is in docs/contract.md; README's table and `.env.example` are checked
-against this class by the tests.
+Every variable here is in README's configuration table and in `.env.example`; the tests
+check both against this class.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Schedule files: the CSV of transaction points that offices send, read and written.
 
-The format is in docs/contract.md ("Commune codes and schedule files"). Reading checks every
+The format is in docs/schedule-files.md. Reading checks every
 row and reports every problem at once, each as ``line N: column: problem``; a file with any
 problem is refused as a whole, so an import is all-or-nothing.
 

@@ -328,3 +328,12 @@ def test_the_sample_file_is_valid_marked_as_sample_and_canonical():
         assert "dữ liệu mẫu" in point.name and "dữ liệu mẫu" in point.office
         assert point.point_id.startswith("SAMPLE-")
     assert export_schedule_csv(rows) == text
+
+
+def test_the_documented_header_is_the_one_the_import_reads() -> None:
+    from pathlib import Path
+
+    from handlers.schedules.csv import HEADER
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "schedule-files.md"
+    assert f"\n{HEADER}\n" in doc.read_text(encoding="utf-8")

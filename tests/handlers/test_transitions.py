@@ -255,3 +255,19 @@ async def test_apply_refuses_what_the_table_refuses_besides_the_state(engine):
             await transitions.apply(session, report, Move.ASK, ANYWHERE, NOW, note="Ở đâu?")
         assert refused.value.why is Refusal.NO_REPORTER
         assert await audit.entries(session, f"report:{report.id}") == []
+
+
+def test_only_the_table_changes_a_reports_state() -> None:
+    """Every state change goes through transitions.apply: no handler calls the writer."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = []
+    for path in sorted((root / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name == "change_status":
+                    callers.append(path.relative_to(root).as_posix())
+    assert callers == ["handlers/reports/transitions.py"]
