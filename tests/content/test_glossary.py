@@ -4,28 +4,14 @@ keeps its number, are refused with the place named."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from content.glossary import Glossary
-from content.loader import DATA_DIR, ContentError, load_content
+from content.loader import ContentError, load_content
 from content.models import DOC_NUMBER_RE, LegalRef
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
-
-
-def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(document)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+from tests.content.conftest import edit
 
 
 def set_answer(data: Path, topic: str, lang: str, text: str) -> None:

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from content.loader import DATA_DIR, ContentError, load_content
+from content.loader import ContentError, load_content
+from tests.content.conftest import edit
 
 SHARED_TOPICS = Path(__file__).resolve().parents[3] / "shared" / "faq" / "topics.yaml"
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
-
-
-def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(document)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
 def test_shipped_content_loads(data: Path):

@@ -4,21 +4,14 @@ files}"), and the content check refuses a count followed by a plural noun withou
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from content.loader import DATA_DIR, ContentError, load_content
+from content.loader import ContentError, load_content
 from content.models import PLURAL_RE, LText, choose_plurals, counted_fields, format_fields
 from tests.content.test_loader import edit
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    shutil.copytree(DATA_DIR, tmp_path / "data")
-    return tmp_path / "data"
 
 
 @pytest.mark.parametrize(
