@@ -73,6 +73,8 @@ class ConversationState(SQLModel, table=True):
     """Where a user is in a multi-step flow, and what they have entered so far."""
 
     __tablename__ = "conversation_states"
+    # The scheduler ends old flows by (flow, updated_at) every few minutes (kept stories).
+    __table_args__ = (Index("ix_conversation_states_flow_updated", "flow", "updated_at"),)
 
     user_id: int = Field(
         sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

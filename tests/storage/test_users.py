@@ -192,3 +192,24 @@ async def test_downgrade_to_nothing_and_back(engine):
     assert await needs_upgrade(engine)
     await upgrade(engine)
     assert not await needs_upgrade(engine)
+
+
+async def test_the_job_that_forgets_old_stories_reads_by_index(engine):
+    """Every five minutes the scheduler looks for states of one flow written before a moment
+    (handlers/questions/kept_story.py): the plan uses the (flow, updated_at) index, not a
+    scan of every user's state."""
+    from sqlalchemy import text
+
+    query = (
+        "SELECT user_id FROM conversation_states "
+        "WHERE flow = 'story' AND updated_at < '2026-12-07 00:00:00'"
+    )
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(row) for row in await conn.execute(text(f"EXPLAIN QUERY PLAN {query}"))
+            )
+        else:  # on a near-empty table PostgreSQL would rightly scan; ask what it can use
+            await conn.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(str(row) for row in await conn.execute(text(f"EXPLAIN {query}")))
+    assert "ix_conversation_states_flow_updated" in plan
