@@ -385,18 +385,29 @@ def _refused(ctx: Context, report: Report, why: Refusal) -> list[Reply]:
     ]
 
 
+async def _may_move(
+    ctx: Context, report_id: int, move: Move
+) -> tuple[Report, Moderator] | list[Reply]:
+    """The report and the moderator when the table allows ``move`` now; else the reply."""
+    found = await _report(ctx, report_id)
+    if found is None:
+        return roles.unknown_action(ctx)
+    report, me = found
+    if (why := await transitions.check(ctx.session, me, report, move)) is not None:
+        return _refused(ctx, report, why)
+    return report, me
+
+
 def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
     return (("report.button.view", ShowMyReport(report_id=report.id or 0).pack()),)
 
 
 async def take(ctx: Context, action: TakeReport) -> list[Reply]:
     """I review this report."""
-    found = await _report(ctx, action.report)
-    if found is None:
-        return roles.unknown_action(ctx)
-    report, me = found
-    if (why := await transitions.check(ctx.session, me, report, Move.TAKE)) is not None:
-        return _refused(ctx, report, why)
+    checked = await _may_move(ctx, action.report, Move.TAKE)
+    if isinstance(checked, list):
+        return checked
+    report, me = checked
     event = await transitions.apply(ctx.session, report, Move.TAKE, me, ctx.now)
     await notify_reporter(
         ctx.session,
@@ -412,24 +423,20 @@ async def take(ctx: Context, action: TakeReport) -> list[Reply]:
 
 async def ask(ctx: Context, action: AskReporter) -> list[Reply]:
     """Type a question; the bot relays it to the reporter."""
-    found = await _report(ctx, action.report)
-    if found is None:
-        return roles.unknown_action(ctx)
-    report, me = found
-    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
-        return _refused(ctx, report, why)
+    checked = await _may_move(ctx, action.report, Move.ASK)
+    if isinstance(checked, list):
+        return checked
+    report, _ = checked
     await FLOW.enter(ctx, Step.ASK, Draft(report=report.id))
     return [ctx.reply("moderation.ask_prompt", [_back(ctx, report)], max=MAX_QUESTION)]
 
 
 async def forward(ctx: Context, action: ForwardReport) -> list[Reply]:
     """Where to; with a target: then a note."""
-    found = await _report(ctx, action.report)
-    if found is None:
-        return roles.unknown_action(ctx)
-    report, me = found
-    if (why := await transitions.check(ctx.session, me, report, Move.FORWARD)) is not None:
-        return _refused(ctx, report, why)
+    checked = await _may_move(ctx, action.report, Move.FORWARD)
+    if isinstance(checked, list):
+        return checked
+    report, _ = checked
     if action.target is None:
         rows = [
             [ctx.button(f"report.target.{t}", ForwardReport(report=action.report, target=t))]
@@ -449,24 +456,20 @@ async def forward(ctx: Context, action: ForwardReport) -> list[Reply]:
 
 async def resolve(ctx: Context, action: ResolveReport) -> list[Reply]:
     """A note on what was done, then resolved."""
-    found = await _report(ctx, action.report)
-    if found is None:
-        return roles.unknown_action(ctx)
-    report, me = found
-    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
-        return _refused(ctx, report, why)
+    checked = await _may_move(ctx, action.report, Move.RESOLVE)
+    if isinstance(checked, list):
+        return checked
+    report, _ = checked
     await FLOW.enter(ctx, Step.RESOLVE, Draft(report=report.id))
     return [ctx.reply("moderation.note_prompt_resolve", [_back(ctx, report)], max=MAX_NOTE)]
 
 
 async def reject(ctx: Context, action: RejectReport) -> list[Reply]:
     """Why; with a reason: rejected at once."""
-    found = await _report(ctx, action.report)
-    if found is None:
-        return roles.unknown_action(ctx)
-    report, me = found
-    if (why := await transitions.check(ctx.session, me, report, Move.REJECT)) is not None:
-        return _refused(ctx, report, why)
+    checked = await _may_move(ctx, action.report, Move.REJECT)
+    if isinstance(checked, list):
+        return checked
+    report, me = checked
     reason = action.reason
     if reason is None:
         rows = [
