@@ -17,7 +17,7 @@ import markupsafe
 from aiohttp import web
 
 from bot.app import Runtime
-from bot.console import security, signin
+from bot.console import security, signin, timing
 from bot.console.staff import RUNTIME
 
 PREFIX = "/staff"
@@ -29,7 +29,9 @@ MODULES: tuple[ModuleType, ...] = (signin,)
 
 
 def build(runtime: Runtime) -> web.Application:
-    app = web.Application(client_max_size=MAX_FORM_BYTES, middlewares=[security.guard])
+    app = web.Application(
+        client_max_size=MAX_FORM_BYTES, middlewares=[timing.server_timing, security.guard]
+    )
     app[RUNTIME] = runtime
     env = aiohttp_jinja2.setup(
         app,
