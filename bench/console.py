@@ -59,6 +59,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 from PIL import Image
+from sqlalchemy import event
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -869,12 +870,88 @@ async def measure(url: str, plan: Planted, args: argparse.Namespace) -> list[Pag
                 for page in pages:
                     await run_page(clients[page.who], page, args)
                     print(line(page), flush=True)
+                await profile(runtime.engine, clients, pages, url, args)
         finally:
             await runner.cleanup()
     return pages
 
 
 MODERATOR, ADMIN = "moderator", "admin"
+PROFILED = 5  # requests a page with the statements recorded (after the measured ones)
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: Any
+    ms: float
+
+
+class Recorder:
+    """The SQL statements the app runs, with their time (the measured requests run without)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine.sync_engine
+        self.found: list[Statement] = []
+
+    def __enter__(self) -> Recorder:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(
+        self, conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool
+    ) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(
+        self, conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool
+    ) -> None:
+        ms = (time.perf_counter() - conn.info.pop("bench_started")) * 1000
+        self.found.append(Statement(sql, params, ms))
+
+
+async def profile(
+    engine: Any, clients: dict[str, Client], pages: list[Page], url: str, args: argparse.Namespace
+) -> None:
+    """Per page: how many statements, their time, the slowest; with --explain, the plan
+    (EXPLAIN ANALYZE, BUFFERS) of the slowest statements of the pages over the limit."""
+    print(f"\nSQL per page ({PROFILED} more requests each, statements recorded):")
+    print("| page | statements | SQL ms (median request) | slowest statement ms |")
+    print("|---|---:|---:|---:|")
+    slow: list[tuple[Page, Statement]] = []
+    for page in pages:
+        if not page.server or page.path is None:
+            continue
+        totals, counts, worst = [], [], []
+        for _ in range(PROFILED):
+            with Recorder(engine) as recorder:
+                await clients[page.who].get(page.path)
+            totals.append(sum(st.ms for st in recorder.found))
+            counts.append(len(recorder.found))
+            worst.append(max(recorder.found, key=lambda st: st.ms))
+        slowest = sorted(worst, key=lambda st: st.ms)[len(worst) // 2]
+        print(f"| {page.label} | {max(counts)} | {sorted(totals)[len(totals) // 2]:.1f} "
+              f"| {slowest.ms:.1f} |")  # fmt: skip
+        if args.explain and (percentile(page.server, 95) >= LIMIT_MS * args.explain_share):
+            slow.append((page, slowest))
+    if not slow:
+        return
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for page, st in slow:
+            plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {st.sql}", *(st.params or ()))
+            print(f"\n--- {page.label}: its slowest statement ({st.ms:.1f} ms)")
+            print(f"parameters: {st.params}")
+            print(st.sql)
+            print("\n".join(row[0] for row in plan))
+    finally:
+        await conn.close()
 
 
 def pages_of(plan: Planted, page50: str | None, year: str | None) -> list[Page]:
@@ -956,6 +1033,13 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="requests a page before those")
     parser.add_argument("--dashboard-year", help="the dashboard's 12-month address (else found)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--explain", action="store_true", help="the plans of the slowest statements of slow pages"
+    )
+    parser.add_argument(
+        "--explain-share", type=float, default=0.5,
+        help="--explain: pages whose p95 is over this share of 150 ms (default 0.5)",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     admin_dsn = args.pg.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -964,7 +1048,10 @@ async def main() -> None:
     dsn = f"{admin_dsn.rsplit('/', 1)[0]}/{name}"
     admin = await asyncpg.connect(admin_dsn)
     try:
-        if args.reuse:
+        if args.reuse:  # migrated to this code's head first (an index added since, say)
+            engine = create_engine(url)
+            await upgrade(engine)
+            await engine.dispose()
             plan = await replan(dsn, args)
         else:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
