@@ -44,6 +44,7 @@ import io
 import json
 import logging
 import math
+import os
 import random
 import re
 import socket
@@ -1063,6 +1064,7 @@ async def main() -> None:
     url = f"{args.pg.rsplit('/', 1)[0]}/{name}"
     dsn = f"{admin_dsn.rsplit('/', 1)[0]}/{name}"
     admin = await asyncpg.connect(admin_dsn)
+    server = "PostgreSQL " + str(await admin.fetchval("SHOW server_version")).split()[0]
     try:
         if args.reuse:  # migrated to this code's head first (an index added since, say)
             engine = create_engine(url)
@@ -1081,14 +1083,20 @@ async def main() -> None:
             plan.seconds["total"] = time.perf_counter() - started
             report_planted(plan)
         print(f"\nmeasuring: {args.warmup} warm-up, then {args.requests} requests a page in turn")
+        print(f"machine: {os.cpu_count()} cores, load average {load()} at the start; {server}")
         print(HEAD)
         await measure(url, plan, args)
+        print(f"load average {load()} at the end (other work on the machine shows in p95/p99)")
     finally:
         if not args.keep and not args.reuse:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         elif not args.reuse:
             print(f"kept database {name}: measure again with --reuse {name}")
         await admin.close()
+
+
+def load() -> str:
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 def report_planted(plan: Planted) -> None:
