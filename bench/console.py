@@ -826,23 +826,8 @@ async def follow_pages(client: Client, start: str, pages: int) -> str | None:
     return path
 
 
-DASHBOARD_YEAR = ("?period=12m", "?months=12", "?period=year", "?period=365")
-
-
-async def discover_year(client: Client) -> str | None:
-    """The dashboard's 12-month view, as its period picker names it."""
-    status, body, _, _ = await client.get("/staff/dashboard")
-    if status != 200:
-        return None
-    for href in re.findall(r'href="(/staff/dashboard\?[^"]+)"', body):
-        target = html.unescape(href)
-        if re.search(r"(12|365|year|nam)", target):
-            return target
-    for option in re.findall(r'<option[^>]*value="([^"]+)"[^>]*>[^<]*12[^<]*<', body):
-        name = re.search(r'<select[^>]*name="([^"]+)"', body)
-        if name:
-            return f"/staff/dashboard?{name.group(1)}={html.unescape(option)}"
-    return None
+# The period picker's 12 months (handlers/stats/period.py: Choice.MONTHS_12).
+DASHBOARD_YEAR = "/staff/dashboard?period=12m"
 
 
 async def measure(url: str, plan: Planted, args: argparse.Namespace) -> list[Page]:
@@ -866,7 +851,7 @@ async def measure(url: str, plan: Planted, args: argparse.Namespace) -> list[Pag
                 clients = {who: Client(http, base, cookie) for who, cookie in cookies.items()}
                 moderator = clients[MODERATOR]
                 page50 = await follow_pages(moderator, "/staff/reports", 50)
-                year = args.dashboard_year or await discover_year(moderator)
+                year = args.dashboard_year
                 pages = pages_of(plan, page50, year)
                 for page in pages:
                     await run_page(clients[page.who], page, args)
@@ -1044,7 +1029,9 @@ async def main() -> None:
     parser.add_argument("--province", type=int, default=51)
     parser.add_argument("--requests", type=int, default=200, help="measured requests a page")
     parser.add_argument("--warmup", type=int, default=20, help="requests a page before those")
-    parser.add_argument("--dashboard-year", help="the dashboard's 12-month address (else found)")
+    parser.add_argument(
+        "--dashboard-year", default=DASHBOARD_YEAR, help="the dashboard's 12-month address"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--explain", action="store_true", help="the statements of slow pages, and their plans"
