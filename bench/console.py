@@ -2,8 +2,8 @@
 and a million messages sent, on PostgreSQL.
 
 Makes a database of its own next to the one named (dropped at the end unless --keep), migrated
-as `vbsp-bot db upgrade` does, and plants in it, with COPY and INSERT … SELECT (never the ORM
-row by row):
+as `vbsp-bot db upgrade` does, and plants in it with COPY, a chunk of rows at a time (never
+the ORM row by row; on SQLite, with --sqlite, executemany in one transaction):
 
 - one province's citizens (users, 150,000 by default), its transaction points (1-3 a commune)
   and their subscriptions (two people in three);
@@ -23,13 +23,16 @@ admin, and requests each page one after the other: warm-up requests first, then 
 ones. Server time is the console's ``Server-Timing: app;dur=`` header (bot/console/timing.py):
 everything the server does for the page, from the session to the last byte of the template;
 the client's wall time, loopback included, is printed next to it. A page that answers 404 is
-reported as not available (its part of the console is not there yet).
+reported as not available (its part of the console is not there yet). Then, for each page, a
+few more requests with the SQL statements recorded: how many, their time against the page's,
+the slowest; with --explain, every statement of the slow pages and their plans.
 
     python bench/console.py                       # PostgreSQL at the default URL
     python bench/console.py --pg postgresql+asyncpg://postgres@127.0.0.1:5432/test
     python bench/console.py --requests 50 --warmup 5 --keep    # quicker; keep the database
     python bench/console.py --reuse vbsp_bench_console         # measure a kept database again
-    python bench/console.py --explain                          # also each query's plan (slow)
+    python bench/console.py --explain        # the statements of slow pages and their plans
+    python bench/console.py --sqlite         # the same on SQLite (/tmp/vbsp_bench_console.db)
 """
 
 from __future__ import annotations
@@ -48,9 +51,10 @@ import os
 import random
 import re
 import socket
+import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -393,8 +397,118 @@ def pdf(pages: int) -> bytes:
 # --- planting -------------------------------------------------------------------------------------
 
 
-async def copy(conn: asyncpg.Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    await conn.copy_records_to_table(table, records=rows, columns=columns)
+class Store:
+    """Where the planted rows go: COPY on PostgreSQL, executemany in one transaction on
+    SQLite (with the values as SQLAlchemy's SQLite types store them)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.pg: asyncpg.Connection | None = None
+        self.lite: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> Store:
+        if self.dsn.startswith("postgresql"):
+            self.pg = await asyncpg.connect(self.dsn)
+        else:
+            self.lite = sqlite3.connect(self.dsn, isolation_level=None)
+            self.lite.execute("PRAGMA journal_mode=WAL")
+            self.lite.execute("BEGIN")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.pg is not None:
+            await self.pg.close()
+        if self.lite is not None:
+            self.lite.execute("COMMIT" if exc[0] is None else "ROLLBACK")
+            self.lite.close()
+
+    async def insert(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        """Rows in chunks (a generator is never held whole); how many."""
+        written = 0
+        for chunk in chunks(rows, CHUNK):
+            if self.pg is not None:
+                await self.pg.copy_records_to_table(table, records=chunk, columns=columns)
+            else:
+                assert self.lite is not None
+                marks = ", ".join("?" * len(columns))
+                self.lite.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    [tuple(map(stored, row)) for row in chunk],
+                )
+            written += len(chunk)
+        return written
+
+    async def value(self, sql: str) -> Any:
+        if self.pg is not None:
+            return await self.pg.fetchval(sql)
+        assert self.lite is not None
+        return self.lite.execute(sql).fetchone()[0]
+
+    async def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.pg is not None:
+            return [tuple(r) for r in await self.pg.fetch(sql)]
+        assert self.lite is not None
+        return self.lite.execute(sql).fetchall()
+
+    async def explain(self, sql: str, params: Any) -> list[str]:
+        """The plan of a statement the app ran, with its parameters: PostgreSQL's as run
+        (EXPLAIN ANALYZE, BUFFERS), SQLite's query plan."""
+        if self.pg is not None:
+            rows = await self.pg.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *(params or ()))
+            return [row[0] for row in rows]
+        assert self.lite is not None
+        rows = self.lite.execute(f"EXPLAIN QUERY PLAN {sql}", tuple(params or ())).fetchall()
+        return [f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in rows]
+
+    async def finish(self) -> None:
+        """Sequences past the ids given, and the planner's statistics, as after a while in
+        production (autovacuum)."""
+        if self.pg is not None:
+            for table in ("users", "reports", "report_events", "audit_log", "broadcasts"):
+                await self.pg.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            await self.pg.execute("VACUUM ANALYZE")
+        else:
+            assert self.lite is not None
+            self.lite.execute("COMMIT")
+            self.lite.execute("ANALYZE")
+            self.lite.execute("BEGIN")
+
+    async def megabytes(self) -> int:
+        if self.pg is not None:
+            return int(await self.pg.fetchval("SELECT pg_database_size(current_database())")) >> 20
+        assert self.lite is not None
+        pages = self.lite.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages * self.lite.execute("PRAGMA page_size").fetchone()[0]) >> 20
+
+
+CHUNK = 50_000
+
+
+def chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def stored(value: object) -> object:
+    """A value as SQLAlchemy keeps it in SQLite (UTC text for moments)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 @contextlib.asynccontextmanager
@@ -403,6 +517,42 @@ async def step(plan: Planted, name: str) -> AsyncIterator[None]:
     yield
     plan.seconds[name] = time.perf_counter() - started
     print(f"  {name:<44} {plan.seconds[name]:6.1f} s", flush=True)
+
+
+@dataclass
+class Person:
+    channel: str
+    chat: str
+    language: str
+    commune: str
+    blocked: bool
+    announcements: bool
+
+
+@dataclass
+class Point:
+    id: str
+    commune: str
+    day: int
+
+
+USER_COLUMNS = [
+    "id", "channel", "channel_user_id", "display_name", "language", "consent_at",
+    "commune_code", "created_at", "last_seen_at", "blocked", "person_id", "announcements",
+]  # fmt: skip
+POINT_COLUMNS = [
+    "id", "commune_code", "name", "address", "day_of_month", "start_time", "end_time",
+    "office", "phone", "updated_at",
+]  # fmt: skip
+FILE_COLUMNS = [
+    "report_id", "owner_id", "kind", "mime_type", "file_name", "size", "data", "created_at",
+]  # fmt: skip
+QUESTION_COLUMNS = ["user_id", "channel", "text", "topic", "score", "created_at"]
+BROADCAST_COLUMNS = [
+    "id", "author", "author_language", "area_code", "subscribers_only", "urgent", "text",
+    "payloads", "status", "created_at", "confirmed_at", "approved_by", "approved_at",
+    "started_at", "finished_at", "recipients", "progress", "pruned_counts",
+]  # fmt: skip
 
 
 async def plant(dsn: str, args: argparse.Namespace) -> Planted:
@@ -415,270 +565,191 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
     rng.shuffle(communes)  # which communes report most: not the first in the list
     plan = Planted(now, province, communes, users=args.users)
     content = load_content()
-    conn = await asyncpg.connect(dsn)
-    try:
-        print(
-            f"planting province {province} ({len(communes)} communes), "
-            f"now = {now:%Y-%m-%d %H:%M} UTC"
-        )
-        user_channel: dict[int, tuple[str, str, bool]] = {}
+    print(f"planting province {province} ({len(communes)} communes), now {now:%Y-%m-%d %H:%M} UTC")
+    async with Store(dsn) as store:
         async with step(plan, "users"):
-            rows = []
-            commune_weights = weights(len(communes), 0.5)
-            for user_id in range(1, args.users + 1):
-                zalo = rng.random() < 0.15
-                channel = "zalo" if zalo else "telegram"
-                chat = (
-                    hashlib.md5(str(user_id).encode()).hexdigest()[:16]
-                    if zalo
-                    else str(FIRST_TELEGRAM + user_id)
-                )
-                blocked = rng.random() < 0.02
-                joined = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
-                seen = joined + (now - joined) * rng.random()
-                user_channel[user_id] = (channel, chat, blocked)
-                rows.append((
-                    user_id, channel, chat, None, "en" if rng.random() < 0.08 else "vi", joined,
-                    rng.choices(communes, commune_weights)[0], joined, seen, blocked, None,
-                    rng.random() < 0.95,
-                ))  # fmt: skip
-            for name, chat in staff_ids().items():
-                user_id = int(chat) - STAFF_FIRST + args.users + 1
-                rows.append(
-                    (
-                        user_id,
-                        "telegram",
-                        chat,
-                        f"Bench {name}",
-                        "vi",
-                        now - dt.timedelta(days=400),
-                        communes[0],
-                        now - dt.timedelta(days=400),
-                        now,
-                        False,
-                        None,
-                        True,
-                    )
-                )
-            await copy(conn, "users", [
-                "id", "channel", "channel_user_id", "display_name", "language", "consent_at",
-                "commune_code", "created_at", "last_seen_at", "blocked", "person_id",
-                "announcements",
-            ], rows)  # fmt: skip
-            commune_of = {row[0]: row[6] for row in rows}
+            people = make_people(rng, args.users, communes)
+            await store.insert("users", USER_COLUMNS, user_rows(people, now, rng, communes[0]))
         async with step(plan, "transaction points and subscriptions"):
-            points: dict[str, list[str]] = {}
-            rows = []
-            for code in communes:
-                for k in range(1, rng.choices((1, 2, 3), (5, 3, 2))[0] + 1):
-                    point = f"{code}-{k}"
-                    points.setdefault(code, []).append(point)
-                    rows.append(
-                        (
-                            point,
-                            code,
-                            f"Điểm giao dịch xã {code} số {k}",
-                            f"Nhà văn hóa thôn {k}",
-                            rng.randint(1, 28),
-                            dt.time(7, 30),
-                            dt.time(11, 0),
-                            f"PGD NHCSXH {code[:3]}",
-                            "0255 000 000",
-                            now - dt.timedelta(days=300),
-                        )
-                    )
-            await copy(conn, "transaction_points", [
-                "id", "commune_code", "name", "address", "day_of_month", "start_time", "end_time",
-                "office", "phone", "updated_at",
-            ], rows)  # fmt: skip
-            rows = [
-                (user_id, rng.choice(points[commune_of[user_id]]),
+            points = make_points(rng, communes)
+            await store.insert("transaction_points", POINT_COLUMNS, point_rows(points, now))
+            by_commune: dict[str, list[Point]] = {}
+            for point in points:
+                by_commune.setdefault(point.commune, []).append(point)
+            subscriptions = [
+                (user_id, rng.choice(by_commune[person.commune]),
                  now - dt.timedelta(minutes=rng.randrange(400 * 24 * 60)))
-                for user_id in range(1, args.users + 1)
+                for user_id, person in people.items()
                 if rng.random() < 2 / 3
             ]  # fmt: skip
-            await copy(conn, "subscriptions", ["user_id", "point_id", "created_at"], rows)
+            await store.insert(
+                "subscriptions", ["user_id", "point_id", "created_at"],
+                ((user_id, point.id, at) for user_id, point, at in subscriptions),
+            )  # fmt: skip
         async with step(plan, f"{args.reports} reports, history, audit"):
-            history = make_reports(rng, args.reports, plan, user_channel)
-            await copy(conn, "reports", REPORT_COLUMNS, history.reports)
-            await copy(conn, "report_events", EVENT_COLUMNS, history.events)
-            await copy(conn, "audit_log", AUDIT_COLUMNS, history.audit)
+            channels = {n: (p.channel, p.chat, p.blocked) for n, p in people.items()}
+            history = make_reports(rng, args.reports, plan, channels)
+            await store.insert("reports", REPORT_COLUMNS, history.reports)
+            await store.insert("report_events", EVENT_COLUMNS, history.events)
+            await store.insert("audit_log", AUDIT_COLUMNS, history.audit)
             plan.busiest = max(history.open_by_commune, key=history.open_by_commune.__getitem__)
             _, plan.shown, plan.shown_code = max(history.rich)
         async with step(plan, "evidence"):
-            rows = []
-            created_of = {r[0]: r[20] for r in history.reports}
-            with_files = rng.sample(range(1, args.reports + 1), args.reports * 15 // 100)
-            for report_id in with_files:
-                if report_id == plan.shown:
-                    continue
-                for n in range(rng.choice((1, 1, 2))):
-                    size = rng.randint(8_000, 24_000)
-                    rows.append(
-                        (
-                            report_id,
-                            None,
-                            "photo",
-                            "image/jpeg",
-                            f"photo-{n + 1}.jpg",
-                            size,
-                            rng.randbytes(size),
-                            created_of[report_id] - dt.timedelta(minutes=3),
-                        )
-                    )
-            # The page measured shows real pictures and a three-page PDF.
-            at = created_of[plan.shown] - dt.timedelta(minutes=5)
-            for n, data in enumerate((photo(1), photo(2))):
-                rows.append(
-                    (
-                        plan.shown,
-                        None,
-                        "photo",
-                        "image/jpeg",
-                        f"photo-{n + 1}.jpg",
-                        len(data),
-                        data,
-                        at,
-                    )
-                )
-            document = pdf(3)
-            rows.append(
-                (
-                    plan.shown,
-                    None,
-                    "document",
-                    "application/pdf",
-                    "giay-vay.pdf",
-                    len(document),
-                    document,
-                    at,
-                )
-            )
-            await copy(conn, "report_files", [
-                "report_id", "owner_id", "kind", "mime_type", "file_name", "size", "data",
-                "created_at",
-            ], rows)  # fmt: skip
+            await store.insert("report_files", FILE_COLUMNS, evidence_rows(rng, history, plan))
         async with step(plan, "kept questions"):
-            rows = []
-            for _ in range(args.questions):
-                user_id = rng.randint(1, args.users)
-                topic = "none" if rng.random() < 0.3 else rng.choice(TOPICS)
-                rows.append(
-                    (
-                        user_id,
-                        user_channel[user_id][0],
-                        "vay *** bao nhiêu lãi một tháng",
-                        topic,
-                        rng.random(),
-                        now - dt.timedelta(minutes=rng.randrange(OUTBOX_DAYS * 24 * 60)),
-                    )
-                )
-            await copy(
-                conn,
-                "kept_questions",
-                ["user_id", "channel", "text", "topic", "score", "created_at"],
-                rows,
-            )
+            await store.insert("kept_questions", QUESTION_COLUMNS, (
+                (user_id, people[user_id].channel, "vay *** bao nhiêu lãi một tháng",
+                 "none" if rng.random() < 0.3 else rng.choice(TOPICS), rng.random(),
+                 now - dt.timedelta(minutes=rng.randrange(OUTBOX_DAYS * 24 * 60)))
+                for user_id in (rng.randint(1, args.users) for _ in range(args.questions))
+            ))  # fmt: skip
+        left = args.messages
         async with step(plan, "outbox: reminders"):
-            await plant_reminders(conn, content, now)
+            payloads = reminder_payloads(content, now)
+            left -= await store.insert(
+                "outbox", OUTBOX_COLUMNS, reminder_rows(subscriptions, people, payloads, now)
+            )
         async with step(plan, "outbox: notices of moved days and of reports"):
-            await plant_changes(conn, now)
-            await copy(conn, "outbox", OUTBOX_COLUMNS, history.notices)
+            left -= await store.insert(
+                "outbox", OUTBOX_COLUMNS, change_rows(rng, subscriptions, people, now)
+            )
+            left -= await store.insert("outbox", OUTBOX_COLUMNS, history.notices)
         async with step(plan, "outbox: broadcasts"):
-            await plant_broadcasts(conn, now, province, args.messages)
-        async with step(plan, "staff, sequences"):
-            await conn.execute(SEQUENCES)
-        async with step(plan, "VACUUM ANALYZE"):
-            await conn.execute("VACUUM ANALYZE")
+            await plant_broadcasts(store, people, now, province, left)
+        async with step(plan, "sequences, statistics"):
+            await store.finish()
         for table in ("users", "subscriptions", "reports", "report_events", "audit_log",
                       "report_files", "kept_questions", "broadcasts", "outbox"):  # fmt: skip
-            plan.counts[table] = int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
-        by_status = await conn.fetch(
-            "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY 1"
-        )
-        by_kind = await conn.fetch("SELECT kind, count(*) FROM outbox GROUP BY kind ORDER BY 1")
-        plan.counts["outbox by status"] = {r[0]: r[1] for r in by_status}
-        plan.counts["outbox by kind"] = {r[0]: r[1] for r in by_kind}
-        states = await conn.fetch(
-            "SELECT status, count(*) FROM reports GROUP BY status ORDER BY 2 DESC"
-        )
-        plan.counts["reports by state"] = {r[0]: r[1] for r in states}
-        plan.counts["database MB"] = (
-            int(await conn.fetchval("SELECT pg_database_size(current_database())")) >> 20
-        )
-    finally:
-        await conn.close()
+            plan.counts[table] = int(await store.value(f"SELECT count(*) FROM {table}"))
+        for name, sql in (
+            ("outbox by status", "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY 1"),
+            ("outbox by kind", "SELECT kind, count(*) FROM outbox GROUP BY kind ORDER BY 1"),
+            ("reports by state", "SELECT status, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC"),
+        ):
+            plan.counts[name] = dict(await store.rows(sql))
+        plan.counts["database MB"] = await store.megabytes()
     return plan
 
 
-SEQUENCES = """
-SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users));
-SELECT setval(pg_get_serial_sequence('reports', 'id'), (SELECT max(id) FROM reports));
-SELECT setval(pg_get_serial_sequence('report_events', 'id'), (SELECT max(id) FROM report_events));
-SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT max(id) FROM audit_log));
-SELECT setval(pg_get_serial_sequence('broadcasts', 'id'), (SELECT max(id) FROM broadcasts));
-"""
-
-# One row per subscriber, point, occurrence and kind (the eve at 18:00, the day at 06:00), for
-# each of the point's days in the last 90 days, keyed as handlers/schedules/reminders.py keys
-# them; a person who blocked the bot has no reminders after it.
-REMINDERS = """
-INSERT INTO outbox (dedup_key, channel, channel_user_id, kind, payload, status, attempts,
-    not_before, created_at, sent_at, last_error, in_doubt)
-SELECT 'rem:' || p.id || ':' || d.day || ':' || k.kind || ':' || u.id, u.channel,
-    u.channel_user_id, 'reminder_' || k.kind,
-    CASE k.kind WHEN 'eve' THEN $2::json ELSE $3::json END,
-    CASE WHEN h.n < 15 THEN 'blocked' WHEN h.n < 25 THEN 'failed' ELSE 'sent' END,
-    CASE WHEN h.n BETWEEN 15 AND 24 THEN 5 ELSE 1 END,
-    t.at, t.at,
-    CASE WHEN h.n >= 25 THEN t.at + (h.n % 600) * interval '1 second' END,
-    CASE WHEN h.n BETWEEN 15 AND 24 THEN 'TimedOut' END, false
-FROM subscriptions s
-JOIN users u ON u.id = s.user_id
-JOIN transaction_points p ON p.id = s.point_id
-CROSS JOIN generate_series(0, 3) AS m(back)
-CROSS JOIN (VALUES ('eve', interval '-6 hours'), ('day', interval '6 hours')) AS k(kind, shift)
-CROSS JOIN LATERAL (
-    SELECT (date_trunc('month', $1::timestamptz AT TIME ZONE 'Asia/Ho_Chi_Minh')
-            - m.back * interval '1 month' + (p.day_of_month - 1) * interval '1 day')::date AS day
-) AS d
-CROSS JOIN LATERAL (SELECT (d.day + k.shift) AT TIME ZONE 'Asia/Ho_Chi_Minh' AS at) AS t
-CROSS JOIN LATERAL (SELECT abs(hashtext(u.id || ':' || d.day || k.kind)) % 1000 AS n) AS h
-WHERE t.at < $1::timestamptz AND t.at >= $1::timestamptz - interval '90 days'
-"""
+def make_people(rng: random.Random, n: int, communes: list[str]) -> dict[int, Person]:
+    """The province's citizens: Telegram mostly, some Zalo, a few in English, a few who
+    blocked the bot, most taking announcements; more of them in some communes."""
+    commune_weights = weights(len(communes), 0.5)
+    people = {}
+    for user_id in range(1, n + 1):
+        zalo = rng.random() < 0.15
+        people[user_id] = Person(
+            "zalo" if zalo else "telegram",
+            hashlib.md5(str(user_id).encode()).hexdigest()[:16]
+            if zalo
+            else str(FIRST_TELEGRAM + user_id),
+            "en" if rng.random() < 0.08 else "vi",
+            rng.choices(communes, commune_weights)[0],
+            rng.random() < 0.02,
+            rng.random() < 0.95,
+        )
+    return people
 
 
-async def plant_reminders(conn: asyncpg.Connection, content: Any, now: dt.datetime) -> None:
-    """The reminders' payloads are real ones, rendered once (as planning does per language)."""
+def user_rows(
+    people: dict[int, Person], now: dt.datetime, rng: random.Random, staff_commune: str
+) -> Iterator[tuple[Any, ...]]:
+    for user_id, p in people.items():
+        joined = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+        seen = joined + (now - joined) * rng.random()
+        yield (user_id, p.channel, p.chat, None, p.language, joined, p.commune, joined, seen,
+               p.blocked, None, p.announcements)  # fmt: skip
+    long_ago = now - dt.timedelta(days=400)
+    for name, chat in staff_ids().items():
+        user_id = int(chat) - STAFF_FIRST + len(people) + 1
+        yield (user_id, "telegram", chat, f"Bench {name}", "vi", long_ago, staff_commune,
+               long_ago, now, False, None, True)  # fmt: skip
+
+
+def make_points(rng: random.Random, communes: list[str]) -> list[Point]:
+    """1-3 transaction points a commune (most have one or two), each with its day."""
+    return [
+        Point(f"{code}-{k}", code, rng.randint(1, 28))
+        for code in communes
+        for k in range(1, rng.choices((1, 2, 3), (5, 3, 2))[0] + 1)
+    ]
+
+
+def point_rows(points: list[Point], now: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    for p in points:
+        yield (p.id, p.commune, f"Điểm giao dịch xã {p.id}", f"Nhà văn hóa thôn {p.id[-1]}",
+               p.day, dt.time(7, 30), dt.time(11, 0), f"PGD NHCSXH {p.commune[:3]}",
+               "0255 000 000", now - dt.timedelta(days=300))  # fmt: skip
+
+
+def evidence_rows(rng: random.Random, history: History, plan: Planted) -> Iterator[tuple[Any, ...]]:
+    """Photos with 15 % of the reports (small: the pages never read their bytes but to count
+    a PDF's pages); the page measured has two real photos and a real three-page PDF."""
+    created_of = {r[0]: r[20] for r in history.reports}
+    count = len(history.reports)
+    for report_id in sorted(rng.sample(range(1, count + 1), count * 15 // 100)):
+        if report_id == plan.shown:
+            continue
+        for n in range(rng.choice((1, 1, 2))):
+            size = rng.randint(8_000, 24_000)
+            at = created_of[report_id] - dt.timedelta(minutes=3)
+            yield (report_id, None, "photo", "image/jpeg", f"photo-{n + 1}.jpg", size,
+                   rng.randbytes(size), at)  # fmt: skip
+    at = created_of[plan.shown] - dt.timedelta(minutes=5)
+    for n, data in enumerate((photo(1), photo(2))):
+        yield (plan.shown, None, "photo", "image/jpeg", f"photo-{n + 1}.jpg", len(data), data, at)
+    document = pdf(3)
+    yield (plan.shown, None, "document", "application/pdf", "giay-vay.pdf", len(document),
+           document, at)  # fmt: skip
+
+
+def reminder_payloads(content: Any, now: dt.datetime) -> dict[str, str]:
+    """A real reminder of each kind, rendered once (planning renders one per language)."""
     point = TransactionPoint(
         id="00000-1", commune_code="00000", name="Điểm giao dịch xã", address="Nhà văn hóa thôn 1",
         day_of_month=15, start_time=dt.time(7, 30), end_time=dt.time(11, 0),
         office="PGD NHCSXH", phone="0255 000 000",
     )  # fmt: skip
     day = now.astimezone(VN).date()
-    payloads = [
-        json.dumps(reminder_reply(content, "vi", Due(point, day, kind)).to_payload())
+    return {
+        kind: json.dumps(reminder_reply(content, "vi", Due(point, day, kind)).to_payload())
         for kind in ("eve", "day")
-    ]
-    await conn.execute(REMINDERS, now, *payloads)
+    }
 
 
-# One day in twenty points was moved in the last 90 days: a notice to each subscriber.
-CHANGES = """
-INSERT INTO outbox (dedup_key, channel, channel_user_id, kind, payload, status, attempts,
-    not_before, created_at, sent_at, last_error, in_doubt)
-SELECT 'chg:' || p.id || ':' || c.regular || ':' || (c.regular + 2) || ':x:' || u.id, u.channel,
-    u.channel_user_id, 'schedule_change', $2::json, 'sent', 1, c.at, c.at,
-    c.at + (u.id % 300) * interval '1 second', NULL, false
-FROM transaction_points p
-CROSS JOIN LATERAL (
-    SELECT ($1::timestamptz - (abs(hashtext(p.id)) % 80 + 5) * interval '1 day') AS at,
-           ($1::timestamptz - (abs(hashtext(p.id)) % 80) * interval '1 day')::date AS regular
-) AS c
-JOIN subscriptions s ON s.point_id = p.id
-JOIN users u ON u.id = s.user_id AND NOT u.blocked
-WHERE abs(hashtext(p.id)) % 20 = 0
-"""
+def point_days(point: Point, now: dt.datetime) -> Iterator[dt.date]:
+    """The point's days whose reminders the outbox still keeps (the last 90 days)."""
+    today = now.astimezone(VN).date()
+    for back in range(5):
+        index = today.year * 12 + today.month - 1 - back
+        yield dt.date(index // 12, index % 12 + 1, point.day)
+
+
+REMINDER_TIMES = {"eve": (-1, dt.time(18, 0)), "day": (0, dt.time(6, 0))}
+
+
+def reminder_rows(
+    subscriptions: list[tuple[int, Point, dt.datetime]],
+    people: dict[int, Person],
+    payloads: dict[str, str],
+    now: dt.datetime,
+) -> Iterator[tuple[Any, ...]]:
+    """The eve's and the day's reminder to each subscriber of each of its point's days, keyed
+    as handlers/schedules/reminders.py keys them; none to people who blocked the bot."""
+    kept_since = now - dt.timedelta(days=OUTBOX_DAYS)
+    for user_id, point, _at in subscriptions:
+        person = people[user_id]
+        if person.blocked:
+            continue
+        for day in point_days(point, now):
+            for kind, (shift, clock) in REMINDER_TIMES.items():
+                at = dt.datetime.combine(day + dt.timedelta(days=shift), clock, VN)
+                if kept_since <= at < now:
+                    key = f"rem:{point.id}:{day.isoformat()}:{kind}:{user_id}"
+                    yield outbox_row(key, person.channel, person.chat, f"reminder_{kind}",
+                                     payloads[kind], at)  # fmt: skip
+
+
 CHANGE_PAYLOAD = json.dumps({
     "text": "Lịch giao dịch tại Điểm giao dịch xã đã đổi: ngày 12/11 chuyển sang 14/11 "
             "(lý do: trùng lịch họp). Giờ giao dịch không đổi.",
@@ -686,77 +757,72 @@ CHANGE_PAYLOAD = json.dumps({
 })  # fmt: skip
 
 
-async def plant_changes(conn: asyncpg.Connection, now: dt.datetime) -> None:
-    await conn.execute(CHANGES, now, CHANGE_PAYLOAD)
-
-
-BROADCAST_ROWS = """
-INSERT INTO outbox (dedup_key, channel, channel_user_id, kind, payload, status, attempts,
-    not_before, created_at, sent_at, last_error, broadcast_id, in_doubt)
-SELECT 'b:' || $1::int || ':' || u.id, u.channel, u.channel_user_id, 'broadcast',
-    json_build_object('lang', coalesce(u.language, 'vi')),
-    CASE WHEN h.n < 20 THEN 'blocked' WHEN h.n < 30 THEN 'failed' ELSE 'sent' END,
-    CASE WHEN h.n BETWEEN 20 AND 29 THEN 5 ELSE 1 END, $2::timestamptz, $2::timestamptz,
-    CASE WHEN h.n >= 30 THEN $2::timestamptz + (u.id % 7200) * interval '1 second' END,
-    CASE WHEN h.n BETWEEN 20 AND 29 THEN 'TimedOut' END, $1::int, false
-FROM users u
-CROSS JOIN LATERAL (SELECT abs(hashtext($1::int || ':' || u.id)) % 1000 AS n) AS h
-WHERE NOT u.blocked AND u.announcements AND u.commune_code IS NOT NULL
-ORDER BY u.id
-LIMIT $3::bigint
-"""
-BROADCAST = """
-INSERT INTO broadcasts (id, author, author_language, area_code, subscribers_only, urgent, text,
-    payloads, status, created_at, confirmed_at, approved_by, approved_at, started_at,
-    finished_at, recipients, progress, pruned_counts)
-VALUES ($1, $2, 'vi', $3, $4, false, $5, $6::json, 'done', $7::timestamptz, $7::timestamptz,
-    $8, $7::timestamptz, $7::timestamptz, $7::timestamptz + interval '3 hours', $9, 100,
-    $10::json)
-"""
+def change_rows(
+    rng: random.Random,
+    subscriptions: list[tuple[int, Point, dt.datetime]],
+    people: dict[int, Person],
+    now: dt.datetime,
+) -> Iterator[tuple[Any, ...]]:
+    """One point in twenty had a day moved in the last 90 days: a notice to each subscriber
+    (keyed as handlers/schedules/reminders.py's notify_change keys it)."""
+    moved: dict[str, tuple[dt.date, dt.datetime]] = {}
+    for point in {point.id: point for _u, point, _a in subscriptions}.values():
+        if rng.random() < 0.05:
+            at = now - dt.timedelta(days=rng.uniform(5, 85))
+            moved[point.id] = (at.astimezone(VN).date() + dt.timedelta(days=3), at)
+    for user_id, point, _at in subscriptions:
+        person = people[user_id]
+        if point.id not in moved or person.blocked:
+            continue
+        regular, at = moved[point.id]
+        later = regular + dt.timedelta(days=2)
+        key = f"chg:{point.id}:{regular}:{later}:x:{user_id}"
+        yield outbox_row(key, person.channel, person.chat, "schedule_change", CHANGE_PAYLOAD, at)
 
 
 async def plant_broadcasts(
-    conn: asyncpg.Connection, now: dt.datetime, province: str, messages: int
+    store: Store, people: dict[int, Person], now: dt.datetime, province: str, left: int
 ) -> None:
-    """The province's broadcasts: one a month for a year; those of the last 90 days still have
-    their outbox rows, as many as make up ``messages`` with the rest; older ones only their
-    counts. Each goes to everyone in the province who takes announcements; the last of the
-    recent ones stops where the total is made (as if it went to some of its communes)."""
+    """The province's broadcasts: one a month for a year. Those of the last 90 days still
+    have their outbox rows, as many as make up the total; older ones only their counts
+    (``pruned_counts``), as pruning leaves them. Each goes to everyone in the province who
+    takes announcements; the last stops where the total is made (as if to some communes)."""
     text = "Thông báo: phiên giao dịch tháng này tại các điểm giao dịch xã diễn ra như thường lệ."
-    payloads = json.dumps(
-        {"vi": {"text": text, "buttons": []}, "en": {"text": text, "buttons": []}}
-    )
+    reply = {"text": text, "buttons": []}
+    payloads = json.dumps({"vi": reply, "en": reply})
     official, approver = f"telegram:{staff_ids()['official']}", f"telegram:{staff_ids()['admin']}"
-    everyone = int(await conn.fetchval(
-        "SELECT count(*) FROM users"
-        " WHERE NOT blocked AND announcements AND commune_code IS NOT NULL"
-    ))  # fmt: skip
-    left = messages - int(await conn.fetchval("SELECT count(*) FROM outbox"))
-    recent = math.ceil(left / everyone) if left > 0 else 0
-    broadcast_id = 0
-    for month in range(12, 0, -1):  # old ones: counts only
-        started = now - dt.timedelta(days=30 * month + 5)
-        if started >= now - dt.timedelta(days=OUTBOX_DAYS):
-            continue
-        broadcast_id += 1
-        pruned = {
-            "sent": everyone * 97 // 100,
-            "blocked": everyone // 50,
-            "failed": everyone // 100,
-        }
-        await conn.execute(BROADCAST, broadcast_id, official, province, False, text, payloads,
-                           started, approver, everyone, json.dumps(pruned))  # fmt: skip
-    for n in range(recent):
-        broadcast_id += 1
-        started = now - dt.timedelta(days=OUTBOX_DAYS - 5 - n * (OUTBOX_DAYS - 10) // recent)
-        await conn.execute(BROADCAST, broadcast_id, official, province, False, text, payloads,
-                           started, approver, 0, None)  # fmt: skip
-        result = await conn.execute(BROADCAST_ROWS, broadcast_id, started, left)
-        written = int(result.split()[-1])
-        left -= written
-        await conn.execute(
-            "UPDATE broadcasts SET recipients = $2 WHERE id = $1", broadcast_id, written
-        )
+    audience = [(n, p) for n, p in people.items() if not p.blocked and p.announcements]
+    recent = math.ceil(left / len(audience)) if left > 0 else 0
+    rows: list[tuple[Any, ...]] = []
+    kept_since = now - dt.timedelta(days=OUTBOX_DAYS)
+    old = [now - dt.timedelta(days=30 * m + 5) for m in range(12, 0, -1)]
+    old = [at for at in old if at < kept_since]
+    for at in old:
+        n = len(audience)
+        pruned = {"sent": n * 97 // 100, "blocked": n // 50, "failed": n - n * 97 // 100 - n // 50}
+        rows.append(broadcast_row(len(rows) + 1, official, approver, province, text, payloads,
+                                  at, n, json.dumps(pruned)))  # fmt: skip
+    for k in range(recent):
+        broadcast_id = len(rows) + 1
+        at = now - dt.timedelta(days=OUTBOX_DAYS - 5 - k * (OUTBOX_DAYS - 10) // recent)
+        chosen = audience[: min(left, len(audience))]
+        rows.append(broadcast_row(broadcast_id, official, approver, province, text, payloads,
+                                  at, len(chosen), None))  # fmt: skip
+        left -= await store.insert("outbox", [*OUTBOX_COLUMNS, "broadcast_id"], (
+            (*outbox_row(f"b:{broadcast_id}:{user_id}", p.channel, p.chat, "broadcast",
+                         json.dumps({"lang": p.language}), at + dt.timedelta(seconds=n // 50)),
+             broadcast_id)
+            for n, (user_id, p) in enumerate(chosen)
+        ))  # fmt: skip
+    await store.insert("broadcasts", BROADCAST_COLUMNS, rows)
+
+
+def broadcast_row(
+    broadcast_id: int, author: str, approver: str, area: str, text: str, payloads: str,
+    at: dt.datetime, recipients: int, pruned: str | None,
+) -> tuple[Any, ...]:  # fmt: skip
+    return (broadcast_id, author, "vi", area, False, False, text, payloads, "done", at, at,
+            approver, at, at, at + dt.timedelta(hours=3), recipients, 100, pruned)  # fmt: skip
 
 
 async def grant_staff(url: str, plan: Planted) -> None:
@@ -928,10 +994,8 @@ async def profile(
             slow.append((page, median))
     if not slow:
         return
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    conn = await asyncpg.connect(dsn)
     shown: dict[str, str] = {}
-    try:
+    async with Store(dsn_of(url)) as store:
         for page, found in slow:
             print(f"\n=== {page.label} ({page.path}): its statements, in order")
             for n, st in enumerate(found, start=1):
@@ -945,11 +1009,15 @@ async def profile(
                     print(f"\n--- {n}. plan: as {shown[one_line]}")
                     continue
                 shown[one_line] = f"{page.label}, {n}."
-                plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {st.sql}", *(st.params or ()))
                 print(f"\n--- {n}. ({st.ms:.1f} ms) parameters {st.params}\n{st.sql}")
-                print("\n".join(row[0] for row in plan))
-    finally:
-        await conn.close()
+                print("\n".join(await store.explain(st.sql, st.params)))
+
+
+def dsn_of(url: str) -> str:
+    """The driver's address of a SQLAlchemy URL (asyncpg's, or the SQLite file)."""
+    if url.startswith("sqlite"):
+        return url.split("///", 1)[1]
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def pages_of(plan: Planted, page50: str | None, year: str | None) -> list[Page]:
@@ -1044,27 +1112,19 @@ async def main() -> None:
         "--explain-ms", type=float, default=5.0,
         help="--explain: the plans of statements slower than this (default 5 ms)",
     )  # fmt: skip
+    parser.add_argument(
+        "--sqlite", action="store_true",
+        help=f"an SQLite file instead ({SQLITE_FILE}; --reuse names the file)",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    admin_dsn = args.pg.replace("postgresql+asyncpg://", "postgresql://", 1)
-    name = args.reuse or args.database
-    url = f"{args.pg.rsplit('/', 1)[0]}/{name}"
-    dsn = f"{admin_dsn.rsplit('/', 1)[0]}/{name}"
-    admin = await asyncpg.connect(admin_dsn)
-    server = "PostgreSQL " + str(await admin.fetchval("SHOW server_version")).split()[0]
-    try:
+    async with database(args) as (url, dsn, server):
         if args.reuse:  # migrated to this code's head first (an index added since, say)
-            engine = create_engine(url)
-            await upgrade(engine)
-            await engine.dispose()
+            await migrate(url)
             plan = await replan(dsn, args)
         else:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{name}"')
             started = time.perf_counter()
-            engine = create_engine(url)
-            await upgrade(engine)
-            await engine.dispose()
+            await migrate(url)
             plan = await plant(dsn, args)
             await grant_staff(url, plan)
             plan.seconds["total"] = time.perf_counter() - started
@@ -1074,12 +1134,56 @@ async def main() -> None:
         print(HEAD)
         await measure(url, plan, args)
         print(f"load average {load()} at the end (other work on the machine shows in p95/p99)")
-    finally:
-        if not args.keep and not args.reuse:
+
+
+SQLITE_FILE = "/tmp/vbsp_bench_console.db"
+
+
+@contextlib.asynccontextmanager
+async def database(args: argparse.Namespace) -> AsyncIterator[tuple[str, str, str]]:
+    """(SQLAlchemy URL, driver DSN, server) of a fresh database, dropped at the end unless
+    --keep; or of the one --reuse names, left as it is."""
+    if args.sqlite:
+        path = Path(args.reuse or SQLITE_FILE)
+        if not args.reuse:
+            for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                stale.unlink(missing_ok=True)
+        try:
+            yield f"sqlite+aiosqlite:///{path}", str(path), f"SQLite {sqlite3.sqlite_version}"
+        finally:
+            if not args.keep and not args.reuse:
+                for done in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    done.unlink(missing_ok=True)
+            elif not args.reuse:
+                print(f"kept {path}: measure again with --sqlite --reuse {path}")
+        return
+    admin_dsn = args.pg.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = args.reuse or args.database
+    admin = await asyncpg.connect(admin_dsn)
+    server = "PostgreSQL " + str(await admin.fetchval("SHOW server_version")).split()[0]
+    try:
+        if not args.reuse:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        elif not args.reuse:
-            print(f"kept database {name}: measure again with --reuse {name}")
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield (f"{args.pg.rsplit('/', 1)[0]}/{name}",
+                   f"{admin_dsn.rsplit('/', 1)[0]}/{name}", server)  # fmt: skip
+        finally:
+            if not args.keep and not args.reuse:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            elif not args.reuse:
+                print(f"kept database {name}: measure again with --reuse {name}")
+    finally:
         await admin.close()
+
+
+async def migrate(url: str) -> None:
+    """As `vbsp-bot db upgrade` does."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 def load() -> str:
@@ -1102,21 +1206,18 @@ def report_planted(plan: Planted) -> None:
 
 async def replan(dsn: str, args: argparse.Namespace) -> Planted:
     """What the measurement needs to know of a kept database."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        province = f"{args.province:02d}"
-        communes = [c.code for c in communes_of_province(args.province)]
-        plan = Planted(dt.datetime.now(dt.UTC), province, communes)
-        plan.busiest = await conn.fetchval(
-            "SELECT commune_code FROM reports WHERE status = ANY($1) GROUP BY 1 "
-            "ORDER BY count(*) DESC LIMIT 1", list(reports.OPEN))  # fmt: skip
-        row = await conn.fetchrow(
+    province = f"{args.province:02d}"
+    plan = Planted(dt.datetime.now(dt.UTC), province, [])
+    open_states = ", ".join(f"'{state}'" for state in reports.OPEN)
+    async with Store(dsn) as store:
+        plan.busiest = await store.value(
+            f"SELECT commune_code FROM reports WHERE status IN ({open_states}) GROUP BY 1 "
+            "ORDER BY count(*) DESC LIMIT 1"
+        )
+        plan.shown, plan.shown_code = (await store.rows(
             "SELECT r.id, r.code FROM reports r JOIN report_files f ON f.report_id = r.id "
             "WHERE f.mime_type = 'application/pdf' LIMIT 1"
-        )
-        plan.shown, plan.shown_code = row["id"], row["code"]
-    finally:
-        await conn.close()
+        ))[0]  # fmt: skip
     plan.moderator, plan.admin = staff_ids()["moderator0"], staff_ids()["admin"]
     return plan
 
