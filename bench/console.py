@@ -23,7 +23,10 @@ admin, and requests each page one after the other: warm-up requests first, then 
 ones. Server time is the console's ``Server-Timing: app;dur=`` header (bot/console/timing.py):
 everything the server does for the page, from the session to the last byte of the template;
 the client's wall time, loopback included, is printed next to it. A page that answers 404 is
-reported as not available (its part of the console is not there yet). Then, for each page, a
+reported as not available (its part of the console is not there yet). The dashboard is
+measured with the pictures its page shows (each a request; their server times added), both as
+seen again (its figures are kept a minute) and as a first view of a period (figures made at
+each request: every request asks for days one apart). Then, for each page, a
 few more requests with the SQL statements recorded: how many, their time against the page's,
 the slowest; with --explain, every statement of the slow pages and their plans.
 
@@ -54,7 +57,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -850,6 +853,10 @@ class Page:
     label: str
     who: str  # "moderator" or "admin"
     path: str | None  # None: could not be found (a link missing from the pages it follows)
+    # The address of the n-th request, when each must differ (figures made, not kept).
+    vary: Callable[[int], str] | None = None
+    pictures: bool = False  # the dashboard pictures its page shows too: their times added
+    pictures_seen: int = 0
     server: list[float] = field(default_factory=list)
     client: list[float] = field(default_factory=list)
     status: int | None = None
@@ -973,7 +980,8 @@ async def profile(
     """Per page: how many statements, their time against the page's server time, the slowest.
     With --explain, for the pages near or over the limit, every statement of the median request
     and the plan (EXPLAIN ANALYZE, BUFFERS) of those over --explain-ms, each plan once."""
-    print(f"\nSQL per page (the median of {PROFILED} more requests, statements recorded):")
+    print(f"\nSQL per page (the median of {PROFILED} more requests, statements recorded;")
+    print("pages alone, without their pictures):")
     print("| page | statements | SQL ms | server p50 ms | slowest statement ms |")
     print("|---|---:|---:|---:|---:|")
     slow: list[tuple[Page, list[Statement]]] = []
@@ -981,9 +989,10 @@ async def profile(
         if not page.server or page.path is None:
             continue
         runs: list[list[Statement]] = []
-        for _ in range(PROFILED):
+        for k in range(PROFILED):
+            path = page.vary(args.warmup + args.requests + k) if page.vary else page.path
             with Recorder(engine) as recorder:
-                await clients[page.who].get(page.path)
+                await clients[page.who].get(path)
             runs.append(recorder.found)
         runs.sort(key=lambda found: sum(st.ms for st in found))
         median = runs[len(runs) // 2]
@@ -1034,10 +1043,37 @@ def pages_of(plan: Planted, page50: str | None, year: str | None) -> list[Page]:
         Page("queue: search by code", MODERATOR, f"{queue}?q={plan.shown_code}"),
         Page("queue: admin, whole country", ADMIN, queue),
         Page("report page with timeline", MODERATOR, f"{queue}/{plan.shown}"),
-        Page("dashboard: default period", MODERATOR, "/staff/dashboard"),
-        Page("dashboard: 12 months", MODERATOR, year),
-        Page("dashboard: admin, 12 months", ADMIN, year),
+        Page("dashboard: default period, page and pictures", MODERATOR, DASHBOARD, pictures=True),
+        Page("dashboard: 12 months, page and pictures", MODERATOR, year, pictures=True),
+        *first_views(MODERATOR, "moderator"),
+        *first_views(ADMIN, "admin (whole country)"),
     ]
+
+
+def first_views(who: str, name: str) -> list[Page]:
+    """The dashboard as a person first opens a period: its figures made, not kept from a
+    request before (they are kept a minute by what they are, whose areas and which days, so
+    each request asks for days one apart: 4 to 8 weeks, or 12 to 13 months, ending in the
+    last week: never less than the choices they stand for)."""
+    today = dt.datetime.now(VN).date()
+
+    def days(weeks: int) -> Callable[[int], str]:
+        def path(n: int) -> str:
+            first = today - dt.timedelta(days=7 * weeks - 1 + n // 7)
+            last = today - dt.timedelta(days=n % 7)
+            return f"{DASHBOARD}?period=custom&from={first}&to={last}"
+
+        return path
+
+    four, year = days(4), days(52)
+    return [
+        Page(f"dashboard: {name}, default period, first view", who, four(0), four, True),
+        Page(f"dashboard: {name}, 12 months, first view", who, year(0), year, True),
+    ]
+
+
+DASHBOARD = "/staff/dashboard"
+PICTURE = re.compile(r'<img[^>]*src="(/staff/dashboard/chart/[^"]+)"')
 
 
 async def run_page(client: Client, page: Page, args: argparse.Namespace) -> None:
@@ -1054,10 +1090,19 @@ async def run_page(client: Client, page: Page, args: argparse.Namespace) -> None
         page.note = f"answered {status}: {text[:200]}"
         return
     for n in range(args.warmup + args.requests):
-        status, _, server, wall = await client.get(page.path)
+        status, body, server, wall = await client.get(page.vary(n) if page.vary else page.path)
         if status != page.status or server is None:
             page.note = f"answered {status} at request {n + 1} (no {HEADER}: {server is None})"
             return
+        pictures = PICTURE.findall(body) if page.pictures else []
+        for src in pictures:
+            shown, _, more, took = await client.get(html.unescape(src))
+            if shown != 200 or more is None:
+                page.note = f"a picture answered {shown}: {src}"
+                return
+            server, wall = server + more, wall + took
+        if pictures:
+            page.pictures_seen = len(pictures)
         if n >= args.warmup:
             page.server.append(server)
             page.client.append(wall)
@@ -1068,10 +1113,13 @@ def line(page: Page) -> str:
         return f"| {page.label} | {page.path or ''} | {page.note} | | | | |"
     s, c = page.server, page.client
     verdict = "ok" if percentile(s, 95) < LIMIT_MS else "**over 150 ms**"
-    redirect = " (303)" if page.status == 303 else ""
+    label = page.label + (" (303)" if page.status == 303 else "")
+    if page.pictures_seen:
+        label += f" ({page.pictures_seen} pictures)"
+    address = f"`{page.path}`" + (", days one apart each request" if page.vary else "")
     figures = " | ".join(f"{percentile(s, p):.1f}" for p in (50, 95, 99))
     return (
-        f"| {page.label}{redirect} | `{page.path}` | {figures} | "
+        f"| {label} | {address} | {figures} | "
         f"{percentile(c, 50):.1f} / {percentile(c, 95):.1f} | {verdict} |"
     )
 
