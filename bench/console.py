@@ -57,6 +57,7 @@ import socket
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,8 @@ class Planted:
     busiest: str = ""  # the commune with the most open reports
     shown: int = 0  # the report whose page is measured
     shown_code: str = ""  # its tracking code (the search)
-    moderator: str = ""  # channel_user_id of the measured province moderator
+    moderator: str = ""  # channel_user_ids: the measured province moderator, official, admin
+    official: str = ""
     admin: str = ""
 
 
@@ -618,7 +620,7 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
             )
             left -= await store.insert("outbox", OUTBOX_COLUMNS, history.notices)
         async with step(plan, "outbox: broadcasts"):
-            await plant_broadcasts(store, people, now, province, left)
+            await plant_broadcasts(store, people, now, province, left, len(history.audit) + 1)
         async with step(plan, "sequences, statistics"):
             await store.finish()
         for table in ("users", "subscriptions", "reports", "report_events", "audit_log",
@@ -784,12 +786,19 @@ def change_rows(
 
 
 async def plant_broadcasts(
-    store: Store, people: dict[int, Person], now: dt.datetime, province: str, left: int
+    store: Store,
+    people: dict[int, Person],
+    now: dt.datetime,
+    province: str,
+    left: int,
+    audit_id: int,
 ) -> None:
-    """The province's broadcasts: one a month for a year. Those of the last 90 days still
-    have their outbox rows, as many as make up the total; older ones only their counts
-    (``pruned_counts``), as pruning leaves them. Each goes to everyone in the province who
-    takes announcements; the last stops where the total is made (as if to some communes)."""
+    """The province's broadcasts: one a month for a year, each with the audit entries its life
+    writes (confirmed by an official, approved by an admin, started, finished with its final
+    counts, handlers/broadcasts/). Those of the last 90 days still have their outbox rows, as
+    many as make up the total; older ones only their counts (``pruned_counts``), as pruning
+    leaves them. Each goes to everyone in the province who takes announcements; the last stops
+    where the total is made (as if to some of its communes)."""
     text = "Thông báo: phiên giao dịch tháng này tại các điểm giao dịch xã diễn ra như thường lệ."
     reply = {"text": text, "buttons": []}
     payloads = json.dumps({"vi": reply, "en": reply})
@@ -797,27 +806,55 @@ async def plant_broadcasts(
     audience = [(n, p) for n, p in people.items() if not p.blocked and p.announcements]
     recent = math.ceil(left / len(audience)) if left > 0 else 0
     rows: list[tuple[Any, ...]] = []
+    audit: list[tuple[Any, ...]] = []
+
+    def lived(broadcast_id: int, at: dt.datetime, recipients: int, counts: Counter[str]) -> None:
+        subject = f"broadcast:{broadcast_id}"
+        finish = {"state": "done", **{k: counts[k] for k in ("sent", "blocked", "failed")},
+                  "cancelled": 0, "in_doubt": 0, "seconds": 3 * 3600}  # fmt: skip
+        for when, actor, action, detail in (
+            (at - dt.timedelta(hours=2), official, "broadcast.submit",
+             {"area": province, "subscribers_only": False, "urgent": False, "at": None,
+              "photo": False, "text": text}),
+            (at - dt.timedelta(hours=1), approver, "broadcast.approve", {"area": province}),
+            (at, "system", "broadcast.start", {"recipients": recipients}),
+            (at + dt.timedelta(hours=3), "system", "broadcast.finish", finish),
+        ):  # fmt: skip
+            audit.append((audit_id + len(audit), when, actor, action, subject, json.dumps(detail)))
+
     kept_since = now - dt.timedelta(days=OUTBOX_DAYS)
     old = [now - dt.timedelta(days=30 * m + 5) for m in range(12, 0, -1)]
-    old = [at for at in old if at < kept_since]
-    for at in old:
+    for at in (at for at in old if at < kept_since):
         n = len(audience)
-        pruned = {"sent": n * 97 // 100, "blocked": n // 50, "failed": n - n * 97 // 100 - n // 50}
+        pruned = Counter(sent=n * 97 // 100, blocked=n // 50, failed=n - n * 97 // 100 - n // 50)
         rows.append(broadcast_row(len(rows) + 1, official, approver, province, text, payloads,
                                   at, n, json.dumps(pruned)))  # fmt: skip
+        lived(len(rows), at, n, pruned)
     for k in range(recent):
         broadcast_id = len(rows) + 1
         at = now - dt.timedelta(days=OUTBOX_DAYS - 5 - k * (OUTBOX_DAYS - 10) // recent)
         chosen = audience[: min(left, len(audience))]
         rows.append(broadcast_row(broadcast_id, official, approver, province, text, payloads,
                                   at, len(chosen), None))  # fmt: skip
-        left -= await store.insert("outbox", [*OUTBOX_COLUMNS, "broadcast_id"], (
-            (*outbox_row(f"b:{broadcast_id}:{user_id}", p.channel, p.chat, "broadcast",
-                         json.dumps({"lang": p.language}), at + dt.timedelta(seconds=n // 50)),
-             broadcast_id)
-            for n, (user_id, p) in enumerate(chosen)
-        ))  # fmt: skip
+        counts: Counter[str] = Counter()
+        rows_of = broadcast_messages(broadcast_id, at, chosen, counts)
+        left -= await store.insert("outbox", [*OUTBOX_COLUMNS, "broadcast_id"], rows_of)
+        lived(broadcast_id, at, len(chosen), counts)
     await store.insert("broadcasts", BROADCAST_COLUMNS, rows)
+    await store.insert("audit_log", AUDIT_COLUMNS, audit)
+
+
+def broadcast_messages(
+    broadcast_id: int, at: dt.datetime, chosen: list[tuple[int, Person]], counts: Counter[str]
+) -> Iterator[tuple[Any, ...]]:
+    """A broadcast's outbox rows (sent at 50 a second), tallied in ``counts`` by status."""
+    for n, (user_id, p) in enumerate(chosen):
+        key, payload = f"b:{broadcast_id}:{user_id}", json.dumps({"lang": p.language})
+        row = outbox_row(
+            key, p.channel, p.chat, "broadcast", payload, at + dt.timedelta(seconds=n // 50)
+        )
+        counts[row[5]] += 1
+        yield (*row, broadcast_id)
 
 
 def broadcast_row(
@@ -842,7 +879,7 @@ async def grant_staff(url: str, plan: Planted) -> None:
                 )
     finally:
         await engine.dispose()
-    plan.moderator, plan.admin = ids["moderator0"], ids["admin"]
+    plan.moderator, plan.official, plan.admin = ids["moderator0"], ids["official"], ids["admin"]
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -918,7 +955,11 @@ async def measure(url: str, plan: Planted, args: argparse.Namespace) -> list[Pag
                 now = runtime.deps.clock()
                 cookies = {
                     who: (await console.open_session(session, "telegram", chat, now, ttl))[0]
-                    for who, chat in ((MODERATOR, plan.moderator), (ADMIN, plan.admin))
+                    for who, chat in (
+                        (MODERATOR, plan.moderator),
+                        (OFFICIAL, plan.official),
+                        (ADMIN, plan.admin),
+                    )
                 }
             async with aiohttp.ClientSession() as http:
                 clients = {who: Client(http, base, cookie) for who, cookie in cookies.items()}
@@ -935,7 +976,7 @@ async def measure(url: str, plan: Planted, args: argparse.Namespace) -> list[Pag
     return pages
 
 
-MODERATOR, ADMIN = "moderator", "admin"
+MODERATOR, OFFICIAL, ADMIN = "moderator", "official", "admin"
 PROFILED = 5  # requests a page with the statements recorded (after the measured ones)
 
 
@@ -1030,7 +1071,8 @@ def dsn_of(url: str) -> str:
 
 
 def pages_of(plan: Planted, page50: str | None, year: str | None) -> list[Page]:
-    """The pages measured: the province moderator's unless said (the admin's: whole country)."""
+    """The pages measured: the province moderator's unless said; the official holds the same
+    province, the admin the whole country."""
     queue = "/staff/reports"
     return [
         Page("home /staff/", MODERATOR, "/staff/"),
@@ -1043,9 +1085,14 @@ def pages_of(plan: Planted, page50: str | None, year: str | None) -> list[Page]:
         Page("queue: search by code", MODERATOR, f"{queue}?q={plan.shown_code}"),
         Page("queue: admin, whole country", ADMIN, queue),
         Page("report page with timeline", MODERATOR, f"{queue}/{plan.shown}"),
-        Page("dashboard: default period, page and pictures", MODERATOR, DASHBOARD, pictures=True),
-        Page("dashboard: 12 months, page and pictures", MODERATOR, year, pictures=True),
+        Page(
+            "dashboard: moderator, default period, seen again", MODERATOR, DASHBOARD, pictures=True
+        ),
+        Page("dashboard: moderator, 12 months, seen again", MODERATOR, year, pictures=True),
+        Page("dashboard: official, 12 months, seen again", OFFICIAL, year, pictures=True),
+        Page("dashboard: admin, 12 months, seen again", ADMIN, year, pictures=True),
         *first_views(MODERATOR, "moderator"),
+        *first_views(OFFICIAL, "official"),
         *first_views(ADMIN, "admin (whole country)"),
     ]
 
@@ -1266,7 +1313,8 @@ async def replan(dsn: str, args: argparse.Namespace) -> Planted:
             "SELECT r.id, r.code FROM reports r JOIN report_files f ON f.report_id = r.id "
             "WHERE f.mime_type = 'application/pdf' LIMIT 1"
         ))[0]  # fmt: skip
-    plan.moderator, plan.admin = staff_ids()["moderator0"], staff_ids()["admin"]
+    ids = staff_ids()
+    plan.moderator, plan.official, plan.admin = ids["moderator0"], ids["official"], ids["admin"]
     return plan
 
 
