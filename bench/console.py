@@ -894,6 +894,7 @@ class Page:
     vary: Callable[[int], str] | None = None
     pictures: bool = False  # the dashboard pictures its page shows too: their times added
     pictures_seen: int = 0
+    alone: list[float] = field(default_factory=list)  # the page's own server time, pictures apart
     server: list[float] = field(default_factory=list)
     client: list[float] = field(default_factory=list)
     status: int | None = None
@@ -1141,6 +1142,7 @@ async def run_page(client: Client, page: Page, args: argparse.Namespace) -> None
         if status != page.status or server is None:
             page.note = f"answered {status} at request {n + 1} (no {HEADER}: {server is None})"
             return
+        alone = server
         pictures = PICTURE.findall(body) if page.pictures else []
         for src in pictures:
             shown, _, more, took = await client.get(html.unescape(src))
@@ -1151,13 +1153,14 @@ async def run_page(client: Client, page: Page, args: argparse.Namespace) -> None
         if pictures:
             page.pictures_seen = len(pictures)
         if n >= args.warmup:
+            page.alone.append(alone)
             page.server.append(server)
             page.client.append(wall)
 
 
 def line(page: Page) -> str:
     if not page.server:
-        return f"| {page.label} | {page.path or ''} | {page.note} | | | | |"
+        return f"| {page.label} | {page.path or ''} | {page.note} | | | | | |"
     s, c = page.server, page.client
     verdict = "ok" if percentile(s, 95) < LIMIT_MS else "**over 150 ms**"
     label = page.label + (" (303)" if page.status == 303 else "")
@@ -1165,15 +1168,21 @@ def line(page: Page) -> str:
         label += f" ({page.pictures_seen} pictures)"
     address = f"`{page.path}`" + (", days one apart each request" if page.vary else "")
     figures = " | ".join(f"{percentile(s, p):.1f}" for p in (50, 95, 99))
+    alone = (
+        f"{percentile(page.alone, 50):.1f} / {percentile(page.alone, 95):.1f}"
+        if page.pictures_seen
+        else ""
+    )
     return (
-        f"| {label} | {address} | {figures} | "
+        f"| {label} | {address} | {figures} | {alone} | "
         f"{percentile(c, 50):.1f} / {percentile(c, 95):.1f} | {verdict} |"
     )
 
 
 HEAD = f"""\
-| page | address | server p50 ms | p95 | p99 | client p50 / p95 ms | p95 < {LIMIT_MS:.0f} ms |
-|---|---|---:|---:|---:|---:|---|"""
+| page | address | server p50 ms | p95 | p99 | page alone p50 / p95 | client p50 / p95 | \
+p95 < {LIMIT_MS:.0f} ms |
+|---|---|---:|---:|---:|---:|---:|---|"""
 
 
 # --- the database of its own ------------------------------------------------------------------
