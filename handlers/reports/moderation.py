@@ -24,13 +24,11 @@ from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
-from handlers.reports import transitions
-from handlers.reports.actions import AnswerQuestion, ShowMyReport
+from handlers.reports import moves, transitions
 from handlers.reports.common import (
     CATEGORIES,
     category_label,
     notify_person,
-    notify_reporter,
     place_label,
     short_date,
     when_label,
@@ -50,16 +48,15 @@ from handlers.reports.moderation_actions import (
     ShowQueue,
     TakeReport,
 )
+from handlers.reports.moves import MAX_NOTE, MAX_QUESTION
 from handlers.reports.transitions import Moderator, Move, Refusal
-from storage import audit, report_limits, reports
+from storage import audit, reports
 from storage import roles as role_store
 from storage.report_models import Report
 
 ROLE = "moderator"
 STALE_AFTER = dt.timedelta(days=3)
 PAGE = 8
-MIN_NOTE, MAX_NOTE = 3, 500
-MIN_QUESTION, MAX_QUESTION = 5, 500
 DRAFT_RETENTION = dt.timedelta(days=1)  # evidence of reports never sent
 FILTERS = get_args(QueueFilter)  # "open", "closed" and each state
 # The states the queue has a button for, with their counts.
@@ -398,26 +395,15 @@ async def _may_move(
     return report, me
 
 
-def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
-    return (("report.button.view", ShowMyReport(report_id=report.id or 0).pack()),)
-
-
 async def take(ctx: Context, action: TakeReport) -> list[Reply]:
     """I review this report."""
     checked = await _may_move(ctx, action.report, Move.TAKE)
     if isinstance(checked, list):
         return checked
     report, me = checked
-    event = await transitions.apply(ctx.session, report, Move.TAKE, me, ctx.now)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.in_review",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-    )
+    done = await _perform(ctx, me, report, Move.TAKE)
+    if isinstance(done, list):
+        return done
     return [ctx.reply("moderation.taken", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
 
@@ -477,71 +463,76 @@ async def reject(ctx: Context, action: RejectReport) -> list[Reply]:
             for r in get_args(RejectReason)
         ]
         return [ctx.reply("moderation.pick_reason", [*rows, _back(ctx, report)], id=report.id)]
-    event = await transitions.apply(ctx.session, report, Move.REJECT, me, ctx.now, choice=reason)
-    reporter = await reports.reporter_of(ctx.session, report)
-    if reason == "spam" and reporter is not None:  # a week's pause, for every linked channel
-        key = await report_limits.limit_key(ctx.session, ctx.report_limit_key)
-        hashes = await report_limits.person_hashes(ctx.session, key, reporter)
-        await report_limits.record(ctx.session, hashes, report_limits.SPAM, ctx.now)
-    await notify_reporter(
+    done = await _perform(ctx, me, report, Move.REJECT, choice=reason)
+    if isinstance(done, list):
+        return done
+    return [ctx.reply("moderation.rejected", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
+
+
+async def _perform(
+    ctx: Context,
+    me: Moderator,
+    report: Report,
+    move: Move,
+    text: str | None = None,
+    choice: str | None = None,
+) -> moves.Done | list[Reply]:
+    """The move made by the service chat and the console share; or the refusal in words."""
+    done = await moves.perform(
         ctx.session,
         ctx.content,
+        me,
         report,
-        "report.note.rejected",
-        event.id or 0,
+        move,
         ctx.now,
-        buttons=_view_button(report),
-        labels={"reason": f"report.reason.{reason}"},
+        text=text,
+        choice=choice,
+        limit_key=ctx.report_limit_key,
     )
-    return [ctx.reply("moderation.rejected", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
+    if isinstance(done, Refusal):
+        if FLOW.active(ctx):
+            await ctx.leave_flow()
+        return _refused(ctx, report, done)
+    return done
 
 
 # --- what the moderator types --------------------------------------------------------------
 
 
 async def _typed(
-    ctx: Context, text: str, low: int, high: int
+    ctx: Context, text: str, move: Move
 ) -> tuple[str, Report, Moderator] | list[Reply]:
     """The text of the step, with its report; or the reply when either will not do."""
-    typed = " ".join(text.split())
     found = await _report(ctx, FLOW.draft(ctx).report)
     if found is None:
         await ctx.leave_flow()
         return roles.unknown_action(ctx)
     report, me = found
-    if len(typed) < low:
-        return [ctx.reply("moderation.text_short", [_back(ctx, report)], min=low)]
-    if len(typed) > high:
-        return [
-            ctx.reply("moderation.text_long", [_back(ctx, report)], max=high, length=len(typed))
-        ]
+    typed = moves.clean_text(move, text)
+    if isinstance(typed, moves.TextProblem):
+        if typed.too_long:
+            return [
+                ctx.reply(
+                    "moderation.text_long",
+                    [_back(ctx, report)],
+                    max=typed.high,
+                    length=typed.length,
+                )
+            ]
+        return [ctx.reply("moderation.text_short", [_back(ctx, report)], min=typed.low)]
     return typed, report, me
 
 
 @FLOW.on_text(Step.ASK)
 async def question_text(ctx: Context, text: str) -> list[Reply]:
     """The moderator's question: relayed to the reporter, who may answer."""
-    got = await _typed(ctx, text, MIN_QUESTION, MAX_QUESTION)
+    got = await _typed(ctx, text, Move.ASK)
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
-        await ctx.leave_flow()
-        return _refused(ctx, report, why)
-    question = await reports.add_event(
-        ctx.session, report.id or 0, "question", ctx.now, detail=typed
-    )
-    await transitions.apply(ctx.session, report, Move.ASK, me, ctx.now, note=typed)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.question",
-        question.id or 0,
-        ctx.now,
-        buttons=(("report.button.answer", AnswerQuestion(report_id=report.id or 0).pack()),),
-        question=typed,
-    )
+    done = await _perform(ctx, me, report, Move.ASK, text=typed)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.asked", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
@@ -549,28 +540,17 @@ async def question_text(ctx: Context, text: str) -> list[Reply]:
 @FLOW.on_text(Step.FORWARD)
 async def forward_text(ctx: Context, text: str) -> list[Reply]:
     """The note that goes with a forwarded report; the reporter learns where it went."""
-    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    got = await _typed(ctx, text, Move.FORWARD)
     if isinstance(got, list):
         return got
     typed, report, me = got
     target = FLOW.draft(ctx).target
-    why = await transitions.check(ctx.session, me, report, Move.FORWARD)
-    if why is not None or target is None:
+    if target is None:
         await ctx.leave_flow()
-        return _refused(ctx, report, why or Refusal.WRONG_STATE)
-    event = await transitions.apply(
-        ctx.session, report, Move.FORWARD, me, ctx.now, note=typed, choice=target
-    )
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.forwarded",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-        labels={"target": f"report.target.{target}"},
-    )
+        return _refused(ctx, report, Refusal.WRONG_STATE)
+    done = await _perform(ctx, me, report, Move.FORWARD, text=typed, choice=target)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.forwarded", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
@@ -578,23 +558,13 @@ async def forward_text(ctx: Context, text: str) -> list[Reply]:
 @FLOW.on_text(Step.RESOLVE)
 async def resolve_text(ctx: Context, text: str) -> list[Reply]:
     """The note on what was done; the report is resolved."""
-    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    got = await _typed(ctx, text, Move.RESOLVE)
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
-        await ctx.leave_flow()
-        return _refused(ctx, report, why)
-    event = await transitions.apply(ctx.session, report, Move.RESOLVE, me, ctx.now, note=typed)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.resolved",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-    )
+    done = await _perform(ctx, me, report, Move.RESOLVE, text=typed)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.resolved", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
 
