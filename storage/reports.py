@@ -338,6 +338,24 @@ async def files_of(session: AsyncSession, report_id: int) -> list[ReportFile]:
     return list(result)
 
 
+async def file_list(session: AsyncSession, report_id: int) -> list[tuple[FileInfo, dt.datetime]]:
+    """The report's evidence without its bytes, with when each came, in the order sent."""
+    result = await session.exec(
+        select(*_INFO, ReportFile.created_at)
+        .where(ReportFile.report_id == report_id)
+        .order_by(col(ReportFile.id))
+    )
+    return [(FileInfo(*row[:5]), row[5]) for row in result.all()]
+
+
+async def file_of(session: AsyncSession, report_id: int, file_id: int) -> ReportFile | None:
+    """One file of the report, with its bytes; None when it is not the report's."""
+    result = await session.exec(
+        select(ReportFile).where(ReportFile.id == file_id, ReportFile.report_id == report_id)
+    )
+    return result.first()
+
+
 async def file_counts(session: AsyncSession, report_ids: Sequence[int]) -> dict[int, int]:
     if not report_ids:
         return {}

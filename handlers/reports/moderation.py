@@ -24,7 +24,7 @@ from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
-from handlers.reports import moves, transitions
+from handlers.reports import moves, timeline, transitions
 from handlers.reports.common import (
     CATEGORIES,
     category_label,
@@ -50,7 +50,7 @@ from handlers.reports.moderation_actions import (
 )
 from handlers.reports.moves import MAX_NOTE, MAX_QUESTION
 from handlers.reports.transitions import Moderator, Move, Refusal
-from storage import audit, reports
+from storage import reports
 from storage import roles as role_store
 from storage.report_models import Report
 
@@ -312,22 +312,16 @@ async def _report_text(ctx: Context, report: Report, me: Moderator, reachable: b
         parts.append(ctx.t("moderation.untouched", days=(ctx.now - report.touched_at).days))
     text = "\n".join(parts) + "\n\n" + ctx.t("moderation.story", story=report.description)
     history = []
-    for event in await reports.events(ctx.session, report.id or 0):
-        date = short_date(event.at, ctx.timezone, lang)
-        if event.kind == "question":
-            history.append(ctx.t("moderation.history.question", date=date, text=event.detail or ""))
-        elif event.kind == "answer":
-            history.append(ctx.t("moderation.history.answer", date=date, text=event.detail or ""))
-    for entry in reversed(await audit.entries(ctx.session, f"report:{report.id}", limit=50)):
-        note = entry.detail.get("note")
-        if note and entry.action != "report.ask":
+    for entry in await timeline.of_report(ctx.session, report):
+        date = short_date(entry.at, ctx.timezone, lang)
+        if entry.kind is timeline.Kind.QUESTION:
+            history.append(ctx.t("moderation.history.question", date=date, text=entry.text or ""))
+        elif entry.kind is timeline.Kind.ANSWER:
+            history.append(ctx.t("moderation.history.answer", date=date, text=entry.text or ""))
+        elif entry.kind is timeline.Kind.STATE and entry.note:
+            state = _label(ctx, entry.state or "")
             history.append(
-                ctx.t(
-                    "moderation.history.note",
-                    date=short_date(entry.at, ctx.timezone, lang),
-                    state=_label(ctx, str(entry.detail.get("to", ""))),
-                    text=note,
-                )
+                ctx.t("moderation.history.note", date=date, state=state, text=entry.note)
             )
     if history:
         text += "\n\n" + "\n".join(history)
