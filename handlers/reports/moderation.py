@@ -24,13 +24,14 @@ from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
-from handlers.reports import moves, timeline, transitions
+from handlers.reports import desk, moves, timeline, transitions
 from handlers.reports.common import (
     CATEGORIES,
     category_label,
     notify_person,
     place_label,
     short_date,
+    untouched_days,
     when_label,
 )
 from handlers.reports.moderation_actions import (
@@ -55,7 +56,6 @@ from storage import roles as role_store
 from storage.report_models import Report
 
 ROLE = "moderator"
-STALE_AFTER = dt.timedelta(days=3)
 PAGE = 8
 DRAFT_RETENTION = dt.timedelta(days=1)  # evidence of reports never sent
 FILTERS = get_args(QueueFilter)  # "open", "closed" and each state
@@ -106,14 +106,6 @@ async def _report(ctx: Context, report_id: int | None) -> tuple[Report, Moderato
     return (report, me) if transitions.sees(me, report) else None
 
 
-def _statuses(name: str) -> tuple[str, ...]:
-    if name == "open":
-        return reports.OPEN
-    if name == "closed":
-        return reports.CLOSED
-    return (name,)
-
-
 def _label(ctx: Context, status: str) -> str:
     return ctx.t(f"moderation.state.{status}")
 
@@ -153,7 +145,7 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
     areas = await roles.areas_of(ctx, ROLE)
     if FLOW.active(ctx):
         await ctx.leave_flow()
-    statuses = _statuses(wanted)
+    statuses = desk.statuses(wanted)
     # The next page follows the last report shown; one gone meanwhile (deleted with its
     # reporter's data) just starts the queue again.
     after = await reports.get(ctx.session, after_id) if after_id is not None else None
@@ -182,12 +174,8 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
     ]
     rows: list[tuple[Button, ...]] = []
     for report in found:
-        idle = (ctx.now - report.touched_at).days
-        flag = (
-            ctx.t("moderation.untouched", days=idle)
-            if (report.status in reports.OPEN and ctx.now - report.touched_at >= STALE_AFTER)
-            else ""
-        )
+        idle = untouched_days(report, ctx.now)
+        flag = ctx.t("moderation.untouched", days=idle) if idle is not None else ""
         lines.append(
             ctx.t(
                 "moderation.queue_line",
@@ -308,8 +296,8 @@ async def _report_text(ctx: Context, report: Report, me: Moderator, reachable: b
         parts.append(ctx.t("moderation.contact_yes"))
     else:
         parts.append(ctx.t("moderation.contact_no"))
-    if report.status in reports.OPEN and ctx.now - report.touched_at >= STALE_AFTER:
-        parts.append(ctx.t("moderation.untouched", days=(ctx.now - report.touched_at).days))
+    if (idle := untouched_days(report, ctx.now)) is not None:
+        parts.append(ctx.t("moderation.untouched", days=idle))
     text = "\n".join(parts) + "\n\n" + ctx.t("moderation.story", story=report.description)
     history = []
     for entry in await timeline.of_report(ctx.session, report):
