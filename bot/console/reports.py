@@ -41,6 +41,7 @@ _COMMUNE = re.compile(r"\d{5}")
 # The files a page shows inline; anything else is offered as a download.
 _PICTURES = frozenset({"image/jpeg", "image/png"})
 _PDF = "application/pdf"
+_BINARY = "application/octet-stream"
 _MOVES = {m.value: m for m in moves.MODERATOR_MOVES}
 
 
@@ -102,9 +103,7 @@ def read_queue_form(staff: Staff, params: Any) -> QueueForm:
         if code is not None:
             values["code"] = code
         else:
-            form.errors["q"] = staff.t(
-                "console.reports.error.code", length=reports.CODE_LENGTH
-            )
+            form.errors["q"] = staff.t("console.reports.error.code", length=reports.CODE_LENGTH)
     for name in ("after", "before"):
         raw = str(params.get(name, "")).strip()
         if raw and _DIGITS.fullmatch(raw):
@@ -263,9 +262,7 @@ async def _show(
     taken_by = None
     if report.taken_by:
         taken_by = (
-            staff.t("console.reports.who.me")
-            if report.taken_by == staff.actor
-            else report.taken_by
+            staff.t("console.reports.who.me") if report.taken_by == staff.actor else report.taken_by
         )
     values = {
         "report": report,
@@ -393,7 +390,9 @@ async def evidence_file(request: web.Request, staff: Staff) -> web.StreamRespons
     disposition = "inline" if picture else "attachment"
     return web.Response(
         body=found.data,
-        content_type=found.mime_type if picture or found.mime_type == _PDF else "application/octet-stream",
+        content_type=found.mime_type
+        if picture or found.mime_type == _PDF
+        else "application/octet-stream",
         headers=_file_headers(f'{disposition}; filename="{_safe_name(found.file_name)}"'),
     )
 
