@@ -186,7 +186,6 @@ async def queue_page(request: web.Request, staff: Staff) -> web.StreamResponse:
             "ages": desk.AGES,
             "last": view.first + len(view.rows) - 1,
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -210,8 +209,10 @@ async def report_page(request: web.Request, staff: Staff) -> web.StreamResponse:
 
 
 def _who(staff: Staff, report: Report, entry: timeline.Entry) -> str:
-    if entry.by_reporter or entry.actor is None:
+    if entry.by_reporter:
         return staff.t("console.reports.who.reporter", handle=report.handle)
+    if entry.actor is None:
+        return staff.t("console.reports.who.someone")
     if entry.actor == staff.actor:
         return staff.t("console.reports.who.me")
     return staff.t("console.reports.who.moderator", actor=entry.actor)
@@ -235,8 +236,9 @@ async def _show(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     problem: str | None = None,
-    status: int = 200,
 ) -> web.Response:
+    """The report page; after a form that would not do, with what was typed and why (shown
+    with 200: it is the page the person is working on, with a message, not a broken one)."""
     content, lang, tz = staff.deps.content, staff.lang, staff.ctx.timezone
     reachable = await transitions.reachable(staff.session, report)
     allowed = transitions.moves(me, report, reachable=reachable)
@@ -298,7 +300,7 @@ async def _show(
         "typed": typed or {},
         "problem": problem,
     }
-    return render(staff, "reports/report.html", values, status=status)
+    return render(staff, "reports/report.html", values)
 
 
 # --- moves -----------------------------------------------------------------------------------
@@ -356,9 +358,7 @@ async def make_move(request: web.Request, staff: Staff) -> web.StreamResponse:
         else:
             text = cleaned
     if errors:
-        return await _show(
-            staff, report, me, errors=errors, typed={"move": move.value, **typed}, status=400
-        )
+        return await _show(staff, report, me, errors=errors, typed={"move": move.value, **typed})
     done = await moves.perform(
         staff.session,
         staff.deps.content,
@@ -373,7 +373,7 @@ async def make_move(request: web.Request, staff: Staff) -> web.StreamResponse:
     if isinstance(done, Refusal):
         if done is Refusal.NOT_YOURS:
             raise web.HTTPNotFound()
-        return await _show(staff, report, me, problem=refusal_text(staff, report, done), status=409)
+        return await _show(staff, report, me, problem=refusal_text(staff, report, done))
     staff.flash(staff.t(_DONE_KEY[move], id=report.id))
     raise see_other(f"/staff/reports/{report.id}")
 

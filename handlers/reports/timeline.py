@@ -73,9 +73,12 @@ async def of_report(session: AsyncSession, report: Report) -> list[Entry]:
                 choice=_text(choice),
             )
         )
+    # A question is written at the very moment of its ask's audit entry, which says who asked.
+    askers = {e.at: e.actor for e in found if e.kind is Kind.STATE and e.state == "waiting"}
     for event in await reports.events(session, report_id):
         if event.kind == "question":
-            found.append(Entry(event.at, Kind.QUESTION, text=event.detail or ""))
+            asker = askers.get(event.at)
+            found.append(Entry(event.at, Kind.QUESTION, actor=asker, text=event.detail or ""))
         elif event.kind == "answer":
             found.append(Entry(event.at, Kind.ANSWER, True, text=event.detail or ""))
     for info, added in await reports.file_list(session, report_id):

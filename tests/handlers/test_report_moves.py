@@ -175,6 +175,7 @@ async def test_the_timeline_tells_the_story_in_order(engine, content):
         (timeline.Kind.STATE, "rejected"),
     ]
     assert story[3].text == "Ở thôn nào ạ?" and story[4].note is None  # the question once
+    assert story[3].actor == ME.actor and not story[3].by_reporter
     assert story[5].text == "Thôn 3" and story[5].by_reporter and story[5].actor is None
     assert story[6].choice == "duplicate" and story[6].actor == ME.actor
     assert story[1].file is not None and story[1].file.file_name == "a.jpg"
