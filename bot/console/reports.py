@@ -32,7 +32,7 @@ from handlers.reports.common import (
 )
 from handlers.reports.transitions import Moderator, Move, Refusal
 from storage import reports
-from storage.report_models import Report
+from storage.report_models import Report, ReportFile
 
 routes = web.RouteTableDef()
 ROLE = desk.ROLE
@@ -417,7 +417,7 @@ async def evidence_page(request: web.Request, staff: Staff) -> web.StreamRespons
     )
 
 
-async def _file(staff: Staff) -> Any:
+async def _file(staff: Staff) -> ReportFile:
     me = await _me(staff)
     raw = staff.request.match_info["file"]
     if not _DIGITS.fullmatch(raw):
