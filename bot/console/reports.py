@@ -290,6 +290,9 @@ async def _show(
         "files": files,
         "story": story,
         "allowed": [m.value for m in allowed],
+        # The table would allow a question now, but nobody can be asked: say why.
+        "cannot_ask": transitions.refusal(me, report, Move.ASK, reachable=reachable)
+        is Refusal.NO_REPORTER,
         "targets": FORWARD_TARGETS,
         "reasons": REJECT_REASONS,
         "limits": {

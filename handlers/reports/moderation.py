@@ -6,7 +6,9 @@ with its evidence re-sent (the stored, cleaned copy, uploaded again) and the mov
 allows now (handlers/reports/transitions.py: take, ask, forward, resolve, reject; a reporter
 may withdraw). Each change is checked against the moderator's areas when it is made, written
 to the audit log, and told to the reporter in plain words through the outbox. Moderators see a
-pseudonymous handle, never who the reporter is. The buttons are in moderation_actions.py.
+pseudonymous handle, never who the reporter is. The buttons are in moderation_actions.py; each
+move is made by moves.py, which the staff console calls too, and a report's story is read by
+timeline.py.
 """
 
 from __future__ import annotations

@@ -424,3 +424,24 @@ async def test_a_move_without_the_form_token_is_refused(console: Console):
     assert status == 403
     async with transaction(console.runtime.deps.sessions) as session:
         assert (await reports.get(session, report.id or 0)).status == "new"
+
+
+async def test_a_reporter_who_would_not_be_asked_is_not_asked(console: Console):
+    await console.grant(MOD_PROVINCE, "moderator", "51")
+    reporter = await _reporter(console)
+    report = await _report(console, reporter=reporter, contact_ok=False)
+    province = await console.client(MOD_PROVINCE)
+    base = f"/staff/reports/{report.id}"
+    await province.post(f"{base}/take")
+    _, page, _ = await province.get(base)
+    assert f'action="{base}/ask"' not in page
+    assert "Không hỏi thêm được: người báo cáo không đồng ý được hỏi" in _text(page)
+    assert f'action="{base}/resolve"' in page
+    # A form kept from elsewhere is refused in words by the same table.
+    sent = len(console.bot.api.messages(REPORTER))
+    status, page, _ = await province.post(f"{base}/ask", {"question": "Ở thôn nào vậy?"})
+    assert status == 200 and "Không hỏi được: người báo cáo không đồng ý" in _text(page)
+    await _deliver(console)
+    assert len(console.bot.api.messages(REPORTER)) == sent + 1  # the take's notice only
+    async with transaction(console.runtime.deps.sessions) as session:
+        assert (await reports.get(session, report.id or 0)).status == "in_review"
