@@ -135,3 +135,38 @@ async def test_a_moderator_works_a_report_from_the_queue_to_resolved(console: Co
     await page.get_by_role("link", name=re.compile(r"^Đã đóng")).click()
     assert await page.locator("table.rq-table tbody tr").count() == 1
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+async def test_a_pdf_shows_as_pictures_of_its_pages_in_english(console: Console, page):
+    from tests.console.test_reports import _pdf, _report, _reporter
+
+    await console.grant(MODERATOR, "moderator", "51")
+    reporter = await _reporter(console, CITIZEN)
+    report = await _report(
+        console,
+        reporter=reporter,
+        description='Họ nói "<script>alert(1)</script>" rồi <img src=x onerror=alert(2)>.',
+        files=(("document", "application/pdf", _pdf(2)),),
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await console.sign_in(page, MODERATOR)
+    await page.get_by_role("link", name="English").click()
+    await page.goto(f"{console.url}/staff/reports/{report.id}")
+    await page.get_by_role("heading", name="Evidence (1)").wait_for()
+    pages = page.locator(".rp-file img")
+    assert await pages.count() == 2
+    for n in range(2):
+        await pages.nth(n).scroll_into_view_if_needed()
+        await page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=await pages.nth(n).element_handle()
+        )
+        assert await pages.nth(n).get_attribute("alt") == f"PDF file, page {n + 1} of 2"
+    # The story's markup is text: nothing ran.
+    assert "<script>alert(1)</script>" in await page.locator(".rp-story").inner_text()
+    assert dialogs == []
+    link = page.get_by_role("link", name="Download the cleaned copy")
+    assert re.fullmatch(rf"/staff/reports/{report.id}/files/\d+", await link.get_attribute("href"))
+    await page.set_viewport_size(PHONE)
+    await shot(page, "reports-report-pdf-phone-en")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
