@@ -39,7 +39,7 @@ from handlers.broadcasts.actions import (
     ToggleUrgent,
 )
 from handlers.broadcasts.flow import FLOW, Draft, Step
-from handlers.broadcasts.services import in_quiet_hours, local_time, quiet_end
+from handlers.broadcasts.services import local_time
 from handlers.broadcasts.transitions import Act, needs_approval
 from handlers.core import roles
 from handlers.core.context import Context
@@ -239,17 +239,11 @@ async def preview(ctx: Context, broadcast: Broadcast) -> list[Reply]:
             **summary_values(ctx, broadcast),
         )
     ]
-    start_at = broadcast.not_before or ctx.now
-    if not broadcast.urgent and in_quiet_hours(start_at, ctx.timezone):
-        at = local_time(quiet_end(start_at, ctx.timezone), ctx.timezone)
-        lines.append(ctx.t("broadcast.quiet_start", at=at))
-    elif not broadcast.urgent and in_quiet_hours(
-        start_at + dt.timedelta(seconds=seconds), ctx.timezone
-    ):
-        lines.append(ctx.t("broadcast.quiet_pause"))
+    lines += [
+        ctx.t(note.key, **note.values)
+        for note in services.notes(broadcast, seconds, ctx.now, ctx.timezone)
+    ]
     wide = needs_approval(broadcast.area_code)
-    if wide:
-        lines.append(ctx.t("broadcast.needs_approval"))
     send_key = "broadcast.button.submit" if wide else "broadcast.button.send"
     bid = broadcast.id or 0
     urgent_key = "broadcast.button.urgent_" + ("off" if broadcast.urgent else "on")

@@ -192,6 +192,36 @@ def example_when(now: dt.datetime, tz: Any) -> str:
     return local_time(now + dt.timedelta(days=1), tz)
 
 
+def notes(broadcast: Broadcast, seconds: float, now: dt.datetime, tz: Any) -> list[TextProblem]:
+    """What the author is told of a draft beside its figures (broadcast.* plain texts): the
+    quiet hours holding or pausing a non-urgent one, and the approval a wide one needs."""
+    found: list[TextProblem] = []
+    start_at = broadcast.not_before or now
+    if not broadcast.urgent and in_quiet_hours(start_at, tz):
+        at = local_time(quiet_end(start_at, tz), tz)
+        found.append(TextProblem("broadcast.quiet_start", {"at": at}))
+    elif not broadcast.urgent and in_quiet_hours(start_at + dt.timedelta(seconds=seconds), tz):
+        found.append(TextProblem("broadcast.quiet_pause", {}))
+    if transitions.needs_approval(broadcast.area_code):
+        found.append(TextProblem("broadcast.needs_approval", {}))
+    return found
+
+
+async def set_when(
+    session: AsyncSession, broadcast: Broadcast, actor: str, when: dt.datetime | None
+) -> bool:
+    """The time a draft is to go out at (None: as soon as it is sent); False when ``actor``
+    may not change it."""
+    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
+        session, actor, broadcast
+    )) is None:  # fmt: skip
+        return False
+    broadcast.not_before = when
+    session.add(broadcast)
+    await session.flush()
+    return True
+
+
 async def estimate(session: AsyncSession, recipients: int, rate: float) -> float:
     """Seconds to deliver to ``recipients`` at ``rate``, after what broadcasts being sent
     still have."""
@@ -320,6 +350,11 @@ async def send(
     """Confirm a draft: out now (or at ``when``), or, for a province or the country, to the
     approvers first. None when it may not be (or was already) sent."""
     assert broadcast.id is not None
+    if when is None and broadcast.not_before is not None:
+        # A draft given a time (the console's form): that time, unless it has passed.
+        when = broadcast.not_before if check_when(broadcast.not_before, now) else None
+        if when is None:
+            await set_when(session, broadcast, actor, None)
     state = await transitions.apply(
         session, broadcast, Act.SEND, actor, confirmed_at=now, not_before=when
     )
