@@ -168,7 +168,7 @@ async def _figures(staff: Staff, area: str | None, subscribers_only: bool) -> se
 @routes.post("/staff/broadcasts/new")
 @staff_page(role=ROLE)
 async def create(request: web.Request, staff: Staff) -> web.StreamResponse:
-    """"count": the recipients of the audience chosen (the form again); "preview": the draft
+    """ "count": the recipients of the audience chosen (the form again); "preview": the draft
     written and its preview shown."""
     form = await view.read_compose(await request.post())
     counting = (await request.post()).get("do") == "count"
@@ -309,9 +309,7 @@ async def photo(request: web.Request, staff: Staff) -> web.StreamResponse:
     if not broadcast.photo or telegram is None:
         raise web.HTTPNotFound()
     try:
-        data = await telegram.fetch_file(
-            Attachment("photo", broadcast.photo), view.MAX_PHOTO_BYTES
-        )
+        data = await telegram.fetch_file(Attachment("photo", broadcast.photo), view.MAX_PHOTO_BYTES)
     except FileFetchError:
         raise web.HTTPNotFound() from None
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"

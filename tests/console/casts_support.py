@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from tests.console.conftest import Console
 
 from storage import broadcasts as store
 from storage import users
@@ -19,6 +18,7 @@ from storage.db import transaction
 from storage.models import Broadcast
 from tests.bot.conftest import Bot, migrate_like_operators
 from tests.conftest import FakeClock
+from tests.console.conftest import Console
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICIAL, PROVINCIAL, SECOND, ADMIN, OUTSIDER, MODERATOR = (

@@ -14,7 +14,6 @@ import re
 
 import aiohttp
 from PIL import Image
-from tests.console.conftest import Console, ConsoleClient
 
 from storage import broadcasts as store
 from storage.db import transaction
@@ -39,6 +38,7 @@ from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
     plain,
     state_of,
 )
+from tests.console.conftest import Console, ConsoleClient
 
 
 def form(**values: str) -> dict[str, str]:
