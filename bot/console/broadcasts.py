@@ -22,6 +22,7 @@ from handlers.broadcasts.transitions import Act, Who
 from handlers.core import roles
 from handlers.core.types import Attachment, FileFetchError
 from storage import broadcasts as store
+from storage import users
 from storage.models import Broadcast
 
 routes = web.RouteTableDef()
@@ -129,8 +130,10 @@ async def _area_options(staff: Staff, extra: list[str]) -> list[tuple[str, str]]
 
 
 async def _compose_page(
-    staff: Staff, form: view.Compose, status: int = 200, figures: str | None = None
+    staff: Staff, form: view.Compose, figures: str | None = None
 ) -> web.Response:
+    """The form (again, with what is wrong, answered 200: a browser logs a 4xx page as a
+    failed load, and nothing failed but the typing)."""
     areas = await staff.areas(ROLE)
     return render(
         staff,
@@ -143,11 +146,8 @@ async def _compose_page(
             "max_text": services.MAX_TEXT,
             "max_caption": services.MAX_CAPTION,
             "photo_ok": staff.ctx.me.channel == "telegram",
-            "example": view.local_input(
-                services.parse_when("08:00", staff.now, staff.ctx.timezone), staff.ctx.timezone
-            ),
+            "example": services.example_when(staff.now, staff.ctx.timezone),
         },
-        status=status,
     )
 
 
@@ -179,7 +179,7 @@ async def create(request: web.Request, staff: Staff) -> web.StreamResponse:
         figures = view.figures_text(staff.t, staff.deps.content, staff.lang, found,
                                     staff.deps.send_rate)  # fmt: skip
     if counting or form.errors:
-        return await _compose_page(staff, form, 400 if form.errors else 200, figures)
+        return await _compose_page(staff, form, figures)
     photo = None
     if form.photo is not None:
         try:
@@ -189,7 +189,7 @@ async def create(request: web.Request, staff: Staff) -> web.StreamResponse:
             )  # fmt: skip
         except PhotoRefused as refused:
             form.errors["photo"] = staff.t(f"console.broadcasts.photo.{refused.reason}")
-            return await _compose_page(staff, form, 400, figures)
+            return await _compose_page(staff, form, figures)
     broadcast = await services.create_draft(
         staff.session,
         staff.deps.content,
@@ -255,6 +255,10 @@ async def show(request: web.Request, staff: Staff) -> web.StreamResponse:
         else [],
         "wide": transitions.needs_approval(broadcast.area_code),
         "author_is_me": Who.AUTHOR in who,
+        "author": await _person_name(staff, broadcast.author),
+        "approver": await _person_name(staff, broadcast.approved_by)
+        if broadcast.approved_by
+        else "",
         "at": view.local_input(broadcast.not_before, tz),
         "when_text": services.local_time(broadcast.not_before, tz) if broadcast.not_before else "",
         "progress": None,
@@ -264,6 +268,14 @@ async def show(request: web.Request, staff: Staff) -> web.StreamResponse:
     if broadcast.status not in (store.DRAFT, store.AWAITING):
         values["progress"] = await services.progress(staff.session, broadcast.id or 0)
     return render(staff, "broadcasts/show.html", values)
+
+
+async def _person_name(staff: Staff, actor: str) -> str:
+    """'An (telegram:123)': the name the bot knows a staff member by, and their identity."""
+    channel, _, user_id = actor.partition(":")
+    found = await users.find_user(staff.session, channel, user_id)
+    name = found.display_name if found is not None else None
+    return f"{name} ({actor})" if name else actor
 
 
 def _times(staff: Staff, b: Broadcast) -> list[tuple[str, str]]:

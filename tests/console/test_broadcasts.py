@@ -77,7 +77,7 @@ async def test_the_form_refuses_what_chat_refuses_with_kind_messages(casts: Cons
     ]
     for values, message in cases:
         status, html, _ = await client.post("/staff/broadcasts/new", form(**values))
-        assert status == 400, values
+        assert status == 200, values
         assert message in plain(html), (values, plain(html)[:600])
     async with transaction(casts.runtime.deps.sessions) as session:
         assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
@@ -97,7 +97,7 @@ async def test_the_count_follows_the_audience_with_and_without_script(casts: Con
     status, html, _ = await client.post(
         "/staff/broadcasts/new", form(area="51", commune="Điện Biên Phủ xyz", do="count")
     )
-    assert status == 400 and "Không tìm thấy xã" in plain(html)
+    assert status == 200 and "Không tìm thấy xã" in plain(html)
 
     status, body, response = await client.get("/staff/broadcasts/count?area=51&who=everyone")
     assert status == 200 and response.content_type == "application/json"
@@ -224,13 +224,13 @@ async def test_a_photo_is_cleaned_and_shown(casts: Console, api):
             data.add_field(key, value)
         data.add_field("photo", payload, filename="x.jpg", content_type="image/jpeg")
         status, html, _ = await client.post("/staff/broadcasts/new", data)
-        assert status == 400 and message in plain(html)
+        assert status == 200 and message in plain(html)
     data = aiohttp.FormData()
     for key, value in form(text="x" * 801).items():
         data.add_field(key, value)
     data.add_field("photo", raw, filename="a.jpg", content_type="image/jpeg")
     status, html, _ = await client.post("/staff/broadcasts/new", data)
-    assert status == 400 and "tối đa 800" in plain(html)
+    assert status == 200 and "tối đa 800" in plain(html)
 
 
 # --- approval ---------------------------------------------------------------------------------
