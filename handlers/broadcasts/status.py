@@ -47,7 +47,8 @@ async def show(ctx: Context, action: ShowBroadcast) -> list[Reply]:
         **summary_values(ctx, broadcast),
     )
     rows: list[tuple[Button, ...]] = []
-    if transitions.rule(broadcast.status, Act.CANCEL) is not None:
+    who = await transitions.standing(ctx.session, roles.actor(ctx), broadcast)
+    if transitions.allowed(broadcast, Act.CANCEL, who) is not None:  # theirs, or an admin's
         rows.append((ctx.button("broadcast.button.cancel", CancelBroadcast(id=action.id)),))
     rows.append(ctx.menu_row())
     return [Reply(text, tuple(rows))]
