@@ -18,6 +18,7 @@ from typing import Any
 import markupsafe
 from aiohttp import web
 from telegram import InputFile
+from telegram.error import TelegramError
 
 from content.places import commune
 from handlers.broadcasts import services
@@ -193,16 +194,20 @@ async def photo_file_id(runtime: Any, me: Any, data: bytes, caption: str) -> str
     """Clean the picture, then upload it once to its author's own Telegram chat: the file id
     Telegram gives back is what every recipient's message carries (as in chat, where the
     official's own photo is used). Raises PhotoRefused; "channel" when the author has no
-    Telegram chat with the bot (a Zalo official: chat leaves photos out there too)."""
+    Telegram chat with the bot (a Zalo official: chat leaves photos out there too), "upload"
+    when Telegram did not take it."""
     cleaned = await clean_photo(data)
     telegram = runtime.telegram
     if telegram is None or me.channel != "telegram":
         raise PhotoRefused("channel")
-    message = await telegram.bot.send_photo(
-        int(me.channel_user_id),
-        InputFile(cleaned.data, filename=f"thong-bao.{cleaned.extension}"),
-        caption=caption,
-    )
+    try:
+        message = await telegram.bot.send_photo(
+            int(me.channel_user_id),
+            InputFile(cleaned.data, filename=f"thong-bao.{cleaned.extension}"),
+            caption=caption,
+        )
+    except TelegramError:  # unreachable, or the author blocked the bot: try again later
+        raise PhotoRefused("upload") from None
     if not message.photo:
         raise PhotoRefused("unreadable")
     return str(max(message.photo, key=lambda p: p.width * p.height).file_id)

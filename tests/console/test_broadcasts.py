@@ -343,3 +343,34 @@ async def test_a_post_without_the_form_token_is_refused(casts: Console):
     assert status == 403
     async with transaction(casts.runtime.deps.sessions) as session:
         assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
+
+
+async def test_the_pages_in_english(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    status, _, _ = await client.get("/staff/lang/en?next=/staff/broadcasts/new")
+    assert status == 303
+    status, html, _ = await client.post("/staff/broadcasts/new", form(text=""))
+    text = plain(html)
+    assert "New announcement" in text and "The announcement has no text yet" in text
+    assert "Recipients: 3." in text
+    broadcast_id = await compose(client)
+    _, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    text = plain(html)
+    assert "What citizens get" in text and "Send me a test copy" in text
+    # The English citizens' copy first, the Vietnamese one folded.
+    assert html.index("Announcement from VBSP") < html.index("Thông báo của NHCSXH")
+
+
+async def test_a_photo_telegram_does_not_take_is_a_kind_refusal(casts: Console, api):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    api.block(OFFICIAL)  # the author blocked the bot: Telegram refuses the upload
+    data = aiohttp.FormData()
+    for key, value in form(text="Ảnh").items():
+        data.add_field(key, value)
+    data.add_field("photo", jpeg_with_gps(), filename="a.jpg", content_type="image/jpeg")
+    status, html, _ = await client.post("/staff/broadcasts/new", data)
+    assert status == 200 and "Chưa gửi được ảnh lên Telegram" in plain(html)
+    assert [r.error_code for r in api.rejected] == [403]
+    api.rejected.clear()  # the one 403 was the point
+    async with transaction(casts.runtime.deps.sessions) as session:
+        assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []

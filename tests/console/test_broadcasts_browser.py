@@ -5,10 +5,12 @@ watches its progress turn into the report. Screenshots at phone and desktop widt
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from storage import broadcasts as store
 from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
@@ -27,6 +29,15 @@ from tests.console.conftest import Console, shot
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 TEXT = "Từ ngày 20/12, điểm giao dịch xã mở cửa từ 7:30. Nhớ mang theo sổ vay <3"
+
+
+def picture() -> bytes:
+    """A poster-like PNG: a band of colour with a lighter block."""
+    image = Image.new("RGB", (320, 180), (11, 83, 148))
+    image.paste((255, 191, 71), (20, 120, 300, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 async def both(page: Any, name: str) -> None:
@@ -76,6 +87,9 @@ async def test_composed_approved_by_a_second_official_and_delivered(
     await both(page, "compose-refused")
 
     await page.get_by_label("Nội dung").fill(TEXT)
+    await page.get_by_label("Ảnh (không bắt buộc)").set_input_files(
+        files=[{"name": "lich.png", "mimeType": "image/png", "buffer": picture()}]
+    )
     await page.get_by_role("button", name="Xem trước").click()
     await page.wait_for_url(re.compile(r"/staff/broadcasts/\d+$"))
     broadcast_id = int(page.url.rsplit("/", 1)[1])
@@ -83,6 +97,9 @@ async def test_composed_approved_by_a_second_official_and_delivered(
     assert await bubble.inner_text() == (
         "📢 Thông báo của NHCSXH — Quảng Ngãi\n\n" + TEXT + "\n🔕 Tắt thông báo"
     )
+    # The photo, as Telegram holds it for every recipient, shown above the text.
+    shown = page.locator("figure.chat-bubble img").first
+    assert await shown.evaluate("img => img.complete && img.naturalWidth") == 320
     body = await page.inner_text("body")
     assert "Số người nhận: 5." in body and "cần một cán bộ khác" in body
     await both(page, "preview")
@@ -135,6 +152,7 @@ async def test_composed_approved_by_a_second_official_and_delivered(
 
     for chat in IN_COMMUNE[:2] + IN_PROVINCE:
         assert got(api, chat) == ["📢 Thông báo của NHCSXH — Quảng Ngãi\n\n" + TEXT]
+        assert api.last_message(chat).kind == "photo"
     assert got(api, IN_COMMUNE[2]) == ["📢 Announcement from VBSP — Quảng Ngãi\n\n" + TEXT]
     assert got(api, ELSEWHERE[0]) == []
 
