@@ -149,8 +149,8 @@ async def check_area(ctx: Any, form: Compose, t: Any) -> None:
         elif not found:
             form.errors["commune"] = t("console.broadcasts.error.commune_none",
                                        query=form.commune_query)  # fmt: skip
-        else:
-            form.choices = found
+        else:  # offered in the area list, the first chosen, the box emptied: one click more
+            form.choices, form.area, form.commune_query = found, found[0], ""
             form.errors["commune"] = t("console.broadcasts.error.commune_many")
         return
     if not _AREA.match(form.area):

@@ -240,13 +240,18 @@ async def show(request: web.Request, staff: Staff) -> web.StreamResponse:
         view.shown(services.render(content, broadcast, lang), lang)
         for lang in (staff.lang, *[x for x in services.LANGUAGES if x != staff.lang])
     ]
-    found = await _figures(staff, broadcast.area_code, broadcast.subscribers_only)
+    pending = broadcast.status in (store.DRAFT, store.AWAITING)  # its audience still to count
+    found = services.Figures(broadcast.recipients, 0.0)
+    if pending:
+        found = await _figures(staff, broadcast.area_code, broadcast.subscribers_only)
     values: dict[str, Any] = {
         "b": broadcast,
         "row": _row(staff, broadcast),
         "allowed": allowed,
         "previews": previews,
-        "figures": view.figures_text(staff.t, content, staff.lang, found, staff.deps.send_rate),
+        "figures": view.figures_text(staff.t, content, staff.lang, found, staff.deps.send_rate)
+        if pending
+        else "",
         "notes": [
             staff.t(n.key, **n.values)
             for n in services.notes(broadcast, found.seconds, staff.now, tz)
@@ -265,7 +270,7 @@ async def show(request: web.Request, staff: Staff) -> web.StreamResponse:
         "live": broadcast.status in (store.QUEUED, store.SCHEDULED, store.SENDING),
         "times": _times(staff, broadcast),
     }
-    if broadcast.status not in (store.DRAFT, store.AWAITING):
+    if not pending:
         values["progress"] = await services.progress(staff.session, broadcast.id or 0)
     return render(staff, "broadcasts/show.html", values)
 

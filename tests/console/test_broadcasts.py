@@ -94,6 +94,13 @@ async def test_the_count_follows_the_audience_with_and_without_script(casts: Con
         "/staff/broadcasts/new", form(area="51", commune="Sơn Tịnh", do="count")
     )
     assert "Số người nhận: 3." in plain(html), plain(html)[:800]
+    # A name several communes share: they are offered in the list, the first chosen.
+    status, html, _ = await client.post(
+        "/staff/broadcasts/new", form(area="51", commune="Nghĩa", do="count")
+    )
+    assert "Có nhiều xã khớp với tên này" in plain(html)
+    offered = re.findall(r'<option value="(\d{5})" selected>', html)
+    assert len(offered) == 1 and 'name="commune" value=""' in html
     status, html, _ = await client.post(
         "/staff/broadcasts/new", form(area="51", commune="Điện Biên Phủ xyz", do="count")
     )
@@ -149,6 +156,9 @@ async def test_compose_preview_test_copy_send_and_the_report(casts: Console, api
     text = plain(html)
     assert "Báo cáo" in text and "đã gửi xong" in text
     assert re.search(r"Đã gửi 3 ", text) and re.search(r"Còn lại 0 ", text), text[:2000]
+    status, body, _ = await client.get(f"/staff/broadcasts/{broadcast_id}/progress")
+    assert status == 200 and '"sent": 3' in body and '"left": 0' in body
+    assert '"status": "done"' in body
     # Done: nothing more to do with it.
     assert f"/staff/broadcasts/{broadcast_id}/cancel" not in html
 
