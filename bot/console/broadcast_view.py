@@ -24,7 +24,7 @@ from content.places import commune
 from handlers.broadcasts import services
 from handlers.broadcasts.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from handlers.core import roles
-from handlers.core.types import Reply
+from handlers.core.types import Reply, clean_text
 
 ROLE = "official"
 WHOLE = "*"  # the whole country, as the area select carries it
@@ -113,7 +113,7 @@ async def read_compose(form: Any) -> Compose:
     if isinstance(upload, web.FileField):
         data = upload.file.read(MAX_PHOTO_BYTES + 1) or None
     return Compose(
-        text=_field(form, "text").replace("\r\n", "\n").strip(),
+        text=(clean_text(_field(form, "text", 100_000).replace("\r\n", "\n")) or "").strip(),
         area=_field(form, "area", 10),
         commune_query=_field(form, "commune", 200).strip(),
         who="subscribers" if _field(form, "who") == "subscribers" else "everyone",

@@ -168,8 +168,8 @@ async def _figures(staff: Staff, area: str | None, subscribers_only: bool) -> se
 @routes.post("/staff/broadcasts/new")
 @staff_page(role=ROLE)
 async def create(request: web.Request, staff: Staff) -> web.StreamResponse:
-    """ "count": the recipients of the audience chosen (the form again); "preview": the draft
-    written and its preview shown."""
+    """The form sent. Its "count" button: the form again with the audience's recipients;
+    "preview": the draft written, and its page (the preview) shown."""
     form = await view.read_compose(await request.post())
     counting = (await request.post()).get("do") == "count"
     await view.check_compose(staff.ctx, form, staff.t, full=not counting)
