@@ -149,3 +149,32 @@ async def test_a_moderator_signs_in_from_the_bot_in_a_browser(console: Console, 
     await page.wait_for_url(re.compile(r"/staff/signin\?out=1$"))
     assert "signed out" in await page.inner_text("body")
     assert CSRF.pattern  # the helper's pattern is what the pages carry
+
+
+async def test_the_access_log_names_routes_never_tokens_or_addresses(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`serve`'s access log, with a planted sign-in token and query string."""
+    from aiohttp import web
+
+    from bot.logs import RouteAccessLogger
+    from bot.webhook import build_web_app
+
+    runner = web.AppRunner(build_web_app(console.runtime), access_log_class=RouteAccessLogger)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        planted = "PLANTEDtoken_abcdefghijklmnopqrstuvwxyz0123456789"
+        with caplog.at_level("INFO", logger="aiohttp.access"):
+            for path in (f"/staff/signin/{planted}", "/staff/signin?who=PLANTEDquery", "/x"):
+                async with console.http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    await response.read()
+    finally:
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 3, lines
+    assert any("/staff/signin/{token}" in line for line in lines), lines
+    joined = "\n".join(lines)
+    assert "PLANTED" not in joined and "127.0.0.1" not in joined
