@@ -33,16 +33,24 @@ async def test_link_signs_in_once(console: Console) -> None:
         async with console.http.get(link, allow_redirects=False) as response:
             assert response.status == 200
             assert "Đăng nhập" in await response.text()
-    async with console.http.post(link, allow_redirects=False) as response:
+    # A form posted without the sign-in page's own token (from another site) is refused,
+    # and does not spend the link.
+    async with console.http.post(link, data={"csrf": "x"}, allow_redirects=False) as forged:
+        assert forged.status == 403
+    async with console.http.get(link, allow_redirects=False) as page:
+        nonce = page.cookies["vbsp_signin"].value
+    async with console.http.post(
+        link, data={"csrf": nonce}, headers={"Cookie": f"vbsp_signin={nonce}"},
+        allow_redirects=False,
+    ) as response:  # fmt: skip
         assert response.status == 303
         cookie = response.cookies["vbsp_staff"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
         assert cookie["path"] == "/staff"
-    async with console.http.post(link, allow_redirects=False) as again:
-        assert again.status == 410
-        assert "không dùng được nữa" in await again.text()
+    assert await console.spend(link) is None  # spent
     async with console.http.get(link, allow_redirects=False) as opened:
         assert opened.status == 410
+        assert "không dùng được nữa" in await opened.text()
 
 
 async def test_expired_and_forged_links(console: Console) -> None:
@@ -54,13 +62,13 @@ async def test_expired_and_forged_links(console: Console) -> None:
         assert row is not None
         row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         session.add(row)
-    async with console.http.post(link, allow_redirects=False) as response:
-        assert response.status == 410
+    assert await console.spend(link) is None
     for forged in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 200, "%00"):
-        async with console.http.post(
+        async with console.http.get(
             f"{console.url}/staff/signin/{forged}", allow_redirects=False
         ) as response:
             assert response.status in (404, 410)
+        assert await console.spend(f"{console.url}/staff/signin/{forged}") is None
 
 
 async def test_links_per_hour_are_limited(console: Console) -> None:
