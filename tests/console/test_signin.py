@@ -11,7 +11,7 @@ import pytest
 from handlers.core.roles import revoke_role
 from storage import console as console_store
 from storage.db import transaction
-from tests.console.conftest import CSRF, LINK, Console, shot
+from tests.console.conftest import CSRF, LINK, Console, shot, spend_link
 
 STAFF = 7770001
 CITIZEN = 7770002
@@ -186,3 +186,35 @@ async def test_the_access_log_names_routes_never_tokens_or_addresses(
     assert any("/staff/signin/{token}" in line for line in lines), lines
     joined = "\n".join(lines)
     assert "PLANTED" not in joined and "127.0.0.1" not in joined
+
+
+async def test_a_zalo_moderator_gets_a_link_too(zapi, database_url: str) -> None:
+    """/web is the same command on Zalo; the session carries the Zalo identity."""
+    import aiohttp
+
+    from handlers.core.roles import grant_role
+    from tests.bot.zalo_support import ZaloBot, migrate
+
+    await migrate(database_url)
+    bot = ZaloBot(zapi, database_url, "webhook")
+    await bot.start()
+    try:
+        await bot.send("start")
+        await bot.send("1")
+        await bot.send("Tôi đồng ý")
+        assert bot.runtime is not None
+        async with transaction(bot.runtime.deps.sessions) as session:
+            await grant_role(session, "zalo", bot.user, "moderator", "51", "cli")
+        sent = await bot.send("/web")
+        found = LINK.search(" ".join(m.text for m in sent))
+        assert found, [m.text for m in sent]
+        async with aiohttp.ClientSession() as http:
+            cookie = await spend_link(http, found.group(1))
+            assert cookie is not None
+            async with http.get(
+                f"{bot.url}/staff/", headers={"Cookie": f"vbsp_staff={cookie}"}
+            ) as page:
+                assert page.status == 200
+                assert "kiểm duyệt — Quảng Ngãi" in await page.text()
+    finally:
+        await bot.stop()
