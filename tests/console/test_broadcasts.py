@@ -17,6 +17,7 @@ from PIL import Image
 
 from storage import broadcasts as store
 from storage.db import transaction
+from tests.console.a11y import problems
 from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
     ADMIN,
     DIEN_BIEN,
@@ -384,3 +385,37 @@ async def test_a_photo_telegram_does_not_take_is_a_kind_refusal(casts: Console, 
     api.rejected.clear()  # the one 403 was the point
     async with transaction(casts.runtime.deps.sessions) as session:
         assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
+
+
+async def test_every_broadcasts_page_passes_the_page_checks(casts: Console):
+    """The list, the form (fresh and refused), a draft with a photo, one awaiting approval
+    (as its author and as the approver), and the report."""
+    author = await official(casts, PROVINCIAL, "51")
+    second = await official(casts, SECOND, "51")
+    pages: list[tuple[ConsoleClient, str]] = [(author, "/staff/broadcasts/new")]
+    _, refused, _ = await author.post("/staff/broadcasts/new", form(text="", area="99"))
+    assert problems(refused) == []
+    data = aiohttp.FormData()
+    for key, value in form(text="Có ảnh").items():
+        data.add_field(key, value)
+    data.add_field("photo", jpeg_with_gps(), filename="a.jpg", content_type="image/jpeg")
+    _, _, response = await author.post("/staff/broadcasts/new", data)
+    draft = response.headers["Location"]
+    waiting_id = await compose(author, area="51")
+    await author.post(f"/staff/broadcasts/{waiting_id}/send", {"when": "now"})
+    done_id = await compose(author, area=SON_TINH)
+    await author.post(f"/staff/broadcasts/{done_id}/send", {"when": "now"})
+    await deliver(casts)
+    pages += [
+        (author, draft),
+        (author, f"/staff/broadcasts/{waiting_id}"),
+        (second, f"/staff/broadcasts/{waiting_id}"),
+        (author, f"/staff/broadcasts/{done_id}"),
+        (author, "/staff/broadcasts"),
+        (second, "/staff/broadcasts"),
+        (author, f"/staff/broadcasts?state={store.DONE}"),
+    ]
+    for client, path in pages:
+        status, html, _ = await client.get(path)
+        assert status == 200, path
+        assert problems(html) == [], path
