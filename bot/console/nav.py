@@ -13,4 +13,7 @@ class NavItem:
 
 
 # Each area of the console adds its entries here, in the order they are shown.
-NAV: list[NavItem] = []
+NAV: list[NavItem] = [
+    NavItem("/staff/roles", "console.admin.nav.roles", "admin"),
+    NavItem("/staff/audit", "console.admin.nav.audit", "admin"),
+]

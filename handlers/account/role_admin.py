@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from content.normalize import fold
-from content.places import find_communes, provinces
+from content.places import communes_of_province, find_communes, provinces
 from handlers.account.actions import (
     ROLE_NAMES,
     WHOLE,
@@ -115,6 +115,23 @@ async def areas_matching(ctx: Context, text: str) -> list[str]:
         if any(roles.within(a, found.code) for a in areas):
             choices.append(found.code)
     return list(dict.fromkeys(choices))
+
+
+async def areas_within(ctx: Context, limit: int = 400) -> list[tuple[str, str]]:
+    """(code, name) of the admin's own areas and those within them, for a list to pick from:
+    a province's communes are listed for its admins; for the whole country, the provinces
+    (a commune is then found by typing its name, :func:`read_area`)."""
+    found: list[tuple[str, str]] = []
+    for area in await roles.areas_of(ctx, ROLE):
+        if area is None:
+            found += [(f"{code:02d}", name) for code, name in provinces()]
+            continue
+        found.append((area, roles.area_name(area, with_code=False)))
+        if len(area) == 2:
+            found += [
+                (c.code, f"{c.name}, {c.province_name}") for c in communes_of_province(int(area))
+            ]
+    return list(dict.fromkeys(found))[:limit]
 
 
 async def read_area(ctx: Context, text: str) -> str | None:
