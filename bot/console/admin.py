@@ -95,7 +95,27 @@ class GrantRow:
 Names = dict[tuple[str, str], str | None]
 
 
-def _rows(staff: Staff, grants: list[Role], names: Names) -> list[GrantRow]:
+def _person(actor: str) -> tuple[str, str] | None:
+    """'telegram:123' -> ('telegram', '123'); None for 'cli', 'system', 'reporter'."""
+    channel, sep, user_id = actor.partition(":")
+    return (channel, user_id) if sep and user_id else None
+
+
+async def _names(staff: Staff, actors: list[str]) -> Names:
+    people = [p for p in map(_person, actors) if p is not None]
+    return await role_store.names_of(staff.session, people)
+
+
+def _named(actor: str, names: Names) -> str:
+    """'An (telegram:123)' when the channel gave a name, else the actor as it is."""
+    person = _person(actor)
+    name = names.get(person) if person is not None else None
+    return f"{name} ({actor})" if name else actor
+
+
+async def _rows(staff: Staff, grants: list[Role]) -> list[GrantRow]:
+    holders = [f"{g.channel}:{g.channel_user_id}" for g in grants]
+    names = await _names(staff, holders + [g.granted_by for g in grants])
     return [
         GrantRow(
             id=g.id or 0,
@@ -104,7 +124,7 @@ def _rows(staff: Staff, grants: list[Role], names: Names) -> list[GrantRow]:
             role=_role(staff, g.role),
             area=_area(staff, g.area_code),
             granted=_local(staff, g.granted_at),
-            by=g.granted_by,
+            by=_named(g.granted_by, names),
         )
         for g in grants
     ]
@@ -119,10 +139,7 @@ async def _roles_page(
 ) -> web.Response:
     query = staff.request.query.get("q", "").strip()[:MAX_FIELD]
     grants = await role_admin.visible_grants(staff.ctx)
-    names = await role_store.names_of(
-        staff.session, [(g.channel, g.channel_user_id) for g in grants]
-    )
-    rows = _rows(staff, grants, names)
+    rows = await _rows(staff, grants)
     if query:
         rows = [r for r in rows if _matches(r, fold(query))]
     return render(
@@ -208,8 +225,7 @@ def _is_me(staff: Staff, grant: Role) -> bool:
 async def confirm_revoke(request: web.Request, staff: Staff) -> web.StreamResponse:
     """The confirm step: what will be revoked, and that the person is signed out."""
     found = await _revocable(staff, request.query.get("grant", ""))
-    names = await role_store.names_of(staff.session, [(found.channel, found.channel_user_id)])
-    [row] = _rows(staff, [found], names)
+    [row] = await _rows(staff, [found])
     return render(staff, "admin/revoke.html", {"grant": row, "yourself": _is_me(staff, found)})
 
 
@@ -292,19 +308,14 @@ def _detail(entry: AuditEntry) -> list[tuple[str, str]]:
 
 
 async def _entry_rows(staff: Staff, entries: list[AuditEntry]) -> list[EntryRow]:
-    people = [
-        (channel, user_id)
-        for channel, sep, user_id in (e.actor.partition(":") for e in entries)
-        if sep and user_id
-    ]
-    names = await role_store.names_of(staff.session, people)
+    names = await _names(staff, [e.actor for e in entries])
     rows = []
     for entry in entries:
+        person = _person(entry.actor)
+        name = names.get(person) if person is not None else None
         if entry.actor in audit_log.SYSTEM_ACTORS:
             who, code = staff.t(f"console.admin.audit.actor.{entry.actor}"), entry.actor
         else:
-            channel, _, user_id = entry.actor.partition(":")
-            name = names.get((channel, user_id))
             who, code = (name, entry.actor) if name else (entry.actor, None)
         rows.append(
             EntryRow(
