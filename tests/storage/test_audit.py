@@ -158,6 +158,24 @@ async def test_filters_by_who_what_when_and_where(engine):
     assert len(everything) == 31
 
 
+async def test_a_kind_is_read_as_the_actions_of_that_kind_in_the_log(engine):
+    sessions = session_factory(engine)
+    async with transaction(sessions) as s:
+        assert await audit.distinct_actions(s) == []
+        await _fill(s, 5)
+        await audit.record(s, "cli", "roles_x.other", "x", {}, NOW)  # not of the kind "role"
+        await audit.record(s, "cli", "role.new_kind_of_change", "x", {}, NOW)
+        assert await audit.distinct_actions(s) == [
+            "role.grant",
+            "role.new_kind_of_change",
+            "role.revoke",
+            "roles_x.other",
+        ]
+        found = await audit.page(s, audit.Filter(action_kind="role"), size=100)
+        assert len(found.entries) == 6
+        assert await audit.page(s, audit.Filter(action_kind="point")) == audit.Page([], None)
+
+
 async def test_the_export_streams_every_entry_in_batches(engine):
     sessions = session_factory(engine)
     async with transaction(sessions) as s:
@@ -187,6 +205,8 @@ async def _plan(engine, statement) -> str:
         (audit.Filter(areas=QUANG_NGAI), "ix_audit_log_area_at"),
         (audit.Filter(actor="telegram:1"), "ix_audit_log_actor_at"),
         (audit.Filter(action="role.grant"), "ix_audit_log_action_at"),
+        # a kind, as page() reads it: the actions of that kind found in the log
+        (audit.Filter(actions={"role.grant", "role.revoke"}), "ix_audit_log_action_at"),
         (audit.Filter(), "ix_audit_log_at"),
     ],
 )
@@ -196,6 +216,11 @@ async def test_a_page_reads_by_index_not_the_whole_log(engine, wanted, index):
     after = audit.Cursor(NOW, 10**6)
     plan = await _plan(engine, audit.query(wanted, after, 51))
     assert index in plan, plan
+
+
+async def test_the_actions_in_the_log_are_read_by_index(engine):
+    plan = await _plan(engine, audit.distinct_actions_query())
+    assert "ix_audit_log_action_at" in plan, plan
 
 
 async def test_the_migration_gives_older_entries_their_area(engine):
