@@ -284,3 +284,34 @@ async def test_the_audit_log_as_csv(console: Console) -> None:
     status, body, _ = await admin.get_bytes("/staff/audit.csv?what=point")
     [_, row] = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert row[3] == "point.address"
+
+
+def test_every_text_of_the_admin_pages_exists_in_both_languages(content) -> None:
+    """The templates name their texts by key; a key missing from the content would fail only
+    on the rare branch that shows it."""
+    from pathlib import Path
+
+    import bot.console
+
+    folder = Path(bot.console.__file__).parent / "templates" / "admin"
+    keys = {
+        key
+        for page in folder.glob("*.html")
+        for key in re.findall(r"'(console\.[a-z_.]+)'", page.read_text())
+    }
+    assert len(keys) > 40
+    for key in keys:
+        for lang in ("vi", "en"):
+            assert content.text(key, lang, count=2, shown=1, query="q", area="a", role="r",
+                                user="u", time="t", by="b"), (key, lang)  # fmt: skip
+    from handlers.account.audit_log import ACTIONS, SYSTEM_ACTORS, Problem
+
+    named = [f"console.admin.audit.error.{p}" for p in Problem if p is not Problem.AREA]
+    named += [f"console.admin.kind.{kind}" for kind in ACTIONS]
+    named += [f"console.admin.action.{a}" for actions in ACTIONS.values() for a in actions]
+    named += [f"console.admin.audit.actor.{a}" for a in SYSTEM_ACTORS]
+    problems_of_roles = ("user_format", "user_channel", "user_empty", "user_id", "role",
+                         "area_format", "area_no_province", "area_no_commune", "area_not_found",
+                         "area_several", "area_outside", "area_required")  # fmt: skip
+    named += [f"console.admin.error.{p}" for p in problems_of_roles]
+    assert not [key for key in named if key not in content.messages]
