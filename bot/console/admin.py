@@ -106,8 +106,11 @@ async def _names(staff: Staff, actors: list[str]) -> Names:
     return await role_store.names_of(staff.session, people)
 
 
-def _named(actor: str, names: Names) -> str:
-    """'An (telegram:123)' when the channel gave a name, else the actor as it is."""
+def _actor(staff: Staff, actor: str, names: Names) -> str:
+    """'An (telegram:123)' when the channel gave a name; the command line or the system in
+    words; else the actor as it is."""
+    if actor in audit_log.SYSTEM_ACTORS:
+        return staff.t(f"console.admin.audit.actor.{actor}")
     person = _person(actor)
     name = names.get(person) if person is not None else None
     return f"{name} ({actor})" if name else actor
@@ -124,7 +127,7 @@ async def _rows(staff: Staff, grants: list[Role]) -> list[GrantRow]:
             role=_role(staff, g.role),
             area=_area(staff, g.area_code),
             granted=_local(staff, g.granted_at),
-            by=_named(g.granted_by, names),
+            by=_actor(staff, g.granted_by, names),
         )
         for g in grants
     ]
@@ -167,6 +170,13 @@ async def _roles_page(
 async def roles_page(request: web.Request, staff: Staff) -> web.StreamResponse:
     """The grants in the admin's area, and the form to grant one."""
     return await _roles_page(staff, GrantForm(), {})
+
+
+@routes.get("/staff/roles/grant")
+@staff_page(ROLE)
+async def grant_form(request: web.Request, staff: Staff) -> web.StreamResponse:
+    """The form lives on the roles page (the language switch of a refused form comes here)."""
+    raise see_other("/staff/roles")
 
 
 @routes.post("/staff/roles/grant")

@@ -110,8 +110,11 @@ async def test_a_province_admin_grants_within_the_province_only(console: Console
     async with transaction(console.runtime.deps.sessions) as session:
         assert await role_store.roles_of(session, "telegram", "9") == []
 
-    # the same refusal in English, after the language switch
-    await admin.get("/staff/lang/en?next=/staff/roles")
+    # the same refusal in English, after the language switch (which leads back to the form)
+    status, _, response = await admin.get("/staff/lang/en?next=/staff/roles/grant")
+    assert status == 303 and response.headers["Location"] == "/staff/roles/grant"
+    status, _, response = await admin.get("/staff/roles/grant")
+    assert status == 303 and response.headers["Location"] == "/staff/roles"
     status, html, _ = await admin.get("/staff/roles")
     assert "Roles in your area" in text_of(html)
     status, html, _ = await admin.post(
