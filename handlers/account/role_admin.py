@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from content.normalize import fold
-from content.places import communes_of_province, find_communes, provinces
+from content.places import commune, communes_of_province, find_communes, names_exactly, provinces
 from handlers.account.actions import (
     ROLE_NAMES,
     WHOLE,
@@ -144,8 +144,11 @@ async def read_area(ctx: Context, text: str) -> str | None:
     if digits(text):
         return roles.parse_area(text)
     choices = await areas_matching(ctx, text)
-    if len(choices) == 1:
-        return choices[0]
+    exact = [
+        c for c in choices if len(c) == 5 and (found := commune(c)) and names_exactly(text, found)
+    ]
+    if len(choices) == 1 or len(exact) == 1:  # "Sơn Tây" is not also Sơn Tây Hạ
+        return (exact or choices)[0]
     if not choices:
         raise roles.RoleInputError(f"area {text!r}: not found", "area_not_found", query=text)
     names = "; ".join(roles.area_name(c) for c in choices[:MAX_CHOICES])

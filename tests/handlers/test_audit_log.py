@@ -233,6 +233,8 @@ async def test_an_area_is_typed_as_a_code_or_a_name_within_ones_own(deps: Deps):
         assert await role_admin.read_area(admin, " 21220 ") == SON_TINH
         assert await role_admin.read_area(admin, "Sơn Tịnh") == SON_TINH
         assert await role_admin.read_area(admin, "quảng ngãi") == "51"
+        # the whole name of one, though others begin with it (Sơn Tây Hạ, Sơn Tây Thượng)
+        assert await role_admin.read_area(admin, "xã Sơn Tây") == "21340"
         with pytest.raises(roles.RoleInputError) as refused:
             await role_admin.read_area(admin, "Mường Phăng")  # Điện Biên: not within 51
         assert refused.value.problem == "area_not_found"
