@@ -34,6 +34,7 @@ MAX_FIELD = 200  # characters kept of a typed value (longer is never valid)
 MAX_GRANTS_SHOWN = 200
 MAX_DETAIL = 300  # characters of one detail value shown in the table (the CSV has all)
 MAX_ID_DIGITS = 18
+MAX_PEOPLE_LISTED = 500  # to pick from; anyone else is typed as CHANNEL:ID
 
 
 # --- shared bits ---------------------------------------------------------------------------------
@@ -156,7 +157,7 @@ async def _roles_page(
             "total": len(rows),
             "any_grant": bool(grants),
             "roles": [(r, _role(staff, r)) for r in roles.ROLES],
-            "people": await role_admin.known_staff(staff.ctx),
+            "people": (await role_admin.known_staff(staff.ctx))[:MAX_PEOPLE_LISTED],
             "area_options": await role_admin.areas_within(staff.ctx),
             "whole_country": await _whole_country(staff),
             "my_areas": await _my_areas(staff),
@@ -370,7 +371,7 @@ async def _audit_page(
         "newest": None,
         "csv": _link("/staff/audit.csv", query, after=""),
         "actions": _actions(staff, query.what.strip().lower()),
-        "actors": [p.user for p in await role_admin.known_staff(staff.ctx)]
+        "actors": [p.user for p in await role_admin.known_staff(staff.ctx)][:MAX_PEOPLE_LISTED]
         + list(audit_log.SYSTEM_ACTORS),
         "area_options": await role_admin.areas_within(staff.ctx),
         "my_areas": await _my_areas(staff),

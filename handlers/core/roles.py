@@ -32,7 +32,7 @@ class RoleInputError(ValueError):
     command line). ``problem`` names the case for pages that say it in the reader's language
     (the staff console), with ``values`` to fill in."""
 
-    def __init__(self, message: str, problem: str, **values: object) -> None:
+    def __init__(self, message: str, problem: str = "invalid", **values: object) -> None:
         super().__init__(message)
         self.problem = problem
         self.values = values
