@@ -1,9 +1,10 @@
 """The admin pages of the staff console: roles (grant, revoke) and the audit log (read, export).
 
 Every rule is chat's: /quyen's (handlers/account/role_admin.py: who, which role and where are
-read as in chat and on the command line, an area is never wider than the admin's own, a grant
-outside it is a 404) and the audit log's (handlers/account/audit_log.py: the admin's area limits
-what they read, the filters are checked there). Revoking a role ends that person's console
+read as in chat and on the command line; an area typed outside the admin's own is refused with
+a message, a grant outside it named by a revoke is a 404) and the audit log's
+(handlers/account/audit_log.py: the admin's area limits what they read, the filters are checked
+there). Revoking a role ends that person's console
 sessions (handlers.core.roles.revoke_role): their next click lands on the sign-in page.
 """
 
