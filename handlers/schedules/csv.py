@@ -276,13 +276,21 @@ def parse_schedule_csv(
     Values are trimmed of surrounding spaces. Blank lines at the end are fine; anywhere else
     they are an error, as is a row with the wrong number of fields.
     """
-    return _parse_lines(text.removeprefix("\ufeff").splitlines(keepends=True), known_commune)
+    lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+    return [row for _, row in _parse_lines(lines, known_commune)]
 
 
 def read_schedule_file(
     stream: BinaryIO, known_commune: Callable[[str], bool] = known_commune
 ) -> list[PointRow]:
     """The rows of a schedule file, read a line at a time within the limits (see above)."""
+    return [row for _, row in _parse_lines(_text_lines(stream), known_commune)]
+
+
+def read_schedule_lines(
+    stream: BinaryIO, known_commune: Callable[[str], bool] = known_commune
+) -> list[tuple[int, PointRow]]:
+    """As :func:`read_schedule_file`, each row with the line of the file it begins on."""
     return _parse_lines(_text_lines(stream), known_commune)
 
 
@@ -290,10 +298,10 @@ def _blank(fields: list[str]) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
-def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[PointRow]:
+def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[tuple[int, PointRow]]:
     reader = csv.reader(lines, strict=True)
     problems: list[str] = []
-    rows: list[PointRow] = []
+    rows: list[tuple[int, PointRow]] = []
     first_line: dict[str, int] = {}
     header: list[str] | None = None
     blanks: list[int] = []  # blank lines so far: an error unless only the end follows
@@ -336,7 +344,7 @@ def _take_row(
     line: int,
     fields: list[str],
     known: Callable[[str], bool],
-    rows: list[PointRow],
+    rows: list[tuple[int, PointRow]],
     first_line: dict[str, int],
 ) -> list[str]:
     """Check one row; keep it in ``rows`` when it is sound, and return its problems."""
@@ -352,7 +360,7 @@ def _take_row(
     elif point_id:
         first_line[point_id] = line
     if row is not None and not row_problems:
-        rows.append(row)
+        rows.append((line, row))
     return row_problems
 
 
