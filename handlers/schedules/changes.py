@@ -107,12 +107,12 @@ async def record_day_change(
     detail = {"regular": regular.isoformat(), **(detail or {})}
     # Where the day stood before: people may have been reminded of that date.
     was = await schedules.effective_date(session, point.id, regular)
+    detail["reason"] = reason  # a restore's reason is the log's; subscribers are not told it
     if change is DayChange.RESTORE:
         await schedules.delete_exception(session, point.id, regular)
     else:
         if now_on is not None:
             detail |= {"moved_to": now_on.isoformat(), "holiday": holiday_name(now_on, "vi")}
-        detail["reason"] = reason
         await schedules.set_exception(session, point.id, regular, now_on, reason, now)
     told = "" if change is DayChange.RESTORE else reason
     notified = await notify_change(session, content, point, regular, was, now_on, told, now)
