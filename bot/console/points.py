@@ -94,15 +94,12 @@ async def list_points(request: web.Request, staff: Staff) -> web.StreamResponse:
     """The points of the official's area by commune, with their coming days."""
     points = await area.my_points(staff.ctx)
     chosen = request.query.get("commune", "")
-    if chosen:
-        # A commune outside the area, or not a commune at all: as a point would be, unknown.
-        if not _CODE.fullmatch(chosen) or not await roles.allowed(staff.ctx, ROLE, chosen):
-            raise web.HTTPNotFound()
+    # A commune outside the area, or not a commune at all: as a point would be, unknown.
+    if chosen and not (_CODE.fullmatch(chosen) and await roles.allowed(staff.ctx, ROLE, chosen)):
+        raise web.HTTPNotFound()
     today = area.today_of(staff.ctx)
     groups = await area.points_by_commune(staff.session, points, today, chosen or None)
-    communes = sorted(
-        {p.commune_code for p in points}, key=lambda code: _commune_name(staff, code)
-    )
+    communes = sorted({p.commune_code for p in points}, key=lambda code: _commune_name(staff, code))
     values = {
         "groups": groups,
         "communes": [(code, _commune_name(staff, code)) for code in communes],
@@ -345,9 +342,7 @@ def _refusal_text(staff: Staff, refusal: Refusal, regular: dt.date, new: dt.date
         Refusal.FAR_DATE: ("regular", "days"),
         Refusal.HOLIDAY: ("date", "holiday"),
     }
-    return staff.t(
-        f"console.points.refused_{refusal}", **{k: values[k] for k in keys[refusal]}
-    )
+    return staff.t(f"console.points.refused_{refusal}", **{k: values[k] for k in keys[refusal]})
 
 
 def _reason_problem(staff: Staff, problem: ValueProblem) -> str:
@@ -384,7 +379,9 @@ async def change_day(request: web.Request, staff: Staff) -> web.StreamResponse:
     if isinstance(reason, ValueProblem):
         problems.append(_reason_problem(staff, reason))
         # Say what else is wrong too, by the same rules change_day applies.
-        refusal = rules.refuse(await changes.coming_day(staff.session, point, regular, today), change)
+        refusal = rules.refuse(
+            await changes.coming_day(staff.session, point, regular, today), change
+        )
         if refusal is None and change is DayChange.MOVE:
             refusal = rules.refuse_date(regular, new, today, bool(typed["holiday_ok"]))
         if refusal is not None:
@@ -410,4 +407,8 @@ async def change_day(request: web.Request, staff: Staff) -> web.StreamResponse:
     year, number = regular.year, regular.month
     if not month.in_range(year, number, today):
         year, number = today.year, today.month
-    return await _point_page(staff, point, year, number, {form_id: problems}, typed, status=400)
+    # The problems go with the form that was sent, when the page shows it again; else on top.
+    coming = await changes.coming_day(staff.session, point, regular, today)
+    shown = coming is not None and change in rules.allowed(coming)
+    errors = {form_id if shown else "page": problems}
+    return await _point_page(staff, point, year, number, errors, typed, status=400)
