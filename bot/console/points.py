@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -41,6 +42,7 @@ from storage.models import TransactionPoint
 
 routes = web.RouteTableDef()
 ROLE = area.ROLE
+MAX_LISTED = 150  # points listed with their days on one page; a wider area picks a commune
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -98,12 +100,22 @@ async def list_points(request: web.Request, staff: Staff) -> web.StreamResponse:
     if chosen and not (_CODE.fullmatch(chosen) and await roles.allowed(staff.ctx, ROLE, chosen)):
         raise web.HTTPNotFound()
     today = area.today_of(staff.ctx)
-    groups = await area.points_by_commune(staff.session, points, today, chosen or None)
-    communes = sorted({p.commune_code for p in points}, key=lambda code: _commune_name(staff, code))
+    counts = Counter(p.commune_code for p in points)
+    communes = sorted(counts, key=lambda code: _commune_name(staff, code))
+    # A wide area (a province, the country) lists its communes first, as /lichxa asks for one.
+    overview = not chosen and len(points) > MAX_LISTED
+    groups = (
+        []
+        if overview
+        else await area.points_by_commune(staff.session, points, today, chosen or None)
+    )
     values = {
         "groups": groups,
+        "overview": overview,
+        "counts": counts,
         "communes": [(code, _commune_name(staff, code)) for code in communes],
         "chosen": chosen,
+        "chosen_name": _commune_name(staff, chosen) if chosen else "",
         "area": await _area_names(staff),
         "day_text": lambda o: day_text(staff, o),
         "commune_name": lambda code: _commune_name(staff, code),

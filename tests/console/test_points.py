@@ -482,3 +482,34 @@ def test_every_text_the_templates_use_exists(content) -> None:  # type: ignore[n
         assert f"console.points.weekday_name_{number}" in content.messages
     for number in range(1, 13):
         assert f"console.points.month_{number}" in content.messages
+
+
+async def test_a_wide_area_picks_a_commune_first(seeded: Console) -> None:
+    from content.places import communes_of_province
+    from handlers.schedules.csv import PointRow
+
+    many = [
+        PointRow(
+            f"BULK-{code}-{n:03d}", code, f"Điểm {code} số {n}", f"Thôn {n}, xã mẫu {code}",
+            1 + n % 28, dt.time(7, 30), dt.time(11, 0), "PGD mẫu", "0255 0000 999",
+        ).to_point()
+        for code in ("03325", "08494")
+        for n in range(80)
+    ]  # fmt: skip
+    async with transaction(seeded.runtime.deps.sessions) as session:
+        await schedules.upsert_points(session, many)
+    await seeded.grant(PROVINCE_OFFICIAL, "admin")  # the whole country, every role
+    client = await official(seeded, PROVINCE_OFFICIAL)
+    status, page, _ = await client.get("/staff/points")
+    assert status == 200
+    words = text(page)
+    assert "Hãy chọn một xã, phường" in words and "BULK-03325-000" not in page
+    assert "Xã Mường Phăng (Điện Biên) 82" in words  # the sample has two more there
+    status, page, _ = await client.get("/staff/points?commune=03325")
+    assert status == 200 and "Điểm 03325 số 79" in page and "BULK-08494" not in page
+    # a commune of the area without points says so
+    empty = next(c.code for c in communes_of_province(51) if c.code != "21220")
+    await seeded.grant(PROVINCE_OFFICIAL + 10, "official", "51")
+    province = await official(seeded, PROVINCE_OFFICIAL + 10)
+    status, page, _ = await province.get(f"/staff/points?commune={empty}")
+    assert status == 200 and "chưa có điểm giao dịch nào" in text(page)
