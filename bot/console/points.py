@@ -30,6 +30,7 @@ from handlers.schedules.csv import (
     COLUMNS,
     HEADER,
     MAX_FILE_BYTES,
+    FileProblem,
     MiB,
     ScheduleFileError,
     export_schedule_csv,
@@ -159,15 +160,33 @@ def _import_page(staff: Staff, values: dict[str, Any], status: int = 200) -> web
     return render(staff, "points/import.html", frame | values, status=status)
 
 
-def _problem_lines(staff: Staff, plan: ImportPlan) -> list[str]:
+def _where(staff: Staff, line: int | None, column: str) -> str:
+    """ "line 3, day_of_month: " in the page's language; a file's own columns keep their
+    names (the file's header shows them), "file", "row" and "header" are said in words."""
+    if column in ("file", "row", "header"):
+        column = staff.t(f"console.points.column_{column}")
+    if line is None:
+        return staff.t("console.points.where_file", column=column)
+    return staff.t("console.points.where_line", line=line, column=column)
+
+
+def _file_problem_lines(staff: Staff, found: list[FileProblem]) -> list[str]:
+    return [
+        _where(staff, p.line, p.column) + staff.t(f"console.points.csv_{p.code}", **dict(p.values))
+        for p in found
+    ]
+
+
+def _area_problem_lines(staff: Staff, plan: ImportPlan) -> list[str]:
     keys = {
-        AreaProblem.COMMUNE: ("console.points.problem_commune", "code"),
-        AreaProblem.POINT: ("console.points.problem_point", "point"),
+        AreaProblem.COMMUNE: ("console.points.problem_commune", "code", "commune_code"),
+        AreaProblem.POINT: ("console.points.problem_point", "point", "point_id"),
     }
     lines = []
     for problem in plan.problems:
-        key, name = keys[problem.problem]
-        lines.append(staff.t(key, line=problem.line, **{name: problem.value}))
+        key, name, column = keys[problem.problem]
+        text = staff.t(key, **{name: problem.value})
+        lines.append(_where(staff, problem.line, column) + text)
     return lines
 
 
@@ -180,11 +199,11 @@ async def _plan(staff: Staff, data: bytes) -> ImportPlan | list[str]:
     try:
         rows = read_schedule_lines(io.BytesIO(data))
     except ScheduleFileError as exc:
-        return exc.problems
+        return _file_problem_lines(staff, exc.found)
     plan = await imports.plan_import(
         staff.session, rows, await staff.areas(ROLE), remove_missing=True
     )
-    return _problem_lines(staff, plan) if plan.problems else plan
+    return _area_problem_lines(staff, plan) if plan.problems else plan
 
 
 def _preview(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import string
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -435,7 +436,7 @@ async def test_a_file_with_problems_lists_them_by_line(seeded: Console) -> None:
     assert status == 400
     words = text(page)
     assert "Tệp sai.csv có 1 lỗi" in words
-    assert "line 2: day_of_month: must be a whole number from 1 to 31, got '32'" in words
+    assert "dòng 2, day_of_month: phải là số nguyên từ 1 đến 31, nhưng là «32»." in words
     # only once the file reads: rows outside the area, in the page's words
     outside = (
         f"{HEADER}\n"
@@ -445,13 +446,17 @@ async def test_a_file_with_problems_lists_them_by_line(seeded: Console) -> None:
     status, page, _ = await client.post("/staff/points/import", upload(outside))
     assert status == 400
     words = text(page)
-    assert "dòng 2: commune_code: xã, phường 00004 nằm ngoài khu vực của bạn" in words
-    assert f"dòng 3: point_id: {ELSEWHERE} là điểm giao dịch của một xã ngoài" in words
+    assert "dòng 2, commune_code: xã, phường 00004 nằm ngoài khu vực của bạn." in words
+    assert f"dòng 3, point_id: {ELSEWHERE} là điểm giao dịch của một xã ngoài" in words
     for form in (upload(b"", "empty.csv"), aiohttp.FormData({"x": "1"})):
         status, page, _ = await client.post("/staff/points/import", form)
         assert status == 400 and "Hãy chọn một tệp CSV" in text(page)
     status, page, _ = await client.post("/staff/points/import", upload(b"\xff\xfe,x\n"))
-    assert status == 400 and "not UTF-8" in text(page)
+    assert status == 400 and "dòng 1, tệp: tệp không phải UTF-8 (byte 0xff)" in text(page)
+    # every problem a file can have is said in both languages
+    await client.get("/staff/lang/en?next=/staff/points")
+    status, page, _ = await client.post("/staff/points/import", upload(bad, "bad.csv"))
+    assert "line 2, day_of_month: must be a whole number from 1 to 31, got “32”." in text(page)
     async with transaction(seeded.runtime.deps.sessions) as session:
         assert await schedules.get_point(session, "A-1") is None
 
@@ -467,6 +472,16 @@ async def test_forms_without_their_token_are_refused(seeded: Console) -> None:
     assert status == 403
     status, _, _ = await client.post("/staff/points/import", upload(b"x"), csrf=False)
     assert status == 403
+
+
+def test_every_file_problem_has_its_words(content) -> None:  # type: ignore[no-untyped-def]
+    from content.models import format_fields
+    from handlers.schedules.csv import ENGLISH
+
+    for code, english in ENGLISH.items():
+        message = content.messages[f"console.points.csv_{code}"]
+        names = {name for _, name, _, _ in string.Formatter().parse(english) if name}
+        assert format_fields(message.vi) == names, code
 
 
 def test_every_text_the_templates_use_exists(content) -> None:  # type: ignore[no-untyped-def]
