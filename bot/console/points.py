@@ -334,6 +334,7 @@ async def _point_page(
         "weekdays": month.weekday_numbers(),
         "day_text": lambda o: day_text(staff, o),
         "date": lambda value: day(value, lang),
+        "short": lambda value: f"{value:%d/%m}" if lang == "vi" else f"{value:%d %b}",
         "errors": errors or {},
         "typed": typed or {},
         "today": today,

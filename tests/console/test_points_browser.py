@@ -129,7 +129,7 @@ async def test_an_official_imports_a_schedule_and_moves_a_day(console: Console, 
     main = await page.inner_text("main")
     assert f"Đã dời buổi ngày {regular:%d/%m/%Y} sang ngày {new:%d/%m/%Y}." in main
     assert "Đã gửi thông báo cho 1 người đăng ký nhắc lịch." in main
-    assert "Đã dời đi" in main
+    assert f"Dời đi → {new:%d/%m}" in main
     await both_widths(page, "moved")
 
     # The citizen hears of the move in chat, as when /lichxa moves a day.
@@ -171,5 +171,28 @@ async def test_a_refusal_is_said_in_words_next_to_its_form(console: Console, bro
         moved_form = page.locator(f"#form-move-{regular.isoformat()}")
         assert await moved_form.get_by_label("Lý do").input_value() == "ok"
         await both_widths(page, "refused")
+
+        # A file with problems: each on its line, in the page's language.
+        await page.goto(f"{console.url}/staff/points/import")
+        bad = (
+            f"{HEADER}\n"
+            "X-1,21220,Điểm X,Thôn 1 xã Sơn Tịnh,32,07:30,11:00,PGD,0255 1\n"
+            "X-2,21220,=cmd,Thôn 2 xã Sơn Tịnh,10,11:00,07:30,PGD,0255 2\n"
+        ).encode()
+        await page.get_by_label("Tệp lịch (CSV)").set_input_files(
+            {"name": "loi.csv", "mimeType": "text/csv", "buffer": bad}
+        )
+        await page.get_by_role("button", name="Xem trước thay đổi").click()
+        said = await page.get_by_role("alert").inner_text()
+        assert "Tệp loi.csv có 3 lỗi" in said
+        assert "dòng 2, day_of_month: phải là số nguyên từ 1 đến 31, nhưng là «32»." in said
+        assert "dòng 3, name: bắt đầu bằng «=»" in said
+        assert "dòng 3, end_time: giờ kết thúc 07:30 phải sau giờ bắt đầu 11:00." in said
+        await both_widths(page, "file-problems")
+
+        # The month in English.
+        await page.goto(f"{console.url}/staff/lang/en?next=/staff/points/{TINH_HA}")
+        assert "Transaction days this month" in await page.inner_text("main")
+        await both_widths(page, "month-en")
     finally:
         await context.close()
