@@ -15,4 +15,5 @@ class NavItem:
 # Each area of the console adds its entries here, in the order they are shown.
 NAV: list[NavItem] = [
     NavItem("/staff/points", "console.points.nav", "official"),
+    NavItem("/staff/broadcasts", "console.broadcasts.nav", "official"),
 ]

@@ -26,6 +26,7 @@ from tests.bot.conftest import (  # noqa: F401 (fixtures used here)
     api,
     migrate_like_operators,
     shared_content,
+    zapi,
 )
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -84,6 +85,22 @@ class ConsoleClient:
             return response.status, await response.text(errors="replace"), response
 
 
+async def spend_link(http: aiohttp.ClientSession, link: str) -> str | None:
+    """Open the link and press its button, as a browser does; the session cookie, or None
+    when the page refused (status 410 or 403)."""
+    async with http.get(link, allow_redirects=False) as page:
+        html = await page.text()
+        nonce = page.cookies["vbsp_signin"].value if "vbsp_signin" in page.cookies else ""
+    found = CSRF.search(html)
+    form = {"csrf": found.group(1)} if found else {}
+    async with http.post(
+        link, data=form, headers={"Cookie": f"vbsp_signin={nonce}"}, allow_redirects=False
+    ) as response:
+        if response.status != 303:
+            return None
+        return response.cookies["vbsp_staff"].value
+
+
 class Console:
     """The running app, with its chat side (``bot``) and its web side (``url``)."""
 
@@ -124,12 +141,14 @@ class Console:
                 return found.group(1)
         raise AssertionError(f"no sign-in link in {[m.plain_text for m in sent]}")
 
+    async def spend(self, link: str) -> str | None:
+        return await spend_link(self.http, link)
+
     async def client(self, chat: int) -> ConsoleClient:
         """A session opened with a fresh link, as the sign-in page's button does."""
         link = await self.link(chat)
-        async with self.http.post(link, allow_redirects=False) as response:
-            assert response.status == 303, await response.text()
-            cookie = response.cookies["vbsp_staff"].value
+        cookie = await self.spend(link)
+        assert cookie is not None
         client = ConsoleClient(self.url, self.http, cookie, "")
         status, html, response = await client.get("/staff/")
         if status == 303:
