@@ -22,6 +22,7 @@ from handlers.schedules.csv import HEADER, parse_schedule_csv
 from storage import audit, schedules, subscriptions, users
 from storage.db import transaction
 from storage.models import Outbox, ScheduleException
+from tests.console.a11y import problems
 from tests.console.conftest import Console, ConsoleClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,12 @@ def ordinary_day_near(regular: dt.date) -> dt.date:
     raise AssertionError("no ordinary day")
 
 
+def checked(page: str) -> str:
+    """The page, after the checks every console page passes (tests/console/a11y.py)."""
+    assert problems(page) == []
+    return page
+
+
 def text(page: str) -> str:
     """A page's words, without tags."""
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
@@ -83,7 +90,7 @@ async def test_the_points_of_my_area_by_commune_and_nothing_else(seeded: Console
     client = await official(seeded)
     status, page, _ = await client.get("/staff/points")
     assert status == 200
-    words = text(page)
+    words = text(checked(page))
     assert "Xã Sơn Tịnh" in words and "Tịnh Hà" in words and "Tịnh Giang" in words
     assert "Quán Thánh" not in words and "Mường Phăng" not in words
     # the next day of Tịnh Hà is listed with its date
@@ -135,7 +142,7 @@ async def test_a_point_month_marks_days_holidays_and_navigation(seeded: Console)
     client = await official(seeded)
     status, page, _ = await client.get(f"/staff/points/{TINH_HA}")
     assert status == 200
-    words = text(page)
+    words = text(checked(page))
     assert "Tháng sau" in words and "Tháng trước" in words
     assert "Trụ sở UBND xã Tịnh Hà cũ" in words and "07:30-11:00" in words
     # January shows New Year's Day as a holiday
@@ -221,6 +228,7 @@ async def test_refusals_are_said_in_words_and_nothing_is_written(seeded: Console
     for fields, said in cases:
         status, page, _ = await client.post(path, base | fields)
         assert status == 400, fields
+        checked(page)
         assert said in text(page), (fields, text(page)[:2000])
         assert "Chưa thay đổi gì" in text(page)
     # a day that is not one of the point's days, or has passed
@@ -371,7 +379,7 @@ async def test_an_import_is_previewed_then_applied_exactly(seeded: Console) -> N
         await subscriptions.subscribe(session, user.id or 0, TINH_GIANG, dt.datetime.now(dt.UTC))
     status, page, _ = await client.post("/staff/points/import", upload(edited, "son-tinh.csv"))
     assert status == 200, text(page)
-    words = text(page)
+    words = text(checked(page))
     assert "Xem trước: son-tinh.csv" in words
     assert "Thêm 1, sửa 1, xóa 1, giữ nguyên 1." in words
     assert "NEW-21220-1" in words and "Điểm Tịnh Bình" in words
@@ -434,7 +442,7 @@ async def test_a_file_with_problems_lists_them_by_line(seeded: Console) -> None:
     ).encode()
     status, page, _ = await client.post("/staff/points/import", upload(bad, "sai.csv"))
     assert status == 400
-    words = text(page)
+    words = text(checked(page))
     assert "Tệp sai.csv có 1 lỗi" in words
     assert "dòng 2, day_of_month: phải là số nguyên từ 1 đến 31, nhưng là «32»." in words
     # only once the file reads: rows outside the area, in the page's words
@@ -517,7 +525,7 @@ async def test_a_wide_area_picks_a_commune_first(seeded: Console) -> None:
     client = await official(seeded, PROVINCE_OFFICIAL)
     status, page, _ = await client.get("/staff/points")
     assert status == 200
-    words = text(page)
+    words = text(checked(page))
     assert "Hãy chọn một xã, phường" in words and "BULK-03325-000" not in page
     assert "Xã Mường Phăng (Điện Biên) 82" in words  # the sample has two more there
     status, page, _ = await client.get("/staff/points?commune=03325")
