@@ -37,7 +37,7 @@ from handlers.schedules.csv import (
     read_schedule_lines,
 )
 from handlers.schedules.imports import AreaProblem, ImportPlan
-from handlers.schedules.rules import DayChange, Refusal, ValueProblem
+from handlers.schedules.rules import DayChange, PointField, Refusal, ValueProblem
 from storage import schedule_uploads
 from storage.models import TransactionPoint
 
@@ -341,6 +341,13 @@ async def _point_page(
         "min_reason": rules.MIN_REASON,
         "max_reason": rules.MAX_REASON,
         "max_shift": rules.MAX_SHIFT_DAYS,
+        "fields": [
+            (PointField.DAY, rules.current_value(point, PointField.DAY)),
+            (PointField.HOURS, rules.current_value(point, PointField.HOURS)),
+            (PointField.ADDRESS, rules.current_value(point, PointField.ADDRESS)),
+        ],
+        "min_address": rules.MIN_ADDRESS,
+        "max_address": rules.MAX_ADDRESS,
         "earliest": lambda o: max(today, o.regular_date - dt.timedelta(days=rules.MAX_SHIFT_DAYS)),
         "latest": lambda o: o.regular_date + dt.timedelta(days=rules.MAX_SHIFT_DAYS),
     }
@@ -444,3 +451,42 @@ async def change_day(request: web.Request, staff: Staff) -> web.StreamResponse:
     shown = coming is not None and change in rules.allowed(coming)
     errors = {form_id if shown else "page": problems}
     return await _point_page(staff, point, year, number, errors, typed, status=400)
+
+
+# The point's own values (fixed day, hours, address): what /lichxa's "edit" buttons change.
+_BAD_VALUE = {
+    PointField.DAY: "console.points.bad_day",
+    PointField.HOURS: "console.points.bad_hours",
+    PointField.ADDRESS: "console.points.bad_address",
+}
+
+
+@routes.post("/staff/points/{point}/edit")
+@staff_page(ROLE)
+async def edit_point(request: web.Request, staff: Staff) -> web.StreamResponse:
+    """Change the point's fixed day, hours or address, read and written as /lichxa does."""
+    point = await _my_point(staff)
+    form = await request.post()
+    try:
+        field = PointField(_field(form, "field", 10))
+    except ValueError:
+        raise web.HTTPBadRequest(text=staff.t("console.points.bad_change")) from None
+    typed = _field(form, "value", 1000)
+    value = rules.read_value(point, field, typed)
+    if isinstance(value, ValueProblem):
+        if value is ValueProblem.BAD:
+            limits = {"min": rules.MIN_ADDRESS, "max": rules.MAX_ADDRESS}
+            said = staff.t(_BAD_VALUE[field], **(limits if field is PointField.ADDRESS else {}))
+        elif value is ValueProblem.FORMULA:
+            said = staff.t("console.points.formula_value")
+        else:
+            said = staff.t("console.points.same_value")
+        today = area.today_of(staff.ctx)
+        form_id = f"edit-{field}"
+        return await _point_page(
+            staff, point, today.year, today.month, {form_id: [said]},
+            {"form": form_id, "value": typed}, status=400,
+        )  # fmt: skip
+    await changes.change_point(staff.session, point, field, value, staff.now, staff.actor)
+    staff.flash(staff.t(f"console.points.done_{field}", place=point.name, value=value))
+    raise see_other(f"/staff/points/{point.id}")

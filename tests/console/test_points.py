@@ -536,3 +536,51 @@ async def test_a_wide_area_picks_a_commune_first(seeded: Console) -> None:
     province = await official(seeded, PROVINCE_OFFICIAL + 10)
     status, page, _ = await province.get(f"/staff/points?commune={empty}")
     assert status == 200 and "chưa có điểm giao dịch nào" in text(page)
+
+
+async def test_the_point_own_values_are_edited_as_in_chat(seeded: Console) -> None:
+    client = await official(seeded)
+    path = f"/staff/points/{TINH_HA}/edit"
+    cases = [
+        ({"field": "hours", "value": "7h30 - 10h"}, "Không đọc được giờ này"),
+        ({"field": "hours", "value": "07:30-11:00"}, "giống hệt hiện tại"),
+        ({"field": "day", "value": "32"}, "từ 1 đến 31"),
+        ({"field": "address", "value": "=HYPERLINK(1)"}, "không được bắt đầu bằng"),
+        ({"field": "address", "value": "ab"}, "Địa chỉ cần từ 5 đến 300 ký tự"),
+    ]
+    for fields, said in cases:
+        status, page, _ = await client.post(path, fields)
+        assert status == 400, fields
+        assert said in text(checked(page)), fields
+    status, _, _ = await client.post(path, {"field": "office", "value": "x"})
+    assert status == 400
+    status, _, _ = await client.post(
+        f"/staff/points/{ELSEWHERE}/edit", {"field": "hours", "value": "08:00-11:00"}
+    )
+    assert status == 404
+    status, _, response = await client.post(path, {"field": "hours", "value": "7h30 - 10h30"})
+    assert status == 303
+    _, page, _ = await client.get(response.headers["Location"])
+    assert "Đã đổi giờ giao dịch của Điểm giao dịch Tịnh Hà (dữ liệu mẫu) thành 07:30-10:30." in (
+        text(page)
+    )
+    status, _, _ = await client.post(path, {"field": "day", "value": "12"})
+    assert status == 303
+    async with transaction(seeded.runtime.deps.sessions) as session:
+        point = await schedules.get_point(session, TINH_HA)
+        assert point is not None and point.end_time == dt.time(10, 30) and point.day_of_month == 12
+        actions = sorted(e.action for e in await audit.entries(session) if e.subject == TINH_HA)
+        assert actions == ["point.day", "point.hours"]
+        other = await schedules.get_point(session, ELSEWHERE)
+        assert other is not None and other.start_time == dt.time(8, 0)
+
+
+def test_the_style_sheet_closes_every_block() -> None:
+    """A merge that drops a closing brace silently unstyles every section after it."""
+    sheet = (ROOT / "bot" / "console" / "static" / "console.css").read_text()
+    depth = 0
+    for char in re.sub(r"/\*.*?\*/", "", sheet, flags=re.S):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0
+    assert depth == 0
+    assert ".points-actions" in sheet
