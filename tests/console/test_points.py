@@ -584,3 +584,31 @@ def test_the_style_sheet_closes_every_block() -> None:
         assert depth >= 0
     assert depth == 0
     assert ".points-actions" in sheet
+
+
+async def test_the_area_is_checked_again_when_a_preview_is_applied(seeded: Console) -> None:
+    from content.places import communes_of_province
+    from storage import roles as role_rows
+
+    other = next(c.code for c in communes_of_province(51) if c.code != "21220")
+    await seeded.grant(OFFICIAL, "official", "51")  # besides 21220
+    client = await official(seeded)
+    row = f"NEW-{other}-1,{other},Điểm mới,Nhà văn hóa thôn 1 của xã,5,07:30,11:00,PGD,0255 1"
+    _, page, _ = await client.post("/staff/points/import", upload(f"{HEADER}\n{row}\n".encode()))
+    fields = _apply_fields(page)
+    # dropped: nothing kept, nothing to apply
+    status, _, response = await client.post("/staff/points/import/drop", fields)
+    assert status == 303 and response.headers["Location"] == "/staff/points/import"
+    status, _, _ = await client.post("/staff/points/import/apply", fields)
+    assert status == 410
+    _, page, _ = await client.post("/staff/points/import", upload(f"{HEADER}\n{row}\n".encode()))
+    fields = _apply_fields(page)
+    # The grant's row goes (a revoke through roles.revoke_role would also end the session):
+    # the page asks the roles again, and the plan now has a row outside the area.
+    async with transaction(seeded.runtime.deps.sessions) as session:
+        assert await role_rows.revoke(session, "telegram", str(OFFICIAL), "official", "51")
+    status, page, _ = await client.post("/staff/points/import/apply", fields)
+    assert status == 409
+    assert f"dòng 2, commune_code: xã, phường {other} nằm ngoài khu vực của bạn." in text(page)
+    async with transaction(seeded.runtime.deps.sessions) as session:
+        assert await schedules.get_point(session, f"NEW-{other}-1") is None
