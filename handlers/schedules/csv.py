@@ -75,6 +75,7 @@ ENGLISH = {
     "header_column_unknown": "unknown column {name!r}",
     "header_column_twice": "column {name} appears {count} times",
     "header_order": "columns out of order; the header must be exactly {header}",
+    "semicolons": "the columns are separated by semicolons; save the file as CSV with commas",
     "formula": "begins with {char!r}, which a spreadsheet runs as a formula; remove it",
     "empty": "is empty",
     "too_long": "is {length} characters long; at most {max}",
@@ -232,6 +233,9 @@ def _check_header(fields: list[str] | None) -> list[FileProblem]:
     got = [f.strip() for f in fields]
     if tuple(got) == COLUMNS:
         return []
+    # A spreadsheet set to a language that writes decimal commas saves CSV with semicolons.
+    if len(got) == 1 and tuple(c.strip() for c in got[0].split(";")) == COLUMNS:
+        return [_problem(1, "header", "semicolons")]
     problems = [
         _problem(1, "header", "header_column_missing", name=name)
         for name in COLUMNS

@@ -184,3 +184,15 @@ async def test_rows_outside_the_area_are_problems_of_the_file(sessions):
         ]
         with pytest.raises(ValueError):
             await imports.apply_import(session, plan, actor="t", now=NOW, source="x")
+
+
+def test_a_file_saved_with_semicolons_is_told_so():
+    from handlers.schedules.csv import COLUMNS, ScheduleFileError
+
+    text = ";".join(COLUMNS) + "\nA;21220;X;Thôn 1 xã Sơn Tịnh;10;07:30;11:00;PGD;0255 1\n"
+    with pytest.raises(ScheduleFileError) as refused:
+        lines(text)
+    assert refused.value.problems == [
+        "line 1: header: the columns are separated by semicolons; save the file as CSV with commas"
+    ]
+    assert refused.value.found[0].code == "semicolons"
