@@ -20,7 +20,7 @@ from handlers.core.context import Context
 from handlers.schedules.calendar import Occurrence, next_occurrences
 from handlers.schedules.rules import MONTHS_AHEAD
 from storage import schedules
-from storage.models import TransactionPoint
+from storage.models import ScheduleException, TransactionPoint
 
 ROLE = "official"
 
@@ -91,7 +91,7 @@ async def points_by_commune(
     exceptions = await schedules.exceptions_between(
         session, [p.id for p in points], today - dt.timedelta(days=70), end
     )
-    by_point: dict[str, list] = {}
+    by_point: dict[str, list[ScheduleException]] = {}
     for exception in exceptions:
         by_point.setdefault(exception.point_id, []).append(exception)
     groups: dict[str, list[PointDays]] = {}
