@@ -16,4 +16,6 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/staff/points", "console.points.nav", "official"),
     NavItem("/staff/broadcasts", "console.broadcasts.nav", "official"),
+    NavItem("/staff/roles", "console.admin.nav.roles", "admin"),
+    NavItem("/staff/audit", "console.admin.nav.audit", "admin"),
 ]

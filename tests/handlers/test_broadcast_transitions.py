@@ -27,8 +27,12 @@ A, AD, AP, SY = Who.AUTHOR, Who.ADMIN, Who.APPROVER, Who.SYSTEM
 ALLOWED: list[tuple[str, Act, Who, object, object, str]] = [
     (store.DRAFT, Act.VIEW, A, ANY, ANY, STAY),
     (store.DRAFT, Act.VIEW, AD, ANY, ANY, STAY),
-    *[(state, Act.VIEW, who, ANY, ANY, STAY)
-      for state in STATES if state != store.DRAFT for who in (A, AD, AP)],  # fmt: skip
+    *[
+        (state, Act.VIEW, who, ANY, ANY, STAY)
+        for state in STATES
+        if state != store.DRAFT
+        for who in (A, AD, AP)
+    ],
     (store.DRAFT, Act.EDIT, A, ANY, ANY, STAY),
     (store.DRAFT, Act.SEND, A, True, ANY, store.AWAITING),
     (store.DRAFT, Act.SEND, A, False, True, store.SCHEDULED),
