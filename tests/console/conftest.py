@@ -65,7 +65,11 @@ class ConsoleClient:
             return response.status, await response.read(), response
 
     async def post(
-        self, path: str, data: dict[str, Any] | aiohttp.FormData | None = None, csrf: bool = True
+        self,
+        path: str,
+        data: dict[str, Any] | aiohttp.FormData | None = None,
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str, aiohttp.ClientResponse]:
         """A form sent, with the session's form token unless ``csrf`` is False."""
         if isinstance(data, aiohttp.FormData):
@@ -80,7 +84,7 @@ class ConsoleClient:
             if csrf:
                 form.add_field("csrf", self.csrf)
         async with self.http.post(
-            self.url + path, data=form, headers=self._headers(), allow_redirects=False
+            self.url + path, data=form, headers=self._headers(headers), allow_redirects=False
         ) as response:
             return response.status, await response.text(errors="replace"), response
 

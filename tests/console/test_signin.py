@@ -218,3 +218,20 @@ async def test_a_zalo_moderator_gets_a_link_too(zapi, database_url: str) -> None
                 assert "kiểm duyệt — Quảng Ngãi" in await page.text()
     finally:
         await bot.stop()
+
+
+@pytest.mark.slow  # the server's shutdown waits ten seconds on the refused upload
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no database in it
+async def test_a_form_over_the_size_limit_gets_a_kind_page(console: Console) -> None:
+    import aiohttp
+
+    from bot.console import MAX_FORM_BYTES
+
+    await console.grant(STAFF, "official")
+    client = await console.client(STAFF)
+    form = aiohttp.FormData()
+    form.add_field("file", b"x" * (MAX_FORM_BYTES + 1), filename="big.csv")
+    # the server answers before the body is read: the connection is not reused
+    status, html, _ = await client.post("/staff/signout", form, headers={"Connection": "close"})
+    assert status == 413
+    assert "Tệp quá lớn" in html and "12 MB" in html
