@@ -164,6 +164,15 @@ class Outbox(SQLModel, table=True):
         # The engine claims by (broadcast or none, status) in id order, and counts a
         # broadcast's rows by status.
         Index("ix_outbox_broadcast", "broadcast_id", "status", "id"),
+        # The dashboard's reminders by point, month and status (storage/stats.py): partial,
+        # by an expression of the key; SQLite's spelling of it is in migration 0018.
+        Index(
+            "ix_outbox_reminders",
+            text("split_part(dedup_key, ':', 2)"),
+            "created_at",
+            "status",
+            postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

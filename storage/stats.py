@@ -168,14 +168,14 @@ async def reports_by_status(
     return {str(status): int(n) for status, n in rows}
 
 
-def _first_action(session: AsyncSession) -> Any:
-    """When a moderator first acted on the report: its first audit entry not the reporter's."""
-    subject = literal("report:") + cast(Report.id, String)
+def _first_actions() -> Any:
+    """(subject, when) of each report's first audit entry not the reporter's: a moderator's
+    first action. One pass over the audit log joined by hash beats a lookup per report."""
     return (
-        select(func.min(AuditEntry.at))
-        .where(AuditEntry.subject == subject, AuditEntry.actor != REPORTER_ACTOR)
-        .correlate(Report)
-        .scalar_subquery()
+        select(AuditEntry.subject.label("subject"), func.min(AuditEntry.at).label("at"))
+        .where(AuditEntry.actor != REPORTER_ACTOR, AuditEntry.subject.startswith("report:"))
+        .group_by(AuditEntry.subject)
+        .subquery()
     )
 
 
@@ -208,13 +208,13 @@ async def time_to_first_action(
     session: AsyncSession, areas: Sequence[str | None], period: Period
 ) -> Spread:
     """From a report's making to a moderator's first action on it, for those acted on."""
-    first = _first_action(session)
-    inner = (
-        select(seconds_between(session, Report.created_at, first).label("d"))
+    first = _first_actions()
+    durations = (
+        select(seconds_between(session, Report.created_at, first.c.at).label("d"))
+        .join(first, first.c.subject == literal("report:") + cast(Report.id, String))
         .where(_reports_where(areas, period))
         .subquery()
     )
-    durations = select(inner.c.d).where(inner.c.d.is_not(None)).subquery()
     return await _spread(session, durations)
 
 
@@ -240,32 +240,54 @@ async def time_to_resolution(
 async def subscribers_by_commune(
     session: AsyncSession, communes: Sequence[str] | None, period: Period
 ) -> list[tuple[str, int, int]]:
-    """(commune, people subscribed to a point there now, of them subscribed in the period)."""
+    """(commune, subscriptions to its points now, of them made in the period), most first.
+
+    A person subscribed to two points of one commune counts twice: counted per point, the
+    subscriptions are read from the (point, created_at) index alone.
+    """
     new = case(
         (
             and_(Subscription.created_at >= period.start, Subscription.created_at < period.end),
-            Subscription.user_id,
+            1,
         ),
-        else_=None,
+        else_=0,
     )
-    people = func.count(Subscription.user_id.distinct()).label("people")
+    per_point = (
+        select(
+            Subscription.point_id.label("point_id"),
+            func.count().label("n"),
+            func.sum(new).label("new"),
+        )
+        .group_by(Subscription.point_id)
+        .subquery()
+    )
+    total = func.sum(per_point.c.n).label("total")
     statement = (
-        select(TransactionPoint.commune_code, people, func.count(new.distinct()))
-        .join(TransactionPoint, TransactionPoint.id == Subscription.point_id)
+        select(TransactionPoint.commune_code, total, func.sum(per_point.c.new))
+        .join(per_point, per_point.c.point_id == TransactionPoint.id)
         .where(_in(TransactionPoint.commune_code, communes))
         .group_by(TransactionPoint.commune_code)
-        .order_by(people.desc(), TransactionPoint.commune_code)
+        .order_by(total.desc(), TransactionPoint.commune_code)
     )
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [(str(code), int(n), int(fresh)) for code, n, fresh in rows]
+    return [(str(code), int(n), int(fresh or 0)) for code, n, fresh in rows]
 
 
-def reminder_point(session: AsyncSession) -> Any:
-    """The point id inside a reminder's key (point ids hold no ':', handlers/schedules/csv.py)."""
-    if _dialect(session) == "postgresql":
-        return func.split_part(Outbox.dedup_key, ":", 2)
-    rest = func.substr(Outbox.dedup_key, len(REMINDER_KEY) + 1)
-    return func.substr(rest, 1, func.instr(rest, ":") - 1)
+def reminder_point(dialect: str) -> Any:
+    """The point id inside a reminder's key (point ids hold no ':', handlers/schedules/csv.py),
+    written exactly as the index ix_outbox_reminders (migration 0018) is: constants, not
+    parameters, so that both databases recognise the expression."""
+    if dialect == "postgresql":
+        return func.split_part(Outbox.dedup_key, _constant(":"), literal_column("2"))
+    start = literal_column(str(len(REMINDER_KEY) + 1))
+    rest = func.substr(Outbox.dedup_key, start)
+    return func.substr(rest, literal_column("1"), func.instr(rest, _constant(":")) - 1)
+
+
+# The reminders' kinds, also written as constants: the partial index holds only their rows,
+# and a database uses it only when the query's condition is visibly the index's.
+_REMINDER = Outbox.kind.in_([_constant(kind) for kind in REMINDER_KINDS])
+CHUNK = 500  # point ids per IN (...): well under every driver's limit of parameters
 
 
 async def reminders_by_month(
@@ -279,19 +301,29 @@ async def reminders_by_month(
     month = month_of(session, Outbox.created_at, period).label("month")
     statement = (
         select(month, Outbox.status, func.count())
-        .where(
-            Outbox.kind.in_(REMINDER_KINDS),
-            Outbox.created_at >= period.start,
-            Outbox.created_at < period.end,
-        )
+        .where(_REMINDER, Outbox.created_at >= period.start, Outbox.created_at < period.end)
         .group_by(month, Outbox.status)
-        .order_by(month, Outbox.status)
     )
-    if communes is not None:
-        points = select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
-        statement = statement.where(reminder_point(session).in_(points.scalar_subquery()))
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [(str(m), str(s), int(n)) for m, s, n in rows]
+    if communes is None:
+        chunks: list[Any] = [statement]
+    else:
+        point_ids = list(
+            (
+                await session.exec(
+                    select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+                )
+            ).all()
+        )
+        point = reminder_point(_dialect(session))
+        chunks = [
+            statement.where(point.in_(point_ids[i : i + CHUNK]))
+            for i in range(0, len(point_ids), CHUNK)
+        ]
+    found: dict[tuple[str, str], int] = {}
+    for chunk in chunks:
+        for m, status, n in (await session.exec(chunk)).all():  # type: ignore[call-overload]
+            found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
+    return [(m, status, n) for (m, status), n in sorted(found.items())]
 
 
 # --- broadcasts --------------------------------------------------------------------------------
