@@ -41,7 +41,8 @@ PLANT = [
         $1::timestamptz - (n % 525600) * interval '1 minute',
         $1::timestamptz - (n % 525600) * interval '1 minute',
         CASE WHEN n % 6 IN (2, 3, 4)
-             THEN $1::timestamptz - (n % 525600) * interval '1 minute' + (n % 97) * interval '1 hour'
+             THEN $1::timestamptz - (n % 525600) * interval '1 minute'
+                  + (n % 97) * interval '1 hour'
         END
     FROM generate_series(1, 20000) n
     JOIN (SELECT row_number() OVER () - 1 AS i, code, province FROM unnest($2::text[], $3::text[])

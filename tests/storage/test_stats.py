@@ -199,10 +199,8 @@ async def plant_people(session) -> list[User]:
         )
         session.add(user)
         people.append(user)
-    session.add_all(
-        [point("ST-1", SON_TINH), point("ST-2", SON_TINH), point("QN-1", OTHER_QN)]
-        + [point("HN_1", HANOI)]
-    )
+    places = [("ST-1", SON_TINH), ("ST-2", SON_TINH), ("QN-1", OTHER_QN), ("HN_1", HANOI)]
+    session.add_all([point(i, c) for i, c in places])
     await session.flush()
     return people
 
@@ -220,19 +218,19 @@ async def test_subscribers_and_reminders_by_commune_and_month(engine):
         ]
         for user_id, point_id, at in subscriptions:
             session.add(Subscription(user_id=user_id, point_id=point_id, created_at=at))
-        n = 0
-        for point_id, at, status, kind in [
-            ("ST-1", local(4, 18), "sent", "reminder_eve"),
-            ("ST-1", local(5, 6), "sent", "reminder_day"),
-            ("ST-1", local(5, 6), "blocked", "reminder_day"),
-            ("ST-2", local(4, 18), "failed", "reminder_eve"),
-            ("ST-1", local(30, 18, month=10), "sent", "reminder_eve"),  # October
-            ("ST-1", local(1, 0, 30, month=12), "sent", "reminder_eve"),  # after the period
-            ("QN-1", local(4, 18), "sent", "reminder_eve"),
-            ("HN_1", local(4, 18), "sent", "reminder_eve"),
-            ("ST-1", local(4, 18), "sent", "schedule_change"),  # not a reminder
-        ]:
-            n += 1
+        for n, (point_id, at, status, kind) in enumerate(
+            [
+                ("ST-1", local(4, 18), "sent", "reminder_eve"),
+                ("ST-1", local(5, 6), "sent", "reminder_day"),
+                ("ST-1", local(5, 6), "blocked", "reminder_day"),
+                ("ST-2", local(4, 18), "failed", "reminder_eve"),
+                ("ST-1", local(30, 18, month=10), "sent", "reminder_eve"),  # October
+                ("ST-1", local(1, 0, 30, month=12), "sent", "reminder_eve"),  # after the period
+                ("QN-1", local(4, 18), "sent", "reminder_eve"),
+                ("HN_1", local(4, 18), "sent", "reminder_eve"),
+                ("ST-1", local(4, 18), "sent", "schedule_change"),  # not a reminder
+            ]
+        ):
             prefix = "rem" if kind.startswith("reminder") else "chg"
             session.add(
                 Outbox(
@@ -266,9 +264,7 @@ async def test_subscribers_and_reminders_by_commune_and_month(engine):
             ("2026-11", "failed", 1),
             ("2026-11", "sent", 4),
         ]
-        assert await stats.reminders_by_month(session, [HANOI], PERIOD) == [
-            ("2026-11", "sent", 1)
-        ]
+        assert await stats.reminders_by_month(session, [HANOI], PERIOD) == [("2026-11", "sent", 1)]
 
 
 async def test_broadcasts_and_kept_questions(engine):
@@ -353,7 +349,7 @@ async def test_reminders_of_an_area_and_of_everywhere_are_read_from_their_index(
         await plant_people(session)
     seen: list[tuple[str, object]] = []
 
-    def keep(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def keep(conn, cursor, statement, parameters, context, executemany):
         if "outbox" in statement:
             seen.append((statement, parameters))
 
