@@ -129,6 +129,7 @@ async def running(
             report_limit_key=(
                 settings.report_limit_key.get_secret_value() if settings.report_limit_key else None
             ),
+            public_base_url=settings.public_base_url,
         )
         metrics = Metrics()
         transports: dict[str, Transport] = {}

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = Field(
         None, description="Required when the Zalo channel is on; checked on every Zalo event"
     )
+    public_base_url: str | None = Field(
+        None,
+        description="The address people reach `vbsp-bot serve` at (https://bot.example.vn); "
+        "staff console sign-in links are made from it",
+    )
+    console_session_hours: float = Field(
+        12, description="How long a staff console sign-in lasts, in hours"
+    )
     bot_timezone: str = Field(
         "Asia/Ho_Chi_Minh", description="All schedules and reminders are computed in this zone"
     )
@@ -72,7 +80,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
-    @field_validator("telegram_api_base_url", "zalo_api_base_url")
+    @field_validator("telegram_api_base_url", "zalo_api_base_url", "public_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -102,6 +110,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("console_session_hours")
+    @classmethod
+    def _session_hours(cls, value: float) -> float:
+        if not 0.1 <= value <= 24 * 30:
+            raise ValueError("must be a number of hours from 0.1 to 720")
         return value
 
     @field_validator("send_rate_per_second")

@@ -197,4 +197,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app.router.add_post("/zalo/webhook", zalo_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    from bot import console  # the staff console under /staff (bot/console/)
+
+    console.setup(app, runtime)
     return app

@@ -113,3 +113,10 @@ class ChooseRevoke(Action, prefix="qrv", role="admin"):
 
 class ConfirmRevoke(Action, prefix="qrok", role="admin"):
     grant: RowId
+
+
+# --- the staff console (handlers/account/console_link.py) -------------------------------------
+
+
+class OpenConsole(Action, prefix="web"):
+    """A single-use sign-in link to the staff console (for anyone holding a role)."""

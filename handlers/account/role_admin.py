@@ -28,6 +28,7 @@ from handlers.account.actions import (
     Revoke,
     Roles,
 )
+from handlers.account.console_link import console_button
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
@@ -113,6 +114,7 @@ async def start(ctx: Context, action: Roles | None = None) -> list[Reply]:
     body = "\n".join(lines) if lines else ctx.t("quyen.none")
     rows = [
         (ctx.button("quyen.button.grant", Grant()), ctx.button("quyen.button.revoke", Revoke())),
+        console_button(ctx),
         ctx.menu_row(),
     ]
     return [Reply(f"{title}\n\n{body}", tuple(rows))]

@@ -6,7 +6,7 @@ Collected by handlers/core/routes.py, which refuses two features claiming one na
 from __future__ import annotations
 
 from handlers.account import actions as a
-from handlers.account import linking, menu, privacy, role_admin, settings, start
+from handlers.account import console_link, linking, menu, privacy, role_admin, settings, start
 from handlers.account.actions import AnswerConsent, ChooseLanguage, ShowHelp
 from handlers.core.actions import Action, ShowMenu
 from handlers.core.route_types import ActionHandler, Command
@@ -20,6 +20,7 @@ COMMANDS: dict[str, Command] = {
     "dulieu": Command(privacy.command),
     "lienket": Command(linking.command),
     "quyen": Command(role_admin.command, role="admin"),
+    "web": Command(console_link.command),  # any role: checked inside, else it does not exist
 }
 
 # Typed buttons (handlers/core/actions.py) and their handlers; roles are on the classes.
@@ -47,4 +48,5 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     a.Revoke: role_admin.revoke,
     a.ChooseRevoke: role_admin.choose_revoke,
     a.ConfirmRevoke: role_admin.confirm_revoke,
+    a.OpenConsole: console_link.open_console,
 }

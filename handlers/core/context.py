@@ -50,6 +50,9 @@ class Context:
     prepared: dict[str, CleanFile | Exception] = field(default_factory=dict)
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND: estimates of a broadcast's duration
     report_limit_key: str | None = None  # REPORT_LIMIT_KEY; None: the one kept in the database
+    public_base_url: str | None = None  # PUBLIC_BASE_URL: the staff console's sign-in links
+    # The staff console's language switch: pages in this language whatever the chat's is.
+    lang_override: str | None = None
 
     @property
     def me(self) -> User:
@@ -63,7 +66,7 @@ class Context:
 
     @property
     def lang(self) -> str:
-        return self.user.language or "vi"
+        return self.lang_override or self.user.language or "vi"
 
     def t(self, key: str, **values: Any) -> str:
         """A message text in the user's language; values are HTML-escaped, since users type them."""

@@ -40,6 +40,7 @@ class Deps:
     fetch_file: FetchFile | None = None
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND
     report_limit_key: str | None = None  # REPORT_LIMIT_KEY (storage/report_limits.py)
+    public_base_url: str | None = None  # PUBLIC_BASE_URL: the staff console's sign-in links
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -141,6 +142,7 @@ async def handle(
                 identity=identity if identity is not user else None,
                 attachments=incoming.attachments, fetch_file=deps.fetch_file, prepared=prepared,
                 send_rate=deps.send_rate, report_limit_key=deps.report_limit_key,
+                public_base_url=deps.public_base_url,
             )  # fmt: skip
             replies = await route(ctx, incoming)
             if not ctx.deleted:
@@ -151,6 +153,25 @@ async def handle(
             raise
         log.exception("dialog failed for %s user", incoming.channel)
         return await _apology(deps, incoming, language, update_id)
+
+
+async def staff_context(
+    session: AsyncSession, deps: Deps, channel: str, channel_user_id: str, lang: str
+) -> Context | None:
+    """The Context of a staff member acting from the web console: the same person, roles and
+    rules as when they write in chat, in the console's language. None when the bot has never
+    met this identity. The console must not enter chat flows with it."""
+    identity = await users.find_user(session, channel, channel_user_id)
+    if identity is None:
+        return None
+    user = await people.holder(session, identity)
+    state = await users.get_state(session, user.id or 0)
+    return Context(
+        session, deps.content, user, state, deps.clock(), timezone=deps.timezone,
+        identity=identity if identity is not user else None, send_rate=deps.send_rate,
+        report_limit_key=deps.report_limit_key, public_base_url=deps.public_base_url,
+        lang_override=lang,
+    )  # fmt: skip
 
 
 async def _person(

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from content.places import commune, province_name, province_of
 from handlers.core.context import Context
 from handlers.core.types import Reply, digits
-from storage import audit, roles
+from storage import audit, console, roles
 from storage.models import Role
 
 ROLES = roles.ROLES
@@ -203,9 +203,11 @@ async def revoke_role(
     by: str,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Revoke and audit; False when there was no such grant (nothing is written)."""
+    """Revoke and audit; False when there was no such grant (nothing is written). The
+    person's staff console sessions end too: they sign in again with what they still hold."""
     done = await roles.revoke(session, channel, channel_user_id, role, area_code)
     if done:
+        await console.end_sessions(session, channel, channel_user_id)
         await audit.record(
             session,
             by,

@@ -4,6 +4,7 @@ loopback fake Bot API; `bot.send(...)` and `bot.press(...)` act as the Telegram 
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,18 @@ class Bot:
         self.http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        # The port is taken first, so that PUBLIC_BASE_URL (the staff console's sign-in
+        # links) names this very server.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         settings = load_settings(
             database_url=self.database_url,
             telegram_bot_token=TOKEN,
             telegram_api_base_url=self.api.root,
             telegram_webhook_secret=SECRET,
+            public_base_url=self.url,
         )
         self._stack = contextlib.AsyncExitStack()
         extra = {"clock": self.clock} if self.clock is not None else {}
@@ -53,10 +61,7 @@ class Bot:
         runner = web.AppRunner(build_web_app(self.runtime))
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        await web.SockSite(runner, sock).start()
         self.http = await self._stack.enter_async_context(aiohttp.ClientSession())
 
     async def stop(self) -> None:

@@ -1,7 +1,7 @@
 """dashboard: an index of the reminders in the outbox by point, time and status
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 
 The dashboard counts reminders per month and status for the points of an area
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

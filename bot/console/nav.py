@@ -1,0 +1,16 @@
+"""The console's sections, shown in the header to whom holds the role they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    key: str  # the message key of its label
+    role: str | None = None  # None: everyone signed in; admins see every section
+
+
+# Each area of the console adds its entries here, in the order they are shown.
+NAV: list[NavItem] = []
