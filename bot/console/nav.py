@@ -13,4 +13,6 @@ class NavItem:
 
 
 # Each area of the console adds its entries here, in the order they are shown.
-NAV: list[NavItem] = []
+NAV: list[NavItem] = [
+    NavItem("/staff/dashboard", "console.dashboard.nav"),
+]

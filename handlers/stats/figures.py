@@ -8,8 +8,10 @@ Labels are content (messages_console_dashboard.yaml, the report categories, the 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import enum
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -19,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from content.loader import Content
 from content.places import commune
 from handlers.core import roles
+from handlers.core.spreadsheet import safe_row
 from handlers.reports.common import CATEGORIES
-from handlers.stats.numbers import Cell, Kind, count, display, share
+from handlers.stats.numbers import Cell, Kind, count, csv_value, display, share
 from handlers.stats.period import DayRange
 from handlers.stats.scope import Scope, area_codes_in, communes_in
 from storage import stats
@@ -428,3 +431,25 @@ async def figure(r: Request, name: str) -> Figure | None:
     if found is None or not sees(r.scope, found[0]):
         return None
     return await found[1](r)
+
+
+def csv_text(figure: Figure) -> str:
+    """The figure's table as CSV: the rows' keys first, then every column, plain numbers;
+    a cell a spreadsheet could run as a formula is written as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(safe_row([figure.key_label, *(c.label for c in figure.columns)]))
+    for key, row in zip(figure.keys, figure.rows, strict=True):
+        cells = [
+            csv_value(cell, column.kind) for cell, column in zip(row, figure.columns, strict=True)
+        ]
+        writer.writerow(safe_row([key, *cells]))
+    return out.getvalue()
+
+
+def table(figure: Figure, lang: str) -> list[list[str]]:
+    """The figure's rows as a person reads them."""
+    return [
+        [display(cell, column.kind, lang) for cell, column in zip(row, figure.columns, strict=True)]
+        for row in figure.rows
+    ]

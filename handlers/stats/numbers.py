@@ -63,7 +63,7 @@ def csv_value(value: Cell, kind: Kind) -> str:
         return str(value)
     if kind is Kind.COUNT:
         return str(int(value))
-    return f"{float(value):.1f}" if kind is Kind.PERCENT else f"{float(value):.2f}"
+    return f"{float(value):.1f}"  # as the table shows it: the file is the table
 
 
 def share(part: int, whole: int) -> float | None:

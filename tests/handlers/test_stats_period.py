@@ -95,7 +95,7 @@ def test_numbers_for_people_and_for_spreadsheets():
     assert display(12.5, Kind.PERCENT, "en") == "12.5%"
     assert display(1234.56, Kind.HOURS, "vi") == "1.234,6"
     assert display(None, Kind.HOURS, "vi") == "–"
-    assert csv_value(1234.56, Kind.HOURS) == "1234.56"
+    assert csv_value(1234.56, Kind.HOURS) == "1234.6"
     assert csv_value(12.345, Kind.PERCENT) == "12.3"
     assert csv_value(None, Kind.COUNT) == ""
     assert share(1, 3) == pytest.approx(33.333, abs=0.001)
