@@ -19,7 +19,6 @@ from tests.console.a11y import problems
 from tests.console.conftest import Console
 from tests.storage.test_stats import (
     HANOI,
-    OTHER_QN,
     SON_TINH,
     local,
     plant_people,
