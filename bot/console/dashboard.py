@@ -62,11 +62,13 @@ def _scope_lines(staff: Staff, scope: Scope) -> list[str]:
 async def dashboard(request: web.Request, staff: Staff) -> web.StreamResponse:
     """The page: the period picker, then each section's figures."""
     today = _today(staff)
-    error, status = None, 200
+    error = None
     try:
         days = choose(request.query, today)
     except PeriodError as refused:
-        error, status = staff.t(refused.key, **refused.values), 400
+        # The page still answers: it says what is wrong beside the form, which keeps what
+        # was typed, and shows the default period's numbers meanwhile.
+        error = staff.t(refused.key, **refused.values)
         days = ready(DEFAULT, today)
     scope = await scope_of(staff.ctx)
     made = _request(staff, scope, days)
@@ -100,7 +102,6 @@ async def dashboard(request: web.Request, staff: Staff) -> web.StreamResponse:
             "query": query,
             "table": lambda figure: figures.table(figure, staff.lang),
         },
-        status=status,
     )
 
 

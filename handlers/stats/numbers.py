@@ -51,7 +51,8 @@ def display(value: Cell, kind: Kind, lang: str) -> str:
     if kind is Kind.COUNT:
         return count(int(value), lang)
     if kind is Kind.PERCENT:
-        return one_decimal(float(value), lang) + (" %" if lang == "vi" else "%")
+        # Vietnamese writes a space before the sign: a no-break one, kept on the number's line
+        return one_decimal(float(value), lang) + ("\u00a0%" if lang == "vi" else "%")
     return one_decimal(float(value), lang)
 
 

@@ -91,7 +91,7 @@ def test_numbers_for_people_and_for_spreadsheets():
     assert display(1234567, Kind.COUNT, "vi") == "1.234.567"
     assert display(1234567, Kind.COUNT, "en") == "1,234,567"
     assert display(0, Kind.COUNT, "vi") == "0"
-    assert display(12.345, Kind.PERCENT, "vi") == "12,3 %"
+    assert display(12.345, Kind.PERCENT, "vi") == "12,3\u00a0%"  # no-break space
     assert display(12.5, Kind.PERCENT, "en") == "12.5%"
     assert display(1234.56, Kind.HOURS, "vi") == "1.234,6"
     assert display(None, Kind.HOURS, "vi") == "–"
