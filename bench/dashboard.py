@@ -109,6 +109,14 @@ PLANT = [
         $1::timestamptz - b * interval '20 days', b, false
     FROM generate_series(1, 10) b, generate_series(1, 70000) n
     """,
+    # finished broadcasts leave their final counts in the audit log (handlers/broadcasts/jobs.py)
+    """
+    INSERT INTO audit_log (at, actor, action, subject, detail)
+    SELECT finished_at, 'system', 'broadcast.finish', 'broadcast:' || id,
+        json_build_object('state', 'done', 'sent', 66500, 'blocked', 3500, 'failed', 0,
+                          'cancelled', 0, 'in_doubt', 0)
+    FROM broadcasts
+    """,
     "ANALYZE",
 ]
 

@@ -40,7 +40,15 @@ from storage.reports import area_clause
 # Who did a reporter's own action in the audit log (handlers/reports/common.py: REPORTER).
 REPORTER_ACTOR = "reporter"
 REMINDER_KINDS = ("reminder_eve", "reminder_day")
-REMINDER_KEY = "rem:"  # rem:{point}:{date}:{kind}:{user} (handlers/schedules/reminders.py)
+REMINDER_KEY = "rem:"
+# The audit entry written as a broadcast finishes, with its final counts by status.
+FINISHED = "broadcast.finish"
+FINAL_STATUSES = (
+    "sent",
+    "blocked",
+    "failed",
+    "cancelled",
+)  # rem:{point}:{date}:{kind}:{user} (handlers/schedules/reminders.py)
 
 
 @dataclass(frozen=True)
@@ -367,19 +375,37 @@ async def broadcasts_started(
         return []
     ids = [row[0] for row in found]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    statement = (
-        select(Outbox.broadcast_id, Outbox.status, func.count())
-        .where(Outbox.broadcast_id.in_(ids))
-        .group_by(Outbox.broadcast_id, Outbox.status)
-    )
-    for broadcast_id, status, n in (await session.exec(statement)).all():  # type: ignore[call-overload]
-        counts[broadcast_id][status] = int(n)
+    # A finished broadcast's counts were written to the audit log as it finished (handlers/
+    # broadcasts/jobs.py): read there, a million rows are not counted again at every look.
+    final = await session.exec(
+        select(AuditEntry.subject, AuditEntry.detail).where(
+            AuditEntry.subject.in_([f"broadcast:{i}" for i in ids]),
+            AuditEntry.action == FINISHED,
+        )
+    )  # type: ignore[call-overload]
+    finished: set[int] = set()
+    for subject, detail in final.all():
+        broadcast_id = int(subject.split(":", 1)[1])
+        finished.add(broadcast_id)
+        counts[broadcast_id] = {
+            status: int(detail.get(status) or 0) for status in FINAL_STATUSES if detail
+        }
+    live = [i for i in ids if i not in finished]
+    if live:
+        statement = (
+            select(Outbox.broadcast_id, Outbox.status, func.count())
+            .where(Outbox.broadcast_id.in_(live))
+            .group_by(Outbox.broadcast_id, Outbox.status)
+        )
+        for broadcast_id, status, n in (await session.exec(statement)).all():  # type: ignore[call-overload]
+            counts[broadcast_id][status] = int(n)
     tallies = []
     for broadcast_id, started_at, area_code, recipients, pruned in found:
         tally = counts[broadcast_id]
-        for status, n in (pruned or {}).items():
-            if status != "in_doubt":
-                tally[status] = tally.get(status, 0) + int(n)
+        if broadcast_id not in finished:
+            for status, n in (pruned or {}).items():
+                if status != "in_doubt":
+                    tally[status] = tally.get(status, 0) + int(n)
         tallies.append(BroadcastTally(broadcast_id, started_at, area_code, recipients, tally))
     return tallies
 

@@ -370,3 +370,43 @@ async def test_reminders_of_an_area_and_of_everywhere_are_read_from_their_index(
                 rows = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
             plan = " ".join(str(row) for row in rows)
         assert "ix_outbox_reminders" in plan, plan
+
+
+async def test_a_finished_broadcast_is_counted_from_its_final_audit_entry(engine):
+    """As a broadcast finishes its counts go to the audit log; its million outbox rows are
+    not counted again (nor missed once pruned)."""
+    async with transaction(session_factory(engine)) as session:
+        session.add(
+            Broadcast(
+                id=7,
+                author="telegram:1",
+                area_code=SON_TINH,
+                text="-",
+                status="done",
+                started_at=local(3),
+                recipients=1012,
+                pruned_counts={"sent": 1000},
+            )
+        )
+        await session.flush()
+        session.add(
+            Outbox(
+                dedup_key="b:7:left",
+                channel="telegram",
+                channel_user_id="1",
+                kind="broadcast",
+                status="sent",
+                broadcast_id=7,
+            )
+        )
+        await audit.record(
+            session,
+            "system",
+            "broadcast.finish",
+            "broadcast:7",
+            {"state": "done", "sent": 1000, "blocked": 10, "failed": 2, "in_doubt": 0},
+            local(4),
+        )
+    async with transaction(session_factory(engine)) as session:
+        [tally] = await stats.broadcasts_started(session, [SON_TINH], PERIOD)
+    assert tally.counts == {"sent": 1000, "blocked": 10, "failed": 2, "cancelled": 0}
