@@ -260,19 +260,19 @@ async def subscribers_by_commune(
         ),
         else_=0,
     )
-    per_point = (
-        select(
-            Subscription.point_id.label("point_id"),
-            func.count().label("n"),
-            func.sum(new).label("new"),
-        )
-        .group_by(Subscription.point_id)
-        .subquery()
-    )
-    total = func.sum(per_point.c.n).label("total")
+    per_point = select(
+        Subscription.point_id.label("point_id"),
+        func.count().label("n"),
+        func.sum(new).label("new"),
+    ).group_by(Subscription.point_id)
+    if communes is not None:  # only the area's points' index ranges are read
+        points = select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+        per_point = per_point.where(Subscription.point_id.in_(points.scalar_subquery()))
+    counted = per_point.subquery()
+    total = func.sum(counted.c.n).label("total")
     statement = (
-        select(TransactionPoint.commune_code, total, func.sum(per_point.c.new))
-        .join(per_point, per_point.c.point_id == TransactionPoint.id)
+        select(TransactionPoint.commune_code, total, func.sum(counted.c.new))
+        .join(counted, counted.c.point_id == TransactionPoint.id)
         .where(_in(TransactionPoint.commune_code, communes))
         .group_by(TransactionPoint.commune_code)
         .order_by(total.desc(), TransactionPoint.commune_code)

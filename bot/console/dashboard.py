@@ -10,6 +10,10 @@ same figure (handlers/stats/figures.py). A figure one's roles do not reach is a 
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
+from collections import OrderedDict
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -23,6 +27,50 @@ from handlers.stats.period import DEFAULT, Choice, DayRange, PeriodError, choose
 from handlers.stats.scope import Scope, scope_of
 
 routes = web.RouteTableDef()
+
+# A page and its eight pictures ask for the same figures within a second: made once, they are
+# kept this long. Figures are never older than this (the page says so).
+FRESH_SECONDS = 60.0
+KEPT_FIGURES = 512
+
+
+class FigureCache:
+    """Figures made lately, by what they are, whose areas, which days and which language."""
+
+    def __init__(self, seconds: float = FRESH_SECONDS, size: int = KEPT_FIGURES) -> None:
+        self.seconds, self.size = seconds, size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[float, Figure]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Figure | None:
+        found = self._kept.get(key)
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return None
+        self._kept.move_to_end(key)  # the least lately used goes first
+        return found[1]
+
+    def put(self, key: tuple[Any, ...], figure: Figure) -> None:
+        self._kept[key] = (time.monotonic(), figure)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
+# One cache per database (per running app): it goes with the app's session factory.
+_CACHES: weakref.WeakKeyDictionary[Any, FigureCache] = weakref.WeakKeyDictionary()
+
+
+async def _made(staff: Staff, made: Request, name: str) -> Figure | None:
+    """The figure ``name`` for this request: kept, or made now and kept."""
+    cache = _CACHES.setdefault(staff.deps.sessions, FigureCache())
+    days = made.days
+    key = (name, made.scope.key(), days.choice, days.first, days.last, made.lang)
+    figure = cache.get(key)
+    if figure is None:
+        figure = await figures.figure(made, name)
+        if figure is not None:
+            cache.put(key, figure)
+    return figure
+
 
 # The picture is a plain image: styles of its own, nothing that runs or loads.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -76,7 +124,7 @@ async def dashboard(request: web.Request, staff: Staff) -> web.StreamResponse:
     sections: list[tuple[Section, list[Figure]]] = []
     for name in figures.visible(scope):
         section = FIGURES[name][0]
-        figure = await figures.figure(made, name)
+        figure = await _made(staff, made, name)
         assert figure is not None
         if not sections or sections[-1][0] is not section:
             sections.append((section, []))
@@ -112,7 +160,7 @@ async def _figure(request: web.Request, staff: Staff) -> Figure:
     except PeriodError as refused:
         raise web.HTTPBadRequest(text=staff.t(refused.key, **refused.values)) from None
     scope = await scope_of(staff.ctx)
-    figure = await figures.figure(_request(staff, scope, days), request.match_info["name"])
+    figure = await _made(staff, _request(staff, scope, days), request.match_info["name"])
     if figure is None:
         raise web.HTTPNotFound()
     return figure

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from handlers.stats.figures import Figure
 from storage.db import transaction
 from storage.models import Broadcast, Outbox, Subscription
 from storage.question_models import KeptQuestion
@@ -292,3 +293,23 @@ async def test_the_ready_periods_and_the_home_page(console: Console) -> None:
         assert len(re.findall(r"\bchecked\b", html)) == 1
         assert Tables(html).found["report-outcomes"] == [], "nothing planted: no table"
         assert "Không có số liệu trong khoảng này." in html
+
+
+def test_figures_are_kept_a_short_while_and_a_few_at_a_time() -> None:
+    import time
+
+    from bot.console.dashboard import FigureCache
+    from handlers.stats.figures import Chart
+
+    def figure(name: str) -> Figure:
+        return Figure(name, name, Chart.BARS, (), (), (), "k")
+
+    cache = FigureCache(seconds=0.2, size=2)
+    cache.put(("a",), figure("a"))
+    cache.put(("b",), figure("b"))
+    assert cache.get(("a",)) == figure("a")  # and "a" is now the newest
+    cache.put(("c",), figure("c"))
+    assert cache.get(("b",)) is None  # the oldest went
+    assert cache.get(("c",)) == figure("c")
+    time.sleep(0.25)
+    assert cache.get(("a",)) is None and cache.get(("c",)) is None
