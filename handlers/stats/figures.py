@@ -91,6 +91,7 @@ class Request:
     scope: Scope
     days: DayRange
     tz: ZoneInfo
+    now: dt.datetime
 
     def t(self, key: str, **values: object) -> str:
         return self.content.text(key, self.lang, **values)
@@ -277,6 +278,9 @@ async def subscribers(r: Request) -> Figure:
 
 
 REMINDER_STATES = ("sent", "blocked", "failed", "waiting")
+# How long handled messages stay in the outbox (bot/scheduler.py, OUTBOX_RETENTION; a test
+# holds the two equal): the reminders of older months are no longer there to count.
+MESSAGES_KEPT = dt.timedelta(days=90)
 
 
 async def reminders(r: Request) -> Figure:
@@ -286,10 +290,16 @@ async def reminders(r: Request) -> Figure:
         state = status if status in REMINDER_STATES[:3] else "waiting"
         counts[(month, state)] = counts.get((month, state), 0) + n
     months = r.days.months()
+    # Months wholly before what the outbox still holds are unknown, not zero.
+    kept_from = (r.now - MESSAGES_KEPT).astimezone(r.tz).date().isoformat()[:7]
     rows: list[tuple[Cell, ...]] = []
     for month in months:
-        cells = [counts.get((month, state), 0) for state in REMINDER_STATES]
-        rows.append((_month_label(month, r.lang), *cells, share(cells[0], sum(cells))))
+        if month < kept_from:
+            rows.append((_month_label(month, r.lang), *[None] * len(REMINDER_STATES), None))
+            continue
+        cells: list[Cell] = [counts.get((month, state), 0) for state in REMINDER_STATES]
+        sent, total = counts.get((month, "sent"), 0), sum(int(c or 0) for c in cells)
+        rows.append((_month_label(month, r.lang), *cells, share(sent, total)))
     any_rows = bool(found)
     return Figure(
         "reminders",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import Console, shot
-from tests.console.test_dashboard import plant
+from tests.console.test_dashboard import console, plant  # noqa: F401 (7 December 2026)
 from tests.storage.test_stats import SON_TINH
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,9 @@ async def charts_loaded(page: Any) -> list[tuple[str, int]]:
 
 
 async def test_a_signed_in_admin_changes_the_period_and_sees_every_chart(
-    console: Console, page: Any, database_url: str
+    console: Console,  # noqa: F811 (the fixture of test_dashboard.py)
+    page: Any,
+    database_url: str,
 ) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("one database is enough for the browser; the numbers are tested on both")
@@ -72,7 +74,9 @@ async def test_a_signed_in_admin_changes_the_period_and_sees_every_chart(
 
 
 async def test_a_wrong_period_is_explained_in_the_page(
-    console: Console, page: Any, database_url: str
+    console: Console,  # noqa: F811 (the fixture of test_dashboard.py)
+    page: Any,
+    database_url: str,
 ) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("one database is enough for the browser")

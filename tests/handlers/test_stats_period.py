@@ -110,3 +110,12 @@ def test_areas_become_communes():
     assert all(len(code) == 5 for code in province)
     assert area_codes_in(["51"]) == sorted({"51", *province})
     assert communes_in([]) == []
+
+
+def test_the_dashboard_knows_how_long_messages_are_kept():
+    """Reminders of months the outbox no longer holds are shown unknown, not zero: the
+    dashboard's figure for that is the scheduler's."""
+    from bot.scheduler import OUTBOX_RETENTION
+    from handlers.stats.figures import MESSAGES_KEPT
+
+    assert MESSAGES_KEPT == OUTBOX_RETENTION
