@@ -41,8 +41,10 @@ async def test_a_signed_in_admin_changes_the_period_and_sees_every_chart(
     await page.wait_for_url(re.compile(r"/staff/dashboard$"))  # the console's first page
     await page.get_by_role("heading", level=1, name="Số liệu").wait_for()
     # the planted data is in November 2026: choose that period with the form
-    await page.get_by_label("Từ ngày … đến ngày …").check()
+    custom = page.get_by_label("Từ ngày … đến ngày …")
+    assert not await custom.is_checked()
     await page.get_by_label("Từ ngày", exact=True).fill("2026-11-02")
+    assert await custom.is_checked()  # typing a day chooses the range (static/dashboard.js)
     await page.get_by_label("Đến ngày", exact=True).fill("2026-11-29")
     await page.get_by_role("button", name="Xem").click()
     await page.wait_for_url(re.compile(r"period=custom&from=2026-11-02&to=2026-11-29"))
