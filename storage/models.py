@@ -338,6 +338,9 @@ class InboxEvent(SQLModel, table=True):
 # What the report limits keep without identity (storage/report_limits.py).
 # The staff console's sign-in links and sessions (storage/console.py).
 import storage.console_models  # noqa: E402
+
+# Reminders counted as their outbox rows are pruned, for the dashboard (storage/stats.py).
+import storage.delivery_models  # noqa: E402
 import storage.limit_models  # noqa: E402
 
 # Questions kept masked for the people who improve the bot (storage/kept_questions.py).

@@ -29,9 +29,11 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.delivery_models import ReminderTally
 from storage.models import AuditEntry, Broadcast, Outbox, Subscription, TransactionPoint, User
 from storage.question_models import KeptQuestion
 from storage.report_models import Report
@@ -301,37 +303,76 @@ CHUNK = 500  # point ids per IN (...): well under every driver's limit of parame
 async def reminders_by_month(
     session: AsyncSession, communes: Sequence[str] | None, period: Period
 ) -> list[tuple[str, str, int]]:
-    """(month, status, reminders) of the reminders recorded in the period.
-
-    Outbox rows are deleted 90 days after they were handled (bot/scheduler.py), so older
-    months count only what is left of them.
-    """
+    """(month, status, reminders) of the reminders recorded in the period: those still in
+    the outbox, and the counts left by those pruned (``keep_reminder_counts``)."""
     month = month_of(session, Outbox.created_at, period).label("month")
     statement = (
         select(month, Outbox.status, func.count())
         .where(_REMINDER, Outbox.created_at >= period.start, Outbox.created_at < period.end)
         .group_by(month, Outbox.status)
     )
+    first_day = (period.start + dt.timedelta(minutes=period.offset_minutes)).date()
+    last_day = (period.end + dt.timedelta(minutes=period.offset_minutes)).date()
+    tally_month = func.substr(
+        cast(ReminderTally.day, String), literal_column("1"), literal_column("7")
+    ).label("month")
+    tallied = (
+        select(tally_month, ReminderTally.status, func.sum(ReminderTally.n))
+        .where(ReminderTally.day >= first_day, ReminderTally.day < last_day)
+        .group_by(tally_month, ReminderTally.status)
+    )
     if communes is None:
-        chunks: list[Any] = [statement]
+        chunks: list[Any] = [statement, tallied]
     else:
-        point_ids = list(
-            (
-                await session.exec(
-                    select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
-                )
-            ).all()
-        )
+        found_ids = await session.exec(
+            select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+        )  # type: ignore[call-overload]
+        point_ids = [str(row[0]) for row in found_ids.all()]
         point = reminder_point(_dialect(session))
-        chunks = [
-            statement.where(point.in_(point_ids[i : i + CHUNK]))
-            for i in range(0, len(point_ids), CHUNK)
-        ]
+        chunks = []
+        for i in range(0, len(point_ids), CHUNK):
+            some = point_ids[i : i + CHUNK]
+            chunks.append(statement.where(point.in_(some)))
+            chunks.append(tallied.where(ReminderTally.point_id.in_(some)))
     found: dict[tuple[str, str], int] = {}
     for chunk in chunks:
         for m, status, n in (await session.exec(chunk)).all():  # type: ignore[call-overload]
             found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
     return [(m, status, n) for (m, status), n in sorted(found.items())]
+
+
+async def first_reminder_day(session: AsyncSession) -> dt.date | None:
+    """The first local day whose reminders were counted as they were pruned, if any."""
+    found = await session.exec(select(func.min(ReminderTally.day)))  # type: ignore[call-overload]
+    return found.scalar_one_or_none()
+
+
+# Reminders are counted by their local day; the bot serves Vietnam, +07:00 all year.
+TALLY_OFFSET = dt.timedelta(hours=7)
+
+
+async def keep_reminder_counts(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Add the reminders among ``rows`` (status, in_doubt, kind, dedup_key, created_at of
+    outbox rows about to be deleted) to ``reminder_tallies``; how many were counted."""
+    counts: dict[tuple[dt.date, str, str], int] = {}
+    for status, _in_doubt, kind, key, created_at in rows:
+        if kind not in REMINDER_KINDS or not key.startswith(REMINDER_KEY):
+            continue
+        point_id = key[len(REMINDER_KEY) :].split(":", 1)[0]
+        day = (created_at + TALLY_OFFSET).date()
+        counts[(day, point_id, status)] = counts.get((day, point_id, status), 0) + 1
+    if not counts:
+        return 0
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = insert(ReminderTally).values(
+        [{"day": d, "point_id": p, "status": s, "n": n} for (d, p, s), n in counts.items()]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "point_id", "status"],
+        set_={"n": ReminderTally.n + statement.excluded.n},
+    )
+    await session.exec(statement)
+    return sum(counts.values())
 
 
 # --- broadcasts --------------------------------------------------------------------------------

@@ -279,7 +279,7 @@ async def subscribers(r: Request) -> Figure:
 
 REMINDER_STATES = ("sent", "blocked", "failed", "waiting")
 # How long handled messages stay in the outbox (bot/scheduler.py, OUTBOX_RETENTION; a test
-# holds the two equal): the reminders of older months are no longer there to count.
+# holds the two equal): older reminders are counted from reminder_tallies, kept since 0018.
 MESSAGES_KEPT = dt.timedelta(days=90)
 
 
@@ -290,8 +290,13 @@ async def reminders(r: Request) -> Figure:
         state = status if status in REMINDER_STATES[:3] else "waiting"
         counts[(month, state)] = counts.get((month, state), 0) + n
     months = r.days.months()
-    # Months wholly before what the outbox still holds are unknown, not zero.
-    kept_from = (r.now - MESSAGES_KEPT).astimezone(r.tz).date().isoformat()[:7]
+    # Months wholly before what the outbox still holds, and before the counts kept of what
+    # it no longer holds, are unknown, not zero.
+    known_from = (r.now - MESSAGES_KEPT).astimezone(r.tz).date()
+    first_tally = await stats.first_reminder_day(r.session)
+    if first_tally is not None:
+        known_from = min(known_from, first_tally)
+    kept_from = known_from.isoformat()[:7]
     rows: list[tuple[Cell, ...]] = []
     for month in months:
         if month < kept_from:

@@ -410,3 +410,69 @@ async def test_a_finished_broadcast_is_counted_from_its_final_audit_entry(engine
     async with transaction(session_factory(engine)) as session:
         [tally] = await stats.broadcasts_started(session, [SON_TINH], PERIOD)
     assert tally.counts == {"sent": 1000, "blocked": 10, "failed": 2, "cancelled": 0}
+
+
+async def test_pruned_reminders_still_count_by_month_and_area(engine):
+    """Handled rows leave the outbox after 90 days; the reminders among them leave their
+    counts by local day, point and status, so a month counts the same before and after."""
+    from storage import outbox
+
+    async with transaction(session_factory(engine)) as session:
+        await plant_people(session)
+        rows = [
+            ("ST-1", local(1, 6, 30), "sent"),  # 1 Nov 06:30 local is still 31 Oct in UTC
+            ("ST-1", local(4, 18), "sent"),
+            ("ST-1", local(4, 18), "blocked"),
+            ("ST-2", local(4, 18), "failed"),
+            ("HN_1", local(4, 18), "sent"),
+        ]
+        for n, (point_id, at, status) in enumerate(rows):
+            session.add(
+                Outbox(
+                    dedup_key=f"rem:{point_id}:2026-11-05:eve:{n}",
+                    channel="telegram",
+                    channel_user_id=str(n),
+                    kind="reminder_eve",
+                    status=status,
+                    created_at=at,
+                    not_before=at,
+                    sent_at=at,
+                )
+            )
+        session.add(
+            Outbox(
+                dedup_key="b:1:1",
+                channel="telegram",
+                channel_user_id="9",
+                kind="broadcast",
+                status="sent",
+                created_at=local(4),
+                sent_at=local(4),
+            )
+        )
+    wide = stats.Period(local(1, 0, month=10), local(1, 0, month=12))
+    expected = {
+        None: [("2026-11", "blocked", 1), ("2026-11", "failed", 1), ("2026-11", "sent", 3)],
+        (SON_TINH,): [("2026-11", "blocked", 1), ("2026-11", "failed", 1), ("2026-11", "sent", 2)],
+        (HANOI,): [("2026-11", "sent", 1)],
+    }
+    async with transaction(session_factory(engine)) as session:
+        for communes, counts in expected.items():
+            assert await stats.reminders_by_month(session, communes, wide) == counts
+        assert await stats.first_reminder_day(session) is None
+    async with transaction(session_factory(engine)) as session:
+        # in two batches: the second adds to the first's counts
+        assert await outbox.prune(session, local(6), limit=3) == 3
+        assert await outbox.prune(session, local(6)) == 3
+    async with transaction(session_factory(engine)) as session:
+        assert (await session.exec(text("SELECT count(*) FROM outbox"))).one()[0] == 0
+        for communes, counts in expected.items():
+            assert await stats.reminders_by_month(session, communes, wide) == counts
+        assert await stats.first_reminder_day(session) == dt.date(2026, 11, 1)
+        # a period of days takes the days of the kept counts: only the 4th
+        days = stats.Period(local(2, 0), local(5, 0))
+        assert await stats.reminders_by_month(session, [SON_TINH], days) == [
+            ("2026-11", "blocked", 1),
+            ("2026-11", "failed", 1),
+            ("2026-11", "sent", 1),
+        ]

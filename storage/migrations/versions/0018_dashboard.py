@@ -1,4 +1,5 @@
-"""dashboard: an index of the reminders in the outbox by point, time and status
+"""dashboard: an index of the reminders in the outbox by point, time and status, and the
+reminders' counts kept when their rows are pruned
 
 Revision ID: 0018
 Revises: 0013
@@ -10,6 +11,10 @@ the index is partial, over the reminders' rows only, and leads with the point id
 row's key (``rem:{point}:{date}:{kind}:{user}``): an area's reminders are a few index ranges,
 the whole country's an index-only scan. The expression is written in each database's words,
 exactly as the query writes it.
+
+Handled outbox rows are deleted after 90 days (bot/scheduler.py); ``reminder_tallies`` keeps
+the reminders' counts by local day, point and status as they go (storage/outbox.py, prune),
+so that a year of reminders can still be counted.
 """
 
 import sqlalchemy as sa
@@ -29,6 +34,14 @@ POINT = {
 
 
 def upgrade() -> None:
+    op.create_table(
+        "reminder_tallies",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("point_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "point_id", "status"),
+    )
     dialect = op.get_bind().dialect.name
     op.create_index(
         NAME,
@@ -41,3 +54,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(NAME, table_name="outbox")
+    op.drop_table("reminder_tallies")
