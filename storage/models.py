@@ -226,9 +226,19 @@ class Role(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who changed what, and when: roles, schedules, and every other privileged action."""
+    """Who changed what, and when: roles, schedules, and every other privileged action.
+
+    ``area_code`` is the area the entry belongs to (storage/audit.py, ``area_of``): the
+    narrowest of a commune (5 digits), a province (2 digits) or None (the whole country). The
+    log is read newest first, by one of the three filters that have an index of their own.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_area_at", "area_code", "at", "id"),
+        Index("ix_audit_log_actor_at", "actor", "at", "id"),
+        Index("ix_audit_log_action_at", "action", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -236,6 +246,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(sa_type=String(48))  # "role.grant", "schedule.move", ...
     subject: str = Field(sa_type=String(200), index=True)  # "telegram:456", a point id
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    area_code: str | None = Field(default=None, sa_type=String(5))
 
 
 class ReminderPlan(SQLModel, table=True):

@@ -203,7 +203,21 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     try:
         page = await context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        def on_console(message: Any) -> None:
+            # A page answered 400 (a refused form) or 404 is logged as a failed resource;
+            # failed resources are judged below, by what they were.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                errors.append(message.text)
+
+        def on_response(response: Any) -> None:
+            # A picture, a script, a style sheet or a call of a script that fails is an error
+            # of the page; the page itself may answer 4xx on purpose.
+            if response.status >= 400 and response.request.resource_type != "document":
+                errors.append(f"{response.status} {response.url}")
+
+        page.on("console", on_console)
+        page.on("response", on_response)
         page.on("pageerror", lambda e: errors.append(str(e)))
         yield page
         assert not errors, f"the page logged errors (a CSP violation?): {errors}"
