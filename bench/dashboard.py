@@ -17,11 +17,16 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from sqlalchemy import event
 
+from content.loader import load_content
 from content.places import communes_of_province
+from handlers.stats import figures
+from handlers.stats.period import Choice, ready
+from handlers.stats.scope import Scope
 from storage import stats
 from storage.db import create_engine, session_factory, transaction, upgrade
 
@@ -175,7 +180,9 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
                     print(statement)
 
         sessions = session_factory(engine)
-        period = stats.Period(NOW - dt.timedelta(days=365), NOW)
+        content = load_content()
+        days = ready(Choice.MONTHS_12, NOW.date())
+        period = days.period(ZoneInfo("Asia/Ho_Chi_Minh"))
         communes = [c.code for c in communes_of_province(PROVINCE)]
         one = communes[0]
         province = f"{PROVINCE:02d}"
@@ -202,6 +209,16 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
             await timed("reminders by month", call(stats.reminders_by_month, places))
             await timed("broadcasts", call(stats.broadcasts_started, codes))
             await timed("kept questions", call(stats.kept_questions_by_topic, places))
+
+            async def whole_page(areas=areas):  # type: ignore[no-untyped-def]
+                scope = Scope(tuple(areas), tuple(areas), tuple(areas))
+                async with transaction(sessions) as session:
+                    made = figures.Request(
+                        session, content, "vi", scope, days, ZoneInfo("Asia/Ho_Chi_Minh"), NOW
+                    )
+                    return [await figures.figure(made, name) for name in figures.visible(scope)]
+
+            await timed("the whole dashboard (8 figures, 12 months)", whole_page)
     finally:
         await engine.dispose()
         if keep:
