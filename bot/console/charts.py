@@ -35,6 +35,7 @@ COLOURS = (
 # Sent, blocked, failed, waiting: green, orange, red, grey.
 DELIVERY_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#999999")
 
+LABELLED_BARS = 12  # bar labels a phone's width holds
 WIDTH = 560  # drawn at a phone's width (about 360 px) the letters stay about 14 px
 FONT = "'DejaVu Sans', 'Noto Sans', Arial, sans-serif"
 
@@ -124,6 +125,9 @@ def _chart(figure: Figure, lang: str, height: int) -> Any:
             chart.add(column.label, [row[index] for row in reversed(rows)])
         return chart
     maker = pygal.StackedBar if figure.chart is Chart.STACKED else pygal.Bar
+    if len(rows) > LABELLED_BARS:  # a year of weeks: a label every few bars, the rest blank
+        config["x_labels_major_every"] = math.ceil(len(rows) / LABELLED_BARS)
+        config["show_minor_x_labels"] = False
     chart = maker(x_label_rotation=-40 if len(rows) > 6 else 0, **config)
     chart.x_labels = labels
     for index, column in plotted:
