@@ -355,4 +355,7 @@ import storage.delivery_models  # noqa: E402
 import storage.limit_models  # noqa: E402
 
 # Questions kept masked for the people who improve the bot (storage/kept_questions.py).
-import storage.question_models  # noqa: E402, F401
+import storage.question_models  # noqa: E402
+
+# Schedule files between the console's preview and their import (storage/schedule_uploads.py).
+import storage.upload_models  # noqa: E402, F401
