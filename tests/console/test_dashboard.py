@@ -185,8 +185,8 @@ async def test_a_commune_moderator_sees_only_their_communes_reports(console: Con
     ]
     assert tables["reports-by-commune"][1:] == [[SON_TINH_NAME, "5", "100,0 %"]]
     assert tables["report-times"][1:] == [
-        ["Đến khi được xử lý lần đầu", "5", "3,0", "7,6"],
-        ["Đến khi giải quyết xong", "3", "48,0", "105,6"],
+        ["Xử lý lần đầu", "5", "3,0", "7,6"],
+        ["Giải quyết xong", "3", "48,0", "105,6"],
     ]
     assert tables["report-outcomes"][1:] == [
         ["Đã giải quyết", "3", "60,0 %"],
