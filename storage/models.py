@@ -164,6 +164,15 @@ class Outbox(SQLModel, table=True):
         # The engine claims by (broadcast or none, status) in id order, and counts a
         # broadcast's rows by status.
         Index("ix_outbox_broadcast", "broadcast_id", "status", "id"),
+        # The dashboard's reminders by point, month and status (storage/stats.py): partial,
+        # by an expression of the key; SQLite's spelling of it is in migration 0018.
+        Index(
+            "ix_outbox_reminders",
+            text("split_part(dedup_key, ':', 2)"),
+            "created_at",
+            "status",
+            postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -340,6 +349,9 @@ class InboxEvent(SQLModel, table=True):
 # What the report limits keep without identity (storage/report_limits.py).
 # The staff console's sign-in links and sessions (storage/console.py).
 import storage.console_models  # noqa: E402
+
+# Reminders counted as their outbox rows are pruned, for the dashboard (storage/stats.py).
+import storage.delivery_models  # noqa: E402
 import storage.limit_models  # noqa: E402
 
 # Questions kept masked for the people who improve the bot (storage/kept_questions.py).
