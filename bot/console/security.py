@@ -72,6 +72,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_page(request, 404, "console.not_found")
     except web.HTTPForbidden:
         response = error_page(request, 403, "console.forbidden")
+    except web.HTTPRequestEntityTooLarge:
+        response = error_page(request, 413, "console.too_large")
     except web.HTTPMethodNotAllowed:
         response = error_page(request, 405, "console.not_found")
     except web.HTTPException as answer:  # redirects, 400s a page chose: as they are

@@ -5,14 +5,14 @@ wider ones, so a moderator's queue (the reports of a province, or of a commune, 
 a page after the last one shown) is read in index order instead of sorting the area's reports.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0018
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
