@@ -208,14 +208,20 @@ async def report_page(request: web.Request, staff: Staff) -> web.StreamResponse:
     return await _show(staff, report, me)
 
 
-def _who(staff: Staff, report: Report, entry: timeline.Entry) -> str:
+def _who(staff: Staff, report: Report, entry: timeline.Entry, names: dict[str, str]) -> str:
+    """The reporter by the report's handle; a moderator as "you", by name, or as "a moderator"
+    (never by a channel id)."""
     if entry.by_reporter:
         return staff.t("console.reports.who.reporter", handle=report.handle)
-    if entry.actor is None:
-        return staff.t("console.reports.who.someone")
-    if entry.actor == staff.actor:
+    return _moderator(staff, entry.actor, names)
+
+
+def _moderator(staff: Staff, actor: str | None, names: dict[str, str]) -> str:
+    if actor is not None and actor == staff.actor:
         return staff.t("console.reports.who.me")
-    return staff.t("console.reports.who.moderator", actor=entry.actor)
+    if actor is not None and actor in names:
+        return staff.t("console.reports.who.moderator", name=names[actor])
+    return staff.t("console.reports.who.someone")
 
 
 def _choice(staff: Staff, entry: timeline.Entry) -> str | None:
@@ -248,24 +254,25 @@ async def _show(
         if f.mime_type == _PDF:
             pages = await asyncio.to_thread(evidence_pdf.page_count, f.data)
         files.append({"file": f, "picture": f.mime_type in _PICTURES, "pages": pages})
+    entries = await timeline.of_report(staff.session, report)
+    actors = {e.actor for e in entries if e.actor} | (
+        {report.taken_by} if report.taken_by else set()
+    )
+    names = await desk.staff_names(staff.session, actors)
     story = [
         {
             "entry": e,
             "date": short_date(e.at, tz, lang),
             "time": e.at.astimezone(tz).strftime("%H:%M"),
             "iso": e.at.isoformat(),
-            "who": _who(staff, report, e),
+            "who": _who(staff, report, e, names),
             "state": staff.t(f"moderation.state.{e.state}") if e.state else "",
             "before": staff.t(f"moderation.state.{e.before}") if e.before else "",
             "choice": _choice(staff, e),
         }
-        for e in await timeline.of_report(staff.session, report)
+        for e in entries
     ]
-    taken_by = None
-    if report.taken_by:
-        taken_by = (
-            staff.t("console.reports.who.me") if report.taken_by == staff.actor else report.taken_by
-        )
+    taken_by = _moderator(staff, report.taken_by, names) if report.taken_by else None
     values = {
         "report": report,
         "state": staff.t(f"moderation.state.{report.status}"),

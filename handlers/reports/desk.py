@@ -18,7 +18,7 @@ from handlers.reports import transitions
 from handlers.reports.common import CATEGORIES, STALE_AFTER, untouched_days
 from handlers.reports.moderation_actions import QueueFilter
 from handlers.reports.transitions import Moderator
-from storage import report_queue, reports
+from storage import report_queue, reports, users
 from storage.report_models import Report, ReportFile
 
 ROLE = "moderator"
@@ -158,6 +158,18 @@ async def twins(session: AsyncSession, me: Moderator, report: Report) -> list[in
     """Later reports of the moderator's areas that likely repeat this one."""
     found = await report_queue.duplicates_of(session, list(me.areas), [report.id or 0])
     return found.get(report.id or 0, [])
+
+
+async def staff_names(session: AsyncSession, actors: set[str]) -> dict[str, str]:
+    """The names moderators go by ('telegram:123' -> their display name), for the pages
+    staff read; an actor without one is left out (the page says "a moderator")."""
+    names: dict[str, str] = {}
+    for actor in sorted(actors):
+        channel, _, user_id = actor.partition(":")
+        user = await users.find_user(session, channel, user_id) if user_id else None
+        if user is not None and user.display_name:
+            names[actor] = user.display_name
+    return names
 
 
 async def evidence(

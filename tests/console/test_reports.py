@@ -454,3 +454,25 @@ async def test_a_reporter_who_would_not_be_asked_is_not_asked(console: Console):
     assert len(console.bot.api.messages(REPORTER)) == sent + 1  # the take's notice only
     async with transaction(console.runtime.deps.sessions) as session:
         assert (await reports.get(session, report.id or 0)).status == "in_review"
+
+
+async def test_moderators_are_named_not_numbered(console: Console):
+    await console.grant(MOD_COMMUNE, "moderator", SON_TINH)
+    await console.grant(MOD_PROVINCE, "moderator", "51")
+    report = await _report(console)
+    commune = await console.client(MOD_COMMUNE)
+    # The name Telegram gives (kept from the person's messages; the fake sends none).
+    async with transaction(console.runtime.deps.sessions) as session:
+        colleague = await users.find_user(session, "telegram", str(MOD_COMMUNE))
+        assert colleague is not None
+        colleague.display_name = "Trần Văn Bình"
+        session.add(colleague)
+    await commune.post(f"/staff/reports/{report.id}/take")
+    province = await console.client(MOD_PROVINCE)
+    _, page, _ = await province.get(f"/staff/reports/{report.id}")
+    words = _text(page)
+    assert "Người đang xử lý Kiểm duyệt viên Trần Văn Bình" in words
+    assert "Kiểm duyệt viên Trần Văn Bình Mới → Đang xem" in words
+    assert "telegram:" not in page and str(MOD_COMMUNE) not in page
+    _, own, _ = await commune.get(f"/staff/reports/{report.id}")
+    assert "Người đang xử lý Bạn" in _text(own)
