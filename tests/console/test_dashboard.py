@@ -227,6 +227,8 @@ async def test_the_csv_and_the_chart_are_the_table(console: Console) -> None:
         )
         assert status == 200, name
         assert response.content_type == "image/svg+xml"
+        csp = response.headers["Content-Security-Policy"]  # opened on its own: no script
+        assert "script-src" not in csp and csp.startswith("default-src 'none'")
         root = ET.fromstring(body)  # well-formed XML
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         assert "viewBox" in root.attrib and "width" not in root.attrib

@@ -1,7 +1,7 @@
 """schedule uploads: files kept between the staff console's preview and their import
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ their area from what they are about: a report's commune (its province when escal
 broadcast's area, a transaction point's commune, the area of a role granted or revoked.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 reminders' counts kept when their rows are pruned
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07
 
 The dashboard counts reminders per month and status for the points of an area
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
