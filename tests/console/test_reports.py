@@ -19,6 +19,7 @@ from handlers.reports import evidence
 from storage import audit, reports, users
 from storage.db import transaction
 from storage.report_models import Report
+from tests.console.a11y import problems
 from tests.console.conftest import Console, ConsoleClient
 from tests.handlers.evidence_samples import jpeg_with_gps
 
@@ -476,3 +477,26 @@ async def test_moderators_are_named_not_numbered(console: Console):
     assert "telegram:" not in page and str(MOD_COMMUNE) not in page
     _, own, _ = await commune.get(f"/staff/reports/{report.id}")
     assert "Người đang xử lý Bạn" in _text(own)
+
+
+async def test_the_pages_pass_the_checks_every_console_page_must(console: Console):
+    """Language, one h1, labels, alt text, table headers, no inline script or style, the form
+    token on every form that changes something (tests/console/a11y.py), in each state."""
+    await console.grant(MOD_PROVINCE, "moderator", "51")
+    reporter = await _reporter(console)
+    report = await _report(
+        console, reporter=reporter, files=(("photo", "image/jpeg", _photo()),), days_ago=5
+    )
+    await _report(console, days_ago=1, duplicate_of=report.id)
+    province = await console.client(MOD_PROVINCE)
+    base = f"/staff/reports/{report.id}"
+    pages = [await province.get(p) for p in ("/staff/reports", "/staff/reports?q=ABC", base)]
+    await province.post(f"{base}/take")
+    pages.append(await province.get(base))
+    pages.append(await province.post(f"{base}/ask", {"question": "?"}))  # with its message
+    await province.post(f"{base}/reject", {"reason": "not_actionable"})
+    pages.append(await province.get(base))
+    pages.append(await province.get("/staff/reports?state=closed"))
+    for status, page, response in pages:
+        assert status == 200, response.url
+        assert problems(page) == [], (response.url, problems(page))
