@@ -4,8 +4,9 @@ A :class:`Filter` says which reports of a moderator's areas are wanted (states, 
 commune, how old, how long untouched, one tracking code); :func:`page` reads one page of them,
 oldest first, following (or preceding) the last one shown — never an offset, so the pages stay
 fast however deep one goes, and a report closed by a colleague meanwhile neither hides another
-nor shows twice. The areas are the same clauses as chat's queue (``reports.area_clause``), so a
-search by code finds nothing outside them. Nothing here reads who a reporter is.
+nor shows twice. Chat's /xuly reads it too, eight at a time. The areas are
+``reports.in_areas``, so a search by code finds nothing outside them. Nothing here reads who a
+reporter is.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.report_models import Report
-from storage.reports import OPEN, area_clause
+from storage.reports import OPEN, in_areas
 
 PAGE = 20
 
@@ -54,7 +55,7 @@ class Page:
 
 
 def _where(wanted: Filter, *, with_status: bool = True) -> list[Any]:
-    clauses: list[Any] = [or_(*[area_clause(a) for a in wanted.areas]) if wanted.areas else False]
+    clauses: list[Any] = [in_areas(wanted.areas)]
     if with_status and wanted.code is None:
         clauses.append(col(Report.status).in_(list(wanted.statuses)))
     if wanted.code is not None:  # one report, whatever its state
@@ -136,7 +137,7 @@ async def communes(session: AsyncSession, areas: Sequence[str | None]) -> list[s
     """The communes the reports of the areas came from (the commune filter's choices)."""
     query = (
         select(Report.commune_code)
-        .where(or_(*[area_clause(a) for a in areas]) if areas else False)
+        .where(in_areas(areas))
         .where(col(Report.commune_code).is_not(None))
         .distinct()
     )
@@ -149,9 +150,7 @@ async def visible(
     """Those of ``ids`` the areas see (a duplicate is linked only where it may be opened)."""
     if not ids or not areas:
         return set()
-    query = select(Report.id).where(
-        col(Report.id).in_(list(ids)), or_(*[area_clause(a) for a in areas])
-    )
+    query = select(Report.id).where(col(Report.id).in_(list(ids)), in_areas(areas))
     return {int(i) for i in (await session.exec(query)).all() if i is not None}
 
 
@@ -163,7 +162,7 @@ async def duplicates_of(
         return {}
     query = (
         select(Report.duplicate_of, Report.id)
-        .where(col(Report.duplicate_of).in_(list(ids)), or_(*[area_clause(a) for a in areas]))
+        .where(col(Report.duplicate_of).in_(list(ids)), in_areas(areas))
         .order_by(col(Report.id))
     )
     found: dict[int, list[int]] = {}

@@ -53,7 +53,7 @@ from handlers.reports.moderation_actions import (
 )
 from handlers.reports.moves import MAX_NOTE, MAX_QUESTION
 from handlers.reports.transitions import Moderator, Move, Refusal
-from storage import reports
+from storage import report_queue, reports
 from storage import roles as role_store
 from storage.report_models import Report
 
@@ -150,12 +150,15 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
     statuses = desk.statuses(wanted)
     # The next page follows the last report shown; one gone meanwhile (deleted with its
     # reporter's data) just starts the queue again.
+    # The same queue the staff console reads (storage/report_queue.py), eight at a time.
     after = await reports.get(ctx.session, after_id) if after_id is not None else None
-    counts = await reports.counts(ctx.session, areas, category)
-    found = await reports.queue(ctx.session, areas, statuses, category, PAGE + 1, after)
-    more, found = len(found) > PAGE, found[:PAGE]
+    wanted_reports = report_queue.Filter(areas=areas, statuses=statuses, category=category)
+    counts = await report_queue.counts(ctx.session, wanted_reports)
+    cursor = report_queue.Cursor(after.created_at, after.id or 0) if after else None
+    page = await report_queue.page(ctx.session, wanted_reports, after=cursor, size=PAGE)
+    more, found = page.more_after, page.reports
     shown_before = (
-        await reports.position(ctx.session, areas, statuses, category, after) if after else 0
+        await report_queue.position(ctx.session, wanted_reports, found[0]) if found else 0
     )
     names = ", ".join(
         roles.area_name(a, ctx.t("officials.whole_country"), with_code=False) for a in areas
