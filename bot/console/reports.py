@@ -36,7 +36,7 @@ from storage.report_models import Report, ReportFile
 
 routes = web.RouteTableDef()
 ROLE = desk.ROLE
-_DIGITS = re.compile(r"\d{1,12}")
+_DIGITS = re.compile(r"\d{1,9}")  # an id the database can hold (its integers are 32-bit)
 _COMMUNE = re.compile(r"\d{5}")
 # The files a page shows inline; anything else is offered as a download.
 _PICTURES = frozenset({"image/jpeg", "image/png"})

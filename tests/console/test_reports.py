@@ -220,8 +220,9 @@ async def test_pages_follow_each_other_at_twenty_a_page(console: Console):
     _, again, _ = await province.get(html.unescape(back.group(1)))
     assert _ids(again) == _ids(second)
     # A page cursor outside the areas, or gone, just starts again.
-    _, page, _ = await province.get("/staff/reports?after=999999")
-    assert _ids(page) == _ids(first)
+    for cursor in ("after=999999", "before=99999999999999999999", "after=-1"):
+        _, page, _ = await province.get(f"/staff/reports?{cursor}")
+        assert _ids(page) == _ids(first)
 
 
 async def test_only_moderators_have_the_queue(console: Console):
@@ -317,6 +318,8 @@ async def test_another_areas_report_and_its_files_are_not_found(console: Console
         f"/staff/reports/{report.id}/files/{file_id}",
         f"/staff/reports/{report.id}/files/{file_id}/pages/1",
         "/staff/reports/999999",
+        "/staff/reports/99999999999999999999",  # more than the database's integers hold
+        f"/staff/reports/{report.id}/files/99999999999999999999",
     ):
         status, _, _ = await hanoi.get(path)
         assert status == 404, path
