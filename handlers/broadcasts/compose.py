@@ -20,6 +20,7 @@ import functools
 from typing import Any
 
 from content.places import commune
+from handlers.account.console_link import console_button
 from handlers.broadcasts import services, transitions
 from handlers.broadcasts.actions import (
     WHOLE,
@@ -70,7 +71,11 @@ def summary_values(ctx: Context, broadcast: Broadcast) -> dict[str, Any]:
 
 
 def _menu_rows(ctx: Context) -> list[tuple[Button, ...]]:
-    return [(ctx.button("broadcast.button.mine", MyBroadcasts()),), ctx.menu_row()]
+    return [
+        (ctx.button("broadcast.button.mine", MyBroadcasts()),),
+        console_button(ctx),
+        ctx.menu_row(),
+    ]
 
 
 # --- the start ---------------------------------------------------------------------------------

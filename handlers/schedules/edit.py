@@ -15,6 +15,7 @@ import datetime as dt
 
 from content.normalize import fold
 from content.places import Commune, commune, find_communes
+from handlers.account.console_link import console_button
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.formatting import day
@@ -140,12 +141,13 @@ async def start(ctx: Context) -> list[Reply]:
     whole = ctx.t("officials.whole_country")
     names = ", ".join(roles.area_name(a, whole) for a in areas)
     points = await area.points_in_areas(ctx.session, areas)
+    last = [console_button(ctx), ctx.menu_row()]
     if not points:
-        return [ctx.reply("lichxa.no_points", [ctx.menu_row()], area=names)]
+        return [ctx.reply("lichxa.no_points", last, area=names)]
     if len(points) > MAX_POINTS:
         await EDIT.enter(ctx, EditStep.COMMUNE, EditDraft())
-        return [ctx.reply("lichxa.ask_commune", [ctx.menu_row()], area=names, count=len(points))]
-    return [ctx.reply("lichxa.pick_point", [*_point_rows(ctx, points), ctx.menu_row()])]
+        return [ctx.reply("lichxa.ask_commune", last, area=names, count=len(points))]
+    return [ctx.reply("lichxa.pick_point", [*_point_rows(ctx, points), *last])]
 
 
 @EDIT.on_text(EditStep.COMMUNE)
