@@ -152,7 +152,7 @@ async def test_revoking_signs_the_person_out_at_their_next_click(console: Consol
     question = re.search(r"Thu hồi quyền kiểm duyệt của [^?]+\?", text_of(html))
     assert question and f"(telegram:{MODERATOR}), khu vực Xã Sơn Tịnh" in question.group(0)
     assert "đăng xuất" in text_of(html)
-    status, _, _ = await moderator.get("/staff/")
+    status, _, _ = await moderator.get("/staff/dashboard")
     assert status == 200  # still signed in until the admin confirms
 
     status, _, response = await admin.post("/staff/roles/revoke", {"grant": str(grant)})

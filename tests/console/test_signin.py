@@ -214,8 +214,17 @@ async def test_a_zalo_moderator_gets_a_link_too(zapi, database_url: str) -> None
             async with http.get(
                 f"{bot.url}/staff/", headers={"Cookie": f"vbsp_staff={cookie}"}
             ) as page:
-                assert page.status == 200
-                assert "kiểm duyệt — Quảng Ngãi" in await page.text()
+                assert page.status == 200  # the dashboard, after the redirect
+                assert "Đăng xuất" in await page.text()
+            async with transaction(bot.runtime.deps.sessions) as session:
+                found_session = await console_store.find_session(
+                    session, cookie, dt.datetime.now(dt.UTC)
+                )
+                assert found_session is not None
+                assert (found_session.channel, found_session.channel_user_id) == (
+                    "zalo",
+                    bot.user,
+                )
     finally:
         await bot.stop()
 

@@ -4,14 +4,14 @@ The single-column indexes on province_code and commune_code become the first col
 wider ones, so a moderator's queue (the reports of a province, or of a commune, oldest first,
 a page after the last one shown) is read in index order instead of sorting the area's reports.
 
-Revision ID: 0014
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
-revision = "0014"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
