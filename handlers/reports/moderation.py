@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
+from handlers.account.console_link import console_button
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
@@ -227,6 +228,7 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
         )
     )
     rows.append((ctx.button("moderation.button.by_category", PickCategory(state=wanted)),))
+    rows.append(console_button(ctx))
     rows.append(ctx.menu_row())
     return [Reply("\n".join(lines), tuple(rows))]
 
