@@ -26,7 +26,7 @@ from content.places import communes_of_province, provinces
 from handlers.reports.common import CATEGORIES, escalated, province_code
 from handlers.reports.export import export
 from handlers.reports.moderation import plan_digest
-from storage import reports, roles
+from storage import report_queue, reports, roles
 from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.report_models import Report
 
@@ -82,9 +82,10 @@ async def run(url: str, count: int) -> None:
 
     async def queue(areas):  # type: ignore[no-untyped-def]
         async with transaction(sessions) as session:
-            counts = await reports.counts(session, areas)
-            page = await reports.queue(session, areas)
-            return f"{sum(counts.values())} reports, page of {len(page)}"
+            wanted = report_queue.Filter(areas)
+            counts = await report_queue.counts(session, wanted)
+            page = await report_queue.page(session, wanted)
+            return f"{sum(counts.values())} reports, page of {len(page.reports)}"
 
     async def digest():  # type: ignore[no-untyped-def]
         async with transaction(sessions) as session:

@@ -18,7 +18,7 @@ from handlers.core.context import Clock
 from handlers.questions.kept_story import forget_old_stories
 from handlers.reports.moderation import plan_digest
 from handlers.schedules.reminders import plan_reminders
-from storage import kept_questions, outbox, report_limits, users
+from storage import console, kept_questions, outbox, report_limits, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,19 @@ async def prune_kept_questions(sessions: SessionFactory, clock: Clock) -> int:
         removed = await kept_questions.prune(session, clock())
     if removed:
         log.info("pruned %d kept questions", removed)
+    return removed
+
+
+# Links are kept a day after they were made, for the per-hour limit and nothing else.
+CONSOLE_LINK_RETENTION = dt.timedelta(days=1)
+
+
+async def prune_console(sessions: SessionFactory, clock: Clock) -> int:
+    """Forget the staff console's expired sessions and old sign-in links."""
+    async with transaction(sessions) as session:
+        removed = await console.prune(session, clock(), CONSOLE_LINK_RETENTION)
+    if removed:
+        log.info("pruned %d expired console sessions and links", removed)
     return removed
 
 
@@ -163,6 +176,16 @@ def build_scheduler(
         minute=45,
         args=(sessions, clock),
         id="prune_kept_questions",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    scheduler.add_job(
+        prune_console,
+        "interval",
+        hours=1,
+        args=(sessions, clock),
+        id="prune_console",
         coalesce=True,
         max_instances=1,
     )

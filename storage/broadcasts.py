@@ -95,6 +95,27 @@ async def recent(
     return list(result.scalars())
 
 
+async def listed(
+    session: AsyncSession,
+    areas: list[str] | None,
+    author: str | None = None,
+    states: tuple[str, ...] | None = None,
+    limit: int = 50,
+) -> list[Broadcast]:
+    """The newest broadcasts to one of the area codes ``areas`` (None: any area), or written
+    by ``author``; only in ``states`` when given. Drafts are listed only for their author."""
+    where: Any = Broadcast.status != DRAFT
+    if areas is not None:
+        where = and_(where, col(Broadcast.area_code).in_(areas))
+    if author is not None:
+        where = or_(where, Broadcast.author == author)
+    query = select(Broadcast).where(where)
+    if states is not None:
+        query = query.where(col(Broadcast.status).in_(states))
+    result = await session.exec(query.order_by(col(Broadcast.id).desc()).limit(limit))
+    return list(result.scalars())
+
+
 def _audience(communes: list[str] | None, subscribers_only: bool) -> Any:
     """Who hears a broadcast to ``communes`` (None: the whole country): people who chose a
     commune there or follow a transaction point there (with ``subscribers_only``, only the

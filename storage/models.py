@@ -164,6 +164,15 @@ class Outbox(SQLModel, table=True):
         # The engine claims by (broadcast or none, status) in id order, and counts a
         # broadcast's rows by status.
         Index("ix_outbox_broadcast", "broadcast_id", "status", "id"),
+        # The dashboard's reminders by point, month and status (storage/stats.py): partial,
+        # by an expression of the key; SQLite's spelling of it is in migration 0018.
+        Index(
+            "ix_outbox_reminders",
+            text("split_part(dedup_key, ':', 2)"),
+            "created_at",
+            "status",
+            postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -217,9 +226,19 @@ class Role(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who changed what, and when: roles, schedules, and every other privileged action."""
+    """Who changed what, and when: roles, schedules, and every other privileged action.
+
+    ``area_code`` is the area the entry belongs to (storage/audit.py, ``area_of``): the
+    narrowest of a commune (5 digits), a province (2 digits) or None (the whole country). The
+    log is read newest first, by one of the three filters that have an index of their own.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_area_at", "area_code", "at", "id"),
+        Index("ix_audit_log_actor_at", "actor", "at", "id"),
+        Index("ix_audit_log_action_at", "action", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -227,6 +246,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(sa_type=String(48))  # "role.grant", "schedule.move", ...
     subject: str = Field(sa_type=String(200), index=True)  # "telegram:456", a point id
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    area_code: str | None = Field(default=None, sa_type=String(5))
 
 
 class ReminderPlan(SQLModel, table=True):
@@ -329,7 +349,13 @@ class InboxEvent(SQLModel, table=True):
 # What the report limits keep without identity (storage/report_limits.py).
 # The staff console's sign-in links and sessions (storage/console.py).
 import storage.console_models  # noqa: E402
+
+# Reminders counted as their outbox rows are pruned, for the dashboard (storage/stats.py).
+import storage.delivery_models  # noqa: E402
 import storage.limit_models  # noqa: E402
 
 # Questions kept masked for the people who improve the bot (storage/kept_questions.py).
-import storage.question_models  # noqa: E402, F401
+import storage.question_models  # noqa: E402
+
+# Schedule files between the console's preview and their import (storage/schedule_uploads.py).
+import storage.upload_models  # noqa: E402, F401

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, String, and_, case, cast, delete, func, literal, or
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import stats
 from storage.models import Broadcast, Outbox, Subscription, User
 
 PENDING, SENDING, SENT, BLOCKED, FAILED = "pending", "sending", "sent", "blocked", "failed"
@@ -361,11 +362,20 @@ HANDLED = (SENT, BLOCKED, FAILED, CANCELLED)
 
 async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -> int:
     """Delete up to ``limit`` rows handled before ``before`` (the texts sent to people are not
-    kept for ever); a broadcast's counts of them are added to its ``pruned_counts`` first."""
+    kept for ever); a broadcast's counts of them are added to its ``pruned_counts`` first,
+    reminders' to ``reminder_tallies`` (storage/stats.py)."""
     finished = func.coalesce(Outbox.sent_at, Outbox.created_at)
     rows = (
         await session.exec(
-            select(Outbox.id, Outbox.broadcast_id, Outbox.status, Outbox.in_doubt)
+            select(
+                Outbox.id,
+                Outbox.broadcast_id,
+                Outbox.status,
+                Outbox.in_doubt,
+                Outbox.kind,
+                Outbox.dedup_key,
+                Outbox.created_at,
+            )
             .where(Outbox.status.in_(HANDLED), finished < before)
             .order_by(Outbox.id)
             .limit(limit)
@@ -373,8 +383,10 @@ async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -
     ).all()
     if not rows:
         return 0
+    # Reminders leave their counts by day, point and status for the dashboard.
+    await stats.keep_reminder_counts(session, [tuple(row[2:]) for row in rows])
     tallies: dict[int, dict[str, int]] = {}
-    for _id, broadcast_id, status, in_doubt in rows:
+    for _id, broadcast_id, status, in_doubt, *_rest in rows:
         if broadcast_id is None:
             continue
         tally = tallies.setdefault(broadcast_id, {})

@@ -19,7 +19,12 @@ class Report(SQLModel, table=True):
     """One report of black credit or misconduct, and where it stands."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_status_created", "status", "created_at"),
+        # A moderator's queue: the reports of an area, oldest first (storage/report_queue.py).
+        Index("ix_reports_province_created", "province_code", "created_at", "id"),
+        Index("ix_reports_commune_created", "commune_code", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_type=String(8), unique=True)  # the reporter's tracking code
@@ -32,8 +37,8 @@ class Report(SQLModel, table=True):
     accused: str | None = Field(default=None, sa_type=String(16))  # who, for misconduct
     # Misconduct by the commune apparatus goes to the province, never to the commune alone.
     escalated: bool = Field(default=False)
-    commune_code: str | None = Field(default=None, sa_type=String(5), index=True)
-    province_code: str | None = Field(default=None, sa_type=String(2), index=True)
+    commune_code: str | None = Field(default=None, sa_type=String(5))
+    province_code: str | None = Field(default=None, sa_type=String(2))
     place_text: str | None = Field(default=None, sa_type=String(100))  # typed, not found
     happened: str | None = Field(default=None, sa_type=String(100))
     description: str = Field(sa_type=Text)

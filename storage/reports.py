@@ -128,64 +128,10 @@ def area_clause(area: str | None) -> Any:
     return (Report.commune_code == area) & (Report.escalated == false())
 
 
-def _areas(areas: Iterable[str | None]) -> Any:
+def in_areas(areas: Iterable[str | None]) -> Any:
+    """Reports any of ``areas`` sees (none: no report)."""
     clauses = [area_clause(a) for a in areas]
     return or_(*clauses) if clauses else false()
-
-
-async def queue(
-    session: AsyncSession,
-    areas: Sequence[str | None],
-    statuses: Sequence[str] = OPEN,
-    category: str | None = None,
-    limit: int = 8,
-    after: Report | None = None,
-) -> list[Report]:
-    """Reports of the areas in these states, oldest first; ``after`` one already shown.
-
-    Pages follow the last report shown (not an offset), so a report taken or closed by a
-    colleague meanwhile neither hides another one nor shows twice."""
-    query = select(Report).where(_areas(areas), col(Report.status).in_(statuses))
-    if category is not None:
-        query = query.where(Report.category == category)
-    if after is not None:
-        query = query.where(_later_than(after))
-    result = await session.exec(query.order_by(col(Report.created_at), col(Report.id)).limit(limit))
-    return list(result)
-
-
-async def position(
-    session: AsyncSession,
-    areas: Sequence[str | None],
-    statuses: Sequence[str],
-    category: str | None,
-    after: Report,
-) -> int:
-    """How many reports of this queue come up to and including ``after``."""
-    query = (
-        select(func.count())
-        .select_from(Report)
-        .where(_areas(areas), col(Report.status).in_(statuses), ~_later_than(after))
-    )
-    if category is not None:
-        query = query.where(Report.category == category)
-    return int((await session.exec(query)).one())
-
-
-def _later_than(report: Report) -> Any:
-    return (col(Report.created_at) > report.created_at) | (
-        (col(Report.created_at) == report.created_at) & (col(Report.id) > report.id)
-    )
-
-
-async def counts(
-    session: AsyncSession, areas: Sequence[str | None], category: str | None = None
-) -> dict[str, int]:
-    """Reports of the areas by state."""
-    query = select(Report.status, func.count()).where(_areas(areas)).group_by(Report.status)
-    if category is not None:
-        query = query.where(Report.category == category)
-    return {status: int(n) for status, n in (await session.exec(query)).all()}
 
 
 async def new_in_areas(
@@ -193,7 +139,9 @@ async def new_in_areas(
 ) -> tuple[int, dt.datetime | None]:
     """How many reports of the areas are still new, and when the oldest of them came."""
     result = await session.exec(
-        select(func.count(), func.min(Report.created_at)).where(_areas(areas), Report.status == NEW)
+        select(func.count(), func.min(Report.created_at)).where(
+            in_areas(areas), Report.status == NEW
+        )
     )
     count, oldest = result.one()
     return int(count), oldest
@@ -336,6 +284,24 @@ async def files_of(session: AsyncSession, report_id: int) -> list[ReportFile]:
         select(ReportFile).where(ReportFile.report_id == report_id).order_by(col(ReportFile.id))
     )
     return list(result)
+
+
+async def file_list(session: AsyncSession, report_id: int) -> list[tuple[FileInfo, dt.datetime]]:
+    """The report's evidence without its bytes, with when each came, in the order sent."""
+    result = await session.exec(
+        select(*_INFO, ReportFile.created_at)
+        .where(ReportFile.report_id == report_id)
+        .order_by(col(ReportFile.id))
+    )
+    return [(FileInfo(*row[:5]), row[5]) for row in result.all()]
+
+
+async def file_of(session: AsyncSession, report_id: int, file_id: int) -> ReportFile | None:
+    """One file of the report, with its bytes; None when it is not the report's."""
+    result = await session.exec(
+        select(ReportFile).where(ReportFile.id == file_id, ReportFile.report_id == report_id)
+    )
+    return result.first()
 
 
 async def file_counts(session: AsyncSession, report_ids: Sequence[int]) -> dict[int, int]:

@@ -7,12 +7,13 @@ commune, and decides what an area covers (``handlers.core.roles``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from sqlalchemy import delete
+from sqlalchemy import delete, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Role, utcnow
+from storage.models import Role, User, utcnow
 
 ROLES = ("admin", "official", "moderator")
 
@@ -95,3 +96,17 @@ async def roles_of(session: AsyncSession, channel: str, channel_user_id: str) ->
         .order_by(col(Role.role), col(Role.area_code))
     )
     return list(result)
+
+
+async def names_of(
+    session: AsyncSession, people: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """The display names their channels gave, by (channel, channel_user_id), in one query."""
+    wanted = list(dict.fromkeys(people))
+    if not wanted:
+        return {}
+    key = tuple_(col(User.channel), col(User.channel_user_id))
+    result = await session.exec(
+        select(User.channel, User.channel_user_id, User.display_name).where(key.in_(wanted))
+    )
+    return {(channel, user_id): name for channel, user_id, name in result}

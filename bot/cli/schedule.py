@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from content.places import Commune
     from handlers.schedules.csv import PointRow
 
+    Rows = list[tuple[int, PointRow]]
+
 # As many candidates as /lich offers buttons for.
 MAX_CANDIDATES = 8
 
@@ -50,7 +52,7 @@ def run_schedule(args: argparse.Namespace) -> int:
     from handlers.schedules.csv import ScheduleFileError, ScheduleFileTooLarge
 
     settings = common.settings(quiet=True)  # the output is the result
-    rows: list[PointRow] = []
+    rows: Rows = []
     if args.action == "import":
         try:
             rows = _read_schedule(args.file)
@@ -79,22 +81,22 @@ def run_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_schedule(file: str) -> list[PointRow]:
+def _read_schedule(file: str) -> Rows:
     """The file's rows, streamed; a regular file too large is refused before any reading."""
     import os
     import stat
 
-    from handlers.schedules.csv import MAX_FILE_BYTES, read_schedule_file, too_large
+    from handlers.schedules.csv import MAX_FILE_BYTES, read_schedule_lines, too_large
 
     with open(file, "rb") as stream:
         info = os.fstat(stream.fileno())
         if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
             raise too_large(info.st_size)
-        return read_schedule_file(stream)
+        return read_schedule_lines(stream)
 
 
 async def _on_database(
-    settings: Settings, args: argparse.Namespace, rows: list[PointRow], today: dt.date
+    settings: Settings, args: argparse.Namespace, rows: Rows, today: dt.date
 ) -> None:
     async with common.database(settings) as session:
         if args.action == "import":
@@ -107,13 +109,17 @@ async def _on_database(
             await schedule_exception(session, args)
 
 
-async def _import(session: AsyncSession, file: str, rows: list[PointRow]) -> None:
-    from storage import schedules
+async def _import(session: AsyncSession, file: str, rows: Rows) -> None:
+    """Add and update the file's points (none is removed), as the console applies a plan."""
+    from handlers.schedules.imports import apply_import, plan_import
+    from storage import audit
 
-    counts = await schedules.upsert_points(session, [row.to_point() for row in rows])
+    plan = await plan_import(session, rows, [None], remove_missing=False)
+    now = dt.datetime.now(dt.UTC)
+    await apply_import(session, plan, actor=audit.CLI, now=now, source=file)
     print(
-        f"imported {file}: {counts.added} added, {counts.changed} changed, "
-        f"{counts.unchanged} unchanged"
+        f"imported {file}: {len(plan.added)} added, {len(plan.changed)} changed, "
+        f"{plan.unchanged} unchanged"
     )
 
 
@@ -235,29 +241,16 @@ async def schedule_exception(session: AsyncSession, args: argparse.Namespace) ->
     before = await schedules.exceptions_between(session, [point.id], day, day)
     replaced = any(e.regular_date == day for e in before)
     now = dt.datetime.now(dt.UTC)
-    was = await schedules.effective_date(session, point.id, day)
-    await schedules.set_exception(session, point.id, day, moved_to, reason, now)
-    # As in /lichxa: subscribers already reminded of the day hear of the change, and the
-    # change is written to the audit log.
+    # As in /lichxa (one function writes it): subscribers already reminded of the day hear of
+    # the change, and the change is written to the audit log.
     from content.loader import load_content
-    from handlers.schedules.reminders import notify_change
+    from handlers.schedules.changes import record_day_change
     from storage import audit
 
-    notified = await notify_change(session, load_content(), point, day, was, moved_to, reason, now)
-    await audit.record(
-        session,
-        audit.CLI,
-        "schedule.move" if moved_to else "schedule.cancel",
-        point.id,
-        {
-            "regular": day.isoformat(),
-            "moved_to": moved_to.isoformat() if moved_to else None,
-            "reason": reason,
-            "replaced": replaced,
-            "notified": notified,
-        },
-        now,
-    )
+    notified = await record_day_change(
+        session, load_content(), point, day, moved_to, reason, now=now, actor=audit.CLI,
+        detail={"moved_to": None, "replaced": replaced},
+    )  # fmt: skip
     change = f"moved to {moved_to} {moved_to:%a}" if moved_to else "cancelled"
     note = " (replaces the earlier exception)" if replaced else ""
     print(f"recorded: {point.id} ({point.name}) {day} {day:%a} {change}: {reason}{note}")

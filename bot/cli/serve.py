@@ -55,13 +55,16 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     from aiohttp import web
 
     from bot.app import running
+    from bot.logs import RouteAccessLogger
     from bot.webhook import build_web_app
 
     mode = "webhook" if settings.telegram_bot_token else None
     zalo = "webhook" if settings.zalo_bot_token else None
     clock = common.process_clock()
     async with running(settings, telegram=mode, zalo=zalo, scheduler=True, clock=clock) as runtime:
-        runner = web.AppRunner(build_web_app(runtime), handle_signals=False)
+        runner = web.AppRunner(
+            build_web_app(runtime), handle_signals=False, access_log_class=RouteAccessLogger
+        )
         await runner.setup()
         try:
             try:

@@ -17,7 +17,16 @@ import markupsafe
 from aiohttp import web
 
 from bot.app import Runtime
-from bot.console import security, signin, timing
+from bot.console import (
+    admin,
+    broadcasts,
+    dashboard,
+    points,
+    reports,
+    security,
+    signin,
+    timing,
+)
 from bot.console.staff import RUNTIME
 
 PREFIX = "/staff"
@@ -25,7 +34,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_FORM_BYTES = 12 << 20  # a photo for a broadcast, a schedule CSV
 
 # The view modules, each with its ``routes``; an area of the console adds its module here.
-MODULES: tuple[ModuleType, ...] = (signin,)
+MODULES: tuple[ModuleType, ...] = (signin, dashboard, reports, points, broadcasts, admin)
 
 
 def build(runtime: Runtime) -> web.Application:

@@ -13,4 +13,11 @@ class NavItem:
 
 
 # Each area of the console adds its entries here, in the order they are shown.
-NAV: list[NavItem] = []
+NAV: list[NavItem] = [
+    NavItem("/staff/dashboard", "console.dashboard.nav"),
+    NavItem("/staff/reports", "console.reports.nav", "moderator"),
+    NavItem("/staff/points", "console.points.nav", "official"),
+    NavItem("/staff/broadcasts", "console.broadcasts.nav", "official"),
+    NavItem("/staff/roles", "console.admin.nav.roles", "admin"),
+    NavItem("/staff/audit", "console.admin.nav.audit", "admin"),
+]

@@ -7,6 +7,7 @@ sign-in.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import aiohttp_jinja2
@@ -18,6 +19,7 @@ from bot.console.staff import (
     LANGS,
     RUNTIME,
     Staff,
+    form_token_ok,
     render,
     request_lang,
     session_ttl,
@@ -28,6 +30,7 @@ from storage.db import transaction
 
 routes = web.RouteTableDef()
 MAX_TOKEN = 64
+SIGNIN_COOKIE = "vbsp_signin"
 
 
 def _plain(request: web.Request, template: str, values: dict[str, Any], status: int = 200):  # type: ignore[no-untyped-def]
@@ -64,7 +67,15 @@ async def confirm(request: web.Request) -> web.StreamResponse:
             usable = await console.peek_link(session, token, deps.clock()) is not None
     if not usable:
         return _plain(request, "signin.html", {"usable": False}, status=410)
-    return _plain(request, "signin.html", {"usable": True, "token": token})
+    # The form's token, also in a cookie that only this site's own pages send back: a page
+    # elsewhere cannot sign a browser in to someone else's session (login CSRF).
+    nonce = secrets.token_urlsafe(24)
+    response = _plain(request, "signin.html", {"usable": True, "token": token, "csrf": nonce})
+    response.set_cookie(
+        SIGNIN_COOKIE, nonce, max_age=600, path="/staff/signin", httponly=True,
+        secure=_secure(request), samesite="Strict",
+    )  # fmt: skip
+    return response
 
 
 @routes.post("/staff/signin/{token}")
@@ -74,6 +85,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     deps = runtime.deps
     if len(token) > MAX_TOKEN:
         return _plain(request, "signin.html", {"usable": False}, status=410)
+    nonce = request.cookies.get(SIGNIN_COOKIE, "")
+    if not nonce or not await form_token_ok(request, nonce):
+        raise web.HTTPForbidden()
     async with transaction(deps.sessions) as session:
         now = deps.clock()
         link = await console.use_link(session, token, now)
@@ -91,6 +105,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if opened is None:
         return _plain(request, "signin.html", {"usable": False}, status=410)
     response = web.HTTPSeeOther("/staff/")
+    response.del_cookie(SIGNIN_COOKIE, path="/staff/signin")
     response.set_cookie(
         COOKIE,
         opened,

@@ -12,7 +12,6 @@ from handlers.broadcasts.transitions import Act
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.types import Reply
-from storage import broadcasts as store
 
 
 async def review(ctx: Context, action: ReviewBroadcast) -> list[Reply]:
@@ -21,8 +20,8 @@ async def review(ctx: Context, action: ReviewBroadcast) -> list[Reply]:
     if broadcast is None:
         return roles.unknown_action(ctx)
     shown = services.render(ctx.content, broadcast, ctx.lang)
-    count = await store.count_audience(
-        ctx.session, services.area_communes(broadcast.area_code), broadcast.subscribers_only
+    count, _ = await services.audience_figures(
+        ctx.session, broadcast.area_code, broadcast.subscribers_only, ctx.send_rate
     )
     rows = (
         (ctx.button("broadcast.button.approve", ApproveBroadcast(id=action.id)),

@@ -19,7 +19,8 @@ import datetime as dt
 import functools
 from typing import Any
 
-from content.places import commune, find_communes
+from content.places import commune
+from handlers.account.console_link import console_button
 from handlers.broadcasts import services, transitions
 from handlers.broadcasts.actions import (
     WHOLE,
@@ -39,7 +40,7 @@ from handlers.broadcasts.actions import (
     ToggleUrgent,
 )
 from handlers.broadcasts.flow import FLOW, Draft, Step
-from handlers.broadcasts.services import in_quiet_hours, local_time, quiet_end
+from handlers.broadcasts.services import local_time
 from handlers.broadcasts.transitions import Act, needs_approval
 from handlers.core import roles
 from handlers.core.context import Context
@@ -50,10 +51,7 @@ from storage.models import Broadcast
 
 COMMAND = "thongbao"
 ROLE = "official"
-MAX_TEXT = 3000  # the frame and the button fit in one message (4096)
-MAX_CAPTION = 800  # a photo's caption holds 1024 characters, frame included
-MAX_QUERY = 100
-MAX_CHOICES = 8
+MAX_TEXT, MAX_CAPTION = services.MAX_TEXT, services.MAX_CAPTION
 MAX_LISTED = 10
 
 
@@ -73,7 +71,11 @@ def summary_values(ctx: Context, broadcast: Broadcast) -> dict[str, Any]:
 
 
 def _menu_rows(ctx: Context) -> list[tuple[Button, ...]]:
-    return [(ctx.button("broadcast.button.mine", MyBroadcasts()),), ctx.menu_row()]
+    return [
+        (ctx.button("broadcast.button.mine", MyBroadcasts()),),
+        console_button(ctx),
+        ctx.menu_row(),
+    ]
 
 
 # --- the start ---------------------------------------------------------------------------------
@@ -135,18 +137,17 @@ async def typed_text(ctx: Context, text: str) -> list[Reply]:
             await FLOW.enter(ctx, Step.TEXT, draft.model_copy(update={"photo": photo}))
             return [ctx.reply("broadcast.photo_needs_text", [ctx.menu_row()], max=MAX_CAPTION)]
         return [ctx.reply("broadcast.ask_text", _menu_rows(ctx), max=MAX_TEXT)]
-    limit = MAX_CAPTION if photo else MAX_TEXT
-    length = len(text.encode("utf-16-le")) // 2  # as Telegram counts: an emoji is two
-    if length > limit:
-        return [ctx.reply("broadcast.too_long", [ctx.menu_row()], max=limit, length=length)]
+    problem = services.check_text(text, with_photo=bool(photo))
+    if problem is not None:
+        return [ctx.reply(problem.key, [ctx.menu_row()], **problem.values)]
     await FLOW.enter(ctx, Step.AREA, draft.model_copy(update={"text": text, "photo": photo}))
     areas = await roles.areas_of(ctx, ROLE)
     rows = [
         (ctx.button("broadcast.button.whole", ChooseWholeArea(area=a or WHOLE),
                     area=area_label(ctx, a)),)
-        for a in areas
+        for a in services.audience_areas(areas)
     ]  # fmt: skip
-    if any(a is None or len(a) == 2 for a in areas):
+    if services.may_pick_commune(areas):
         rows.append((ctx.button("broadcast.button.commune", AskCommune()),))
     return [ctx.reply("broadcast.ask_area", [*rows, ctx.menu_row()])]
 
@@ -168,14 +169,10 @@ async def ask_commune(ctx: Context, action: AskCommune) -> list[Reply]:
 async def typed_commune(ctx: Context, text: str) -> list[Reply]:
     """A commune's name or code, within the official's area: the matches to pick from."""
     areas = await roles.areas_of(ctx, ROLE)
-    text = text[:MAX_QUERY]
-    found = [commune(text)] if text.isdigit() else find_communes(text, limit=200) if text else []
-    choices = [
-        c.code for c in found if c is not None and any(roles.within(a, c.code) for a in areas)
-    ]
-    choices = list(dict.fromkeys(choices))[:MAX_CHOICES]
+    choices = services.matching_communes(areas, text)
     if not choices:
-        return [ctx.reply("broadcast.commune_not_found", [ctx.menu_row()], query=text)]
+        query = text[: services.MAX_QUERY]
+        return [ctx.reply("broadcast.commune_not_found", [ctx.menu_row()], query=query)]
     rows = [
         (Button(roles.area_name(c, with_code=False), ChooseCommune(code=c).pack()),)
         for c in choices
@@ -235,9 +232,9 @@ async def choose_audience(ctx: Context, action: ChooseAudience) -> list[Reply]:
 
 async def preview(ctx: Context, broadcast: Broadcast) -> list[Reply]:
     """The announcement as citizens get it, its figures, and what may be done with it."""
-    communes = services.area_communes(broadcast.area_code)
-    count = await store.count_audience(ctx.session, communes, broadcast.subscribers_only)
-    seconds = await services.estimate(ctx.session, count, ctx.send_rate)
+    count, seconds = await services.audience_figures(
+        ctx.session, broadcast.area_code, broadcast.subscribers_only, ctx.send_rate
+    )
     lines = [
         ctx.t(
             "broadcast.summary",
@@ -247,17 +244,11 @@ async def preview(ctx: Context, broadcast: Broadcast) -> list[Reply]:
             **summary_values(ctx, broadcast),
         )
     ]
-    start_at = broadcast.not_before or ctx.now
-    if not broadcast.urgent and in_quiet_hours(start_at, ctx.timezone):
-        at = local_time(quiet_end(start_at, ctx.timezone), ctx.timezone)
-        lines.append(ctx.t("broadcast.quiet_start", at=at))
-    elif not broadcast.urgent and in_quiet_hours(
-        start_at + dt.timedelta(seconds=seconds), ctx.timezone
-    ):
-        lines.append(ctx.t("broadcast.quiet_pause"))
+    lines += [
+        ctx.t(note.key, **note.values)
+        for note in services.notes(broadcast, seconds, ctx.now, ctx.timezone)
+    ]
     wide = needs_approval(broadcast.area_code)
-    if wide:
-        lines.append(ctx.t("broadcast.needs_approval"))
     send_key = "broadcast.button.submit" if wide else "broadcast.button.send"
     bid = broadcast.id or 0
     urgent_key = "broadcast.button.urgent_" + ("off" if broadcast.urgent else "on")
@@ -282,18 +273,17 @@ async def send_test_copy(ctx: Context, action: SendTestCopy) -> list[Reply]:
     broadcast = await _draft(ctx, action.id, Act.EDIT)
     if broadcast is None:
         return roles.unknown_action(ctx)
-    copy = Reply.from_payload(broadcast.payloads.get(ctx.lang) or broadcast.payloads["vi"])
+    copy = services.test_copy(broadcast, ctx.lang)
     back = ctx.button("broadcast.button.back", ShowBroadcast(id=action.id))
     return [copy, ctx.reply("broadcast.test_sent", [(back,)])]
 
 
 async def toggle_urgent(ctx: Context, action: ToggleUrgent) -> list[Reply]:
     broadcast = await _draft(ctx, action.id, Act.EDIT)
-    if broadcast is None:
+    if broadcast is None or not await services.set_urgent(
+        ctx.session, broadcast, roles.actor(ctx), not broadcast.urgent
+    ):
         return roles.unknown_action(ctx)
-    broadcast.urgent = not broadcast.urgent
-    ctx.session.add(broadcast)
-    await ctx.session.flush()
     return await preview(ctx, broadcast)
 
 
@@ -310,7 +300,7 @@ async def ask_when(ctx: Context, action: AskWhen) -> list[Reply]:
     if broadcast is None:
         return roles.unknown_action(ctx)
     await FLOW.enter(ctx, Step.WHEN, Draft(id=action.id))
-    example = local_time(ctx.now + dt.timedelta(days=1), ctx.timezone)
+    example = services.example_when(ctx.now, ctx.timezone)
     return [ctx.reply("broadcast.ask_when", [ctx.menu_row()], example=example)]
 
 
@@ -324,8 +314,8 @@ async def typed_when(ctx: Context, text: str) -> list[Reply]:
         await ctx.leave_flow()
         return roles.unknown_action(ctx)
     moment = services.parse_when(text, ctx.now, ctx.timezone)
-    if moment is None or moment <= ctx.now or moment > ctx.now + services.MAX_AHEAD:
-        example = local_time(ctx.now + dt.timedelta(days=1), ctx.timezone)
+    if moment is None or not services.check_when(moment, ctx.now):
+        example = services.example_when(ctx.now, ctx.timezone)
         return [ctx.reply("broadcast.bad_when", [ctx.menu_row()], example=example)]
     await ctx.leave_flow()
     return await _send(ctx, broadcast, moment)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
-from content.places import communes_of_province
+from content.places import commune, communes_of_province, find_communes
 from handlers.broadcasts import transitions
 from handlers.broadcasts.actions import ReviewBroadcast, ShowBroadcast, SwitchAnnouncements
 from handlers.broadcasts.transitions import Act, Who
@@ -28,6 +28,10 @@ from storage import users as user_store
 from storage.models import Broadcast
 
 LANGUAGES = ("vi", "en")
+MAX_TEXT = 3000  # the frame and the button fit in one message (4096)
+MAX_CAPTION = 800  # a photo's caption holds 1024 characters, frame included
+MAX_QUERY = 100  # a commune typed by name or code
+MAX_CHOICES = 8  # communes offered for one query
 QUIET_START, QUIET_END = dt.time(21, 0), dt.time(6, 0)
 MAX_AHEAD = dt.timedelta(days=60)  # how far ahead a broadcast may be scheduled
 _WHEN = re.compile(
@@ -46,6 +50,77 @@ def area_communes(area_code: str | None) -> list[str] | None:
     if len(area_code) == 2:
         return [c.code for c in communes_of_province(int(area_code))]
     return [area_code]
+
+
+def audience_areas(areas: list[str | None]) -> list[str | None]:
+    """The whole areas an official holding ``areas`` may write to (None: the country)."""
+    return list(areas)
+
+
+def may_pick_commune(areas: list[str | None]) -> bool:
+    """Whether one commune inside an area may be chosen (the area is wider than a commune)."""
+    return any(a is None or len(a) == 2 for a in areas)
+
+
+def matching_communes(areas: list[str | None], query: str) -> list[str]:
+    """The codes of the communes inside ``areas`` that ``query`` names (by code or name),
+    at most MAX_CHOICES, best first."""
+    query = query.strip()[:MAX_QUERY]
+    if query.isdigit():
+        found = [commune(query)]
+    else:
+        found = list(find_communes(query, limit=200)) if query else []
+    codes = [c.code for c in found if c is not None and any(roles.within(a, c.code) for a in areas)]
+    return list(dict.fromkeys(codes))[:MAX_CHOICES]
+
+
+class TextProblem(NamedTuple):
+    key: str  # a broadcast.* message
+    values: dict[str, Any]
+
+
+def text_length(text: str) -> int:
+    """As Telegram counts it: an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_text(text: str, with_photo: bool) -> TextProblem | None:
+    """Why ``text`` cannot be an announcement's (with a photo it is the caption), or None.
+    Whatever it holds is sent as typed: ``render`` escapes it, so markup is shown as text."""
+    limit = MAX_CAPTION if with_photo else MAX_TEXT
+    if not text.strip():
+        return TextProblem("broadcast.empty_text", {"max": limit})
+    length = text_length(text)
+    if length > limit:
+        return TextProblem("broadcast.too_long", {"max": limit, "length": length})
+    return None
+
+
+def area_codes_within(areas: list[str | None]) -> list[str] | None:
+    """Every area code (provinces and communes) inside ``areas``; None when one is the whole
+    country (every code)."""
+    if None in areas:
+        return None
+    codes: list[str] = []
+    for area in areas:
+        assert area is not None
+        codes.append(area)
+        if len(area) == 2:
+            codes.extend(area_communes(area) or [])
+    return list(dict.fromkeys(codes))
+
+
+async def listed(
+    session: AsyncSession, actor: str, areas: list[str | None], states: tuple[str, ...] | None
+) -> list[Broadcast]:
+    """The newest broadcasts ``actor`` may see: their own, and those to their ``areas``."""
+    found = await store.listed(session, area_codes_within(areas), actor, states)
+    grants = await transitions.grants_of(session, actor)
+    return [
+        b
+        for b in found
+        if transitions.allowed(b, Act.VIEW, await transitions.standing(session, actor, b, grants))
+    ]
 
 
 def in_quiet_hours(moment: dt.datetime, tz: Any) -> bool:
@@ -108,12 +183,86 @@ def parse_when(text: str, now: dt.datetime, tz: Any) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
+def check_when(moment: dt.datetime, now: dt.datetime) -> bool:
+    """May a broadcast be scheduled for ``moment``: after now, and at most MAX_AHEAD away."""
+    return now < moment <= now + MAX_AHEAD
+
+
+def example_when(now: dt.datetime, tz: Any) -> str:
+    return local_time(now + dt.timedelta(days=1), tz)
+
+
+def notes(broadcast: Broadcast, seconds: float, now: dt.datetime, tz: Any) -> list[TextProblem]:
+    """What the author is told of a draft beside its figures (broadcast.* plain texts): the
+    quiet hours holding or pausing a non-urgent one, and the approval a wide one needs."""
+    found: list[TextProblem] = []
+    start_at = broadcast.not_before or now
+    if not broadcast.urgent and in_quiet_hours(start_at, tz):
+        at = local_time(quiet_end(start_at, tz), tz)
+        found.append(TextProblem("broadcast.quiet_start", {"at": at}))
+    elif not broadcast.urgent and in_quiet_hours(start_at + dt.timedelta(seconds=seconds), tz):
+        found.append(TextProblem("broadcast.quiet_pause", {}))
+    if transitions.needs_approval(broadcast.area_code):
+        found.append(TextProblem("broadcast.needs_approval", {}))
+    return found
+
+
+async def set_when(
+    session: AsyncSession, broadcast: Broadcast, actor: str, when: dt.datetime | None
+) -> bool:
+    """The time a draft is to go out at (None: as soon as it is sent); False when ``actor``
+    may not change it."""
+    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
+        session, actor, broadcast
+    )) is None:  # fmt: skip
+        return False
+    broadcast.not_before = when
+    session.add(broadcast)
+    await session.flush()
+    return True
+
+
 async def estimate(session: AsyncSession, recipients: int, rate: float) -> float:
     """Seconds to deliver to ``recipients`` at ``rate``, after what broadcasts being sent
     still have."""
     sending = await store.in_state(session, store.SENDING)
     ahead = await outbox.pending_total(session, [b.id for b in sending if b.id])
     return (ahead + recipients) / max(rate, 0.001)
+
+
+class Figures(NamedTuple):
+    recipients: int
+    seconds: float  # to deliver to them all, after what is being sent now
+
+
+async def audience_figures(
+    session: AsyncSession, area_code: str | None, subscribers_only: bool, rate: float
+) -> Figures:
+    """Who would get a broadcast to ``area_code`` now, and how long it takes at ``rate``."""
+    count = await store.count_audience(session, area_communes(area_code), subscribers_only)
+    return Figures(count, await estimate(session, count, rate))
+
+
+class Progress(NamedTuple):
+    sent: int
+    blocked: int
+    failed: int
+    left: int  # still to be sent
+    cancelled: int
+    in_doubt: int
+
+
+async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
+    """Where a broadcast's messages stand (with those pruned since)."""
+    counts = await outbox.broadcast_counts(session, broadcast_id)
+    return Progress(
+        sent=counts.get("sent", 0),
+        blocked=counts.get("blocked", 0),
+        failed=counts.get("failed", 0),
+        left=counts.get("pending", 0) + counts.get("sending", 0),
+        cancelled=counts.get("cancelled", 0),
+        in_doubt=counts.get("in_doubt", 0),
+    )
 
 
 # --- what citizens get -------------------------------------------------------------------------
@@ -134,6 +283,40 @@ def render(content: Content, broadcast: Broadcast, lang: str) -> Reply:
 
 def payloads(content: Content, broadcast: Broadcast) -> dict[str, Any]:
     return {lang: render(content, broadcast, lang).to_payload() for lang in LANGUAGES}
+
+
+def test_copy(broadcast: Broadcast, lang: str) -> Reply:
+    """The copy a citizen reading ``lang`` gets: the very message stored to be sent."""
+    return Reply.from_payload(broadcast.payloads.get(lang) or broadcast.payloads["vi"])
+
+
+async def queue_test_copy(
+    session: AsyncSession, broadcast: Broadcast, actor: str, lang: str, now: dt.datetime
+) -> bool:
+    """Queue a test copy of a draft to ``actor``'s own chat (the console's way: chat answers
+    with it at once); False when ``actor`` may not."""
+    assert broadcast.id is not None
+    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
+        session, actor, broadcast
+    )) is None:  # fmt: skip
+        return False
+    channel, _, user_id = actor.partition(":")
+    key = f"bt:{broadcast.id}:{actor}:{now.isoformat()}"
+    payload = test_copy(broadcast, lang).to_payload()
+    return await outbox.enqueue_one(session, key, channel, user_id, "broadcast_test", payload, now)
+
+
+async def set_urgent(session: AsyncSession, broadcast: Broadcast, actor: str, urgent: bool) -> bool:
+    """Mark a draft urgent (it goes out in the quiet hours too) or not; False when ``actor``
+    may not change it."""
+    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
+        session, actor, broadcast
+    )) is None:  # fmt: skip
+        return False
+    broadcast.urgent = urgent
+    session.add(broadcast)
+    await session.flush()
+    return True
 
 
 # --- a draft, and sending it -------------------------------------------------------------------
@@ -167,6 +350,11 @@ async def send(
     """Confirm a draft: out now (or at ``when``), or, for a province or the country, to the
     approvers first. None when it may not be (or was already) sent."""
     assert broadcast.id is not None
+    if when is None and broadcast.not_before is not None:
+        # A draft given a time (the console's form): that time, unless it has passed.
+        when = broadcast.not_before if check_when(broadcast.not_before, now) else None
+        if when is None:
+            await set_when(session, broadcast, actor, None)
     state = await transitions.apply(
         session, broadcast, Act.SEND, actor, confirmed_at=now, not_before=when
     )

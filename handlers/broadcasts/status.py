@@ -12,7 +12,6 @@ from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.types import Button, Reply
 from storage import broadcasts as store
-from storage import outbox
 
 
 async def mine(ctx: Context, action: MyBroadcasts) -> list[Reply]:
@@ -36,19 +35,20 @@ async def show(ctx: Context, action: ShowBroadcast) -> list[Reply]:
         return roles.unknown_action(ctx)
     if broadcast.status == store.DRAFT:
         return await preview(ctx, broadcast)
-    counts = await outbox.broadcast_counts(ctx.session, action.id)
+    figures = await services.progress(ctx.session, action.id)
     text = ctx.t(
         "broadcast.status_line",
         status=ctx.t(f"broadcast.status.{broadcast.status}"),
         recipients=broadcast.recipients,
-        sent=counts.get("sent", 0),
-        blocked=counts.get("blocked", 0),
-        failed=counts.get("failed", 0),
-        left=counts.get("pending", 0) + counts.get("sending", 0),
+        sent=figures.sent,
+        blocked=figures.blocked,
+        failed=figures.failed,
+        left=figures.left,
         **summary_values(ctx, broadcast),
     )
     rows: list[tuple[Button, ...]] = []
-    if transitions.rule(broadcast.status, Act.CANCEL) is not None:
+    who = await transitions.standing(ctx.session, roles.actor(ctx), broadcast)
+    if transitions.allowed(broadcast, Act.CANCEL, who) is not None:  # theirs, or an admin's
         rows.append((ctx.button("broadcast.button.cancel", CancelBroadcast(id=action.id)),))
     rows.append(ctx.menu_row())
     return [Reply(text, tuple(rows))]

@@ -76,7 +76,9 @@ def _rule(
 
 AUTHOR, ADMIN, APPROVER = Who.AUTHOR, Who.ADMIN, Who.APPROVER
 RULES: tuple[Rule, ...] = (
-    _rule(Act.VIEW, STATES, None, AUTHOR, ADMIN),
+    _rule(Act.VIEW, [store.DRAFT], None, AUTHOR, ADMIN),
+    # Once confirmed, every official of its whole area may see where it stands.
+    _rule(Act.VIEW, [s for s in STATES if s != store.DRAFT], None, AUTHOR, ADMIN, APPROVER),
     _rule(Act.EDIT, [store.DRAFT], None, AUTHOR),
     _rule(Act.SEND, [store.DRAFT], store.AWAITING, AUTHOR, guard=Guard.WIDE),
     _rule(Act.SEND, [store.DRAFT], store.SCHEDULED, AUTHOR, guard=Guard.TIMED),

@@ -15,7 +15,7 @@ import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from content.places import commune, province_name, province_of
+from content.places import commune, communes_of_province, province_name, province_of
 from handlers.core.context import Context
 from handlers.core.types import Reply, digits
 from storage import audit, console, roles
@@ -28,7 +28,14 @@ _USER_ID = re.compile(r"[A-Za-z0-9_.@-]+")
 
 
 class RoleInputError(ValueError):
-    """A user, role or area that cannot be granted; the message says why, in one line."""
+    """A user, role or area that cannot be granted; the message says why, in one line (for the
+    command line). ``problem`` names the case for pages that say it in the reader's language
+    (the staff console), with ``values`` to fill in."""
+
+    def __init__(self, message: str, problem: str = "invalid", **values: object) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.values = values
 
 
 # --- the refusal, identical to the dispatcher's answer for what does not exist -------------
@@ -92,15 +99,20 @@ def parse_area(text: str | None) -> str | None:
     code = text.strip()
     if len(code) == 2 and digits(code):
         if province_name(int(code)) is None:
-            raise RoleInputError(f"area {code!r}: no province has this code")
+            raise RoleInputError(
+                f"area {code!r}: no province has this code", "area_no_province", code=code
+            )
         return code
     if len(code) == 5 and digits(code):
         if commune(code) is None:
-            raise RoleInputError(f"area {code!r}: no commune or ward has this code")
+            raise RoleInputError(
+                f"area {code!r}: no commune or ward has this code", "area_no_commune", code=code
+            )
         return code
     raise RoleInputError(
         f"area {text!r}: give a 2-digit province code (e.g. 51) or a 5-digit commune code "
-        "(e.g. 21220)"
+        "(e.g. 21220)",
+        "area_format",
     )
 
 
@@ -108,15 +120,28 @@ def parse_user(text: str) -> tuple[str, str]:
     """'telegram:123' -> ('telegram', '123')."""
     channel, sep, user_id = text.strip().partition(":")
     channel = channel.lower()
+    channels = ", ".join(CHANNELS)
     if not sep:
-        raise RoleInputError(f"user {text!r}: write it as CHANNEL:USER_ID, e.g. telegram:123456")
+        raise RoleInputError(
+            f"user {text!r}: write it as CHANNEL:USER_ID, e.g. telegram:123456",
+            "user_format",
+            channels=channels,
+        )
     if channel not in CHANNELS:
-        raise RoleInputError(f"user {text!r}: the channel must be one of {', '.join(CHANNELS)}")
+        raise RoleInputError(
+            f"user {text!r}: the channel must be one of {channels}",
+            "user_channel",
+            channels=channels,
+        )
     if not user_id:
-        raise RoleInputError(f"user {text!r}: the user id after {channel}: is empty")
+        raise RoleInputError(
+            f"user {text!r}: the user id after {channel}: is empty", "user_empty", channel=channel
+        )
     if len(user_id) > MAX_USER_ID or not _USER_ID.fullmatch(user_id):
         raise RoleInputError(
-            f"user {text!r}: the user id must be up to {MAX_USER_ID} letters, digits or . _ - @"
+            f"user {text!r}: the user id must be up to {MAX_USER_ID} letters, digits or . _ - @",
+            "user_id",
+            max=MAX_USER_ID,
         )
     return channel, user_id
 
@@ -124,8 +149,18 @@ def parse_user(text: str) -> tuple[str, str]:
 def parse_role(text: str) -> str:
     role = text.strip().lower()
     if role not in ROLES:
-        raise RoleInputError(f"role {text!r}: must be one of {', '.join(ROLES)}")
+        raise RoleInputError(f"role {text!r}: must be one of {', '.join(ROLES)}", "role")
     return role
+
+
+def area_codes(area_code: str | None) -> frozenset[str] | None:
+    """Every area code inside an area, itself included: a province and its communes, or one
+    commune; None for the whole country (no limit). What the audit log is filtered by."""
+    if area_code is None:
+        return None
+    if len(area_code) == 2:
+        return frozenset({area_code, *(c.code for c in communes_of_province(int(area_code)))})
+    return frozenset({area_code})
 
 
 # --- the checks ------------------------------------------------------------------------------

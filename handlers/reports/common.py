@@ -44,6 +44,8 @@ FORWARD_TARGETS = ("police", "office", "association")
 REJECT_REASONS = ("spam", "duplicate", "not_actionable")
 WHEN_KEYS = ("today", "week", "month", "earlier")
 
+# An open report nobody has touched this long is marked in the queue (chat and console).
+STALE_AFTER = dt.timedelta(days=3)
 # Who did a reporter's own action, in the audit log: never the person.
 REPORTER = "reporter"
 OUTBOX_KIND = "report"
@@ -69,6 +71,14 @@ def visible_to(area: str | None, report: Report) -> bool:
     if len(area) == 2:
         return report.province_code == area
     return report.commune_code == area and not report.escalated
+
+
+def untouched_days(report: Report, now: dt.datetime) -> int | None:
+    """Days since an open report was last touched, once that is :data:`STALE_AFTER` or more
+    (the queue's mark); None for a report touched lately or closed."""
+    if report.status in reports.OPEN and now - report.touched_at >= STALE_AFTER:
+        return (now - report.touched_at).days
+    return None
 
 
 # --- words -----------------------------------------------------------------------------------

@@ -213,3 +213,42 @@ def _page_objects(page: PageImage, number: int) -> list[bytes]:
         picture + page.jpeg + b"\nendstream",
         f"<< /Length {len(draw)} >>\nstream\n".encode() + draw + b"\nendstream",
     ]
+
+
+# --- showing a stored copy -------------------------------------------------------------------
+
+VIEW_DPI = 110  # pages shown in the staff console: readable on a desktop, light on a phone
+
+
+def page_count(data: bytes) -> int:
+    """The pages of a stored (cleaned) PDF; 0 when it cannot be read."""
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except (pdfium.PdfiumError, ValueError):
+            return 0
+        try:
+            return len(document)
+        finally:
+            document.close()
+
+
+def page_picture(data: bytes, index: int, dpi: int = VIEW_DPI) -> bytes:
+    """Page ``index`` (from 0) of a stored PDF as a JPEG, to show it inline. Raises
+    :class:`PdfRefused` when the file or the page cannot be read."""
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except (pdfium.PdfiumError, ValueError):
+            raise PdfRefused("pdf_unreadable") from None
+    try:
+        sizes = _page_sizes(document)
+        if not 0 <= index < len(sizes):
+            raise PdfRefused("pdf_unreadable")
+        picture = _render(document, index, _scale(*sizes[index], dpi))
+    finally:
+        with _PDFIUM:
+            document.close()
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()

@@ -6,7 +6,9 @@ with its evidence re-sent (the stored, cleaned copy, uploaded again) and the mov
 allows now (handlers/reports/transitions.py: take, ask, forward, resolve, reject; a reporter
 may withdraw). Each change is checked against the moderator's areas when it is made, written
 to the audit log, and told to the reporter in plain words through the outbox. Moderators see a
-pseudonymous handle, never who the reporter is. The buttons are in moderation_actions.py.
+pseudonymous handle, never who the reporter is. The buttons are in moderation_actions.py; each
+move is made by moves.py, which the staff console calls too, and a report's story is read by
+timeline.py.
 """
 
 from __future__ import annotations
@@ -20,19 +22,19 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
+from handlers.account.console_link import console_button
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.flows import Flow
 from handlers.core.types import Button, Media, Reply
-from handlers.reports import transitions
-from handlers.reports.actions import AnswerQuestion, ShowMyReport
+from handlers.reports import desk, moves, timeline, transitions
 from handlers.reports.common import (
     CATEGORIES,
     category_label,
     notify_person,
-    notify_reporter,
     place_label,
     short_date,
+    untouched_days,
     when_label,
 )
 from handlers.reports.moderation_actions import (
@@ -50,16 +52,14 @@ from handlers.reports.moderation_actions import (
     ShowQueue,
     TakeReport,
 )
+from handlers.reports.moves import MAX_NOTE, MAX_QUESTION
 from handlers.reports.transitions import Moderator, Move, Refusal
-from storage import audit, report_limits, reports
+from storage import report_queue, reports
 from storage import roles as role_store
 from storage.report_models import Report
 
 ROLE = "moderator"
-STALE_AFTER = dt.timedelta(days=3)
 PAGE = 8
-MIN_NOTE, MAX_NOTE = 3, 500
-MIN_QUESTION, MAX_QUESTION = 5, 500
 DRAFT_RETENTION = dt.timedelta(days=1)  # evidence of reports never sent
 FILTERS = get_args(QueueFilter)  # "open", "closed" and each state
 # The states the queue has a button for, with their counts.
@@ -109,14 +109,6 @@ async def _report(ctx: Context, report_id: int | None) -> tuple[Report, Moderato
     return (report, me) if transitions.sees(me, report) else None
 
 
-def _statuses(name: str) -> tuple[str, ...]:
-    if name == "open":
-        return reports.OPEN
-    if name == "closed":
-        return reports.CLOSED
-    return (name,)
-
-
 def _label(ctx: Context, status: str) -> str:
     return ctx.t(f"moderation.state.{status}")
 
@@ -156,15 +148,18 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
     areas = await roles.areas_of(ctx, ROLE)
     if FLOW.active(ctx):
         await ctx.leave_flow()
-    statuses = _statuses(wanted)
+    statuses = desk.statuses(wanted)
     # The next page follows the last report shown; one gone meanwhile (deleted with its
     # reporter's data) just starts the queue again.
+    # The same queue the staff console reads (storage/report_queue.py), eight at a time.
     after = await reports.get(ctx.session, after_id) if after_id is not None else None
-    counts = await reports.counts(ctx.session, areas, category)
-    found = await reports.queue(ctx.session, areas, statuses, category, PAGE + 1, after)
-    more, found = len(found) > PAGE, found[:PAGE]
+    wanted_reports = report_queue.Filter(areas=areas, statuses=statuses, category=category)
+    counts = await report_queue.counts(ctx.session, wanted_reports)
+    cursor = report_queue.Cursor(after.created_at, after.id or 0) if after else None
+    page = await report_queue.page(ctx.session, wanted_reports, after=cursor, size=PAGE)
+    more, found = page.more_after, page.reports
     shown_before = (
-        await reports.position(ctx.session, areas, statuses, category, after) if after else 0
+        await report_queue.position(ctx.session, wanted_reports, found[0]) if found else 0
     )
     names = ", ".join(
         roles.area_name(a, ctx.t("officials.whole_country"), with_code=False) for a in areas
@@ -185,12 +180,8 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
     ]
     rows: list[tuple[Button, ...]] = []
     for report in found:
-        idle = (ctx.now - report.touched_at).days
-        flag = (
-            ctx.t("moderation.untouched", days=idle)
-            if (report.status in reports.OPEN and ctx.now - report.touched_at >= STALE_AFTER)
-            else ""
-        )
+        idle = untouched_days(report, ctx.now)
+        flag = ctx.t("moderation.untouched", days=idle) if idle is not None else ""
         lines.append(
             ctx.t(
                 "moderation.queue_line",
@@ -237,6 +228,7 @@ async def _queue(ctx: Context, query: ShowQueue) -> list[Reply]:
         )
     )
     rows.append((ctx.button("moderation.button.by_category", PickCategory(state=wanted)),))
+    rows.append(console_button(ctx))
     rows.append(ctx.menu_row())
     return [Reply("\n".join(lines), tuple(rows))]
 
@@ -311,26 +303,20 @@ async def _report_text(ctx: Context, report: Report, me: Moderator, reachable: b
         parts.append(ctx.t("moderation.contact_yes"))
     else:
         parts.append(ctx.t("moderation.contact_no"))
-    if report.status in reports.OPEN and ctx.now - report.touched_at >= STALE_AFTER:
-        parts.append(ctx.t("moderation.untouched", days=(ctx.now - report.touched_at).days))
+    if (idle := untouched_days(report, ctx.now)) is not None:
+        parts.append(ctx.t("moderation.untouched", days=idle))
     text = "\n".join(parts) + "\n\n" + ctx.t("moderation.story", story=report.description)
     history = []
-    for event in await reports.events(ctx.session, report.id or 0):
-        date = short_date(event.at, ctx.timezone, lang)
-        if event.kind == "question":
-            history.append(ctx.t("moderation.history.question", date=date, text=event.detail or ""))
-        elif event.kind == "answer":
-            history.append(ctx.t("moderation.history.answer", date=date, text=event.detail or ""))
-    for entry in reversed(await audit.entries(ctx.session, f"report:{report.id}", limit=50)):
-        note = entry.detail.get("note")
-        if note and entry.action != "report.ask":
+    for entry in await timeline.of_report(ctx.session, report):
+        date = short_date(entry.at, ctx.timezone, lang)
+        if entry.kind is timeline.Kind.QUESTION:
+            history.append(ctx.t("moderation.history.question", date=date, text=entry.text or ""))
+        elif entry.kind is timeline.Kind.ANSWER:
+            history.append(ctx.t("moderation.history.answer", date=date, text=entry.text or ""))
+        elif entry.kind is timeline.Kind.STATE and entry.note:
+            state = _label(ctx, entry.state or "")
             history.append(
-                ctx.t(
-                    "moderation.history.note",
-                    date=short_date(entry.at, ctx.timezone, lang),
-                    state=_label(ctx, str(entry.detail.get("to", ""))),
-                    text=note,
-                )
+                ctx.t("moderation.history.note", date=date, state=state, text=entry.note)
             )
     if history:
         text += "\n\n" + "\n".join(history)
@@ -398,26 +384,15 @@ async def _may_move(
     return report, me
 
 
-def _view_button(report: Report) -> tuple[tuple[str, str], ...]:
-    return (("report.button.view", ShowMyReport(report_id=report.id or 0).pack()),)
-
-
 async def take(ctx: Context, action: TakeReport) -> list[Reply]:
     """I review this report."""
     checked = await _may_move(ctx, action.report, Move.TAKE)
     if isinstance(checked, list):
         return checked
     report, me = checked
-    event = await transitions.apply(ctx.session, report, Move.TAKE, me, ctx.now)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.in_review",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-    )
+    done = await _perform(ctx, me, report, Move.TAKE)
+    if isinstance(done, list):
+        return done
     return [ctx.reply("moderation.taken", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
 
@@ -477,71 +452,76 @@ async def reject(ctx: Context, action: RejectReport) -> list[Reply]:
             for r in get_args(RejectReason)
         ]
         return [ctx.reply("moderation.pick_reason", [*rows, _back(ctx, report)], id=report.id)]
-    event = await transitions.apply(ctx.session, report, Move.REJECT, me, ctx.now, choice=reason)
-    reporter = await reports.reporter_of(ctx.session, report)
-    if reason == "spam" and reporter is not None:  # a week's pause, for every linked channel
-        key = await report_limits.limit_key(ctx.session, ctx.report_limit_key)
-        hashes = await report_limits.person_hashes(ctx.session, key, reporter)
-        await report_limits.record(ctx.session, hashes, report_limits.SPAM, ctx.now)
-    await notify_reporter(
+    done = await _perform(ctx, me, report, Move.REJECT, choice=reason)
+    if isinstance(done, list):
+        return done
+    return [ctx.reply("moderation.rejected", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
+
+
+async def _perform(
+    ctx: Context,
+    me: Moderator,
+    report: Report,
+    move: Move,
+    text: str | None = None,
+    choice: str | None = None,
+) -> moves.Done | list[Reply]:
+    """The move made by the service chat and the console share; or the refusal in words."""
+    done = await moves.perform(
         ctx.session,
         ctx.content,
+        me,
         report,
-        "report.note.rejected",
-        event.id or 0,
+        move,
         ctx.now,
-        buttons=_view_button(report),
-        labels={"reason": f"report.reason.{reason}"},
+        text=text,
+        choice=choice,
+        limit_key=ctx.report_limit_key,
     )
-    return [ctx.reply("moderation.rejected", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
+    if isinstance(done, Refusal):
+        if FLOW.active(ctx):
+            await ctx.leave_flow()
+        return _refused(ctx, report, done)
+    return done
 
 
 # --- what the moderator types --------------------------------------------------------------
 
 
 async def _typed(
-    ctx: Context, text: str, low: int, high: int
+    ctx: Context, text: str, move: Move
 ) -> tuple[str, Report, Moderator] | list[Reply]:
     """The text of the step, with its report; or the reply when either will not do."""
-    typed = " ".join(text.split())
     found = await _report(ctx, FLOW.draft(ctx).report)
     if found is None:
         await ctx.leave_flow()
         return roles.unknown_action(ctx)
     report, me = found
-    if len(typed) < low:
-        return [ctx.reply("moderation.text_short", [_back(ctx, report)], min=low)]
-    if len(typed) > high:
-        return [
-            ctx.reply("moderation.text_long", [_back(ctx, report)], max=high, length=len(typed))
-        ]
+    typed = moves.clean_text(move, text)
+    if isinstance(typed, moves.TextProblem):
+        if typed.too_long:
+            return [
+                ctx.reply(
+                    "moderation.text_long",
+                    [_back(ctx, report)],
+                    max=typed.high,
+                    length=typed.length,
+                )
+            ]
+        return [ctx.reply("moderation.text_short", [_back(ctx, report)], min=typed.low)]
     return typed, report, me
 
 
 @FLOW.on_text(Step.ASK)
 async def question_text(ctx: Context, text: str) -> list[Reply]:
     """The moderator's question: relayed to the reporter, who may answer."""
-    got = await _typed(ctx, text, MIN_QUESTION, MAX_QUESTION)
+    got = await _typed(ctx, text, Move.ASK)
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await transitions.check(ctx.session, me, report, Move.ASK)) is not None:
-        await ctx.leave_flow()
-        return _refused(ctx, report, why)
-    question = await reports.add_event(
-        ctx.session, report.id or 0, "question", ctx.now, detail=typed
-    )
-    await transitions.apply(ctx.session, report, Move.ASK, me, ctx.now, note=typed)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.question",
-        question.id or 0,
-        ctx.now,
-        buttons=(("report.button.answer", AnswerQuestion(report_id=report.id or 0).pack()),),
-        question=typed,
-    )
+    done = await _perform(ctx, me, report, Move.ASK, text=typed)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.asked", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
@@ -549,28 +529,17 @@ async def question_text(ctx: Context, text: str) -> list[Reply]:
 @FLOW.on_text(Step.FORWARD)
 async def forward_text(ctx: Context, text: str) -> list[Reply]:
     """The note that goes with a forwarded report; the reporter learns where it went."""
-    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    got = await _typed(ctx, text, Move.FORWARD)
     if isinstance(got, list):
         return got
     typed, report, me = got
     target = FLOW.draft(ctx).target
-    why = await transitions.check(ctx.session, me, report, Move.FORWARD)
-    if why is not None or target is None:
+    if target is None:
         await ctx.leave_flow()
-        return _refused(ctx, report, why or Refusal.WRONG_STATE)
-    event = await transitions.apply(
-        ctx.session, report, Move.FORWARD, me, ctx.now, note=typed, choice=target
-    )
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.forwarded",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-        labels={"target": f"report.target.{target}"},
-    )
+        return _refused(ctx, report, Refusal.WRONG_STATE)
+    done = await _perform(ctx, me, report, Move.FORWARD, text=typed, choice=target)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.forwarded", [_back(ctx, report), ctx.menu_row()], id=report.id)]
 
@@ -578,23 +547,13 @@ async def forward_text(ctx: Context, text: str) -> list[Reply]:
 @FLOW.on_text(Step.RESOLVE)
 async def resolve_text(ctx: Context, text: str) -> list[Reply]:
     """The note on what was done; the report is resolved."""
-    got = await _typed(ctx, text, MIN_NOTE, MAX_NOTE)
+    got = await _typed(ctx, text, Move.RESOLVE)
     if isinstance(got, list):
         return got
     typed, report, me = got
-    if (why := await transitions.check(ctx.session, me, report, Move.RESOLVE)) is not None:
-        await ctx.leave_flow()
-        return _refused(ctx, report, why)
-    event = await transitions.apply(ctx.session, report, Move.RESOLVE, me, ctx.now, note=typed)
-    await notify_reporter(
-        ctx.session,
-        ctx.content,
-        report,
-        "report.note.resolved",
-        event.id or 0,
-        ctx.now,
-        buttons=_view_button(report),
-    )
+    done = await _perform(ctx, me, report, Move.RESOLVE, text=typed)
+    if isinstance(done, list):
+        return done
     await ctx.leave_flow()
     return [ctx.reply("moderation.resolved", [_queue_button(ctx), ctx.menu_row()], id=report.id)]
 

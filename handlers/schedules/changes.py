@@ -63,29 +63,56 @@ async def change_day(
     *,
     new: dt.date | None = None,
     reason: str = "",
+    holiday_ok: bool = False,
     today: dt.date,
     now: dt.datetime,
     actor: str,
 ) -> Refusal | int:
     """Make the change when the rules allow it now, and say how many subscribers will be told
     (those already reminded of where the day stood); else why not, and nothing is written.
-    ``new`` is the date of a move; ``reason`` is shown to subscribers (not for a restore)."""
+    ``new`` is the date of a move (a public holiday only with ``holiday_ok``); ``reason``, read
+    by rules.read_reason, is shown to subscribers (not for a restore)."""
     refusal = refuse(await coming_day(session, point, regular, today), change)
     if refusal is None and change is DayChange.MOVE:
-        refusal = refuse_date(regular, new, today)
+        refusal = refuse_date(regular, new, today, holiday_ok)
     if refusal is not None:
         return refusal
-    detail: dict[str, object] = {"regular": regular.isoformat()}
+    now_on = {DayChange.RESTORE: regular, DayChange.MOVE: new, DayChange.CANCEL: None}[change]
+    return await record_day_change(
+        session, content, point, regular, now_on, reason, now=now, actor=actor
+    )
+
+
+async def record_day_change(
+    session: AsyncSession,
+    content: Content,
+    point: TransactionPoint,
+    regular: dt.date,
+    now_on: dt.date | None,
+    reason: str,
+    *,
+    now: dt.datetime,
+    actor: str,
+    detail: dict[str, object] | None = None,
+) -> int:
+    """Write where a regular day now stands (``now_on``: the regular date itself restores it,
+    another date moves it, None cancels it), tell the subscribers already reminded of where it
+    stood, and audit it; returns how many are told. No rule is checked here: change_day
+    checks them for officials; ``vbsp-bot schedule exception`` is the operator's own."""
+    change = (
+        DayChange.RESTORE
+        if now_on == regular
+        else (DayChange.CANCEL if now_on is None else DayChange.MOVE)
+    )
+    detail = {"regular": regular.isoformat(), **(detail or {})}
     # Where the day stood before: people may have been reminded of that date.
     was = await schedules.effective_date(session, point.id, regular)
+    detail["reason"] = reason  # a restore's reason is the log's; subscribers are not told it
     if change is DayChange.RESTORE:
         await schedules.delete_exception(session, point.id, regular)
-        now_on: dt.date | None = regular
     else:
-        now_on = new if change is DayChange.MOVE else None
         if now_on is not None:
             detail |= {"moved_to": now_on.isoformat(), "holiday": holiday_name(now_on, "vi")}
-        detail["reason"] = reason
         await schedules.set_exception(session, point.id, regular, now_on, reason, now)
     told = "" if change is DayChange.RESTORE else reason
     notified = await notify_change(session, content, point, regular, was, now_on, told, now)

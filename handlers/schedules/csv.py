@@ -62,24 +62,79 @@ MAX_ROWS = 20_000  # rows of points, the header not counted
 MAX_LINE_BYTES = 4 * 1024  # a row's fields are at most 48 + 5 + 200 + 300 + ... characters
 
 
-class ScheduleFileError(Exception):
-    """A schedule file that cannot be applied; ``problems`` lists every one found."""
+# What each problem says, in the command line's English (``line N: column: ...`` before it).
+# The console says the same in the page's language: content messages
+# ``console.points.csv_<code>`` with the same {fields}.
+ENGLISH = {
+    "file_size": "{size} MiB; at most {max} MiB; split it by province",
+    "not_utf8": "not UTF-8 (byte 0x{byte}); save it as UTF-8 CSV",
+    "file_bytes": "more than {max} MiB; split it by province",
+    "line_bytes": "longer than {max} bytes; is this a schedule CSV file?",
+    "header_missing": "missing; the header must be exactly {header}",
+    "header_column_missing": "missing column {name}",
+    "header_column_unknown": "unknown column {name!r}",
+    "header_column_twice": "column {name} appears {count} times",
+    "header_order": "columns out of order; the header must be exactly {header}",
+    "semicolons": "the columns are separated by semicolons; save the file as CSV with commas",
+    "formula": "begins with {char!r}, which a spreadsheet runs as a formula; remove it",
+    "empty": "is empty",
+    "too_long": "is {length} characters long; at most {max}",
+    "line_break": "has a line break or control character; keep it on one line",
+    "point_id": "{value!r} may contain only letters A-Z, digits and . _ -",
+    "commune_digits": "must be 5 digits, got {value!r}",
+    "commune_unknown": "unknown commune code {value}",
+    "day": "must be a whole number from 1 to 31, got {value!r}",
+    "time": "must be HH:MM from 00:00 to 23:59, got {value!r}",
+    "end_before_start": "{end} must be after start_time {start}",
+    "phone": "{value!r} may contain only digits, spaces and + - .",
+    "rows": "more than {max} rows; split it by province",
+    "blank_line": "blank line (only the end may have blank lines)",
+    "fields": "{count} fields; expected {expected}",
+    "duplicate": "{value} is already on line {first}",
+    "not_csv": "not valid CSV ({detail})",
+}
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """One problem of a schedule file: where (``line``, None for the whole file; ``column``,
+    or "file", "row", "header"), what (``code``, a key of ENGLISH) and its values."""
+
+    line: int | None
+    column: str
+    code: str
+    values: tuple[tuple[str, str | int], ...] = ()
+
+    def __str__(self) -> str:
+        text = ENGLISH[self.code].format(**dict(self.values))
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.column}: {text}"
+
+
+def _problem(line: int | None, column: str, code: str, **values: str | int) -> FileProblem:
+    return FileProblem(line, column, code, tuple(values.items()))
+
+
+class ScheduleFileError(Exception):
+    """A schedule file that cannot be applied; ``found`` lists every problem found, and
+    ``problems`` says each in English (``line N: column: problem``)."""
+
+    def __init__(self, found: list[FileProblem]) -> None:
+        self.found = found
+        self.problems = [str(problem) for problem in found]
+        super().__init__("\n".join(self.problems))
 
 
 class ScheduleFileTooLarge(ScheduleFileError):
     """A file past one of the limits: reading stopped there; one problem says which."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: FileProblem) -> None:
         super().__init__([problem])
 
 
 def too_large(size: int) -> ScheduleFileTooLarge:
     return ScheduleFileTooLarge(
-        f"file: {size / MiB:.1f} MiB; at most {MAX_FILE_BYTES // MiB} MiB; split it by province"
+        _problem(None, "file", "file_size", size=f"{size / MiB:.1f}", max=MAX_FILE_BYTES // MiB)
     )
 
 
@@ -136,9 +191,8 @@ def decode_schedule_file(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ScheduleFileError(
-            [f"line {line}: file: not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8 CSV"]
-        ) from None
+        byte = f"{data[exc.start]:02x}"
+        raise ScheduleFileError([_problem(line, "file", "not_utf8", byte=byte)]) from None
 
 
 def _text_lines(stream: BinaryIO) -> Iterator[str]:
@@ -152,20 +206,15 @@ def _text_lines(stream: BinaryIO) -> Iterator[str]:
         total += len(raw)
         if total > MAX_FILE_BYTES:
             raise ScheduleFileTooLarge(
-                f"line {line}: file: more than {MAX_FILE_BYTES // MiB} MiB; split it by province"
+                _problem(line, "file", "file_bytes", max=MAX_FILE_BYTES // MiB)
             )
         if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
-            raise ScheduleFileTooLarge(
-                f"line {line}: row: longer than {MAX_LINE_BYTES} bytes; "
-                "is this a schedule CSV file?"
-            )
+            raise ScheduleFileTooLarge(_problem(line, "row", "line_bytes", max=MAX_LINE_BYTES))
         try:
             yield raw.decode("utf-8-sig" if line == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            byte = raw[exc.start]
-            raise ScheduleFileError(
-                [f"line {line}: file: not UTF-8 (byte 0x{byte:02x}); save it as UTF-8 CSV"]
-            ) from None
+            byte = f"{raw[exc.start]:02x}"
+            raise ScheduleFileError([_problem(line, "file", "not_utf8", byte=byte)]) from None
 
 
 def _parse_time(value: str) -> dt.time | None:
@@ -178,78 +227,85 @@ def _parse_time(value: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-def _check_header(fields: list[str] | None) -> list[str]:
-    expected = f"the header must be exactly {HEADER}"
+def _check_header(fields: list[str] | None) -> list[FileProblem]:
     if fields is None or not any(f.strip() for f in fields):
-        return [f"line 1: header: missing; {expected}"]
+        return [_problem(1, "header", "header_missing", header=HEADER)]
     got = [f.strip() for f in fields]
     if tuple(got) == COLUMNS:
         return []
-    problems = [f"line 1: header: missing column {name}" for name in COLUMNS if name not in got]
-    problems += [f"line 1: header: unknown column {name!r}" for name in got if name not in COLUMNS]
+    # A spreadsheet set to a language that writes decimal commas saves CSV with semicolons.
+    if len(got) == 1 and tuple(c.strip() for c in got[0].split(";")) == COLUMNS:
+        return [_problem(1, "header", "semicolons")]
+    problems = [
+        _problem(1, "header", "header_column_missing", name=name)
+        for name in COLUMNS
+        if name not in got
+    ]
     problems += [
-        f"line 1: header: column {name} appears {got.count(name)} times"
+        _problem(1, "header", "header_column_unknown", name=name)
+        for name in got
+        if name not in COLUMNS
+    ]
+    problems += [
+        _problem(1, "header", "header_column_twice", name=name, count=got.count(name))
         for name in COLUMNS
         if got.count(name) > 1
     ]
     if not problems:
-        problems.append(f"line 1: header: columns out of order; {expected}")
+        problems.append(_problem(1, "header", "header_order", header=HEADER))
     return problems
 
 
 def _check_row(
     line: int, values: dict[str, str], known: Callable[[str], bool]
-) -> tuple[PointRow | None, list[str]]:
-    problems: list[str] = []
+) -> tuple[PointRow | None, list[FileProblem]]:
+    problems: list[FileProblem] = []
 
     values = dict(values, phone=_PHONE_84.sub("0", values["phone"], count=1))
     formulas = [c for c in COLUMNS if is_formula(values[c])]
     for column in formulas:
-        problems.append(
-            f"line {line}: {column}: begins with {values[column][0]!r}, which a spreadsheet "
-            "runs as a formula; remove it"
-        )
+        problems.append(_problem(line, column, "formula", char=values[column][0]))
 
-    def problem(column: str, text: str) -> None:
+    def problem(column: str, code: str, **found: str | int) -> None:
         if column not in formulas:  # one problem is enough for such a value
-            problems.append(f"line {line}: {column}: {text}")
+            problems.append(_problem(line, column, code, **found))
 
     for column in ("point_id", "name", "address", "office", "phone"):
         value = values[column]
         if not value:
-            problem(column, "is empty")
+            problem(column, "empty")
         elif len(value) > MAX_LENGTH[column]:
-            problem(column, f"is {len(value)} characters long; at most {MAX_LENGTH[column]}")
+            problem(column, "too_long", length=len(value), max=MAX_LENGTH[column])
         elif column in ("name", "address", "office") and any(ord(c) < 32 for c in value):
-            problem(column, "has a line break or control character; keep it on one line")
+            problem(column, "line_break")
 
     point_id = values["point_id"]
     if point_id and not _POINT_ID.fullmatch(point_id):
-        problem("point_id", f"{point_id!r} may contain only letters A-Z, digits and . _ -")
+        problem("point_id", "point_id", value=point_id)
 
     commune = values["commune_code"]
     if not _COMMUNE.fullmatch(commune):
-        problem("commune_code", f"must be 5 digits, got {commune!r}")
+        problem("commune_code", "commune_digits", value=commune)
     elif not known(commune):
-        problem("commune_code", f"unknown commune code {commune}")
+        problem("commune_code", "commune_unknown", value=commune)
 
     day_text = values["day_of_month"]
     day = int(day_text) if re.fullmatch(r"[0-9]{1,2}", day_text) else None
     if day is None or not 1 <= day <= 31:
-        problem("day_of_month", f"must be a whole number from 1 to 31, got {day_text!r}")
+        problem("day_of_month", "day", value=day_text)
 
     times: dict[str, dt.time | None] = {}
     for column in ("start_time", "end_time"):
         times[column] = _parse_time(values[column])
         if times[column] is None:
-            problem(column, f"must be HH:MM from 00:00 to 23:59, got {values[column]!r}")
+            problem(column, "time", value=values[column])
     start, end = times["start_time"], times["end_time"]
     if start is not None and end is not None and end <= start:
-        problem("end_time", f"{end:%H:%M} must be after start_time {start:%H:%M}")
+        problem("end_time", "end_before_start", end=f"{end:%H:%M}", start=f"{start:%H:%M}")
 
     phone = values["phone"]
     if phone and not (_PHONE.fullmatch(phone) and any(c.isdigit() for c in phone)):
-        problem("phone", f"{phone!r} may contain only digits, spaces and + - .")
+        problem("phone", "phone", value=phone)
 
     if problems:
         return None, problems
@@ -276,13 +332,21 @@ def parse_schedule_csv(
     Values are trimmed of surrounding spaces. Blank lines at the end are fine; anywhere else
     they are an error, as is a row with the wrong number of fields.
     """
-    return _parse_lines(text.removeprefix("\ufeff").splitlines(keepends=True), known_commune)
+    lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+    return [row for _, row in _parse_lines(lines, known_commune)]
 
 
 def read_schedule_file(
     stream: BinaryIO, known_commune: Callable[[str], bool] = known_commune
 ) -> list[PointRow]:
     """The rows of a schedule file, read a line at a time within the limits (see above)."""
+    return [row for _, row in _parse_lines(_text_lines(stream), known_commune)]
+
+
+def read_schedule_lines(
+    stream: BinaryIO, known_commune: Callable[[str], bool] = known_commune
+) -> list[tuple[int, PointRow]]:
+    """As :func:`read_schedule_file`, each row with the line of the file it begins on."""
     return _parse_lines(_text_lines(stream), known_commune)
 
 
@@ -290,10 +354,10 @@ def _blank(fields: list[str]) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
-def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[PointRow]:
+def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[tuple[int, PointRow]]:
     reader = csv.reader(lines, strict=True)
-    problems: list[str] = []
-    rows: list[PointRow] = []
+    problems: list[FileProblem] = []
+    rows: list[tuple[int, PointRow]] = []
     first_line: dict[str, int] = {}
     header: list[str] | None = None
     blanks: list[int] = []  # blank lines so far: an error unless only the end follows
@@ -312,17 +376,14 @@ def _parse_lines(lines: Iterable[str], known: Callable[[str], bool]) -> list[Poi
             else:
                 count += 1
                 if count > MAX_ROWS:
-                    raise ScheduleFileTooLarge(
-                        f"line {line}: file: more than {MAX_ROWS:,} rows; split it by province"
-                    )
-                problems += [
-                    f"line {b}: row: blank line (only the end may have blank lines)" for b in blanks
-                ]
+                    raise ScheduleFileTooLarge(_problem(line, "file", "rows", max=f"{MAX_ROWS:,}"))
+                problems += [_problem(b, "row", "blank_line") for b in blanks]
                 blanks.clear()
                 problems += _take_row(line, fields, known, rows, first_line)
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise ScheduleFileError([f"line {reader.line_num}: row: not valid CSV ({exc})"]) from None
+        problem = _problem(reader.line_num, "row", "not_csv", detail=str(exc))
+        raise ScheduleFileError([problem]) from None
     if header is None or (_blank(header) and count == 0):
         raise ScheduleFileError(_check_header(None))
     if _blank(header):  # blank first line, rows after it
@@ -336,23 +397,23 @@ def _take_row(
     line: int,
     fields: list[str],
     known: Callable[[str], bool],
-    rows: list[PointRow],
+    rows: list[tuple[int, PointRow]],
     first_line: dict[str, int],
-) -> list[str]:
+) -> list[FileProblem]:
     """Check one row; keep it in ``rows`` when it is sound, and return its problems."""
     if len(fields) != len(COLUMNS):
-        return [f"line {line}: row: {len(fields)} fields; expected {len(COLUMNS)}"]
+        return [_problem(line, "row", "fields", count=len(fields), expected=len(COLUMNS))]
     values = {name: value.strip() for name, value in zip(COLUMNS, fields, strict=True)}
     row, row_problems = _check_row(line, values, known)
     point_id = values["point_id"]
     if point_id in first_line:
         row_problems.append(
-            f"line {line}: point_id: {point_id} is already on line {first_line[point_id]}"
+            _problem(line, "point_id", "duplicate", value=point_id, first=first_line[point_id])
         )
     elif point_id:
         first_line[point_id] = line
     if row is not None and not row_problems:
-        rows.append(row)
+        rows.append((line, row))
     return row_problems
 
 

@@ -15,11 +15,12 @@ import datetime as dt
 
 from content.normalize import fold
 from content.places import Commune, commune, find_communes
+from handlers.account.console_link import console_button
 from handlers.core import roles
 from handlers.core.context import Context
 from handlers.core.formatting import day
 from handlers.core.types import Button, Reply
-from handlers.schedules import changes, rules
+from handlers.schedules import area, changes, rules
 from handlers.schedules.actions import (
     AnswerHoliday,
     CancelDay,
@@ -77,21 +78,16 @@ _NOW_WORDS = {PointField.DAY: "monthly", PointField.HOURS: "hours", PointField.A
 
 
 def _today(ctx: Context) -> dt.date:
-    return ctx.now.astimezone(ctx.timezone).date()
+    return area.today_of(ctx)
 
 
 def _back(ctx: Context, point_id: str) -> tuple[Button, ...]:
     return (ctx.button("lichxa.button.back_point", ShowPoint(point=point_id)),)
 
 
-async def _may_edit(ctx: Context, point: TransactionPoint | None) -> bool:
-    return point is not None and await roles.allowed(ctx, ROLE, point.commune_code)
-
-
 async def _editable(ctx: Context, point_id: str | None) -> TransactionPoint | None:
     """The point, when the user may edit it now; else None."""
-    point = await schedules.get_point(ctx.session, point_id) if point_id else None
-    return point if await _may_edit(ctx, point) else None
+    return await area.editable_point(ctx, point_id)
 
 
 async def _editable_day(
@@ -125,16 +121,6 @@ def _occurrence_text(ctx: Context, occurrence: Occurrence) -> str:
 # --- the list of points ----------------------------------------------------------------------
 
 
-async def _points_in(ctx: Context, areas: list[str | None]) -> list[TransactionPoint]:
-    if areas and all(a is not None and len(a) == 5 for a in areas):
-        found = []
-        for area in areas:
-            found.extend(await schedules.points_of_commune(ctx.session, area or ""))
-        return found
-    every = await schedules.all_points(ctx.session)
-    return [p for p in every if any(roles.covers(a, p.commune_code) for a in areas)]
-
-
 def _point_rows(ctx: Context, points: list[TransactionPoint]) -> list[tuple[Button, ...]]:
     return [(Button(p.name, ShowPoint(point=p.id).pack()),) for p in points]
 
@@ -154,13 +140,14 @@ async def start(ctx: Context) -> list[Reply]:
     areas = await roles.areas_of(ctx, ROLE)
     whole = ctx.t("officials.whole_country")
     names = ", ".join(roles.area_name(a, whole) for a in areas)
-    points = await _points_in(ctx, areas)
+    points = await area.points_in_areas(ctx.session, areas)
+    last = [console_button(ctx), ctx.menu_row()]
     if not points:
-        return [ctx.reply("lichxa.no_points", [ctx.menu_row()], area=names)]
+        return [ctx.reply("lichxa.no_points", last, area=names)]
     if len(points) > MAX_POINTS:
         await EDIT.enter(ctx, EditStep.COMMUNE, EditDraft())
-        return [ctx.reply("lichxa.ask_commune", [ctx.menu_row()], area=names, count=len(points))]
-    return [ctx.reply("lichxa.pick_point", [*_point_rows(ctx, points), ctx.menu_row()])]
+        return [ctx.reply("lichxa.ask_commune", last, area=names, count=len(points))]
+    return [ctx.reply("lichxa.pick_point", [*_point_rows(ctx, points), *last])]
 
 
 @EDIT.on_text(EditStep.COMMUNE)
@@ -171,7 +158,7 @@ async def commune_text(ctx: Context, text: str) -> list[Reply]:
         return roles.unknown_command(ctx, COMMAND)
     query = text.strip()[:MAX_QUERY]
     areas = await roles.areas_of(ctx, ROLE)
-    points = await _points_in(ctx, areas)
+    points = await area.points_in_areas(ctx.session, areas)
     with_points = {p.commune_code for p in points}
     wanted = fold(query)
     choices: list[Commune] = []
@@ -346,17 +333,24 @@ async def typed_date(ctx: Context, text: str) -> list[Reply]:
     refusal = rules.refuse_date(draft.regular, new, _today(ctx))
     if refusal is not None or new is None:
         return [_date_refused(ctx, point, draft.regular, refusal or Refusal.UNREADABLE)]
-    holiday = rules.holiday_name(new, ctx.lang)
-    if holiday:
-        await EDIT.enter(ctx, EditStep.HOLIDAY, draft.model_copy(update={"new": new}))
-        rows = [
-            (ctx.button("lichxa.button.holiday_yes", AnswerHoliday(answer="yes")),),
-            (ctx.button("lichxa.button.holiday_no", AnswerHoliday(answer="no")),),
-            _back(ctx, point.id),
-        ]
-        return [ctx.reply("lichxa.holiday", rows, date=day(new, ctx.lang), holiday=holiday)]
+    if rules.holiday_name(new, ctx.lang):
+        return await _ask_holiday(ctx, point, draft, new)
     await EDIT.enter(ctx, EditStep.REASON, draft.model_copy(update={"new": new}))
     return [ctx.reply("lichxa.ask_reason", [_back(ctx, point.id)])]
+
+
+async def _ask_holiday(
+    ctx: Context, point: TransactionPoint, draft: EditDraft, new: dt.date
+) -> list[Reply]:
+    """The new date is a public holiday: keep it, or type another?"""
+    await EDIT.enter(ctx, EditStep.HOLIDAY, draft.model_copy(update={"new": new}))
+    rows = [
+        (ctx.button("lichxa.button.holiday_yes", AnswerHoliday(answer="yes")),),
+        (ctx.button("lichxa.button.holiday_no", AnswerHoliday(answer="no")),),
+        _back(ctx, point.id),
+    ]
+    holiday = rules.holiday_name(new, ctx.lang)
+    return [ctx.reply("lichxa.holiday", rows, date=day(new, ctx.lang), holiday=holiday)]
 
 
 def _date_refused(
@@ -485,7 +479,7 @@ async def confirm(ctx: Context, action: ConfirmChange) -> list[Reply]:
             return roles.unknown_action(ctx)
         result = await changes.change_day(
             ctx.session, ctx.content, point, regular, draft.kind,
-            new=draft.new, reason=draft.reason or "",
+            new=draft.new, reason=draft.reason or "", holiday_ok=bool(draft.holiday_ok),
             today=_today(ctx), now=ctx.now, actor=actor,
         )  # fmt: skip
         if result is Refusal.PASSED:  # the day has passed meanwhile
@@ -494,6 +488,8 @@ async def confirm(ctx: Context, action: ConfirmChange) -> list[Reply]:
         if result is Refusal.NOT_ALLOWED:  # changed meanwhile: the summary no longer holds
             await ctx.leave_flow()
             return roles.unknown_action(ctx)
+        if result is Refusal.HOLIDAY and draft.new is not None:  # never asked: ask now
+            return await _ask_holiday(ctx, point, draft, draft.new)
         if isinstance(result, Refusal):  # time went on between typing and confirming
             await EDIT.enter(ctx, EditStep.MOVE_DATE, draft.model_copy(update={"new": None}))
             return [_date_refused(ctx, point, regular, result)]

@@ -30,6 +30,7 @@ MIN_REASON, MAX_REASON = 3, 500  # ScheduleException.reason is 500 wide
 MIN_ADDRESS, MAX_ADDRESS = 5, MAX_LENGTH["address"]
 
 _DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s*")
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\s*")  # a web form's date field
 _HOURS = re.compile(r"\s*(\d{1,2})[:hH](\d{2})\s*[-–—]\s*(\d{1,2})[:hH](\d{2})\s*")
 
 
@@ -69,6 +70,7 @@ class Refusal(enum.StrEnum):
     SAME_DATE = "same_date"  # the new date is the regular date itself
     PAST_DATE = "past_date"
     FAR_DATE = "far_date"  # more than MAX_SHIFT_DAYS from the regular date
+    HOLIDAY = "holiday"  # the new date is a public holiday, and keeping it was not confirmed
 
 
 def state_of(occurrence: Occurrence) -> DayState:
@@ -88,8 +90,11 @@ def refuse(occurrence: Occurrence | None, change: DayChange) -> Refusal | None:
     return None if change in allowed(occurrence) else Refusal.NOT_ALLOWED
 
 
-def refuse_date(regular: dt.date, new: dt.date | None, today: dt.date) -> Refusal | None:
-    """What is wrong with ``new`` as the date the regular day moves to (None: unread)."""
+def refuse_date(
+    regular: dt.date, new: dt.date | None, today: dt.date, holiday_ok: bool = True
+) -> Refusal | None:
+    """What is wrong with ``new`` as the date the regular day moves to (None: unread). A
+    public holiday is refused unless ``holiday_ok``: the official was told and kept it."""
     if new is None:
         return Refusal.UNREADABLE
     if new == regular:
@@ -98,6 +103,8 @@ def refuse_date(regular: dt.date, new: dt.date | None, today: dt.date) -> Refusa
         return Refusal.PAST_DATE
     if abs((new - regular).days) > MAX_SHIFT_DAYS:
         return Refusal.FAR_DATE
+    if not holiday_ok and holiday_name(new) is not None:
+        return Refusal.HOLIDAY
     return None
 
 
@@ -115,7 +122,14 @@ def holiday_name(value: dt.date, lang: str = "vi") -> str | None:
 
 
 def parse_day(text: str, regular: dt.date) -> dt.date | None:
-    """'dd/mm/yyyy', or 'dd/mm' in the year that puts it nearest the regular date."""
+    """'dd/mm/yyyy', 'yyyy-mm-dd' (a web form's date), or 'dd/mm' in the year that puts it
+    nearest the regular date."""
+    iso = _ISO_DATE.fullmatch(text)
+    if iso is not None:
+        try:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            return None
     match = _DATE.fullmatch(text)
     if match is None:
         return None

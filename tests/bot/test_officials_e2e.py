@@ -207,7 +207,7 @@ async def test_moving_a_day_to_a_holiday_warns_and_asks_again(bot: Bot):
     await cli(bot, "grant", OFFICIAL, "official", "21220")
     await onboard(bot, OFFICIAL)
     replies = await bot.send("/lichxa", chat=OFFICIAL)
-    assert len(labels(replies)) == 4  # three points and the menu
+    assert len(labels(replies)) == 5  # three points, the web console and the menu
     replies = await bot.press("Tịnh Giang", chat=OFFICIAL)
     assert "ngày 31 hằng tháng" in plain(replies) and "31/12/2026" in plain(replies)
     await bot.press("Buổi 31/12/2026", chat=OFFICIAL)

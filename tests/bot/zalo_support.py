@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from typing import Any
 
 import aiohttp
@@ -60,7 +61,14 @@ class ZaloBot:
         return self.runtime.zalo
 
     async def start(self) -> None:
+        # The port is taken first, so that PUBLIC_BASE_URL (the staff console's sign-in
+        # links) names this very server.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         values: dict[str, Any] = {
+            "public_base_url": self.url,
             "database_url": self.database_url,
             "zalo_bot_token": ZALO_TOKEN,
             "zalo_api_base_url": self.api.root,
@@ -89,9 +97,7 @@ class ZaloBot:
         runner = web.AppRunner(build_web_app(self.runtime))
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        await web.SockSite(runner, sock).start()
         if self.mode == "webhook":
             self.api.use_webhook(f"{self.url}/zalo/webhook", ZALO_SECRET)
 

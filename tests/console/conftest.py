@@ -26,6 +26,7 @@ from tests.bot.conftest import (  # noqa: F401 (fixtures used here)
     api,
     migrate_like_operators,
     shared_content,
+    zapi,
 )
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -64,7 +65,11 @@ class ConsoleClient:
             return response.status, await response.read(), response
 
     async def post(
-        self, path: str, data: dict[str, Any] | aiohttp.FormData | None = None, csrf: bool = True
+        self,
+        path: str,
+        data: dict[str, Any] | aiohttp.FormData | None = None,
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str, aiohttp.ClientResponse]:
         """A form sent, with the session's form token unless ``csrf`` is False."""
         if isinstance(data, aiohttp.FormData):
@@ -79,9 +84,25 @@ class ConsoleClient:
             if csrf:
                 form.add_field("csrf", self.csrf)
         async with self.http.post(
-            self.url + path, data=form, headers=self._headers(), allow_redirects=False
+            self.url + path, data=form, headers=self._headers(headers), allow_redirects=False
         ) as response:
             return response.status, await response.text(errors="replace"), response
+
+
+async def spend_link(http: aiohttp.ClientSession, link: str) -> str | None:
+    """Open the link and press its button, as a browser does; the session cookie, or None
+    when the page refused (status 410 or 403)."""
+    async with http.get(link, allow_redirects=False) as page:
+        html = await page.text()
+        nonce = page.cookies["vbsp_signin"].value if "vbsp_signin" in page.cookies else ""
+    found = CSRF.search(html)
+    form = {"csrf": found.group(1)} if found else {}
+    async with http.post(
+        link, data=form, headers={"Cookie": f"vbsp_signin={nonce}"}, allow_redirects=False
+    ) as response:
+        if response.status != 303:
+            return None
+        return response.cookies["vbsp_staff"].value
 
 
 class Console:
@@ -124,12 +145,14 @@ class Console:
                 return found.group(1)
         raise AssertionError(f"no sign-in link in {[m.plain_text for m in sent]}")
 
+    async def spend(self, link: str) -> str | None:
+        return await spend_link(self.http, link)
+
     async def client(self, chat: int) -> ConsoleClient:
         """A session opened with a fresh link, as the sign-in page's button does."""
         link = await self.link(chat)
-        async with self.http.post(link, allow_redirects=False) as response:
-            assert response.status == 303, await response.text()
-            cookie = response.cookies["vbsp_staff"].value
+        cookie = await self.spend(link)
+        assert cookie is not None
         client = ConsoleClient(self.url, self.http, cookie, "")
         status, html, response = await client.get("/staff/")
         if status == 303:
@@ -184,7 +207,21 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     try:
         page = await context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        def on_console(message: Any) -> None:
+            # A page answered 400 (a refused form) or 404 is logged as a failed resource;
+            # failed resources are judged below, by what they were.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                errors.append(message.text)
+
+        def on_response(response: Any) -> None:
+            # A picture, a script, a style sheet or a call of a script that fails is an error
+            # of the page; the page itself may answer 4xx on purpose.
+            if response.status >= 400 and response.request.resource_type != "document":
+                errors.append(f"{response.status} {response.url}")
+
+        page.on("console", on_console)
+        page.on("response", on_response)
         page.on("pageerror", lambda e: errors.append(str(e)))
         yield page
         assert not errors, f"the page logged errors (a CSP violation?): {errors}"

@@ -65,3 +65,24 @@ async def test_a_time_is_asked_for_the_draft_and_a_bad_one_asked_again(deps: Dep
     await chat.send("07:30 16/12")
     assert "07:30 16/12" in chat.text and "tbv:1" in [b.action for b in chat.buttons]
     assert STALE in await tap(chat, "tbh:1")  # no longer a draft
+
+
+async def test_an_official_of_the_area_sees_where_a_confirmed_one_stands_but_not_a_draft(
+    deps: Deps,
+):
+    author = await official(deps, user="8001", area="21220")
+    await author.send("/thongbao")
+    await author.send("Thông báo của xã")
+    await author.press("tbw:21220")
+    await author.press("tbs:0")
+    provincial = await official(deps, user="8002", area="51")
+    assert STALE in await tap(provincial, "tbv:1")  # a draft is its author's alone
+    await author.press("tbok:1")
+    shown = await tap(provincial, "tbv:1")
+    assert "<b>Thông báo số 1</b> — sắp gửi" in shown, shown
+    # Theirs to see, not to cancel (only its author or an admin may).
+    assert "tbx:1" not in [b.action for b in provincial.buttons]
+    await tap(author, "tbv:1")
+    assert "tbx:1" in [b.action for b in author.buttons]
+    outsider = await official(deps, user="8003", area="03")
+    assert STALE in await tap(outsider, "tbv:1")

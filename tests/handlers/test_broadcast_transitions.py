@@ -25,7 +25,14 @@ A, AD, AP, SY = Who.AUTHOR, Who.ADMIN, Who.APPROVER, Who.SYSTEM
 # Everything that is allowed; anything else is refused. (state, act, who, wide, timed) ->
 # the next state. "wide": a province or the whole country; "timed": with a time to go at.
 ALLOWED: list[tuple[str, Act, Who, object, object, str]] = [
-    *[(state, Act.VIEW, who, ANY, ANY, STAY) for state in STATES for who in (A, AD)],
+    (store.DRAFT, Act.VIEW, A, ANY, ANY, STAY),
+    (store.DRAFT, Act.VIEW, AD, ANY, ANY, STAY),
+    *[
+        (state, Act.VIEW, who, ANY, ANY, STAY)
+        for state in STATES
+        if state != store.DRAFT
+        for who in (A, AD, AP)
+    ],
     (store.DRAFT, Act.EDIT, A, ANY, ANY, STAY),
     (store.DRAFT, Act.SEND, A, True, ANY, store.AWAITING),
     (store.DRAFT, Act.SEND, A, False, True, store.SCHEDULED),

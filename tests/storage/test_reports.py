@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from storage import report_limits, reports, users
+from storage import report_queue as rq
 from storage.db import session_factory, transaction
 from storage.report_models import Report, ReportFile
 
@@ -73,7 +74,7 @@ async def test_routing_keeps_escalated_misconduct_from_the_commune(engine):
 
     async def ids(*areas):
         async with transaction(sessions) as s:
-            return {r.id for r in await reports.queue(s, list(areas), limit=50)}
+            return {r.id for r in (await rq.page(s, rq.Filter(list(areas)), size=50)).reports}
 
     assert await ids(SON_TINH) == {credit.id}  # the commune never sees the escalated one
     assert await ids("51") == {credit.id, misconduct.id}
@@ -82,8 +83,8 @@ async def test_routing_keeps_escalated_misconduct_from_the_commune(engine):
     assert await ids(None) == {credit.id, misconduct.id, elsewhere.id, nowhere.id}
     assert await ids() == set()
     async with transaction(sessions) as s:
-        assert await reports.counts(s, [SON_TINH]) == {"new": 1}
-        assert await reports.counts(s, ["51"], category="usury") == {"new": 1}
+        assert await rq.counts(s, rq.Filter([SON_TINH])) == {"new": 1}
+        assert await rq.counts(s, rq.Filter(["51"], category="usury")) == {"new": 1}
         count, oldest = await reports.new_in_areas(s, ["51", SON_TINH])
         assert count == 2 and oldest == NOW
 
@@ -98,8 +99,9 @@ async def test_queue_is_oldest_first_and_filters_by_state(engine):
         early = await reports.create(s, _report(user.id, SON_TINH))
         done = await reports.create(s, _report(user.id, SON_TINH, status=reports.RESOLVED))
     async with transaction(sessions) as s:
-        assert [r.id for r in await reports.queue(s, ["51"])] == [early.id, late.id]
-        assert [r.id for r in await reports.queue(s, ["51"], reports.CLOSED)] == [done.id]
+        assert [r.id for r in (await rq.page(s, rq.Filter(["51"]))).reports] == [early.id, late.id]
+        closed = rq.Filter(["51"], statuses=reports.CLOSED)
+        assert [r.id for r in (await rq.page(s, closed)).reports] == [done.id]
 
 
 async def test_deleting_the_reporter_cuts_the_link_and_keeps_the_report(engine):

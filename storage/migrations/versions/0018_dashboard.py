@@ -1,0 +1,57 @@
+"""dashboard: an index of the reminders in the outbox by point, time and status, and the
+reminders' counts kept when their rows are pruned
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-07
+
+The dashboard counts reminders per month and status for the points of an area
+(storage/stats.py). The outbox holds every message (a broadcast puts a million rows in it), so
+the index is partial, over the reminders' rows only, and leads with the point id read from the
+row's key (``rem:{point}:{date}:{kind}:{user}``): an area's reminders are a few index ranges,
+the whole country's an index-only scan. The expression is written in each database's words,
+exactly as the query writes it.
+
+Handled outbox rows are deleted after 90 days (bot/scheduler.py); ``reminder_tallies`` keeps
+the reminders' counts by local day, point and status as they go (storage/outbox.py, prune),
+so that a year of reminders can still be counted.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+NAME = "ix_outbox_reminders"
+WHERE = "kind IN ('reminder_eve', 'reminder_day')"
+POINT = {
+    "postgresql": "split_part(dedup_key, ':', 2)",
+    "sqlite": "substr(substr(dedup_key, 5), 1, instr(substr(dedup_key, 5), ':') - 1)",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "reminder_tallies",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("point_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "point_id", "status"),
+    )
+    dialect = op.get_bind().dialect.name
+    op.create_index(
+        NAME,
+        "outbox",
+        [sa.text(POINT[dialect]), "created_at", "status"],
+        sqlite_where=sa.text(WHERE),
+        postgresql_where=sa.text(WHERE),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(NAME, table_name="outbox")
+    op.drop_table("reminder_tallies")

@@ -1,0 +1,473 @@
+"""The dashboard's counts: reports, subscriptions, reminders, broadcasts and kept questions.
+
+Every figure is aggregated in SQL (GROUP BY, window functions); Python only receives the
+groups. Times are bucketed by local week (Monday) or month in SQL: the caller passes the
+offset of its time zone from UTC in minutes (Vietnam keeps +07:00 all year). Areas arrive
+already resolved by the caller: report areas as ``storage.reports.area_clause`` takes them,
+places as lists of commune codes (None: everywhere), since storage knows nothing of places.
+Nothing here reads a reporter, a question's text or a message's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.delivery_models import ReminderTally
+from storage.models import AuditEntry, Broadcast, Outbox, Subscription, TransactionPoint, User
+from storage.question_models import KeptQuestion
+from storage.report_models import Report
+from storage.reports import area_clause
+
+# Who did a reporter's own action in the audit log (handlers/reports/common.py: REPORTER).
+REPORTER_ACTOR = "reporter"
+REMINDER_KINDS = ("reminder_eve", "reminder_day")
+REMINDER_KEY = "rem:"
+# The audit entry written as a broadcast finishes, with its final counts by status.
+FINISHED = "broadcast.finish"
+FINAL_STATUSES = (
+    "sent",
+    "blocked",
+    "failed",
+    "cancelled",
+)  # rem:{point}:{date}:{kind}:{user} (handlers/schedules/reminders.py)
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC, and the local zone's offset from UTC for weeks and months."""
+
+    start: dt.datetime
+    end: dt.datetime
+    offset_minutes: int = 7 * 60
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How long something took, in seconds: how many, the median and the 90th percentile."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
+def _constant(text: str) -> Any:
+    """A fixed string written into the statement, not bound: a GROUP BY expression must be
+    the same text as the selected one, and two bound copies of a value are two parameters."""
+    return literal_column("'" + text.replace("'", "''") + "'")
+
+
+def _shift(period: Period) -> Any:
+    return _constant(f"{int(period.offset_minutes):+d} minutes")
+
+
+def _local(session: AsyncSession, column: Any, period: Period) -> Any:
+    """The moment as a local timestamp (PostgreSQL) or as SQLite's modifier-shifted text."""
+    if _dialect(session) == "postgresql":
+        return func.timezone(_constant("UTC"), column) + literal_column(
+            f"interval '{int(period.offset_minutes)} minutes'"
+        )
+    return column
+
+
+def week_of(session: AsyncSession, column: Any, period: Period) -> Any:
+    """The Monday of the local week of ``column``, as 'YYYY-MM-DD'."""
+    if _dialect(session) == "postgresql":
+        return func.to_char(
+            func.date_trunc(_constant("week"), _local(session, column, period)),
+            _constant("YYYY-MM-DD"),
+        )
+    # 'weekday 0' moves to the coming Sunday (or stays on one): six days back is its Monday.
+    return func.date(column, _shift(period), _constant("weekday 0"), _constant("-6 days"))
+
+
+def month_of(session: AsyncSession, column: Any, period: Period) -> Any:
+    """The local month of ``column``, as 'YYYY-MM'."""
+    if _dialect(session) == "postgresql":
+        return func.to_char(_local(session, column, period), _constant("YYYY-MM"))
+    return func.strftime(_constant("%Y-%m"), column, _shift(period))
+
+
+def seconds_between(session: AsyncSession, start: Any, end: Any) -> Any:
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _in(column: Any, values: Sequence[str] | None) -> ColumnElement[bool]:
+    """``column`` among ``values``; everything when None, nothing when empty."""
+    if values is None:
+        return true()
+    if not values:
+        return false()
+    return column.in_(sorted(set(values)))
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def _reports_where(areas: Sequence[str | None], period: Period) -> ColumnElement[bool]:
+    seen = or_(*[area_clause(a) for a in areas]) if areas else false()
+    return and_(seen, Report.created_at >= period.start, Report.created_at < period.end)
+
+
+async def reports_by_week(
+    session: AsyncSession, areas: Sequence[str | None], period: Period
+) -> list[tuple[str, str, int]]:
+    """(Monday of the week, category, reports) for the reports made in the period."""
+    week = week_of(session, Report.created_at, period).label("week")
+    statement = (
+        select(week, Report.category, func.count())
+        .where(_reports_where(areas, period))
+        .group_by(week, Report.category)
+        .order_by(week, Report.category)
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [(str(w), str(c), int(n)) for w, c, n in rows]
+
+
+async def reports_by_commune(
+    session: AsyncSession, areas: Sequence[str | None], period: Period
+) -> list[tuple[str | None, int]]:
+    """(commune code or None where the place was not found, reports), most first."""
+    n = func.count().label("n")
+    statement = (
+        select(Report.commune_code, n)
+        .where(_reports_where(areas, period))
+        .group_by(Report.commune_code)
+        .order_by(n.desc(), Report.commune_code)
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [(code, int(count)) for code, count in rows]
+
+
+async def reports_by_status(
+    session: AsyncSession, areas: Sequence[str | None], period: Period
+) -> dict[str, int]:
+    """Reports made in the period by the state they are in now."""
+    statement = (
+        select(Report.status, func.count())
+        .where(_reports_where(areas, period))
+        .group_by(Report.status)
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return {str(status): int(n) for status, n in rows}
+
+
+def _first_actions() -> Any:
+    """(subject, when) of each report's first audit entry not the reporter's: a moderator's
+    first action. One pass over the audit log joined by hash beats a lookup per report."""
+    return (
+        select(AuditEntry.subject.label("subject"), func.min(AuditEntry.at).label("at"))
+        .where(AuditEntry.actor != REPORTER_ACTOR, AuditEntry.subject.startswith("report:"))
+        .group_by(AuditEntry.subject)
+        .subquery()
+    )
+
+
+async def _spread(session: AsyncSession, durations: Any) -> Spread:
+    """Median and 90th percentile of a one-column subquery ``d`` of seconds, computed as
+    PostgreSQL's ``percentile_cont`` does (linear between the two nearest ranks), in one
+    portable query: the ranks around each wanted position come back, nothing else."""
+    ranked = select(
+        durations.c.d,
+        func.row_number().over(order_by=durations.c.d).label("rn"),
+        func.count().over().label("n"),
+    ).subquery()
+    near = or_(*[func.abs(ranked.c.rn - 1 - p * (ranked.c.n - 1)) < 1.5 for p in (0.5, 0.9)])
+    rows = (await session.exec(select(ranked.c.rn, ranked.c.n, ranked.c.d).where(near))).all()  # type: ignore[call-overload]
+    if not rows:
+        return Spread(0, None, None)
+    count = int(rows[0][1])
+    by_rank = {int(rn): float(d) for rn, _n, d in rows}
+
+    def percentile(p: float) -> float:
+        position = p * (count - 1)
+        low, high = math.floor(position), math.ceil(position)
+        below, above = by_rank[low + 1], by_rank[high + 1]
+        return below + (position - low) * (above - below)
+
+    return Spread(count, percentile(0.5), percentile(0.9))
+
+
+async def time_to_first_action(
+    session: AsyncSession, areas: Sequence[str | None], period: Period
+) -> Spread:
+    """From a report's making to a moderator's first action on it, for those acted on."""
+    first = _first_actions()
+    durations = (
+        select(seconds_between(session, Report.created_at, first.c.at).label("d"))
+        .join(first, first.c.subject == literal("report:") + cast(Report.id, String))
+        .where(_reports_where(areas, period))
+        .subquery()
+    )
+    return await _spread(session, durations)
+
+
+async def time_to_resolution(
+    session: AsyncSession, areas: Sequence[str | None], period: Period
+) -> Spread:
+    """From a report's making to its resolution, for the reports resolved."""
+    durations = (
+        select(seconds_between(session, Report.created_at, Report.closed_at).label("d"))
+        .where(
+            _reports_where(areas, period),
+            Report.status == "resolved",
+            Report.closed_at.is_not(None),  # type: ignore[union-attr]
+        )
+        .subquery()
+    )
+    return await _spread(session, durations)
+
+
+# --- subscriptions and reminders ---------------------------------------------------------------
+
+
+async def subscribers_by_commune(
+    session: AsyncSession, communes: Sequence[str] | None, period: Period
+) -> list[tuple[str, int, int]]:
+    """(commune, subscriptions to its points now, of them made in the period), most first.
+
+    A person subscribed to two points of one commune counts twice: counted per point, the
+    subscriptions are read from the (point, created_at) index alone.
+    """
+    new = case(
+        (
+            and_(Subscription.created_at >= period.start, Subscription.created_at < period.end),
+            1,
+        ),
+        else_=0,
+    )
+    per_point = select(
+        Subscription.point_id.label("point_id"),
+        func.count().label("n"),
+        func.sum(new).label("new"),
+    ).group_by(Subscription.point_id)
+    if communes is not None:  # only the area's points' index ranges are read
+        points = select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+        per_point = per_point.where(Subscription.point_id.in_(points.scalar_subquery()))
+    counted = per_point.subquery()
+    total = func.sum(counted.c.n).label("total")
+    statement = (
+        select(TransactionPoint.commune_code, total, func.sum(counted.c.new))
+        .join(counted, counted.c.point_id == TransactionPoint.id)
+        .where(_in(TransactionPoint.commune_code, communes))
+        .group_by(TransactionPoint.commune_code)
+        .order_by(total.desc(), TransactionPoint.commune_code)
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [(str(code), int(n), int(fresh or 0)) for code, n, fresh in rows]
+
+
+def reminder_point(dialect: str) -> Any:
+    """The point id inside a reminder's key (point ids hold no ':', handlers/schedules/csv.py),
+    written exactly as the index ix_outbox_reminders (migration 0018) is: constants, not
+    parameters, so that both databases recognise the expression."""
+    if dialect == "postgresql":
+        return func.split_part(Outbox.dedup_key, _constant(":"), literal_column("2"))
+    start = literal_column(str(len(REMINDER_KEY) + 1))
+    rest = func.substr(Outbox.dedup_key, start)
+    return func.substr(rest, literal_column("1"), func.instr(rest, _constant(":")) - 1)
+
+
+# The reminders' kinds, also written as constants: the partial index holds only their rows,
+# and a database uses it only when the query's condition is visibly the index's.
+_REMINDER = Outbox.kind.in_([_constant(kind) for kind in REMINDER_KINDS])
+CHUNK = 500  # point ids per IN (...): well under every driver's limit of parameters
+
+
+async def reminders_by_month(
+    session: AsyncSession, communes: Sequence[str] | None, period: Period
+) -> list[tuple[str, str, int]]:
+    """(month, status, reminders) of the reminders recorded in the period: those still in
+    the outbox, and the counts left by those pruned (``keep_reminder_counts``)."""
+    month = month_of(session, Outbox.created_at, period).label("month")
+    statement = (
+        select(month, Outbox.status, func.count())
+        .where(_REMINDER, Outbox.created_at >= period.start, Outbox.created_at < period.end)
+        .group_by(month, Outbox.status)
+    )
+    first_day = (period.start + dt.timedelta(minutes=period.offset_minutes)).date()
+    last_day = (period.end + dt.timedelta(minutes=period.offset_minutes)).date()
+    tally_month = func.substr(
+        cast(ReminderTally.day, String), literal_column("1"), literal_column("7")
+    ).label("month")
+    tallied = (
+        select(tally_month, ReminderTally.status, func.sum(ReminderTally.n))
+        .where(ReminderTally.day >= first_day, ReminderTally.day < last_day)
+        .group_by(tally_month, ReminderTally.status)
+    )
+    if communes is None:
+        chunks: list[Any] = [statement, tallied]
+    else:
+        found_ids = await session.exec(
+            select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+        )  # type: ignore[call-overload]
+        point_ids = [str(row[0]) for row in found_ids.all()]
+        point = reminder_point(_dialect(session))
+        chunks = []
+        for i in range(0, len(point_ids), CHUNK):
+            some = point_ids[i : i + CHUNK]
+            chunks.append(statement.where(point.in_(some)))
+            chunks.append(tallied.where(ReminderTally.point_id.in_(some)))
+    found: dict[tuple[str, str], int] = {}
+    for chunk in chunks:
+        for m, status, n in (await session.exec(chunk)).all():  # type: ignore[call-overload]
+            found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
+    return [(m, status, n) for (m, status), n in sorted(found.items())]
+
+
+async def first_reminder_day(session: AsyncSession) -> dt.date | None:
+    """The first local day whose reminders were counted as they were pruned, if any."""
+    found = await session.exec(select(func.min(ReminderTally.day)))  # type: ignore[call-overload]
+    return found.scalar_one_or_none()
+
+
+# Reminders are counted by their local day; the bot serves Vietnam, +07:00 all year.
+TALLY_OFFSET = dt.timedelta(hours=7)
+
+
+async def keep_reminder_counts(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Add the reminders among ``rows`` (status, in_doubt, kind, dedup_key, created_at of
+    outbox rows about to be deleted) to ``reminder_tallies``; how many were counted."""
+    counts: dict[tuple[dt.date, str, str], int] = {}
+    for status, _in_doubt, kind, key, created_at in rows:
+        if kind not in REMINDER_KINDS or not key.startswith(REMINDER_KEY):
+            continue
+        point_id = key[len(REMINDER_KEY) :].split(":", 1)[0]
+        day = (created_at + TALLY_OFFSET).date()
+        counts[(day, point_id, status)] = counts.get((day, point_id, status), 0) + 1
+    if not counts:
+        return 0
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = insert(ReminderTally).values(
+        [{"day": d, "point_id": p, "status": s, "n": n} for (d, p, s), n in counts.items()]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "point_id", "status"],
+        set_={"n": ReminderTally.n + statement.excluded.n},
+    )
+    await session.exec(statement)
+    return sum(counts.values())
+
+
+# --- broadcasts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BroadcastTally:
+    id: int
+    started_at: dt.datetime
+    area_code: str | None
+    recipients: int
+    counts: dict[str, int]  # outbox status -> rows, pruned ones included
+
+
+async def broadcasts_started(
+    session: AsyncSession, area_codes: Sequence[str] | None, period: Period, limit: int = 200
+) -> list[BroadcastTally]:
+    """The broadcasts started in the period to these areas (None: every area, the whole
+    country's included), newest first, with their messages by status."""
+    where = and_(
+        Broadcast.started_at.is_not(None),  # type: ignore[union-attr]
+        Broadcast.started_at >= period.start,
+        Broadcast.started_at < period.end,
+        true() if area_codes is None else _in(Broadcast.area_code, area_codes),
+    )
+    found = (
+        await session.exec(
+            select(
+                Broadcast.id,
+                Broadcast.started_at,
+                Broadcast.area_code,
+                Broadcast.recipients,
+                Broadcast.pruned_counts,
+            )
+            .where(where)
+            .order_by(Broadcast.started_at.desc(), Broadcast.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        )  # type: ignore[call-overload]
+    ).all()
+    if not found:
+        return []
+    ids = [row[0] for row in found]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    # A finished broadcast's counts were written to the audit log as it finished (handlers/
+    # broadcasts/jobs.py): read there, a million rows are not counted again at every look.
+    final = await session.exec(
+        select(AuditEntry.subject, AuditEntry.detail).where(
+            AuditEntry.subject.in_([f"broadcast:{i}" for i in ids]),
+            AuditEntry.action == FINISHED,
+        )
+    )  # type: ignore[call-overload]
+    finished: set[int] = set()
+    for subject, detail in final.all():
+        broadcast_id = int(subject.split(":", 1)[1])
+        finished.add(broadcast_id)
+        counts[broadcast_id] = {
+            status: int(detail.get(status) or 0) for status in FINAL_STATUSES if detail
+        }
+    live = [i for i in ids if i not in finished]
+    if live:
+        statement = (
+            select(Outbox.broadcast_id, Outbox.status, func.count())
+            .where(Outbox.broadcast_id.in_(live))
+            .group_by(Outbox.broadcast_id, Outbox.status)
+        )
+        for broadcast_id, status, n in (await session.exec(statement)).all():  # type: ignore[call-overload]
+            counts[broadcast_id][status] = int(n)
+    tallies = []
+    for broadcast_id, started_at, area_code, recipients, pruned in found:
+        tally = counts[broadcast_id]
+        if broadcast_id not in finished:
+            for status, n in (pruned or {}).items():
+                if status != "in_doubt":
+                    tally[status] = tally.get(status, 0) + int(n)
+        tallies.append(BroadcastTally(broadcast_id, started_at, area_code, recipients, tally))
+    return tallies
+
+
+# --- kept questions ----------------------------------------------------------------------------
+
+
+async def kept_questions_by_topic(
+    session: AsyncSession, communes: Sequence[str] | None, period: Period
+) -> list[tuple[str, int]]:
+    """(topic the bot answered, or "none"; questions kept) in the period, most first. With
+    ``communes``, only those of people who chose one of them (never the texts)."""
+    n = func.count().label("n")
+    statement = (
+        select(KeptQuestion.topic, n)
+        .where(KeptQuestion.created_at >= period.start, KeptQuestion.created_at < period.end)
+        .group_by(KeptQuestion.topic)
+        .order_by(n.desc(), KeptQuestion.topic)
+    )
+    if communes is not None:
+        people = select(User.id).where(_in(User.commune_code, communes))
+        statement = statement.where(KeptQuestion.user_id.in_(people.scalar_subquery()))
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [(str(topic), int(count)) for topic, count in rows]

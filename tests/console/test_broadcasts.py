@@ -1,0 +1,421 @@
+"""The broadcasts pages over HTTP (no browser): the compose form's checks and counts, the
+draft's preview and test copy, sending, the approval of a province-wide one by a second person
+(never its author), progress and the report, and 404 outside one's area.
+
+The clock is fixed at 10:00 in Vietnam, outside the quiet hours, so that what is sent goes
+out when the sender runs (as in tests/bot/test_broadcast_e2e.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import aiohttp
+from PIL import Image
+
+from storage import broadcasts as store
+from storage.db import transaction
+from tests.console.a11y import problems
+from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
+    ADMIN,
+    DIEN_BIEN,
+    ELSEWHERE,
+    IN_COMMUNE,
+    IN_PROVINCE,
+    MODERATOR,
+    OFFICIAL,
+    OUTSIDER,
+    PROVINCIAL,
+    SECOND,
+    SON_TINH,
+    TEXT,
+    VN,
+    casts_fixture,
+    deliver,
+    got,
+    official,
+    plain,
+    state_of,
+)
+from tests.console.conftest import Console, ConsoleClient
+
+
+def form(**values: str) -> dict[str, str]:
+    base = {"text": TEXT, "area": SON_TINH, "commune": "", "who": "everyone", "when": "now",
+            "at": "", "do": "preview"}  # fmt: skip
+    return {**base, **values}
+
+
+async def compose(client: ConsoleClient, **values: str) -> int:
+    """The form sent; the id of the draft it made."""
+    status, html, response = await client.post("/staff/broadcasts/new", form(**values))
+    assert status == 303, html
+    found = re.fullmatch(r"/staff/broadcasts/(\d+)", response.headers["Location"])
+    assert found, response.headers["Location"]
+    return int(found.group(1))
+
+
+# --- the form's checks ---------------------------------------------------------------------------
+
+
+async def test_the_form_refuses_what_chat_refuses_with_kind_messages(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    status, html, _ = await client.get("/staff/broadcasts/new")
+    assert status == 200 and 'name="text"' in html and 'for="text"' in html
+
+    cases = [
+        ({"text": "   "}, "Thông báo chưa có nội dung"),
+        ({"text": "x" * 3001}, "Nội dung dài 3001 ký tự; tối đa 3000"),
+        ({"text": "😀" * 1501}, "Nội dung dài 3002 ký tự"),  # as Telegram counts
+        ({"area": "51"}, "nằm ngoài địa bàn của bạn"),  # the province around one's commune
+        ({"area": DIEN_BIEN}, "nằm ngoài địa bàn của bạn"),
+        ({"area": "abc"}, "Bạn chọn địa bàn"),
+        ({"when": "at", "at": ""}, "Bạn chọn giờ và ngày gửi"),
+        ({"when": "at", "at": "2020-01-01T08:00"}, "phải sau bây giờ và trong vòng 60 ngày"),
+        ({"when": "at", "at": "2099-01-01T08:00"}, "phải sau bây giờ và trong vòng 60 ngày"),
+    ]
+    for values, message in cases:
+        status, html, _ = await client.post("/staff/broadcasts/new", form(**values))
+        assert status == 200, values
+        assert message in plain(html), (values, plain(html)[:600])
+    async with transaction(casts.runtime.deps.sessions) as session:
+        assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
+
+
+async def test_the_count_follows_the_audience_with_and_without_script(casts: Console):
+    client = await official(casts, PROVINCIAL, "51")
+    status, html, _ = await client.post("/staff/broadcasts/new", form(area="51", do="count"))
+    assert status == 200 and "Số người nhận: 5." in plain(html)
+    status, html, _ = await client.post("/staff/broadcasts/new", form(area=SON_TINH, do="count"))
+    assert "Số người nhận: 3." in plain(html)
+    # A commune typed by name, inside the province.
+    status, html, _ = await client.post(
+        "/staff/broadcasts/new", form(area="51", commune="Sơn Tịnh", do="count")
+    )
+    assert "Số người nhận: 3." in plain(html), plain(html)[:800]
+    # A name several communes share: they are offered in the list, the first chosen.
+    status, html, _ = await client.post(
+        "/staff/broadcasts/new", form(area="51", commune="Nghĩa", do="count")
+    )
+    assert "Có nhiều xã khớp với tên này" in plain(html)
+    offered = re.findall(r'<option value="(\d{5})" selected>', html)
+    assert len(offered) == 1 and 'name="commune" value=""' in html
+    status, html, _ = await client.post(
+        "/staff/broadcasts/new", form(area="51", commune="Điện Biên Phủ xyz", do="count")
+    )
+    assert status == 200 and "Không tìm thấy xã" in plain(html)
+
+    status, body, response = await client.get("/staff/broadcasts/count?area=51&who=everyone")
+    assert status == 200 and response.content_type == "application/json"
+    assert '"recipients": 5' in body
+    status, body, _ = await client.get(f"/staff/broadcasts/count?area={DIEN_BIEN}")
+    assert '"ok": false' in body and '"recipients"' not in body
+    # Reminder subscribers only: nobody follows a point here.
+    status, body, _ = await client.get("/staff/broadcasts/count?area=51&who=subscribers")
+    assert '"recipients": 0' in body
+
+
+# --- a commune's announcement, the whole way --------------------------------------------------
+
+
+async def test_compose_preview_test_copy_send_and_the_report(casts: Console, api):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    broadcast_id = await compose(client)
+    status, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    assert status == 200
+    # The message exactly as citizens get it: the markup typed is shown as typed.
+    assert "📢 <b>Thông báo của NHCSXH — Xã Sơn Tịnh, Quảng Ngãi</b>\n\nLịch giao dịch" in html
+    assert "&lt;b&gt;sổ vay&lt;/b&gt;" in html and "<b>sổ vay</b>" not in html
+    assert "Số người nhận: 3." in plain(html) and "🔕 Tắt thông báo" in html
+    assert got(api, IN_COMMUNE[0]) == []
+
+    before = len(api.messages(OFFICIAL))
+    status, _, _ = await client.post(f"/staff/broadcasts/{broadcast_id}/test", {})
+    assert status == 303
+    await casts.runtime.sender.run_once()
+    copy = api.messages(OFFICIAL)[before:]
+    assert [m.plain_text for m in copy] == [
+        "📢 Thông báo của NHCSXH — Xã Sơn Tịnh, Quảng Ngãi\n\n" + TEXT
+    ]
+    assert copy[0].buttons == [[("🔕 Tắt thông báo", "ann:off")]]
+    assert got(api, IN_COMMUNE[0]) == []  # still nothing to citizens
+
+    status, _, _ = await client.post(f"/staff/broadcasts/{broadcast_id}/send", {"when": "now"})
+    assert status == 303
+    assert (await state_of(casts, broadcast_id)).status == store.QUEUED
+    await deliver(casts)
+    assert (await state_of(casts, broadcast_id)).status == store.DONE
+    for chat in IN_COMMUNE[:2]:
+        assert got(api, chat) == [copy[0].plain_text]
+    assert got(api, IN_COMMUNE[2])[0].startswith("📢 Announcement from VBSP")
+    for chat in IN_PROVINCE + ELSEWHERE:
+        assert got(api, chat) == []
+
+    status, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    text = plain(html)
+    assert "Báo cáo" in text and "đã gửi xong" in text
+    assert re.search(r"Đã gửi 3 ", text) and re.search(r"Còn lại 0 ", text), text[:2000]
+    status, body, _ = await client.get(f"/staff/broadcasts/{broadcast_id}/progress")
+    assert status == 200 and '"sent": 3' in body and '"left": 0' in body
+    assert '"status": "done"' in body
+    # Done: nothing more to do with it.
+    assert f"/staff/broadcasts/{broadcast_id}/cancel" not in html
+
+
+async def test_a_time_is_kept_and_checked_again_when_sent(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    tomorrow = (casts.bot.clock() + dt.timedelta(days=1)).astimezone(VN)
+    at = tomorrow.strftime("%Y-%m-%dT07:30")
+    broadcast_id = await compose(client, when="at", at=at)
+    status, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    assert f'value="{at}"' in html
+    status, _, _ = await client.post(f"/staff/broadcasts/{broadcast_id}/send",
+                                     {"when": "at", "at": "2020-01-01T07:30"})  # fmt: skip
+    assert status == 303
+    assert (await state_of(casts, broadcast_id)).status == store.DRAFT
+    _, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    assert "phải sau bây giờ" in plain(html)
+    await client.post(f"/staff/broadcasts/{broadcast_id}/send", {"when": "at", "at": at})
+    sent = await state_of(casts, broadcast_id)
+    assert sent.status == store.SCHEDULED
+    assert sent.not_before == dt.datetime.strptime(at, "%Y-%m-%dT%H:%M").replace(
+        tzinfo=VN
+    ).astimezone(dt.UTC)
+
+
+async def test_urgent_and_discarding_a_draft(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    broadcast_id = await compose(client, urgent="1")
+    assert (await state_of(casts, broadcast_id)).urgent
+    await client.post(f"/staff/broadcasts/{broadcast_id}/urgent", {"urgent": "0"})
+    assert not (await state_of(casts, broadcast_id)).urgent
+    status, _, response = await client.post(f"/staff/broadcasts/{broadcast_id}/cancel", {})
+    assert status == 303 and response.headers["Location"] == "/staff/broadcasts"
+    assert (await state_of(casts, broadcast_id)).status == store.CANCELLED
+
+
+# --- a photo --------------------------------------------------------------------------------------
+
+
+def jpeg_with_gps() -> bytes:
+    picture = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (10.0, 45.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+async def test_a_photo_is_cleaned_and_shown(casts: Console, api):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    data = aiohttp.FormData()
+    for key, value in form(text="Ảnh lịch giao dịch").items():
+        data.add_field(key, value)
+    raw = jpeg_with_gps()
+    assert b"PhoneMaker" in raw
+    data.add_field("photo", raw, filename="IMG_0001.jpg", content_type="image/jpeg")
+    status, html, response = await client.post("/staff/broadcasts/new", data)
+    assert status == 303, html
+    broadcast_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    broadcast = await state_of(casts, broadcast_id)
+    assert broadcast.photo
+    stored = api.file_content(broadcast.photo)
+    assert stored is not None and b"PhoneMaker" not in stored and b"Exif" not in stored
+    status, body, response = await client.get_bytes(f"/staff/broadcasts/{broadcast_id}/photo")
+    assert status == 200 and body == stored and response.content_type == "image/jpeg"
+
+    # Not a picture; a caption too long for a photo.
+    for payload, message in ((b"%PDF-1.4 nothing", "không phải ảnh JPEG hay PNG"),
+                             (b"not a picture", "không phải ảnh JPEG hay PNG")):  # fmt: skip
+        data = aiohttp.FormData()
+        for key, value in form().items():
+            data.add_field(key, value)
+        data.add_field("photo", payload, filename="x.jpg", content_type="image/jpeg")
+        status, html, _ = await client.post("/staff/broadcasts/new", data)
+        assert status == 200 and message in plain(html)
+    data = aiohttp.FormData()
+    for key, value in form(text="x" * 801).items():
+        data.add_field(key, value)
+    data.add_field("photo", raw, filename="a.jpg", content_type="image/jpeg")
+    status, html, _ = await client.post("/staff/broadcasts/new", data)
+    assert status == 200 and "tối đa 800" in plain(html)
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+
+async def test_a_province_wide_one_waits_for_a_second_person(casts: Console, api):
+    author = await official(casts, PROVINCIAL, "51")
+    broadcast_id = await compose(author, area="51")
+    await author.post(f"/staff/broadcasts/{broadcast_id}/send", {"when": "now"})
+    assert (await state_of(casts, broadcast_id)).status == store.AWAITING
+
+    # The author cannot approve their own, from the page or by posting the form.
+    status, html, _ = await author.get(f"/staff/broadcasts/{broadcast_id}")
+    assert f"/staff/broadcasts/{broadcast_id}/approve" not in html
+    assert "chờ một cán bộ khác" in plain(html)
+    status, _, _ = await author.post(f"/staff/broadcasts/{broadcast_id}/approve", {})
+    assert status == 303
+    assert (await state_of(casts, broadcast_id)).status == store.AWAITING
+    status, html, _ = await author.get(f"/staff/broadcasts/{broadcast_id}")
+    assert "không làm được lúc này" in plain(html)
+
+    # A commune official inside the province is no approver of the whole province: 404.
+    commune_official = await official(casts, OFFICIAL, SON_TINH)
+    status, _, _ = await commune_official.get(f"/staff/broadcasts/{broadcast_id}")
+    assert status == 404
+    status, _, _ = await commune_official.post(f"/staff/broadcasts/{broadcast_id}/approve", {})
+    assert status == 404
+
+    second = await official(casts, SECOND, "51")
+    status, html, _ = await second.get("/staff/broadcasts")
+    assert "Chờ bạn duyệt (1)" in plain(html)
+    status, html, _ = await second.get(f"/staff/broadcasts/{broadcast_id}")
+    assert f"/staff/broadcasts/{broadcast_id}/approve" in html
+    assert "Số người nhận: 5." in plain(html)
+    await second.post(f"/staff/broadcasts/{broadcast_id}/approve", {})
+    approved = await state_of(casts, broadcast_id)
+    assert approved.status == store.QUEUED and approved.approved_by == f"telegram:{SECOND}"
+    await deliver(casts)
+    for chat in IN_COMMUNE[:2] + IN_PROVINCE:
+        assert len(got(api, chat)) == 1
+    assert got(api, ELSEWHERE[0]) == []
+    # The author heard of it in chat.
+    told = "\n".join(m.plain_text for m in api.messages(PROVINCIAL))
+    assert f"Thông báo số {broadcast_id} đã được telegram:{SECOND} duyệt" in told
+
+
+async def test_an_admin_rejects_and_the_author_is_told(casts: Console, api):
+    author = await official(casts, PROVINCIAL, "51")
+    broadcast_id = await compose(author, area="51")
+    await author.post(f"/staff/broadcasts/{broadcast_id}/send", {"when": "now"})
+    admin = await official(casts, ADMIN, "51", role="admin")
+    await admin.post(f"/staff/broadcasts/{broadcast_id}/reject", {})
+    assert (await state_of(casts, broadcast_id)).status == store.REJECTED
+    await casts.runtime.sender.run_once()
+    told = [m.plain_text for m in api.messages(PROVINCIAL)]
+    assert f"✖ Thông báo số {broadcast_id} không được telegram:{ADMIN} duyệt" in "\n".join(told)
+    # Rejected: nothing left to do; nothing went out.
+    _, html, _ = await admin.get(f"/staff/broadcasts/{broadcast_id}")
+    assert "/approve" not in html and "/cancel" not in html
+    assert got(api, IN_COMMUNE[0]) == []
+
+
+# --- areas ----------------------------------------------------------------------------------
+
+
+async def test_another_areas_broadcasts_are_404(casts: Console):
+    author = await official(casts, OFFICIAL, SON_TINH)
+    draft_id = await compose(author)
+    sent_id = await compose(author, text="Đã gửi")
+    await author.post(f"/staff/broadcasts/{sent_id}/send", {"when": "now"})
+
+    outsider = await official(casts, OUTSIDER, DIEN_BIEN)
+    for path in (f"/staff/broadcasts/{draft_id}", f"/staff/broadcasts/{sent_id}",
+                 f"/staff/broadcasts/{sent_id}/progress", f"/staff/broadcasts/{draft_id}/photo",
+                 "/staff/broadcasts/999999"):  # fmt: skip
+        status, _, _ = await outsider.get(path)
+        assert status == 404, path
+    for action in ("send", "test", "urgent", "cancel", "approve", "reject"):
+        status, _, _ = await outsider.post(f"/staff/broadcasts/{sent_id}/{action}", {})
+        assert status == 404, action
+    assert (await state_of(casts, sent_id)).status == store.QUEUED
+    status, html, _ = await outsider.get("/staff/broadcasts")
+    assert f"/staff/broadcasts/{sent_id}" not in html
+
+    # The province's official sees the commune's confirmed one (not its author's draft).
+    provincial = await official(casts, PROVINCIAL, "51")
+    status, html, _ = await provincial.get("/staff/broadcasts")
+    assert f'href="/staff/broadcasts/{sent_id}"' in html
+    assert f'href="/staff/broadcasts/{draft_id}"' not in html
+    status, _, _ = await provincial.get(f"/staff/broadcasts/{draft_id}")
+    assert status == 404
+    status, _, _ = await provincial.get(f"/staff/broadcasts/{sent_id}")
+    assert status == 200
+    status, html, _ = await provincial.get(f"/staff/broadcasts?state={store.QUEUED}")
+    assert f'href="/staff/broadcasts/{sent_id}"' in html
+    status, html, _ = await provincial.get(f"/staff/broadcasts?state={store.DONE}")
+    assert f'href="/staff/broadcasts/{sent_id}"' not in html
+
+    # A moderator has no broadcasts section at all.
+    moderator = await official(casts, MODERATOR, SON_TINH, role="moderator")
+    status, _, _ = await moderator.get("/staff/broadcasts")
+    assert status == 404
+    status, _, _ = await moderator.get(f"/staff/broadcasts/{sent_id}")
+    assert status == 404
+
+
+async def test_a_post_without_the_form_token_is_refused(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    status, _, _ = await client.post("/staff/broadcasts/new", form(), csrf=False)
+    assert status == 403
+    async with transaction(casts.runtime.deps.sessions) as session:
+        assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
+
+
+async def test_the_pages_in_english(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    status, _, _ = await client.get("/staff/lang/en?next=/staff/broadcasts/new")
+    assert status == 303
+    status, html, _ = await client.post("/staff/broadcasts/new", form(text=""))
+    text = plain(html)
+    assert "New announcement" in text and "The announcement has no text yet" in text
+    assert "Recipients: 3." in text
+    broadcast_id = await compose(client)
+    _, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    text = plain(html)
+    assert "What citizens get" in text and "Send me a test copy" in text
+    # The English citizens' copy first, the Vietnamese one folded.
+    assert html.index("Announcement from VBSP") < html.index("Thông báo của NHCSXH")
+
+
+async def test_a_photo_telegram_does_not_take_is_a_kind_refusal(casts: Console, api):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    api.block(OFFICIAL)  # the author blocked the bot: Telegram refuses the upload
+    data = aiohttp.FormData()
+    for key, value in form(text="Ảnh").items():
+        data.add_field(key, value)
+    data.add_field("photo", jpeg_with_gps(), filename="a.jpg", content_type="image/jpeg")
+    status, html, _ = await client.post("/staff/broadcasts/new", data)
+    assert status == 200 and "Chưa gửi được ảnh lên Telegram" in plain(html)
+    assert [r.error_code for r in api.rejected] == [403]
+    api.rejected.clear()  # the one 403 was the point
+    async with transaction(casts.runtime.deps.sessions) as session:
+        assert await store.listed(session, None, f"telegram:{OFFICIAL}") == []
+
+
+async def test_every_broadcasts_page_passes_the_page_checks(casts: Console):
+    """The list, the form (fresh and refused), a draft with a photo, one awaiting approval
+    (as its author and as the approver), and the report."""
+    author = await official(casts, PROVINCIAL, "51")
+    second = await official(casts, SECOND, "51")
+    pages: list[tuple[ConsoleClient, str]] = [(author, "/staff/broadcasts/new")]
+    _, refused, _ = await author.post("/staff/broadcasts/new", form(text="", area="99"))
+    assert problems(refused) == []
+    data = aiohttp.FormData()
+    for key, value in form(text="Có ảnh").items():
+        data.add_field(key, value)
+    data.add_field("photo", jpeg_with_gps(), filename="a.jpg", content_type="image/jpeg")
+    _, _, response = await author.post("/staff/broadcasts/new", data)
+    draft = response.headers["Location"]
+    waiting_id = await compose(author, area="51")
+    await author.post(f"/staff/broadcasts/{waiting_id}/send", {"when": "now"})
+    done_id = await compose(author, area=SON_TINH)
+    await author.post(f"/staff/broadcasts/{done_id}/send", {"when": "now"})
+    await deliver(casts)
+    pages += [
+        (author, draft),
+        (author, f"/staff/broadcasts/{waiting_id}"),
+        (second, f"/staff/broadcasts/{waiting_id}"),
+        (author, f"/staff/broadcasts/{done_id}"),
+        (author, "/staff/broadcasts"),
+        (second, "/staff/broadcasts"),
+        (author, f"/staff/broadcasts?state={store.DONE}"),
+    ]
+    for client, path in pages:
+        status, html, _ = await client.get(path)
+        assert status == 200, path
+        assert problems(html) == [], path
