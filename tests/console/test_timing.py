@@ -29,13 +29,16 @@ async def test_every_console_answer_is_timed(console: Console) -> None:
     await console.grant(STAFF, "moderator", "51")
     client = await console.client(STAFF)
     status, html, response = await client.get("/staff/")
+    if status == 303:  # to the dashboard: a redirect is timed too
+        duration(response)
+        status, html, response = await client.get(response.headers["Location"])
     assert status == 200 and "<html" in html
     assert 0 < duration(response) < 5000
     status, _, response = await client.get("/staff/no-such-page")
     assert status == 404
     duration(response)
     async with console.http.get(console.url + "/staff/", allow_redirects=False) as signed_out:
-        assert signed_out.status == 303  # to the sign-in help: a redirect is timed too
+        assert signed_out.status == 303  # to the sign-in help
         duration(signed_out)
     async with console.http.get(console.url + "/staff/static/console.css") as static:
         assert static.status == 200
