@@ -14,7 +14,8 @@ the ORM row by row; on SQLite, with --sqlite, executemany in one transaction):
 - 1,000,000 outbox rows of the last 90 days (what the outbox keeps, bot/scheduler.py):
   reminders (the eve and the day, each month, to each subscriber), notices of moved days,
   the reporters' notices of each move, and broadcasts' messages, as sent, failed or blocked;
-  older broadcasts keep only their counts (``pruned_counts``), as pruning leaves them;
+  older reminders and broadcasts keep only their counts (``reminder_tallies``,
+  ``pruned_counts``), as pruning leaves them;
 - the questions kept for the editors, and the staff who hold roles.
 
 Then it starts the app `vbsp-bot serve` runs (bot.app.running, bot.webhook.build_web_app) on a
@@ -521,7 +522,7 @@ async def step(plan: Planted, name: str) -> AsyncIterator[None]:
     started = time.perf_counter()
     yield
     plan.seconds[name] = time.perf_counter() - started
-    print(f"  {name:<44} {plan.seconds[name]:6.1f} s", flush=True)
+    print(f"  {name:<50} {plan.seconds[name]:6.1f} s", flush=True)
 
 
 @dataclass
@@ -609,11 +610,15 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
                 for user_id in (rng.randint(1, args.users) for _ in range(args.questions))
             ))  # fmt: skip
         left = args.messages
-        async with step(plan, "outbox: reminders"):
+        async with step(plan, "outbox: reminders (and the counts of older ones)"):
             payloads = reminder_payloads(content, now)
             left -= await store.insert(
                 "outbox", OUTBOX_COLUMNS, reminder_rows(subscriptions, people, payloads, now)
             )
+            await store.insert(
+                "reminder_tallies", ["day", "point_id", "status", "n"],
+                merged_tallies(tally_rows(subscriptions, people, now)),
+            )  # fmt: skip
         async with step(plan, "outbox: notices of moved days and of reports"):
             left -= await store.insert(
                 "outbox", OUTBOX_COLUMNS, change_rows(rng, subscriptions, people, now)
@@ -624,7 +629,8 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
         async with step(plan, "sequences, statistics"):
             await store.finish()
         for table in ("users", "subscriptions", "reports", "report_events", "audit_log",
-                      "report_files", "kept_questions", "broadcasts", "outbox"):  # fmt: skip
+                      "report_files", "kept_questions", "broadcasts", "reminder_tallies",
+                      "outbox"):  # fmt: skip
             plan.counts[table] = int(await store.value(f"SELECT count(*) FROM {table}"))
         for name, sql in (
             ("outbox by status", "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY 1"),
@@ -753,6 +759,44 @@ def reminder_rows(
                     key = f"rem:{point.id}:{day.isoformat()}:{kind}:{user_id}"
                     yield outbox_row(key, person.channel, person.chat, f"reminder_{kind}",
                                      payloads[kind], at)  # fmt: skip
+
+
+def tally_rows(
+    subscriptions: list[tuple[int, Point, dt.datetime]],
+    people: dict[int, Person],
+    now: dt.datetime,
+) -> Iterator[tuple[Any, ...]]:
+    """What pruning left of the reminders older than the outbox keeps, back to a year: counts
+    by local day, point and status (storage/outbox.py prune, ``reminder_tallies``)."""
+    subscribers: Counter[str] = Counter()
+    points: dict[str, Point] = {}
+    for user_id, point, _at in subscriptions:
+        if not people[user_id].blocked:
+            subscribers[point.id] += 1
+            points[point.id] = point
+    kept_since, year_ago = now - dt.timedelta(days=OUTBOX_DAYS), now - dt.timedelta(days=365)
+    today = now.astimezone(VN).date()
+    for point_id, n in sorted(subscribers.items()):
+        for back in range(3, 13):
+            index = today.year * 12 + today.month - 1 - back
+            day = dt.date(index // 12, index % 12 + 1, points[point_id].day)
+            for shift, clock in REMINDER_TIMES.values():
+                at = dt.datetime.combine(day + dt.timedelta(days=shift), clock, VN)
+                if year_ago <= at < kept_since:
+                    blocked, failed = n * 15 // 1000, n // 100
+                    local = at.date()
+                    yield (local, point_id, "sent", n - blocked - failed)
+                    yield (local, point_id, "blocked", blocked)
+                    yield (local, point_id, "failed", failed)
+
+
+def merged_tallies(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """One row per (day, point, status): the eve of one day and another day may fall together."""
+    found: Counter[tuple[Any, ...]] = Counter()
+    for day, point_id, status, n in rows:
+        found[(day, point_id, status)] += n
+    for (day, point_id, status), n in sorted(found.items()):
+        yield (day, point_id, status, n)
 
 
 CHANGE_PAYLOAD = json.dumps({
