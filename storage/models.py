@@ -173,6 +173,14 @@ class Outbox(SQLModel, table=True):
             "status",
             postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
         ).ddl_if(dialect="postgresql"),
+        # The reminders of the days not yet tallied, for the whole country (migration 0018).
+        Index(
+            "ix_outbox_reminders_time",
+            "created_at",
+            "status",
+            postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+            sqlite_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

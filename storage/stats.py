@@ -28,13 +28,23 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.delivery_models import ReminderTally
-from storage.models import AuditEntry, Broadcast, Outbox, Subscription, TransactionPoint, User
+from storage.delivery_models import ReminderTally, ReminderTallyMark
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    Outbox,
+    Subscription,
+    TransactionPoint,
+    User,
+    UTCDateTime,
+)
 from storage.question_models import KeptQuestion
 from storage.report_models import Report
 from storage.reports import area_clause
@@ -297,18 +307,50 @@ def reminder_point(dialect: str) -> Any:
 # The reminders' kinds, also written as constants: the partial index holds only their rows,
 # and a database uses it only when the query's condition is visibly the index's.
 _REMINDER = Outbox.kind.in_([_constant(kind) for kind in REMINDER_KINDS])
-CHUNK = 500  # point ids per IN (...): well under every driver's limit of parameters
+
+
+def _reminder_day(dialect: str) -> Any:
+    """The local (Vietnam) day of a reminder's row, as 'YYYY-MM-DD'."""
+    minutes = int(TALLY_OFFSET.total_seconds()) // 60
+    if dialect == "postgresql":
+        local = func.timezone(_constant("UTC"), Outbox.created_at) + literal_column(
+            f"interval '{minutes} minutes'"
+        )
+        return func.to_char(local, _constant("YYYY-MM-DD"))
+    return func.date(Outbox.created_at, _constant(f"{minutes:+d} minutes"))
+
+
+def _points_of(communes: Sequence[str] | None) -> Any:
+    return select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+
+
+def _live_from() -> Any:
+    """Where the reminders not yet tallied begin (the mark's ``live_from``; the beginning of
+    time when nothing was tallied), read inside the statement that uses it."""
+    mark = select(ReminderTallyMark.live_from).where(ReminderTallyMark.id == MARK_ID)
+    return func.coalesce(mark.scalar_subquery(), literal(EPOCH, UTCDateTime))
 
 
 async def reminders_by_month(
     session: AsyncSession, communes: Sequence[str] | None, period: Period
 ) -> list[tuple[str, str, int]]:
-    """(month, status, reminders) of the reminders recorded in the period: those still in
-    the outbox, and the counts left by those pruned (``keep_reminder_counts``)."""
+    """(month, status, reminders) of the reminders recorded in the period.
+
+    The days tallied (``tally_settled_reminders``, and the rows pruned before their day was)
+    are read from ``reminder_tallies``; the outbox only for the days after the mark, a few
+    index ranges. One statement: the counts and the mark are read from one snapshot, so a
+    day tallied meanwhile is never counted twice.
+    """
+    dialect = _dialect(session)
     month = month_of(session, Outbox.created_at, period).label("month")
-    statement = (
-        select(month, Outbox.status, func.count())
-        .where(_REMINDER, Outbox.created_at >= period.start, Outbox.created_at < period.end)
+    live = (
+        select(month, Outbox.status.label("status"), func.count().label("n"))
+        .where(
+            _REMINDER,
+            Outbox.created_at >= period.start,
+            Outbox.created_at < period.end,
+            Outbox.created_at >= _live_from(),
+        )
         .group_by(month, Outbox.status)
     )
     first_day = (period.start + dt.timedelta(minutes=period.offset_minutes)).date()
@@ -321,23 +363,13 @@ async def reminders_by_month(
         .where(ReminderTally.day >= first_day, ReminderTally.day < last_day)
         .group_by(tally_month, ReminderTally.status)
     )
-    if communes is None:
-        chunks: list[Any] = [statement, tallied]
-    else:
-        found_ids = await session.exec(
-            select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
-        )  # type: ignore[call-overload]
-        point_ids = [str(row[0]) for row in found_ids.all()]
-        point = reminder_point(_dialect(session))
-        chunks = []
-        for i in range(0, len(point_ids), CHUNK):
-            some = point_ids[i : i + CHUNK]
-            chunks.append(statement.where(point.in_(some)))
-            chunks.append(tallied.where(ReminderTally.point_id.in_(some)))
+    if communes is not None:
+        points = _points_of(communes).scalar_subquery()
+        live = live.where(reminder_point(dialect).in_(points))
+        tallied = tallied.where(ReminderTally.point_id.in_(points))
     found: dict[tuple[str, str], int] = {}
-    for chunk in chunks:
-        for m, status, n in (await session.exec(chunk)).all():  # type: ignore[call-overload]
-            found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
+    for m, status, n in (await session.exec(union_all(tallied, live))).all():  # type: ignore[call-overload]
+        found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
     return [(m, status, n) for (m, status), n in sorted(found.items())]
 
 
@@ -349,29 +381,120 @@ async def first_reminder_day(session: AsyncSession) -> dt.date | None:
 
 # Reminders are counted by their local day; the bot serves Vietnam, +07:00 all year.
 TALLY_OFFSET = dt.timedelta(hours=7)
+# A day is settled this long after its local midnight, once none of its reminders is waiting:
+# a row written as the day ended (another replica's clock, a long transaction) is in by then.
+SETTLED_AFTER = dt.timedelta(hours=1)
+MARK_ID = 1
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+UNSETTLED = ("pending", "sending")  # storage/outbox.py: every other status is final
+TALLY_ROWS = 1000  # rows per INSERT of counts: 4 parameters each, under every driver's limit
 
 
-async def keep_reminder_counts(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> int:
+def _local_day(moment: dt.datetime) -> dt.date:
+    return (moment.astimezone(dt.UTC) + TALLY_OFFSET).date()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The UTC moment the local day ``day`` begins."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC) - TALLY_OFFSET
+
+
+async def hold_tally_mark(session: AsyncSession) -> dt.date | None:
+    """Hold the tally mark until the transaction ends and say through which day it is: the
+    tallying job and outbox pruning take it first, so two replicas, or a prune and the job,
+    never count the same rows twice (on SQLite, the write takes the database's one lock)."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    await session.exec(
+        insert(ReminderTallyMark).values(id=MARK_ID).on_conflict_do_nothing(index_elements=["id"])
+    )
+    found = await session.exec(
+        select(ReminderTallyMark.through).where(ReminderTallyMark.id == MARK_ID).with_for_update()
+    )  # type: ignore[call-overload]
+    return found.scalar_one()
+
+
+async def _add_tallies(session: AsyncSession, counts: dict[tuple[dt.date, str, str], int]) -> None:
+    """Add ``counts`` by (day, point, status) to ``reminder_tallies``."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    items = sorted(counts.items())
+    for i in range(0, len(items), TALLY_ROWS):
+        statement = insert(ReminderTally).values(
+            [
+                {"day": d, "point_id": p, "status": s, "n": n}
+                for (d, p, s), n in items[i : i + TALLY_ROWS]
+            ]
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "point_id", "status"],
+            set_={"n": ReminderTally.n + statement.excluded.n},
+        )
+        await session.exec(statement)
+
+
+async def tally_settled_reminders(session: AsyncSession, now: dt.datetime) -> int:
+    """Count once, into ``reminder_tallies``, the reminders of every settled local day not yet
+    tallied, and move the mark past them; how many days. A day is settled an hour after it
+    ends if none of its reminders is still waiting or being sent (a retry keeps a row
+    pending): the first day that is not stops the mark until it is. Run twice or on two
+    replicas, the second finds nothing left to do."""
+    through = await hold_tally_mark(session)
+    last = _local_day(now - SETTLED_AFTER) - dt.timedelta(days=1)
+    first = through + dt.timedelta(days=1) if through is not None else None
+    if first is None:
+        oldest = await session.exec(select(func.min(Outbox.created_at)).where(_REMINDER))  # type: ignore[call-overload]
+        at = oldest.scalar_one_or_none()
+        first = _local_day(at) if at is not None else last + dt.timedelta(days=1)
+    waiting = await session.exec(
+        select(func.min(Outbox.created_at)).where(
+            _REMINDER, Outbox.status.in_(UNSETTLED), Outbox.created_at >= _midnight(first)
+        )
+    )  # type: ignore[call-overload]
+    unsettled = waiting.scalar_one_or_none()
+    if unsettled is not None:
+        last = min(last, _local_day(unsettled) - dt.timedelta(days=1))
+    if last < first and through is not None:
+        return 0
+    if last >= first:
+        day = _reminder_day(_dialect(session)).label("day")
+        point = reminder_point(_dialect(session)).label("point")
+        rows = await session.exec(
+            select(day, point, Outbox.status, func.count())
+            .where(
+                _REMINDER,
+                Outbox.created_at >= _midnight(first),
+                Outbox.created_at < _midnight(last + dt.timedelta(days=1)),
+            )
+            .group_by(day, point, Outbox.status)
+        )  # type: ignore[call-overload]
+        counts = {
+            (dt.date.fromisoformat(str(d)), str(p), str(s)): int(n) for d, p, s, n in rows.all()
+        }
+        await _add_tallies(session, counts)
+    await session.exec(
+        update(ReminderTallyMark)
+        .where(ReminderTallyMark.id == MARK_ID)
+        .values(through=last, live_from=_midnight(last + dt.timedelta(days=1)))
+    )
+    return max(0, (last - first).days + 1)
+
+
+async def keep_reminder_counts(
+    session: AsyncSession, rows: Sequence[tuple[Any, ...]], through: dt.date | None
+) -> int:
     """Add the reminders among ``rows`` (status, in_doubt, kind, dedup_key, created_at of
-    outbox rows about to be deleted) to ``reminder_tallies``; how many were counted."""
+    outbox rows about to be deleted) to ``reminder_tallies``, but for those of the days
+    through ``through`` (the mark the caller holds, ``hold_tally_mark``), counted there once
+    already; how many were counted."""
     counts: dict[tuple[dt.date, str, str], int] = {}
     for status, _in_doubt, kind, key, created_at in rows:
         if kind not in REMINDER_KINDS or not key.startswith(REMINDER_KEY):
             continue
+        day = _local_day(created_at)
+        if through is not None and day <= through:
+            continue
         point_id = key[len(REMINDER_KEY) :].split(":", 1)[0]
-        day = (created_at + TALLY_OFFSET).date()
         counts[(day, point_id, status)] = counts.get((day, point_id, status), 0) + 1
-    if not counts:
-        return 0
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = insert(ReminderTally).values(
-        [{"day": d, "point_id": p, "status": s, "n": n} for (d, p, s), n in counts.items()]
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["day", "point_id", "status"],
-        set_={"n": ReminderTally.n + statement.excluded.n},
-    )
-    await session.exec(statement)
+    await _add_tallies(session, counts)
     return sum(counts.values())
 
 
