@@ -37,3 +37,19 @@ class ReminderTallyMark(SQLModel, table=True):
     through: dt.date | None = Field(default=None)  # None: no day tallied yet
     # Where the days not yet tallied begin, in UTC (the local midnight after ``through``).
     live_from: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReminderMonth(SQLModel, table=True):
+    """The same counts by local month, commune (the point's, when it was counted) and status,
+    and by month and status for the whole country (commune ``*``): a year of an area is a
+    few dozen rows, not a row per point and day (storage/stats.py)."""
+
+    __tablename__ = "reminder_months"
+
+    month: str = Field(sa_type=String(7), primary_key=True)  # 'YYYY-MM', local
+    commune_code: str = Field(sa_type=String(5), primary_key=True)  # or EVERYWHERE
+    status: str = Field(sa_type=String(16), primary_key=True)
+    n: int = Field(default=0)
+
+
+EVERYWHERE = "*"

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.delivery_models import ReminderTally, ReminderTallyMark
+from storage.delivery_models import EVERYWHERE, ReminderMonth, ReminderTally, ReminderTallyMark
 from storage.models import (
     AuditEntry,
     Broadcast,
@@ -331,15 +331,39 @@ def _live_from() -> Any:
     return func.coalesce(mark.scalar_subquery(), literal(EPOCH, UTCDateTime))
 
 
+def _month_after(day: dt.date) -> dt.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _split_by_month(
+    first: dt.date, last: dt.date
+) -> tuple[list[str], list[tuple[dt.date, dt.date]]]:
+    """The months wholly in [first, last) as 'YYYY-MM', and the [from, to) ranges of days of
+    the months only partly in it (at most one at each end)."""
+    whole: list[str] = []
+    parts: list[tuple[dt.date, dt.date]] = []
+    day = first
+    while day < last:
+        following = _month_after(day)
+        if day.day == 1 and following <= last:
+            whole.append(day.isoformat()[:7])
+        else:
+            parts.append((day, min(following, last)))
+        day = following
+    return whole, parts
+
+
 async def reminders_by_month(
     session: AsyncSession, communes: Sequence[str] | None, period: Period
 ) -> list[tuple[str, str, int]]:
     """(month, status, reminders) of the reminders recorded in the period.
 
     The days tallied (``tally_settled_reminders``, and the rows pruned before their day was)
-    are read from ``reminder_tallies``; the outbox only for the days after the mark, a few
-    index ranges. One statement: the counts and the mark are read from one snapshot, so a
-    day tallied meanwhile is never counted twice.
+    are read from ``reminder_months`` for the months wholly in the period, from
+    ``reminder_tallies`` for the days of the others; the outbox only for the days after the
+    mark, a few index ranges. One statement: the counts and the mark are read from one
+    snapshot, so a day tallied meanwhile is never counted twice.
     """
     dialect = _dialect(session)
     month = month_of(session, Outbox.created_at, period).label("month")
@@ -355,22 +379,32 @@ async def reminders_by_month(
     )
     first_day = (period.start + dt.timedelta(minutes=period.offset_minutes)).date()
     last_day = (period.end + dt.timedelta(minutes=period.offset_minutes)).date()
+    whole, parts = _split_by_month(first_day, last_day)
+    months = select(ReminderMonth.month, ReminderMonth.status, ReminderMonth.n).where(
+        ReminderMonth.month.in_(whole) if whole else false(),
+        ReminderMonth.commune_code == EVERYWHERE
+        if communes is None
+        else _in(ReminderMonth.commune_code, communes),
+    )
     tally_month = func.substr(
         cast(ReminderTally.day, String), literal_column("1"), literal_column("7")
     ).label("month")
-    tallied = (
+    days = (
         select(tally_month, ReminderTally.status, func.sum(ReminderTally.n))
-        .where(ReminderTally.day >= first_day, ReminderTally.day < last_day)
+        .where(
+            or_(false(), *[and_(ReminderTally.day >= a, ReminderTally.day < b) for a, b in parts])
+        )
         .group_by(tally_month, ReminderTally.status)
     )
     if communes is not None:
         points = _points_of(communes).scalar_subquery()
         live = live.where(reminder_point(dialect).in_(points))
-        tallied = tallied.where(ReminderTally.point_id.in_(points))
+        days = days.where(ReminderTally.point_id.in_(points))
     found: dict[tuple[str, str], int] = {}
-    for m, status, n in (await session.exec(union_all(tallied, live))).all():  # type: ignore[call-overload]
+    statement = union_all(months, days, live)
+    for m, status, n in (await session.exec(statement)).all():  # type: ignore[call-overload]
         found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
-    return [(m, status, n) for (m, status), n in sorted(found.items())]
+    return [(m, status, n) for (m, status), n in sorted(found.items()) if n]
 
 
 async def first_reminder_day(session: AsyncSession) -> dt.date | None:
@@ -414,21 +448,39 @@ async def hold_tally_mark(session: AsyncSession) -> dt.date | None:
 
 
 async def _add_tallies(session: AsyncSession, counts: dict[tuple[dt.date, str, str], int]) -> None:
-    """Add ``counts`` by (day, point, status) to ``reminder_tallies``."""
+    """Add ``counts`` by (day, point, status) to ``reminder_tallies``, and the same by month
+    and the point's commune, and by month for the whole country, to ``reminder_months``."""
     insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    items = sorted(counts.items())
-    for i in range(0, len(items), TALLY_ROWS):
-        statement = insert(ReminderTally).values(
-            [
-                {"day": d, "point_id": p, "status": s, "n": n}
-                for (d, p, s), n in items[i : i + TALLY_ROWS]
+    points = sorted({p for _d, p, _s in counts})
+    commune: dict[str, str] = {}
+    for i in range(0, len(points), TALLY_ROWS):
+        found = await session.exec(
+            select(TransactionPoint.id, TransactionPoint.commune_code).where(
+                TransactionPoint.id.in_(points[i : i + TALLY_ROWS])
+            )
+        )  # type: ignore[call-overload]
+        commune.update({str(p): str(c) for p, c in found.all()})
+    months: dict[tuple[str, str, str], int] = {}
+    for (day, point, status), n in counts.items():
+        month = day.isoformat()[:7]
+        # a point no longer listed counts for the whole country only
+        for where in filter(None, (commune.get(point), EVERYWHERE)):
+            months[(month, where, status)] = months.get((month, where, status), 0) + n
+    for table, keys, rows in (
+        (ReminderTally, ("day", "point_id", "status"), counts),
+        (ReminderMonth, ("month", "commune_code", "status"), months),
+    ):
+        items = sorted(rows.items())
+        for i in range(0, len(items), TALLY_ROWS):
+            values = [
+                {**dict(zip(keys, key, strict=True)), "n": n}
+                for key, n in items[i : i + TALLY_ROWS]
             ]
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "point_id", "status"],
-            set_={"n": ReminderTally.n + statement.excluded.n},
-        )
-        await session.exec(statement)
+            statement = insert(table).values(values)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(keys), set_={"n": table.n + statement.excluded.n}
+            )
+            await session.exec(statement)
 
 
 async def tally_settled_reminders(session: AsyncSession, now: dt.datetime) -> int:

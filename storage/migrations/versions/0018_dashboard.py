@@ -17,7 +17,9 @@ the reminders' counts by local day, point and status as they go (storage/outbox.
 so that a year of reminders can still be counted. An hourly job (bot/scheduler.py) counts
 each settled day there once, and ``reminder_tally_mark`` (one row) says through which day:
 the dashboard reads the counts of those days and the outbox only for the days after them, by
-the second partial index (time, status) for the whole country.
+the second partial index (time, status) for the whole country. ``reminder_months`` holds the
+same counts by month and commune (and for the whole country), added to with every daily count,
+so that a year is a few dozen rows to read.
 """
 
 import sqlalchemy as sa
@@ -69,9 +71,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.bulk_insert(mark, [{"id": 1, "through": None, "live_from": None}])
+    op.create_table(
+        "reminder_months",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("commune_code", sa.String(length=5), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "commune_code", "status"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("reminder_months")
     op.drop_table("reminder_tally_mark")
     op.drop_index(TIME_NAME, table_name="outbox")
     op.drop_index(NAME, table_name="outbox")
