@@ -141,6 +141,15 @@ PLANT = [
     CROSS JOIN (VALUES ('sent', 60), ('blocked', 5), ('failed', 1)) s(status, n)
     WHERE extract(day FROM d)::int IN (p.day_of_month, p.day_of_month - 1)
     """,
+    # the same counts by month, by commune and for the whole country (storage/stats.py)
+    """
+    INSERT INTO reminder_months (month, commune_code, status, n)
+    SELECT to_char(t.day, 'YYYY-MM'), p.commune_code, t.status, sum(t.n)
+    FROM reminder_tallies t JOIN transaction_points p ON p.id = t.point_id
+    GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT to_char(day, 'YYYY-MM'), '*', status, sum(n) FROM reminder_tallies GROUP BY 1, 2, 3
+    """,
     # finished broadcasts leave their final counts in the audit log (handlers/broadcasts/jobs.py)
     """
     INSERT INTO audit_log (at, actor, action, subject, detail)

@@ -19,7 +19,8 @@ each settled day there once, and ``reminder_tally_mark`` (one row) says through 
 the dashboard reads the counts of those days and the outbox only for the days after them, by
 the second partial index (time, status) for the whole country. ``reminder_months`` holds the
 same counts by month and commune (and for the whole country), added to with every daily count,
-so that a year is a few dozen rows to read.
+so that a year is a few dozen rows to read. ``ix_audit_log_report_actions`` holds the
+moderators' actions on reports by report and time: each report's first is read in its order.
 """
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ depends_on = None
 
 NAME = "ix_outbox_reminders"
 TIME_NAME = "ix_outbox_reminders_time"
+REPORT_ACTIONS = "actor <> 'reporter' AND subject LIKE 'report:%'"
 WHERE = "kind IN ('reminder_eve', 'reminder_day')"
 POINT = {
     "postgresql": "split_part(dedup_key, ':', 2)",
@@ -71,6 +73,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.bulk_insert(mark, [{"id": 1, "through": None, "live_from": None}])
+    op.create_index(
+        "ix_audit_log_report_actions",
+        "audit_log",
+        ["subject", "at"],
+        sqlite_where=sa.text(REPORT_ACTIONS),
+        postgresql_where=sa.text(REPORT_ACTIONS),
+    )
     op.create_table(
         "reminder_months",
         sa.Column("month", sa.String(length=7), nullable=False),
@@ -83,6 +92,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reminder_months")
+    op.drop_index("ix_audit_log_report_actions", table_name="audit_log")
     op.drop_table("reminder_tally_mark")
     op.drop_index(TIME_NAME, table_name="outbox")
     op.drop_index(NAME, table_name="outbox")
