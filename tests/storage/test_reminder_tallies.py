@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, text
 from sqlmodel import select
@@ -18,6 +19,7 @@ from storage.models import Outbox
 from tests.storage.test_stats import HANOI, SON_TINH, plant_people
 
 VN = dt.timezone(dt.timedelta(hours=7))
+VN_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # 15 October to 15 December, local: two month boundaries inside.
 WIDE = stats.Period(dt.datetime(2026, 10, 15, tzinfo=VN), dt.datetime(2026, 12, 15, tzinfo=VN))
 AREAS: list[list[str] | None] = [None, [SON_TINH], [HANOI]]
@@ -275,3 +277,18 @@ async def test_the_dashboard_reads_the_outbox_only_after_the_mark(engine):
     assert "ix_outbox_reminders_time" in country, country
     assert "ix_outbox_reminders" in area, area
     await same_as_direct(engine, planted)
+
+
+async def test_the_hourly_job_tallies_and_is_registered(engine):
+    from bot.scheduler import build_scheduler, tally_reminders
+
+    planted = [row for row in plan() if row.status not in ("pending", "sending")]
+    await plant(engine, planted)
+    sessions = session_factory(engine)
+    assert await tally_reminders(sessions, lambda: at(12, 10, 9)) == 40  # 31 Oct to 9 Dec
+    assert await tally_reminders(sessions, lambda: at(12, 10, 9)) == 0
+    assert (await mark_of(engine)).through == dt.date(2026, 12, 9)
+    await same_as_direct(engine, planted)
+    scheduler = build_scheduler(sessions, lambda: at(12, 10, 9), VN_ZONE, None, None)  # type: ignore[arg-type]
+    job = scheduler.get_job("tally_reminders")
+    assert job is not None and job.trigger.interval == dt.timedelta(hours=1)
