@@ -158,7 +158,9 @@ PLANT = [
                           'cancelled', 0, 'in_doubt', 0)
     FROM broadcasts
     """,
-    "ANALYZE",
+    # as autovacuum leaves tables in service: statistics, and the visibility map that lets an
+    # index answer alone
+    "VACUUM ANALYZE",
 ]
 
 
@@ -237,7 +239,9 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
                 again = await stats.tally_settled_reminders(session, NOW)
             print(f"tallied again: {again} days")
             conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-            await conn.execute("ANALYZE reminder_tallies")
+            await conn.execute("VACUUM ANALYZE reminder_tallies")
+            await conn.execute("VACUUM ANALYZE reminder_months")
+            await conn.execute("VACUUM ANALYZE reminder_tally_mark")
             await conn.close()
         if plans:
 
