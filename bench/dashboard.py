@@ -13,15 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 from sqlalchemy import event
 
+from bot.console.dashboard import FigureCache
 from content.loader import load_content
 from content.places import communes_of_province
 from handlers.stats import figures
@@ -114,6 +117,39 @@ PLANT = [
         $1::timestamptz - b * interval '20 days', b, false
     FROM generate_series(1, 10) b, generate_series(1, 70000) n
     """,
+    # today's reminders, the morning's: not yet tallied (the day is not over), a quarter
+    # still waiting to be sent
+    """
+    INSERT INTO outbox (dedup_key, channel, channel_user_id, kind, payload, status, attempts,
+        not_before, created_at, sent_at, in_doubt)
+    SELECT 'rem:' || s.point_id || ':today:day:' || s.user_id, 'telegram', s.user_id::text,
+        'reminder_day', '{}'::json,
+        CASE WHEN s.user_id % 4 = 1 THEN 'pending' ELSE 'sent' END, 1,
+        $1::timestamptz - interval '1 hour', $1::timestamptz - interval '1 hour',
+        $1::timestamptz - interval '1 hour', false
+    FROM subscriptions s
+    WHERE s.user_id % 10 = 0
+    """,
+    # the nine months before the outbox's 90 days: reminders long pruned, their counts kept by
+    # day, point and status, on each point's transaction day and its eve
+    """
+    INSERT INTO reminder_tallies (day, point_id, status, n)
+    SELECT d::date, p.id, s.status, s.n
+    FROM transaction_points p
+    CROSS JOIN generate_series($1::timestamptz - interval '365 days',
+                               $1::timestamptz - interval '91 days', interval '1 day') d
+    CROSS JOIN (VALUES ('sent', 60), ('blocked', 5), ('failed', 1)) s(status, n)
+    WHERE extract(day FROM d)::int IN (p.day_of_month, p.day_of_month - 1)
+    """,
+    # the same counts by month, by commune and for the whole country (storage/stats.py)
+    """
+    INSERT INTO reminder_months (month, commune_code, status, n)
+    SELECT to_char(t.day, 'YYYY-MM'), p.commune_code, t.status, sum(t.n)
+    FROM reminder_tallies t JOIN transaction_points p ON p.id = t.point_id
+    GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT to_char(day, 'YYYY-MM'), '*', status, sum(n) FROM reminder_tallies GROUP BY 1, 2, 3
+    """,
     # finished broadcasts leave their final counts in the audit log (handlers/broadcasts/jobs.py)
     """
     INSERT INTO audit_log (at, actor, action, subject, detail)
@@ -122,7 +158,9 @@ PLANT = [
                           'cancelled', 0, 'in_doubt', 0)
     FROM broadcasts
     """,
-    "ANALYZE",
+    # as autovacuum leaves tables in service: statistics, and the visibility map that lets an
+    # index answer alone
+    "VACUUM ANALYZE",
 ]
 
 
@@ -144,7 +182,7 @@ async def plant(dsn: str) -> None:
             else:
                 await conn.execute(sql)
             print(f"planted in {time.perf_counter() - started:5.1f} s: {' '.join(sql.split()[:3])}")
-        for table in ("reports", "audit_log", "subscriptions", "outbox"):
+        for table in ("reports", "audit_log", "subscriptions", "outbox", "reminder_tallies"):
             count = await conn.fetchval(f"SELECT count(*) FROM {table}")
             print(f"{table}: {count} rows")
     finally:
@@ -162,6 +200,23 @@ async def timed(label: str, work: Callable[[], Awaitable[Any]], repeat: int = 7)
     print(f"{label:<48} median {times[len(times) // 2] * 1000:7.1f} ms  ({size})")
 
 
+RUNS = 40
+
+
+async def percentiles(label: str, work: Callable[[], Awaitable[Any]], runs: int) -> None:
+    """p50 and p95 of ``runs`` runs, after one not counted (the plans' first making)."""
+    await work()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await work()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p50 = times[len(times) // 2]
+    p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
+    print(f"{label:<48} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {times[-1]:7.1f} ms")
+
+
 async def run(base_url: str, plans: bool, keep: bool) -> None:
     name = f"vbsp_bench_{uuid.uuid4().hex[:8]}"
     admin_dsn = base_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -172,6 +227,22 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
     try:
         await upgrade(engine)
         await plant(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        sessions = session_factory(engine)
+        # The hourly job (bot/scheduler.py) has counted every settled day; its first run
+        # counts the whole outbox's 90 days, the next ones a day.
+        if hasattr(stats, "tally_settled_reminders"):
+            started = time.perf_counter()
+            async with transaction(sessions) as session:
+                days = await stats.tally_settled_reminders(session, NOW)
+            print(f"tallied {days} days in {time.perf_counter() - started:5.1f} s")
+            async with transaction(sessions) as session:
+                again = await stats.tally_settled_reminders(session, NOW)
+            print(f"tallied again: {again} days")
+            conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+            await conn.execute("VACUUM ANALYZE reminder_tallies")
+            await conn.execute("VACUUM ANALYZE reminder_months")
+            await conn.execute("VACUUM ANALYZE reminder_tally_mark")
+            await conn.close()
         if plans:
 
             @event.listens_for(engine.sync_engine, "before_cursor_execute")
@@ -179,7 +250,6 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
                 if statement.lstrip().upper().startswith("SELECT"):
                     print(statement)
 
-        sessions = session_factory(engine)
         content = load_content()
         days = ready(Choice.MONTHS_12, NOW.date())
         period = days.period(ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -210,15 +280,33 @@ async def run(base_url: str, plans: bool, keep: bool) -> None:
             await timed("broadcasts", call(stats.broadcasts_started, codes))
             await timed("kept questions", call(stats.kept_questions_by_topic, places))
 
-            async def whole_page(areas=areas):  # type: ignore[no-untyped-def]
+            async def whole_page(areas=areas, cache=None):  # type: ignore[no-untyped-def]
+                """The page's work: every figure it shows and its table (the charts are
+                pictures asked for apart). ``cache``: kept as the console keeps them."""
                 scope = Scope(tuple(areas), tuple(areas), tuple(areas))
                 async with transaction(sessions) as session:
                     made = figures.Request(
                         session, content, "vi", scope, days, ZoneInfo("Asia/Ho_Chi_Minh"), NOW
                     )
-                    return [await figures.figure(made, name) for name in figures.visible(scope)]
+                    shown = []
+                    for name in figures.visible(scope):
+                        key = (name, scope.key(), days.choice, days.first, days.last, "vi")
+                        figure = cache.get(key) if cache is not None else None
+                        if figure is None:
+                            figure = await figures.figure(made, name)
+                            if cache is not None:
+                                cache.put(key, figure)
+                        figures.table(figure, "vi")
+                        shown.append(figure)
+                    return shown
 
             await timed("the whole dashboard (8 figures, 12 months)", whole_page)
+            await percentiles(f"{label}: the page, no figure kept (cold)", whole_page, RUNS)
+            kept = FigureCache()
+            await whole_page(cache=kept)
+            await percentiles(
+                f"{label}: the page, figures kept (warm)", partial(whole_page, cache=kept), RUNS
+            )
     finally:
         await engine.dispose()
         if keep:

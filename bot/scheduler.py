@@ -18,7 +18,7 @@ from handlers.core.context import Clock
 from handlers.questions.kept_story import forget_old_stories
 from handlers.reports.moderation import plan_digest
 from handlers.schedules.reminders import plan_reminders
-from storage import console, kept_questions, outbox, report_limits, users
+from storage import console, kept_questions, outbox, report_limits, stats, users
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,16 @@ async def prune_outbox(sessions: SessionFactory, clock: Clock) -> int:
     if removed:
         log.info("pruned %d outbox rows handled before %s", removed, before.date())
     return removed
+
+
+async def tally_reminders(sessions: SessionFactory, clock: Clock) -> int:
+    """Count the reminders of each settled day once, for the dashboard (storage/stats.py):
+    idempotent, and on two replicas the second waits for the first and finds nothing left."""
+    async with transaction(sessions) as session:
+        days = await stats.tally_settled_reminders(session, clock())
+    if days:
+        log.info("tallied the reminders of %d days", days)
+    return days
 
 
 async def prune_kept_questions(sessions: SessionFactory, clock: Clock) -> int:
@@ -165,6 +175,17 @@ def build_scheduler(
         minute=15,
         args=(sessions, clock),
         id="prune_outbox",
+        coalesce=True,
+        max_instances=1,
+    )
+
+    # Hourly: a day's reminders are counted an hour or two after it ends (storage/stats.py).
+    scheduler.add_job(
+        tally_reminders,
+        "interval",
+        hours=1,
+        args=(sessions, clock),
+        id="tally_reminders",
         coalesce=True,
         max_instances=1,
     )

@@ -173,6 +173,14 @@ class Outbox(SQLModel, table=True):
             "status",
             postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
         ).ddl_if(dialect="postgresql"),
+        # The reminders of the days not yet tallied, for the whole country (migration 0018).
+        Index(
+            "ix_outbox_reminders_time",
+            "created_at",
+            "status",
+            postgresql_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+            sqlite_where=text("kind IN ('reminder_eve', 'reminder_day')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -225,6 +233,9 @@ class Role(SQLModel, table=True):
     granted_by: str = Field(sa_type=String(90))
 
 
+REPORT_ACTIONS = "actor <> 'reporter' AND subject LIKE 'report:%'"
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed what, and when: roles, schedules, and every other privileged action.
 
@@ -238,6 +249,14 @@ class AuditEntry(SQLModel, table=True):
         Index("ix_audit_log_area_at", "area_code", "at", "id"),
         Index("ix_audit_log_actor_at", "actor", "at", "id"),
         Index("ix_audit_log_action_at", "action", "at", "id"),
+        # The dashboard's first action of a moderator on each report (storage/stats.py).
+        Index(
+            "ix_audit_log_report_actions",
+            "subject",
+            "at",
+            postgresql_where=text(REPORT_ACTIONS),
+            sqlite_where=text(REPORT_ACTIONS),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

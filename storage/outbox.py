@@ -363,7 +363,12 @@ HANDLED = (SENT, BLOCKED, FAILED, CANCELLED)
 async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -> int:
     """Delete up to ``limit`` rows handled before ``before`` (the texts sent to people are not
     kept for ever); a broadcast's counts of them are added to its ``pruned_counts`` first,
-    reminders' to ``reminder_tallies`` (storage/stats.py)."""
+    reminders' to ``reminder_tallies`` (storage/stats.py), but for the days already tallied.
+
+    The tally mark is held first, till the transaction ends: two replicas pruning, or a prune
+    and the tallying job, take turns, and the rows are chosen after the turn comes, so none
+    is counted twice."""
+    through = await stats.hold_tally_mark(session)
     finished = func.coalesce(Outbox.sent_at, Outbox.created_at)
     rows = (
         await session.exec(
@@ -384,7 +389,7 @@ async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -
     if not rows:
         return 0
     # Reminders leave their counts by day, point and status for the dashboard.
-    await stats.keep_reminder_counts(session, [tuple(row[2:]) for row in rows])
+    await stats.keep_reminder_counts(session, [tuple(row[2:]) for row in rows], through)
     tallies: dict[int, dict[str, int]] = {}
     for _id, broadcast_id, status, in_doubt, *_rest in rows:
         if broadcast_id is None:

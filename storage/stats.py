@@ -27,14 +27,25 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
+    union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.delivery_models import ReminderTally
-from storage.models import AuditEntry, Broadcast, Outbox, Subscription, TransactionPoint, User
+from storage.delivery_models import EVERYWHERE, ReminderMonth, ReminderTally, ReminderTallyMark
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    Outbox,
+    Subscription,
+    TransactionPoint,
+    User,
+    UTCDateTime,
+)
 from storage.question_models import KeptQuestion
 from storage.report_models import Report
 from storage.reports import area_clause
@@ -139,12 +150,23 @@ async def reports_by_week(
     session: AsyncSession, areas: Sequence[str | None], period: Period
 ) -> list[tuple[str, str, int]]:
     """(Monday of the week, category, reports) for the reports made in the period."""
-    week = week_of(session, Report.created_at, period).label("week")
-    statement = (
-        select(week, Report.category, func.count())
+    postgres = _dialect(session) == "postgresql"
+    # Grouped by the week's first moment, written as text only for the few groups: sorting
+    # or hashing 20,000 timestamps is half the work of as many strings.
+    if postgres:
+        start = func.date_trunc(_constant("week"), _local(session, Report.created_at, period))
+    else:
+        start = week_of(session, Report.created_at, period)
+    week = start.label("week")
+    grouped = (
+        select(week, Report.category.label("category"), func.count().label("n"))
         .where(_reports_where(areas, period))
         .group_by(week, Report.category)
-        .order_by(week, Report.category)
+        .subquery()
+    )
+    shown = func.to_char(grouped.c.week, _constant("YYYY-MM-DD")) if postgres else grouped.c.week
+    statement = select(shown, grouped.c.category, grouped.c.n).order_by(
+        grouped.c.week, grouped.c.category
     )
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return [(str(w), str(c), int(n)) for w, c, n in rows]
@@ -178,12 +200,21 @@ async def reports_by_status(
     return {str(status): int(n) for status, n in rows}
 
 
+# A moderator's actions on reports, as the partial index ix_audit_log_report_actions
+# (migration 0018) is written: constants, so that both databases see it is the index's.
+_REPORT_ACTIONS = and_(
+    AuditEntry.actor != _constant(REPORTER_ACTOR),
+    AuditEntry.subject.like(_constant("report:%")),
+)
+
+
 def _first_actions() -> Any:
     """(subject, when) of each report's first audit entry not the reporter's: a moderator's
-    first action. One pass over the audit log joined by hash beats a lookup per report."""
+    first action. One pass over the partial index (subject, at) in its order, joined by hash,
+    beats a lookup per report."""
     return (
         select(AuditEntry.subject.label("subject"), func.min(AuditEntry.at).label("at"))
-        .where(AuditEntry.actor != REPORTER_ACTOR, AuditEntry.subject.startswith("report:"))
+        .where(_REPORT_ACTIONS)
         .group_by(AuditEntry.subject)
         .subquery()
     )
@@ -225,7 +256,16 @@ async def time_to_first_action(
         .where(_reports_where(areas, period))
         .subquery()
     )
-    return await _spread(session, durations)
+    if _dialect(session) != "postgresql":
+        return await _spread(session, durations)
+    # PostgreSQL cannot estimate a join on 'report:' || id (it guesses a hundred times too
+    # many rows), and would compile the statement to machine code first (JIT): 30 ms and
+    # more for a statement of 10 ms. Off for this statement only.
+    jit = (await session.exec(text("SELECT current_setting('jit')"))).scalar_one()  # type: ignore[call-overload]
+    await session.exec(text("SELECT set_config('jit', 'off', true)"))  # type: ignore[call-overload]
+    spread = await _spread(session, durations)  # (an error ends the transaction, and this)
+    await session.exec(text("SELECT set_config('jit', :jit, true)").bindparams(jit=jit))  # type: ignore[call-overload]
+    return spread
 
 
 async def time_to_resolution(
@@ -297,48 +337,104 @@ def reminder_point(dialect: str) -> Any:
 # The reminders' kinds, also written as constants: the partial index holds only their rows,
 # and a database uses it only when the query's condition is visibly the index's.
 _REMINDER = Outbox.kind.in_([_constant(kind) for kind in REMINDER_KINDS])
-CHUNK = 500  # point ids per IN (...): well under every driver's limit of parameters
+
+
+def _reminder_day(dialect: str) -> Any:
+    """The local (Vietnam) day of a reminder's row, as 'YYYY-MM-DD'."""
+    minutes = int(TALLY_OFFSET.total_seconds()) // 60
+    if dialect == "postgresql":
+        local = func.timezone(_constant("UTC"), Outbox.created_at) + literal_column(
+            f"interval '{minutes} minutes'"
+        )
+        return func.to_char(local, _constant("YYYY-MM-DD"))
+    return func.date(Outbox.created_at, _constant(f"{minutes:+d} minutes"))
+
+
+def _points_of(communes: Sequence[str] | None) -> Any:
+    return select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
+
+
+def _live_from() -> Any:
+    """Where the reminders not yet tallied begin (the mark's ``live_from``; the beginning of
+    time when nothing was tallied), read inside the statement that uses it."""
+    mark = select(ReminderTallyMark.live_from).where(ReminderTallyMark.id == MARK_ID)
+    return func.coalesce(mark.scalar_subquery(), literal(EPOCH, UTCDateTime))
+
+
+def _month_after(day: dt.date) -> dt.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _split_by_month(
+    first: dt.date, last: dt.date
+) -> tuple[list[str], list[tuple[dt.date, dt.date]]]:
+    """The months wholly in [first, last) as 'YYYY-MM', and the [from, to) ranges of days of
+    the months only partly in it (at most one at each end)."""
+    whole: list[str] = []
+    parts: list[tuple[dt.date, dt.date]] = []
+    day = first
+    while day < last:
+        following = _month_after(day)
+        if day.day == 1 and following <= last:
+            whole.append(day.isoformat()[:7])
+        else:
+            parts.append((day, min(following, last)))
+        day = following
+    return whole, parts
 
 
 async def reminders_by_month(
     session: AsyncSession, communes: Sequence[str] | None, period: Period
 ) -> list[tuple[str, str, int]]:
-    """(month, status, reminders) of the reminders recorded in the period: those still in
-    the outbox, and the counts left by those pruned (``keep_reminder_counts``)."""
+    """(month, status, reminders) of the reminders recorded in the period.
+
+    The days tallied (``tally_settled_reminders``, and the rows pruned before their day was)
+    are read from ``reminder_months`` for the months wholly in the period, from
+    ``reminder_tallies`` for the days of the others; the outbox only for the days after the
+    mark, a few index ranges. One statement: the counts and the mark are read from one
+    snapshot, so a day tallied meanwhile is never counted twice.
+    """
+    dialect = _dialect(session)
     month = month_of(session, Outbox.created_at, period).label("month")
-    statement = (
-        select(month, Outbox.status, func.count())
-        .where(_REMINDER, Outbox.created_at >= period.start, Outbox.created_at < period.end)
+    live = (
+        select(month, Outbox.status.label("status"), func.count().label("n"))
+        .where(
+            _REMINDER,
+            Outbox.created_at >= period.start,
+            Outbox.created_at < period.end,
+            Outbox.created_at >= _live_from(),
+        )
         .group_by(month, Outbox.status)
     )
     first_day = (period.start + dt.timedelta(minutes=period.offset_minutes)).date()
     last_day = (period.end + dt.timedelta(minutes=period.offset_minutes)).date()
+    whole, parts = _split_by_month(first_day, last_day)
+    months = select(ReminderMonth.month, ReminderMonth.status, ReminderMonth.n).where(
+        ReminderMonth.month.in_(whole) if whole else false(),
+        ReminderMonth.commune_code == EVERYWHERE
+        if communes is None
+        else _in(ReminderMonth.commune_code, communes),
+    )
     tally_month = func.substr(
         cast(ReminderTally.day, String), literal_column("1"), literal_column("7")
     ).label("month")
-    tallied = (
+    days = (
         select(tally_month, ReminderTally.status, func.sum(ReminderTally.n))
-        .where(ReminderTally.day >= first_day, ReminderTally.day < last_day)
+        .where(
+            or_(false(), *[and_(ReminderTally.day >= a, ReminderTally.day < b) for a, b in parts])
+        )
         .group_by(tally_month, ReminderTally.status)
     )
-    if communes is None:
-        chunks: list[Any] = [statement, tallied]
-    else:
-        found_ids = await session.exec(
-            select(TransactionPoint.id).where(_in(TransactionPoint.commune_code, communes))
-        )  # type: ignore[call-overload]
-        point_ids = [str(row[0]) for row in found_ids.all()]
-        point = reminder_point(_dialect(session))
-        chunks = []
-        for i in range(0, len(point_ids), CHUNK):
-            some = point_ids[i : i + CHUNK]
-            chunks.append(statement.where(point.in_(some)))
-            chunks.append(tallied.where(ReminderTally.point_id.in_(some)))
+    if communes is not None:
+        points = _points_of(communes).scalar_subquery()
+        live = live.where(reminder_point(dialect).in_(points))
+        days = days.where(ReminderTally.point_id.in_(points))
     found: dict[tuple[str, str], int] = {}
-    for chunk in chunks:
-        for m, status, n in (await session.exec(chunk)).all():  # type: ignore[call-overload]
-            found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
-    return [(m, status, n) for (m, status), n in sorted(found.items())]
+    statement = union_all(months, days, live)
+    for m, status, n in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        found[(str(m), str(status))] = found.get((str(m), str(status)), 0) + int(n)
+    return [(m, status, n) for (m, status), n in sorted(found.items()) if n]
 
 
 async def first_reminder_day(session: AsyncSession) -> dt.date | None:
@@ -349,29 +445,138 @@ async def first_reminder_day(session: AsyncSession) -> dt.date | None:
 
 # Reminders are counted by their local day; the bot serves Vietnam, +07:00 all year.
 TALLY_OFFSET = dt.timedelta(hours=7)
+# A day is settled this long after its local midnight, once none of its reminders is waiting:
+# a row written as the day ended (another replica's clock, a long transaction) is in by then.
+SETTLED_AFTER = dt.timedelta(hours=1)
+MARK_ID = 1
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+UNSETTLED = ("pending", "sending")  # storage/outbox.py: every other status is final
+TALLY_ROWS = 1000  # rows per INSERT of counts: 4 parameters each, under every driver's limit
 
 
-async def keep_reminder_counts(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> int:
+def _local_day(moment: dt.datetime) -> dt.date:
+    return (moment.astimezone(dt.UTC) + TALLY_OFFSET).date()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The UTC moment the local day ``day`` begins."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC) - TALLY_OFFSET
+
+
+async def hold_tally_mark(session: AsyncSession) -> dt.date | None:
+    """Hold the tally mark until the transaction ends and say through which day it is: the
+    tallying job and outbox pruning take it first, so two replicas, or a prune and the job,
+    never count the same rows twice (on SQLite, the write takes the database's one lock)."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    await session.exec(
+        insert(ReminderTallyMark).values(id=MARK_ID).on_conflict_do_nothing(index_elements=["id"])
+    )
+    found = await session.exec(
+        select(ReminderTallyMark.through).where(ReminderTallyMark.id == MARK_ID).with_for_update()
+    )  # type: ignore[call-overload]
+    return found.scalar_one()
+
+
+async def _add_tallies(session: AsyncSession, counts: dict[tuple[dt.date, str, str], int]) -> None:
+    """Add ``counts`` by (day, point, status) to ``reminder_tallies``, and the same by month
+    and the point's commune, and by month for the whole country, to ``reminder_months``."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    points = sorted({p for _d, p, _s in counts})
+    commune: dict[str, str] = {}
+    for i in range(0, len(points), TALLY_ROWS):
+        found = await session.exec(
+            select(TransactionPoint.id, TransactionPoint.commune_code).where(
+                TransactionPoint.id.in_(points[i : i + TALLY_ROWS])
+            )
+        )  # type: ignore[call-overload]
+        commune.update({str(p): str(c) for p, c in found.all()})
+    months: dict[tuple[str, str, str], int] = {}
+    for (day, point, status), n in counts.items():
+        month = day.isoformat()[:7]
+        # a point no longer listed counts for the whole country only
+        for where in filter(None, (commune.get(point), EVERYWHERE)):
+            months[(month, where, status)] = months.get((month, where, status), 0) + n
+    for table, keys, rows in (
+        (ReminderTally, ("day", "point_id", "status"), counts),
+        (ReminderMonth, ("month", "commune_code", "status"), months),
+    ):
+        items = sorted(rows.items())
+        for i in range(0, len(items), TALLY_ROWS):
+            values = [
+                {**dict(zip(keys, key, strict=True)), "n": n}
+                for key, n in items[i : i + TALLY_ROWS]
+            ]
+            statement = insert(table).values(values)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(keys), set_={"n": table.n + statement.excluded.n}
+            )
+            await session.exec(statement)
+
+
+async def tally_settled_reminders(session: AsyncSession, now: dt.datetime) -> int:
+    """Count once, into ``reminder_tallies``, the reminders of every settled local day not yet
+    tallied, and move the mark past them; how many days. A day is settled an hour after it
+    ends if none of its reminders is still waiting or being sent (a retry keeps a row
+    pending): the first day that is not stops the mark until it is. Run twice or on two
+    replicas, the second finds nothing left to do."""
+    through = await hold_tally_mark(session)
+    last = _local_day(now - SETTLED_AFTER) - dt.timedelta(days=1)
+    first = through + dt.timedelta(days=1) if through is not None else None
+    if first is None:
+        oldest = await session.exec(select(func.min(Outbox.created_at)).where(_REMINDER))  # type: ignore[call-overload]
+        at = oldest.scalar_one_or_none()
+        first = _local_day(at) if at is not None else last + dt.timedelta(days=1)
+    waiting = await session.exec(
+        select(func.min(Outbox.created_at)).where(
+            _REMINDER, Outbox.status.in_(UNSETTLED), Outbox.created_at >= _midnight(first)
+        )
+    )  # type: ignore[call-overload]
+    unsettled = waiting.scalar_one_or_none()
+    if unsettled is not None:
+        last = min(last, _local_day(unsettled) - dt.timedelta(days=1))
+    if last < first and through is not None:
+        return 0
+    if last >= first:
+        day = _reminder_day(_dialect(session)).label("day")
+        point = reminder_point(_dialect(session)).label("point")
+        rows = await session.exec(
+            select(day, point, Outbox.status, func.count())
+            .where(
+                _REMINDER,
+                Outbox.created_at >= _midnight(first),
+                Outbox.created_at < _midnight(last + dt.timedelta(days=1)),
+            )
+            .group_by(day, point, Outbox.status)
+        )  # type: ignore[call-overload]
+        counts = {
+            (dt.date.fromisoformat(str(d)), str(p), str(s)): int(n) for d, p, s, n in rows.all()
+        }
+        await _add_tallies(session, counts)
+    await session.exec(
+        update(ReminderTallyMark)
+        .where(ReminderTallyMark.id == MARK_ID)
+        .values(through=last, live_from=_midnight(last + dt.timedelta(days=1)))
+    )
+    return max(0, (last - first).days + 1)
+
+
+async def keep_reminder_counts(
+    session: AsyncSession, rows: Sequence[tuple[Any, ...]], through: dt.date | None
+) -> int:
     """Add the reminders among ``rows`` (status, in_doubt, kind, dedup_key, created_at of
-    outbox rows about to be deleted) to ``reminder_tallies``; how many were counted."""
+    outbox rows about to be deleted) to ``reminder_tallies``, but for those of the days
+    through ``through`` (the mark the caller holds, ``hold_tally_mark``), counted there once
+    already; how many were counted."""
     counts: dict[tuple[dt.date, str, str], int] = {}
     for status, _in_doubt, kind, key, created_at in rows:
         if kind not in REMINDER_KINDS or not key.startswith(REMINDER_KEY):
             continue
+        day = _local_day(created_at)
+        if through is not None and day <= through:
+            continue
         point_id = key[len(REMINDER_KEY) :].split(":", 1)[0]
-        day = (created_at + TALLY_OFFSET).date()
         counts[(day, point_id, status)] = counts.get((day, point_id, status), 0) + 1
-    if not counts:
-        return 0
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = insert(ReminderTally).values(
-        [{"day": d, "point_id": p, "status": s, "n": n} for (d, p, s), n in counts.items()]
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["day", "point_id", "status"],
-        set_={"n": ReminderTally.n + statement.excluded.n},
-    )
-    await session.exec(statement)
+    await _add_tallies(session, counts)
     return sum(counts.values())
 
 
