@@ -14,8 +14,8 @@ the ORM row by row; on SQLite, with --sqlite, executemany in one transaction):
 - 1,000,000 outbox rows of the last 90 days (what the outbox keeps, bot/scheduler.py):
   reminders (the eve and the day, each month, to each subscriber), notices of moved days,
   the reporters' notices of each move, and broadcasts' messages, as sent, failed or blocked;
-  older reminders and broadcasts keep only their counts (``reminder_tallies``,
-  ``pruned_counts``), as pruning leaves them;
+  older reminders and broadcasts keep only their counts (the reminders' by day and month,
+  ``pruned_counts``), and the hourly job has counted the settled days' reminders;
 - the questions kept for the editors, and the staff who hold roles.
 
 Then it starts the app `vbsp-bot serve` runs (bot.app.running, bot.webhook.build_web_app) on a
@@ -78,6 +78,7 @@ from bot.app import running  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.console.staff import COOKIE  # noqa: E402
 from bot.console.timing import HEADER  # noqa: E402
+from bot.scheduler import tally_reminders  # noqa: E402
 from bot.webhook import build_web_app  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from content.places import communes_of_province  # noqa: E402
@@ -86,7 +87,7 @@ from handlers.reports import evidence_pdf  # noqa: E402
 from handlers.reports.common import ACCUSED, CATEGORIES, REPORTER, escalated  # noqa: E402
 from handlers.reports.transitions import Move, next_state  # noqa: E402
 from handlers.schedules.reminders import Due, reminder_reply  # noqa: E402
-from storage import console, reports  # noqa: E402
+from storage import console, reports, stats  # noqa: E402
 from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
 from storage.models import TransactionPoint  # noqa: E402
 
@@ -121,6 +122,7 @@ class Planted:
     moderator: str = ""  # channel_user_ids: the measured province moderator, official, admin
     official: str = ""
     admin: str = ""
+    old_tallies: dict[tuple[dt.date, str, str], int] = field(default_factory=dict)
 
 
 def staff_ids() -> dict[str, str]:
@@ -615,10 +617,12 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
             left -= await store.insert(
                 "outbox", OUTBOX_COLUMNS, reminder_rows(subscriptions, people, payloads, now)
             )
-            await store.insert(
-                "reminder_tallies", ["day", "point_id", "status", "n"],
-                merged_tallies(tally_rows(subscriptions, people, now)),
-            )  # fmt: skip
+            plan.old_tallies = {
+                (day, point_id, status): n
+                for day, point_id, status, n in merged_tallies(
+                    tally_rows(subscriptions, people, now)
+                )
+            }
         async with step(plan, "outbox: notices of moved days and of reports"):
             left -= await store.insert(
                 "outbox", OUTBOX_COLUMNS, change_rows(rng, subscriptions, people, now)
@@ -629,7 +633,7 @@ async def plant(dsn: str, args: argparse.Namespace) -> Planted:
         async with step(plan, "sequences, statistics"):
             await store.finish()
         for table in ("users", "subscriptions", "reports", "report_events", "audit_log",
-                      "report_files", "kept_questions", "broadcasts", "reminder_tallies",
+                      "report_files", "kept_questions", "broadcasts",
                       "outbox"):  # fmt: skip
             plan.counts[table] = int(await store.value(f"SELECT count(*) FROM {table}"))
         for name, sql in (
@@ -907,6 +911,19 @@ def broadcast_row(
 ) -> tuple[Any, ...]:  # fmt: skip
     return (broadcast_id, author, "vi", area, False, False, text, payloads, "done", at, at,
             approver, at, at, at + dt.timedelta(hours=3), recipients, 100, pruned)  # fmt: skip
+
+
+async def tally(url: str, plan: Planted) -> None:
+    """The reminders' counts as the hourly job leaves them (bot/scheduler.py): those of the
+    months before the outbox's 90 days, counted when their days settled (through the same
+    function the job and pruning use), then the job itself over the days the outbox holds."""
+    engine = create_engine(url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await stats._add_tallies(session, plan.old_tallies)
+        await tally_reminders(session_factory(engine), lambda: plan.now)
+    finally:
+        await engine.dispose()
 
 
 async def grant_staff(url: str, plan: Planted) -> None:
@@ -1274,6 +1291,8 @@ async def main() -> None:
             started = time.perf_counter()
             await migrate(url)
             plan = await plant(dsn, args)
+            async with step(plan, "reminders tallied (the hourly job)"):
+                await tally(url, plan)
             await grant_staff(url, plan)
             plan.seconds["total"] = time.perf_counter() - started
             report_planted(plan)
