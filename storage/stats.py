@@ -208,13 +208,14 @@ _REPORT_ACTIONS = and_(
 )
 
 
-def _first_actions() -> Any:
+def _first_actions(since: dt.datetime) -> Any:
     """(subject, when) of each report's first audit entry not the reporter's: a moderator's
     first action. One pass over the partial index (subject, at) in its order, joined by hash,
-    beats a lookup per report."""
+    beats a lookup per report. Only entries from ``since`` on: a report made in the period
+    is acted on after it was made, so older entries cannot be its first action."""
     return (
         select(AuditEntry.subject.label("subject"), func.min(AuditEntry.at).label("at"))
-        .where(_REPORT_ACTIONS)
+        .where(_REPORT_ACTIONS, AuditEntry.at >= since)
         .group_by(AuditEntry.subject)
         .subquery()
     )
@@ -249,7 +250,7 @@ async def time_to_first_action(
     session: AsyncSession, areas: Sequence[str | None], period: Period
 ) -> Spread:
     """From a report's making to a moderator's first action on it, for those acted on."""
-    first = _first_actions()
+    first = _first_actions(period.start)
     durations = (
         select(seconds_between(session, Report.created_at, first.c.at).label("d"))
         .join(first, first.c.subject == literal("report:") + cast(Report.id, String))
