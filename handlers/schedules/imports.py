@@ -26,17 +26,8 @@ from handlers.schedules.csv import PointRow
 from storage import audit, schedules, subscriptions
 
 AUDITED_IDS = 100  # point ids named in the audit entry, per kind of change
-# The columns of a point an import compares, in the file's order.
-COMPARED = (
-    "commune_code",
-    "name",
-    "address",
-    "day_of_month",
-    "start_time",
-    "end_time",
-    "office",
-    "phone",
-)
+# The columns of a point an import compares, in the file's order (storage's list).
+COMPARED = schedules.POINT_FIELDS
 
 
 class AreaProblem(enum.StrEnum):

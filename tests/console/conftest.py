@@ -9,6 +9,7 @@ a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -171,16 +172,23 @@ class Console:
         await page.wait_for_url(re.compile(r"/staff/(?!signin).*$"))
 
 
-@pytest.fixture
-async def console(api, database_url: str) -> AsyncIterator[Console]:  # noqa: F811
+@contextlib.asynccontextmanager
+async def running_console(api: Any, database_url: str, clock: Any = None) -> AsyncIterator[Console]:  # noqa: F811
+    """The app with its console, stopped whatever happens (``clock``: a FakeClock, or None)."""
     await migrate_like_operators(database_url)
-    bot = Bot(api, database_url)
+    bot = Bot(api, database_url, clock=clock)
     await bot.start()
     try:
         async with aiohttp.ClientSession() as http:
             yield Console(bot, http)
     finally:
         await bot.stop()
+
+
+@pytest.fixture
+async def console(api, database_url: str) -> AsyncIterator[Console]:  # noqa: F811
+    async with running_console(api, database_url) as running:
+        yield running
 
 
 @pytest.fixture

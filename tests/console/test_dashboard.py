@@ -12,17 +12,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
-import aiohttp
 import pytest
 
 from handlers.stats.figures import Figure
 from storage.db import transaction
 from storage.models import Broadcast, Outbox, Subscription
 from storage.question_models import KeptQuestion
-from tests.bot.conftest import Bot, migrate_like_operators
 from tests.conftest import FakeClock
 from tests.console.a11y import problems
-from tests.console.conftest import Console
+from tests.console.conftest import Console, running_console
 from tests.storage.test_stats import (
     HANOI,
     SON_TINH,
@@ -44,14 +42,8 @@ DELIVERY_FIGURES = ("subscribers", "reminders", "broadcasts")
 @pytest.fixture
 async def console(api, database_url: str) -> AsyncIterator[Console]:
     """The console of tests/console/conftest.py, on 7 December 2026."""
-    await migrate_like_operators(database_url)
-    bot = Bot(api, database_url, clock=FakeClock(TODAY))
-    await bot.start()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Console(bot, http)
-    finally:
-        await bot.stop()
+    async with running_console(api, database_url, FakeClock(TODAY)) as running:
+        yield running
 
 
 class Tables(HTMLParser):
