@@ -1,6 +1,7 @@
 """The dashboard's report times read the moderators' actions from their partial index
-(migration 0018), ignore audit subjects that only look like a report's, and leave the
-transaction's settings as they were; weeks are grouped, then named."""
+(migration 0018) on PostgreSQL and by each report's subject on SQLite, ignore audit subjects
+that only look like a report's, and leave the transaction's settings as they were; weeks are
+grouped, then named."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ async def test_first_actions_come_from_their_partial_index(engine):
             await conn.execute(text("SET enable_seqscan = off"))
             rows = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         plan = " ".join(str(row) for row in rows)
-    assert "ix_audit_log_report_actions" in plan, plan
+    if engine.dialect.name == "sqlite":  # one lookup per report in the subject's index
+        assert "SEARCH audit_log USING INDEX ix_audit_log_subject" in plan, plan
+    else:  # one ordered pass over the moderators' actions
+        assert "ix_audit_log_report_actions" in plan, plan
 
 
 async def test_weeks_are_grouped_then_named(engine):
