@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -147,26 +148,22 @@ def build_scheduler(
     sender: OutboxSender,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
-    scheduler.add_job(
-        prune_processed_updates,
-        "interval",
-        hours=1,
-        args=(sessions, clock),
-        id="prune_processed_updates",
-        coalesce=True,
-        max_instances=1,
-    )
+
+    def hourly(job: Callable[[SessionFactory, Clock], Awaitable[int]]) -> None:
+        scheduler.add_job(
+            job,
+            "interval",
+            hours=1,
+            args=(sessions, clock),
+            id=job.__name__,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    hourly(prune_processed_updates)
 
     # Hourly: a mark outlives its limit by an hour at most.
-    scheduler.add_job(
-        prune_report_limits,
-        "interval",
-        hours=1,
-        args=(sessions, clock),
-        id="prune_report_limits",
-        coalesce=True,
-        max_instances=1,
-    )
+    hourly(prune_report_limits)
 
     scheduler.add_job(
         prune_outbox,
@@ -180,15 +177,7 @@ def build_scheduler(
     )
 
     # Hourly: a day's reminders are counted an hour or two after it ends (storage/stats.py).
-    scheduler.add_job(
-        tally_reminders,
-        "interval",
-        hours=1,
-        args=(sessions, clock),
-        id="tally_reminders",
-        coalesce=True,
-        max_instances=1,
-    )
+    hourly(tally_reminders)
 
     scheduler.add_job(
         prune_kept_questions,
@@ -201,15 +190,7 @@ def build_scheduler(
         max_instances=1,
     )
 
-    scheduler.add_job(
-        prune_console,
-        "interval",
-        hours=1,
-        args=(sessions, clock),
-        id="prune_console",
-        coalesce=True,
-        max_instances=1,
-    )
+    hourly(prune_console)
 
     # Every 5 minutes: a story lies in the database 35 minutes at most.
     scheduler.add_job(

@@ -207,14 +207,18 @@ def notes(broadcast: Broadcast, seconds: float, now: dt.datetime, tz: Any) -> li
     return found
 
 
+async def _may_edit(session: AsyncSession, broadcast: Broadcast, actor: str) -> bool:
+    """Does the table let ``actor`` change this broadcast (a draft, its author) now?"""
+    standing = await transitions.standing(session, actor, broadcast)
+    return transitions.allowed(broadcast, Act.EDIT, standing) is not None
+
+
 async def set_when(
     session: AsyncSession, broadcast: Broadcast, actor: str, when: dt.datetime | None
 ) -> bool:
     """The time a draft is to go out at (None: as soon as it is sent); False when ``actor``
     may not change it."""
-    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
-        session, actor, broadcast
-    )) is None:  # fmt: skip
+    if not await _may_edit(session, broadcast, actor):
         return False
     broadcast.not_before = when
     session.add(broadcast)
@@ -296,9 +300,7 @@ async def queue_test_copy(
     """Queue a test copy of a draft to ``actor``'s own chat (the console's way: chat answers
     with it at once); False when ``actor`` may not."""
     assert broadcast.id is not None
-    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
-        session, actor, broadcast
-    )) is None:  # fmt: skip
+    if not await _may_edit(session, broadcast, actor):
         return False
     channel, _, user_id = actor.partition(":")
     key = f"bt:{broadcast.id}:{actor}:{now.isoformat()}"
@@ -309,9 +311,7 @@ async def queue_test_copy(
 async def set_urgent(session: AsyncSession, broadcast: Broadcast, actor: str, urgent: bool) -> bool:
     """Mark a draft urgent (it goes out in the quiet hours too) or not; False when ``actor``
     may not change it."""
-    if transitions.allowed(broadcast, Act.EDIT, await transitions.standing(
-        session, actor, broadcast
-    )) is None:  # fmt: skip
+    if not await _may_edit(session, broadcast, actor):
         return False
     broadcast.urgent = urgent
     session.add(broadcast)
