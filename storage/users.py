@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import kept_questions, people
+from storage import kept_questions, people, zalo_oa_contacts
 from storage.models import (
     Broadcast,
     ChatChoices,
@@ -187,8 +187,8 @@ async def save_state(
 
 
 async def delete_user(session: AsyncSession, user_id: int) -> None:
-    """Erase a user's profile, settings, subscriptions, queued messages, kept questions and
-    state for good.
+    """Erase a user's profile, settings, subscriptions, queued messages, kept questions, the
+    phone kept for ZNS, the OA message window and state for good.
 
     A person with linked channels (storage/people.py) is erased on every channel at once.
     """
@@ -207,6 +207,8 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(Subscription).where(Subscription.user_id == user_id))
     await session.exec(delete(ConversationState).where(ConversationState.user_id == user_id))
     await kept_questions.delete_of(session, user_id)
+    await zalo_oa_contacts.forget_phones(session, user_id)
+    await zalo_oa_contacts.forget_contact(session, user_id)
     await session.exec(delete(User).where(User.id == user_id))
     await session.flush()
     session.expunge_all()
@@ -215,11 +217,11 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
 async def withdraw_consent(session: AsyncSession, person: User) -> list[User]:
     """Forget what only consent let the bot keep about a person (``person``: the holder).
 
-    Their commune, reminder subscriptions, display name, link codes, kept questions and the
-    link between their channels go; so do their pending reminders, schedule-change notices and
-    announcements of a commune, a province or to subscribers (whole-country ones reach
-    everyone by language). Each channel account keeps its chat id and language, and the
-    choice about announcements. Returns the accounts detached from the person.
+    Their commune, reminder subscriptions, display name, link codes, kept questions, the phone
+    kept for ZNS and the link between their channels go; so do their pending reminders,
+    schedule-change notices and announcements of a commune, a province or to subscribers
+    (whole-country ones reach everyone by language). Each channel account keeps its chat id
+    and language, and the choice about announcements. Returns the accounts detached from the person.
     """
     rows = await people.identities(session, person.id or 0)
     by_area = select(Broadcast.id).where(
@@ -239,6 +241,7 @@ async def withdraw_consent(session: AsyncSession, person: User) -> list[User]:
         await session.exec(delete(LinkCode).where(col(LinkCode.user_id) == row.id))
         await session.exec(delete(Subscription).where(col(Subscription.user_id) == row.id))
         await kept_questions.delete_of(session, row.id or 0)  # kept only with consent
+        await zalo_oa_contacts.forget_phones(session, row.id or 0)  # likewise
         row.consent_at = None
         row.display_name = None
         row.commune_code = None
