@@ -448,7 +448,11 @@ class ZaloOaChannel:
             def media_note(count: int) -> str:
                 return content.text("zalo.media_not_shown", lang or "vi", count=count)
 
-            rendered = zalo_oa_render.render(replies, hint, media_note)
+            if lang is None:
+                more = " / ".join(content.text("zalo_oa.more_choices", x) for x in ("vi", "en"))
+            else:
+                more = content.text("zalo_oa.more_choices", lang)
+            rendered = zalo_oa_render.render(replies, hint, media_note, more)
             if identity is not None and remember:
                 await people.remember_choices(
                     session, identity.id or 0, _marked(rendered), now

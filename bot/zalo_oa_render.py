@@ -16,10 +16,10 @@ are not reachable from here; check them in the Zalo console before going live):
 - a button's ``title``: 100 characters, an ``oa.query.hide`` ``payload``: 1,000
   characters (quoted alike by two integrators' documentation; uncertain).
 
-More choices than fit in one message's buttons are shown the way the Bot Platform shows
-them (bot/zalo_render.py): a numbered list in the text, answered with the number or the
-words of a choice. Sending them as several button messages instead would spend more of the
-8 free replies Zalo allows per message the person sends (facts §2.5).
+Six to ten choices go as buttons spread over two messages (the second with a short
+"or choose" text). More than that (the 13 loan programs) are shown the way the Bot Platform
+shows them (bot/zalo_render.py): a numbered list in the text, answered with the number or
+the words of a choice.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ from handlers.core.types import Reply
 
 TEXT_LIMIT = 2000
 MAX_BUTTONS = 5
+# Up to this many messages of buttons for one reply; more choices than that (the 13 loan
+# programs) are shown as a numbered list. Zalo gives 8 free replies to each message a person
+# sends (a press included; facts §2.5), and an answer takes 1-4 messages.
+MAX_BUTTON_MESSAGES = 2
 TITLE_LIMIT = 100
 PAYLOAD_LIMIT = 1000
 BUTTON_TYPE = "oa.query.hide"
@@ -86,17 +90,15 @@ def render(
     replies: list[Reply],
     hint: Callable[[int], str],
     media_note: Callable[[int], str] | None = None,
-    choose: str = "👇",
+    more: str = "👇",
 ) -> Rendered:
     """Replies as OA messages. ``hint(n)`` says how to answer n numbered choices (added
     after the last numbered list), ``media_note(n)`` stands for n files the OA channel does
-    not send, ``choose`` is the text of a message that would have buttons and no text."""
+    not send, ``more`` is the text of a message that carries only further buttons."""
     rendered = Rendered()
     numbered: list[tuple[str, str]] = []
     pressed: list[tuple[str, str]] = []
-    last_numbered = max(
-        (i for i, r in enumerate(replies) if _count(r) > MAX_BUTTONS), default=-1
-    )
+    last_numbered = max((i for i, r in enumerate(replies) if _numbered(r)), default=-1)
     for index, reply in enumerate(replies):
         text = to_plain(reply.text).strip()
         files = len(reply.media) + (1 if reply.photo else 0)
@@ -104,7 +106,7 @@ def render(
             text = f"{media_note(files)}\n\n{text}" if text else media_note(files)
         every = [(b.label, b.action) for row in reply.buttons for b in row]
         buttons = _unique(every)
-        if len(buttons) > MAX_BUTTONS:
+        if _numbered(reply):
             lines = []
             for label, action in every:
                 number = _number_of(numbered, action)
@@ -118,23 +120,36 @@ def render(
             text = f"{text}\n\n{block}" if text else block
             buttons = []
         parts = split_message(text, TEXT_LIMIT)
-        if buttons:
-            parts = parts or [choose]
-            pressed.extend(buttons)
-            rendered.messages.extend(OaMessage(part) for part in parts[:-1])
-            rendered.messages.append(
-                OaMessage(parts[-1], [(title_of(label), action) for label, action in buttons])
-            )
-        else:
+        if not buttons:
             rendered.messages.extend(OaMessage(part) for part in parts)
+            continue
+        parts = parts or [more]
+        pressed.extend(buttons)
+        groups = _groups(buttons)
+        rendered.messages.extend(OaMessage(part) for part in parts[:-1])
+        rendered.messages.append(OaMessage(parts[-1], _titled(groups[0])))
+        rendered.messages.extend(OaMessage(more, _titled(group)) for group in groups[1:])
     buttons_only = [c for c in _unique(pressed) if _number_of(numbered, c[1]) is None]
     rendered.choices = numbered + buttons_only
     rendered.numbered = len(numbered)
     return rendered
 
 
-def _count(reply: Reply) -> int:
-    return len(_unique([(b.label, b.action) for row in reply.buttons for b in row]))
+def _numbered(reply: Reply) -> bool:
+    """Too many choices for buttons: they are shown as a numbered list."""
+    count = len(_unique([(b.label, b.action) for row in reply.buttons for b in row]))
+    return count > MAX_BUTTONS * MAX_BUTTON_MESSAGES
+
+
+def _groups(buttons: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Buttons in as few messages as hold them, spread evenly (7 as 4 and 3, not 5 and 2)."""
+    count = -(-len(buttons) // MAX_BUTTONS)
+    size = -(-len(buttons) // count)
+    return [buttons[i : i + size] for i in range(0, len(buttons), size)]
+
+
+def _titled(buttons: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(title_of(label), action) for label, action in buttons]
 
 
 def _unique(buttons: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -44,25 +44,33 @@ def test_a_few_buttons_become_hidden_query_buttons_with_the_action_as_payload():
     assert rendered.numbered == 0  # nothing shown with a number
 
 
-def test_five_buttons_fit_six_go_as_a_numbered_list():
+def test_five_buttons_fit_in_one_message_ten_in_two_eleven_go_as_a_numbered_list():
     five = render([Reply("Năm", buttons(MAX_BUTTONS))], hint)
+    assert len(five.messages) == 1
     assert len(five.messages[0].buttons) == 5 and "1." not in five.messages[0].text
 
-    six = render([Reply("Sáu", buttons(6))], hint)
-    message = six.messages[0]
+    seven = render([Reply("Bảy", buttons(7))], hint, more="Hoặc:")
+    assert [(m.text, len(m.buttons)) for m in seven.messages] == [("Bảy", 4), ("Hoặc:", 3)]
+    assert seven.numbered == 0 and len(seven.choices) == 7
+    ten = render([Reply("Mười", buttons(10))], hint)
+    assert [len(m.buttons) for m in ten.messages] == [5, 5]
+
+    eleven = render([Reply("Mười một", buttons(11))], hint)
+    [message] = eleven.messages
     assert message.buttons == [] and "attachment" not in message.to_api()
-    assert message.text == "Sáu\n\n" + "\n".join(f"{i}. Mục {i}" for i in range(1, 7)) + "\n\n(1–6)"
-    assert six.numbered == 6 and len(six.choices) == 6
+    listed = "\n".join(f"{i}. Mục {i}" for i in range(1, 12))
+    assert message.text == f"Mười một\n\n{listed}\n\n(1–11)"
+    assert eleven.numbered == 11 and len(eleven.choices) == 11
 
 
 def test_numbered_choices_come_first_and_buttons_of_another_reply_follow():
-    replies = [Reply("Nút", buttons(2, start=10)), Reply("Danh sách", buttons(7))]
+    replies = [Reply("Nút", buttons(2, start=20)), Reply("Danh sách", buttons(12))]
     rendered = render(replies, hint)
     assert [len(m.buttons) for m in rendered.messages] == [2, 0]
-    assert "1. Mục 1" in rendered.messages[1].text and "(1–7)" in rendered.messages[1].text
-    assert rendered.numbered == 7
-    assert rendered.choices[:7] == [(f"Mục {i}", f"program:{i}") for i in range(1, 8)]
-    assert rendered.choices[7:] == [("Mục 10", "program:10"), ("Mục 11", "program:11")]
+    assert "1. Mục 1" in rendered.messages[1].text and "(1–12)" in rendered.messages[1].text
+    assert rendered.numbered == 12
+    assert rendered.choices[:12] == [(f"Mục {i}", f"program:{i}") for i in range(1, 13)]
+    assert rendered.choices[12:] == [("Mục 20", "program:20"), ("Mục 21", "program:21")]
 
 
 def test_the_same_action_twice_is_one_button():
@@ -80,7 +88,7 @@ def test_long_text_is_split_under_2000_and_the_buttons_ride_on_the_last_part():
 
 
 def test_buttons_without_text_still_have_a_text():
-    rendered = render([Reply("", buttons(1))], hint, choose="Chọn:")
+    rendered = render([Reply("", buttons(1))], hint, more="Chọn:")
     assert rendered.messages[0].text == "Chọn:" and rendered.messages[0].buttons
 
 
