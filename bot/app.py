@@ -105,16 +105,13 @@ async def open_zalo(
 
 
 async def open_zalo_oa(
-    settings: Settings,
-    deps: Deps,
-    metrics: Metrics,
-    engine: AsyncEngine,
-    stack: AsyncExitStack,
-) -> ZaloOaChannel:
-    """The Zalo Official Account channel: its API client and the keeper of its tokens (the
-    refresh token in the database, or ZALO_OA_REFRESH_TOKEN the first time)."""
+    settings: Settings, deps: Deps, metrics: Metrics, stack: AsyncExitStack
+) -> ZaloOaChannel | None:
+    """The Zalo Official Account channel: its API client and the keeper of its tokens (kept
+    in the database; ZALO_OA_REFRESH_TOKEN seeds them the first time). None, with a warning,
+    when no refresh token is known yet (`vbsp-bot zalo-oa authorize` gives one)."""
     from bot import zalo_oa_api
-    from bot.zalo_oa_tokens import TokenKeeper
+    from bot.zalo_oa_tokens import TokenKeeper, oa_enabled
 
     app_id, app_secret = settings.zalo_oa_app_id, settings.zalo_oa_app_secret
     if app_id is None or app_secret is None or settings.zalo_oa_secret_key is None:
@@ -122,6 +119,12 @@ async def open_zalo_oa(
             "ZALO_OA_APP_ID: the OA channel needs ZALO_OA_APP_ID, ZALO_OA_APP_SECRET "
             "and ZALO_OA_SECRET_KEY"
         )
+    if not await oa_enabled(settings, deps.sessions):
+        log.warning(
+            "Zalo OA channel off: no refresh token is known; run `vbsp-bot zalo-oa authorize` "
+            "or set ZALO_OA_REFRESH_TOKEN"
+        )
+        return None
     api = zalo_oa_api.ZaloOaApi(
         app_id,
         app_secret.get_secret_value(),
@@ -131,8 +134,15 @@ async def open_zalo_oa(
     )
     await api.open()
     stack.push_async_callback(api.close)
-    api.tokens = TokenKeeper(api, engine, deps.clock, settings.zalo_oa_refresh_token)
-    log.info("Zalo Official Account channel (app %s)", app_id)
+    seed = settings.zalo_oa_refresh_token
+    api.tokens = TokenKeeper(
+        deps.sessions,
+        api,
+        seed=seed.get_secret_value() if seed is not None else None,
+        clock=deps.clock,
+        metrics=metrics,
+    )
+    log.info("Zalo Official Account channel on (app %s)", app_id)
     return ZaloOaChannel(api, deps, metrics, send_rate=settings.send_rate_per_second)
 
 
@@ -198,7 +208,8 @@ async def running(
 
         oa_channel: ZaloOaChannel | None = None
         if zalo_oa is not None:
-            oa_channel = await open_zalo_oa(settings, deps, metrics, engine, stack)
+            oa_channel = await open_zalo_oa(settings, deps, metrics, stack)
+        if oa_channel is not None:
             # C: ZNS routing. The outbox's zalo_oa transport is this one call site.
             transports["zalo_oa"] = oa_channel.deliver
 
@@ -232,6 +243,6 @@ async def running(
             len(content.answers),
             telegram or "off",
             zalo or "off",
-            zalo_oa or "off",
+            zalo_oa if oa_channel is not None else "off",
         )
         yield runtime

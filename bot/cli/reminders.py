@@ -50,7 +50,7 @@ async def reminders_run(settings: Settings, now_text: str | None) -> None:
     def clock() -> dt.datetime:  # starts at --now and runs on, so retry_after waits elapse
         return moment + dt.timedelta(seconds=time.monotonic() - started)
 
-    oa = settings.zalo_oa_enabled
+    oa = settings.zalo_oa_configured
     if settings.telegram_bot_token is None and settings.zalo_bot_token is None and not oa:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to send reminders (or ZALO_BOT_TOKEN)")
     telegram = "send" if settings.telegram_bot_token else None

@@ -60,7 +60,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
 
     mode = "webhook" if settings.telegram_bot_token else None
     zalo = "webhook" if settings.zalo_bot_token else None
-    zalo_oa = "webhook" if settings.zalo_oa_enabled else None
+    zalo_oa = "webhook" if settings.zalo_oa_configured else None
     clock = common.process_clock()
     async with running(
         settings, telegram=mode, zalo=zalo, zalo_oa=zalo_oa, scheduler=True, clock=clock
@@ -109,7 +109,7 @@ async def poll(settings: Settings) -> None:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to poll (or ZALO_BOT_TOKEN for Zalo)")
     # The Official Account has no polling (events come only by webhook, `serve`); its
     # people still get their reminders and announcements from here.
-    zalo_oa = "send" if settings.zalo_oa_enabled else None
+    zalo_oa = "send" if settings.zalo_oa_configured else None
     # Each channel's poller removes a webhook set before, and stops with the runtime.
     clock = common.process_clock()
     async with running(
