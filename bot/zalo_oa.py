@@ -198,7 +198,8 @@ def parse_event(body: Any, timestamp: str) -> OaEvent | None:
     user_id = _id(who.get("id")) if isinstance(who, dict) else None
     if user_id is None:
         raise NotAnEvent("no user id")
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    found = body.get("message")
+    message: dict[str, Any] = found if isinstance(found, dict) else {}
     message_id = _id(message.get("msg_id")) if message.get("msg_id") is not None else None
     text = message.get("text")
     image = None
@@ -261,7 +262,9 @@ class ZaloOaChannel:
         self.metrics.updates.labels(CHANNEL).inc()
         try:
             if self.deps.clock() - event.at > MAX_EVENT_AGE:
-                log.warning("Zalo OA event %s older than %s: not handled", event.name, MAX_EVENT_AGE)
+                log.warning(
+                    "Zalo OA event %s older than %s: not handled", event.name, MAX_EVENT_AGE
+                )
                 return
             async with self._chat_turns.turn(event.user_id):
                 started = time.perf_counter()
@@ -454,9 +457,7 @@ class ZaloOaChannel:
                 more = content.text("zalo_oa.more_choices", lang)
             rendered = zalo_oa_render.render(replies, hint, media_note, more)
             if identity is not None and remember:
-                await people.remember_choices(
-                    session, identity.id or 0, _marked(rendered), now
-                )
+                await people.remember_choices(session, identity.id or 0, _marked(rendered), now)
         return rendered
 
     async def send_replies(

@@ -11,7 +11,6 @@ it for ``oa.query.hide``: the fake sends the button's payload back as the user's
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -392,4 +391,3 @@ async def test_a_long_notice_cut_short_by_the_window_keeps_the_rest(bot: OaBot, 
     assert result.outcome is Outcome.REJECTED and result.rest is not None
     assert result.rest.text.startswith("Đoạn") and "Đoạn 0:" not in result.rest.text
     oa.rejected.clear()
-
