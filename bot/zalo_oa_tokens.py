@@ -208,3 +208,32 @@ async def oa_enabled(settings: Settings, sessions: SessionFactory) -> bool:
         return True
     assert settings.zalo_oa_app_id is not None
     return await known_grant(sessions, settings.zalo_oa_app_id)
+
+
+def oa_client(
+    settings: Settings,
+    sessions: SessionFactory,
+    *,
+    metrics: Metrics | None = None,
+    clock: Clock = system_clock,
+) -> ZaloOaApi:
+    """The OA client the running bot uses, with its token keeper (open it before use)."""
+    if not settings.zalo_oa_configured:
+        raise ValueError("the Zalo OA settings are not given")
+    assert settings.zalo_oa_app_id is not None and settings.zalo_oa_app_secret is not None
+    api = ZaloOaApi(
+        settings.zalo_oa_app_id,
+        settings.zalo_oa_app_secret.get_secret_value(),
+        api_root=settings.zalo_oa_api_base_url,
+        oauth_root=settings.zalo_oa_oauth_base_url,
+        zns_root=settings.zalo_zns_api_base_url,
+    )
+    seed = settings.zalo_oa_refresh_token
+    api.tokens = TokenKeeper(
+        sessions,
+        api,
+        seed=seed.get_secret_value() if seed else None,
+        clock=clock,
+        metrics=metrics,
+    )
+    return api

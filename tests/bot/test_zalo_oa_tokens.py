@@ -15,7 +15,7 @@ from bot import zalo_oa_api as oa_api
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.zalo_oa_api import OaError, ZaloOaApi
-from bot.zalo_oa_tokens import TokenKeeper, known_grant, oa_enabled
+from bot.zalo_oa_tokens import TokenKeeper, known_grant, oa_client, oa_enabled
 from storage import zalo_oa_tokens as stored
 from storage.db import create_engine, session_factory, transaction
 from tests.conftest import require_postgres
@@ -209,6 +209,25 @@ async def test_oa_enabled_from_settings_or_database(engine, oa):
     assert await oa_enabled(settings, sessions)
     with_seed = Settings(_env_file=None, zalo_oa_refresh_token="rt_0123456789", **trio)  # type: ignore[call-arg]
     assert await oa_enabled(with_seed, sessions)
+
+
+async def test_oa_client_from_settings_sends_with_the_seed(engine, oa):
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        zalo_oa_app_id=oa.app_id,
+        zalo_oa_app_secret=oa.app_secret,
+        zalo_oa_secret_key=oa.oa_secret_key,
+        zalo_oa_refresh_token=oa.issue_refresh_token(),
+        zalo_oa_api_base_url=oa.root,
+        zalo_oa_oauth_base_url=oa.root,
+        zalo_zns_api_base_url=oa.root,
+    )
+    user = oa.new_user()
+    async with oa_client(settings, session_factory(engine), clock=oa.now) as api:
+        await api.send_cs(user, {"text": "Xin chào"})
+    assert oa.last_message(user).text == "Xin chào"
+    with pytest.raises(ValueError):
+        oa_client(Settings(_env_file=None), session_factory(engine))  # type: ignore[call-arg]
 
 
 # ---- two replicas on PostgreSQL --------------------------------------------------------
