@@ -96,6 +96,7 @@ class Result:
     # the retry does not send the first parts again.
     rest: Reply | None = None
     not_before: dt.datetime | None = None  # HELD: when to try again
+    in_doubt: bool = False  # it may have been sent (a ZNS whose answer never came)
 
 
 # A channel's way to send replies to one user id on it, without retrying.
@@ -570,7 +571,8 @@ class OutboxSender:
         last = self._recent.get(row.chat)
         return None if last is None else last + PER_CHAT_SECONDS
 
-    async def _reply_of(self, row: _Row) -> Reply | None:
+    async def _payload_of(self, row: _Row) -> dict[str, Any]:
+        """The row's message as stored: its own, or its broadcast's in its language."""
         payload = row.payload
         if row.broadcast_id is not None and "text" not in payload:
             rendered = self._payloads.get(row.broadcast_id)
@@ -579,6 +581,10 @@ class OutboxSender:
                     rendered = await broadcast_store.payloads_of(session, row.broadcast_id)
                 self._payloads[row.broadcast_id] = rendered
             payload = rendered.get(payload.get("lang", "vi")) or rendered.get("vi") or {}
+        return payload
+
+    async def _reply_of(self, row: _Row) -> Reply | None:
+        payload = await self._payload_of(row)
         if "text" not in payload:
             return None
         return Reply.from_payload(payload)
@@ -603,7 +609,8 @@ class OutboxSender:
         try:
             row_transport = self.row_transports.get(row.channel)
             if row_transport is not None:
-                item = OutboxItem(row.id, row.dedup_key, row.kind, row.chat, row.payload)
+                payload = await self._payload_of(row)  # a broadcast's: cached, no query
+                item = OutboxItem(row.id, row.dedup_key, row.kind, row.chat, payload)
                 result = await row_transport(item, reply)
             else:
                 result = await self.transports[row.channel](row.chat, [reply])
@@ -661,8 +668,9 @@ class OutboxSender:
                     stats.retried += 1
                 else:
                     await outbox.mark(
-                        session, row.id, outbox.FAILED, now, attempts=attempts, error=result.error
-                    )
+                        session, row.id, outbox.FAILED, now, attempts=attempts,
+                        error=result.error, in_doubt=result.in_doubt or None,
+                    )  # fmt: skip
                     stats.failed += 1
             await outbox.mark_many(session, sent, outbox.SENT, now)
             await outbox.mark_many(session, [r.id for r in blocked], outbox.BLOCKED, now)

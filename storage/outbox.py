@@ -176,8 +176,11 @@ async def mark(
     attempts: int | None = None,
     error: str | None = None,
     payload: dict[str, Any] | None = None,
+    in_doubt: bool | None = None,
 ) -> None:
     values: dict[str, Any] = {"status": status, "lease_until": None}
+    if in_doubt is not None:
+        values["in_doubt"] = in_doubt
     if status == PENDING:  # a ZNS send that surely did not happen (rate limit, night)
         values["zns_at"] = None
     if payload is not None:  # what is left of a message sent in parts
