@@ -428,8 +428,8 @@ class OutboxSender:
                 await self._drain(stats, None, ticking=True)
             if stats.handled or stats.retried:
                 log.info(
-                    "outbox: sent %d, blocked %d, failed %d, to retry %d",
-                    stats.sent, stats.blocked, stats.failed, stats.retried,
+                    "outbox: sent %d, blocked %d, failed %d, unreachable %d, to retry %d",
+                    stats.sent, stats.blocked, stats.failed, stats.unreachable, stats.retried,
                 )  # fmt: skip
             if not self._stopping:
                 await self._wait(IDLE_SECONDS)

@@ -391,6 +391,8 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str
 
 
 HANDLED = (SENT, BLOCKED, FAILED, CANCELLED, UNREACHABLE)
+# The ends of a delivery attempt: what counts as done in a broadcast's progress.
+DELIVERY_ENDS = (SENT, BLOCKED, FAILED, UNREACHABLE)
 
 
 async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -> int:

@@ -32,8 +32,8 @@ COLOURS = (
     "#000000",
     "#999999",
 )
-# Sent, blocked, failed, waiting: green, orange, red, grey.
-DELIVERY_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#999999")
+# Sent, blocked, failed, unreachable, waiting: green, orange, red, purple, grey.
+DELIVERY_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#CC79A7", "#999999")
 
 LABELLED_BARS = 12  # bar labels a phone's width holds
 WIDTH = 560  # drawn at a phone's width (about 360 px) the letters stay about 14 px

@@ -254,6 +254,7 @@ class Progress(NamedTuple):
     left: int  # still to be sent
     cancelled: int
     in_doubt: int
+    unreachable: int = 0  # Zalo OA, outside the 7-day window with no ZNS (bot/zalo_oa_reach.py)
 
 
 async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
@@ -266,6 +267,7 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
         left=counts.get("pending", 0) + counts.get("sending", 0),
         cancelled=counts.get("cancelled", 0),
         in_doubt=counts.get("in_doubt", 0),
+        unreachable=counts.get("unreachable", 0),
     )
 
 

@@ -277,7 +277,8 @@ async def subscribers(r: Request) -> Figure:
     )
 
 
-REMINDER_STATES = ("sent", "blocked", "failed", "waiting")
+# "unreachable": Zalo OA, out of the 7-day window with no ZNS for the person (bot/zalo_oa_reach.py).
+REMINDER_STATES = ("sent", "blocked", "failed", "unreachable", "waiting")
 # How long handled messages stay in the outbox (bot/scheduler.py, OUTBOX_RETENTION; a test
 # holds the two equal): older reminders are counted from reminder_tallies, kept since 0018.
 MESSAGES_KEPT = dt.timedelta(days=90)
@@ -287,7 +288,7 @@ async def reminders(r: Request) -> Figure:
     found = await stats.reminders_by_month(r.session, communes_in(r.scope.official), r.period)
     counts: dict[tuple[str, str], int] = {}
     for month, status, n in found:
-        state = status if status in REMINDER_STATES[:3] else "waiting"
+        state = status if status in REMINDER_STATES[:-1] else "waiting"
         counts[(month, state)] = counts.get((month, state), 0) + n
     months = r.days.months()
     # Months wholly before what the outbox still holds, and before the counts kept of what
@@ -333,6 +334,7 @@ async def broadcasts(r: Request) -> Figure:
         sent = tally.counts.get("sent", 0)
         blocked = tally.counts.get("blocked", 0)
         failed = tally.counts.get("failed", 0)
+        unreachable = tally.counts.get("unreachable", 0)
         day = tally.started_at.astimezone(r.tz).date()
         label = r.t("console.dashboard.broadcast_label", id=tally.id, date=_date(day, r.lang))
         rows.append(
@@ -343,6 +345,7 @@ async def broadcasts(r: Request) -> Figure:
                 sent,
                 blocked,
                 failed,
+                unreachable,
                 share(sent, tally.recipients),
             )
         )
@@ -357,6 +360,7 @@ async def broadcasts(r: Request) -> Figure:
             Column(r.t("console.dashboard.delivery.sent"), Kind.COUNT, plotted=True),
             Column(r.t("console.dashboard.delivery.blocked"), Kind.COUNT, plotted=True),
             Column(r.t("console.dashboard.delivery.failed"), Kind.COUNT, plotted=True),
+            Column(r.t("console.dashboard.delivery.unreachable"), Kind.COUNT, plotted=True),
             Column(r.t("console.dashboard.col.delivered_share"), Kind.PERCENT),
         ),
         tuple(rows),
