@@ -22,6 +22,7 @@ from bot.scheduler import build_scheduler
 from bot.telegram import TelegramChannel, build_application
 from bot.telegram_polling import TelegramPoller
 from bot.zalo import ZaloChannel
+from bot.zalo_oa import ZaloOaChannel
 from content.loader import Content, load_content
 from handlers.broadcasts.jobs import BroadcastJobs
 from handlers.core.context import Clock, system_clock
@@ -41,6 +42,7 @@ class Runtime:
     sender: OutboxSender
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
+    zalo_oa: ZaloOaChannel | None = None
     scheduler: AsyncIOScheduler | None = None
 
 
@@ -102,19 +104,62 @@ async def open_zalo(
     return channel
 
 
+async def open_zalo_oa(
+    settings: Settings, deps: Deps, metrics: Metrics, stack: AsyncExitStack
+) -> ZaloOaChannel | None:
+    """The Zalo Official Account channel: its API client and the keeper of its tokens (kept
+    in the database; ZALO_OA_REFRESH_TOKEN seeds them the first time). None, with a warning,
+    when no refresh token is known yet (`vbsp-bot zalo-oa authorize` gives one)."""
+    from bot import zalo_oa_api
+    from bot.zalo_oa_tokens import TokenKeeper, oa_enabled
+
+    app_id, app_secret = settings.zalo_oa_app_id, settings.zalo_oa_app_secret
+    if app_id is None or app_secret is None or settings.zalo_oa_secret_key is None:
+        raise ConfigError(
+            "ZALO_OA_APP_ID: the OA channel needs ZALO_OA_APP_ID, ZALO_OA_APP_SECRET "
+            "and ZALO_OA_SECRET_KEY"
+        )
+    if not await oa_enabled(settings, deps.sessions):
+        log.warning(
+            "Zalo OA channel off: no refresh token is known; run `vbsp-bot zalo-oa authorize` "
+            "or set ZALO_OA_REFRESH_TOKEN"
+        )
+        return None
+    api = zalo_oa_api.ZaloOaApi(
+        app_id,
+        app_secret.get_secret_value(),
+        api_root=settings.zalo_oa_api_base_url,
+        oauth_root=settings.zalo_oa_oauth_base_url,
+        zns_root=settings.zalo_zns_api_base_url,
+    )
+    await api.open()
+    stack.push_async_callback(api.close)
+    seed = settings.zalo_oa_refresh_token
+    api.tokens = TokenKeeper(
+        deps.sessions,
+        api,
+        seed=seed.get_secret_value() if seed is not None else None,
+        clock=deps.clock,
+        metrics=metrics,
+    )
+    log.info("Zalo Official Account channel on (app %s)", app_id)
+    return ZaloOaChannel(api, deps, metrics, send_rate=settings.send_rate_per_second)
+
+
 @asynccontextmanager
 async def running(
     settings: Settings,
     *,
     telegram: str | None = None,  # None, "webhook", "polling", or "send" (outbound only)
     zalo: str | None = None,  # the same for the Zalo channel
+    zalo_oa: str | None = None,  # the Zalo Official Account: "webhook" or "send" (no polling)
     scheduler: bool = False,
     clock: Clock = system_clock,
 ) -> AsyncIterator[Runtime]:
     """Everything the process needs, started in order and stopped in reverse."""
     async with AsyncExitStack() as stack:
         content = load_content()
-        if {telegram, zalo} & {"webhook", "polling"}:
+        if {telegram, zalo, zalo_oa} & {"webhook", "polling"}:
             # the topic model trains from content/data/training (about a second): before the
             # first message, so no one waits for it, and off the event loop
             await asyncio.to_thread(lambda: content.matcher)
@@ -161,6 +206,13 @@ async def running(
             zalo_channel = await open_zalo(settings, zalo, deps, metrics, engine, stack)
             transports["zalo"] = zalo_channel.deliver
 
+        oa_channel: ZaloOaChannel | None = None
+        if zalo_oa is not None:
+            oa_channel = await open_zalo_oa(settings, deps, metrics, stack)
+        if oa_channel is not None:
+            # C: ZNS routing. The outbox's zalo_oa transport is this one call site.
+            transports["zalo_oa"] = oa_channel.deliver
+
         # One delivery engine for reminders, notices and broadcasts (bot/delivery.py); the
         # broadcasts' own work (start, progress, reports) runs on whichever process sends.
         jobs = BroadcastJobs(
@@ -171,8 +223,9 @@ async def running(
             active_broadcasts=jobs.active, tick=jobs,
         )  # fmt: skip
         runtime = Runtime(
-            settings, content, engine, deps, metrics, sender, telegram=channel, zalo=zalo_channel
-        )
+            settings, content, engine, deps, metrics, sender,
+            telegram=channel, zalo=zalo_channel, zalo_oa=oa_channel,
+        )  # fmt: skip
         if scheduler:
             runtime.scheduler = build_scheduler(
                 deps.sessions, clock, settings.timezone, content, runtime.sender
@@ -185,10 +238,11 @@ async def running(
             stack.push_async_callback(sender.stop)
 
         log.info(
-            "vbsp-bot ready: %d programs, %d answers, telegram=%s, zalo=%s",
+            "vbsp-bot ready: %d programs, %d answers, telegram=%s, zalo=%s, zalo_oa=%s",
             len(content.programs),
             len(content.answers),
             telegram or "off",
             zalo or "off",
+            zalo_oa if oa_channel is not None else "off",
         )
         yield runtime

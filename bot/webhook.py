@@ -169,6 +169,68 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+def _raw_header(request: web.Request, name: str) -> bytes | None:
+    """A header's raw bytes (None when absent): compared as sent, never decoded first."""
+    wanted = name.lower().encode()
+    return next((v for k, v in request.raw_headers if k.lower() == wanted), None)
+
+
+async def zalo_oa_webhook(request: web.Request) -> web.Response:
+    """One Zalo Official Account event: its signature is checked on the raw bytes before
+    anything is parsed (401 when wrong), then it is handled before we answer, so one
+    person's events stay in order (Zalo wants the answer within 2 seconds)."""
+    from bot.zalo_oa import (
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        NotAnEvent,
+        parse_event,
+        verified_timestamp,
+    )
+
+    runtime = request.app[RUNTIME]
+    channel = runtime.zalo_oa
+    settings = runtime.settings
+    if channel is None or settings.zalo_oa_app_id is None or settings.zalo_oa_secret_key is None:
+        raise web.HTTPNotFound()
+    raw = await request.read()
+    signature = _raw_header(request, SIGNATURE_HEADER)
+    if signature is None:
+        if raw.strip() in (b"", b"{}"):
+            return web.json_response({"ok": True})  # Zalo's unsigned probe of a new URL
+        log.info("Zalo OA webhook: refused an unsigned body")
+        raise web.HTTPUnauthorized(text="missing signature")
+    stamp = verified_timestamp(
+        raw,
+        signature,
+        _raw_header(request, TIMESTAMP_HEADER),
+        settings.zalo_oa_app_id,
+        settings.zalo_oa_secret_key.get_secret_value(),
+    )
+    if stamp is None:
+        log.info("Zalo OA webhook: refused a body with a wrong signature")
+        raise web.HTTPUnauthorized(text="wrong signature")
+    try:
+        body = load_body(raw)
+    except NotJSON as problem:
+        raise _refused("Zalo OA", str(problem)) from None
+    if body == {}:
+        return web.json_response({"ok": True})
+    try:
+        event = parse_event(body, stamp)
+    except NotAnEvent as problem:
+        raise _refused("Zalo OA", str(problem)) from None
+    if event is not None:
+        try:
+            await channel.handle_event(event)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            return _retry_later("Zalo OA")
+    else:
+        channel.metrics.updates.labels("zalo_oa").inc()  # an echo, a receipt: taken, ignored
+    return web.json_response({"ok": True})
+
+
 async def healthz(request: web.Request) -> web.Response:
     ok = await ping(request.app[RUNTIME].engine)
     return web.json_response(
@@ -195,6 +257,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_post("/zalo/webhook", zalo_webhook)
+    app.router.add_post("/zalo-oa/webhook", zalo_oa_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     from bot import console  # the staff console under /staff (bot/console/)

@@ -50,11 +50,15 @@ async def reminders_run(settings: Settings, now_text: str | None) -> None:
     def clock() -> dt.datetime:  # starts at --now and runs on, so retry_after waits elapse
         return moment + dt.timedelta(seconds=time.monotonic() - started)
 
-    if settings.telegram_bot_token is None and settings.zalo_bot_token is None:
+    oa = settings.zalo_oa_configured
+    if settings.telegram_bot_token is None and settings.zalo_bot_token is None and not oa:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to send reminders (or ZALO_BOT_TOKEN)")
     telegram = "send" if settings.telegram_bot_token else None
     zalo = "send" if settings.zalo_bot_token else None
-    async with running(settings, telegram=telegram, zalo=zalo, clock=clock) as runtime:
+    zalo_oa = "send" if oa else None
+    async with running(
+        settings, telegram=telegram, zalo=zalo, zalo_oa=zalo_oa, clock=clock
+    ) as runtime:
         planned, stats = await remind_and_deliver(
             runtime.deps.sessions, runtime.content, runtime.sender, clock(), settings.timezone
         )

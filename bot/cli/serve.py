@@ -60,8 +60,11 @@ async def serve(settings: Settings, host: str, port: int) -> None:
 
     mode = "webhook" if settings.telegram_bot_token else None
     zalo = "webhook" if settings.zalo_bot_token else None
+    zalo_oa = "webhook" if settings.zalo_oa_configured else None
     clock = common.process_clock()
-    async with running(settings, telegram=mode, zalo=zalo, scheduler=True, clock=clock) as runtime:
+    async with running(
+        settings, telegram=mode, zalo=zalo, zalo_oa=zalo_oa, scheduler=True, clock=clock
+    ) as runtime:
         runner = web.AppRunner(
             build_web_app(runtime), handle_signals=False, access_log_class=RouteAccessLogger
         )
@@ -75,12 +78,20 @@ async def serve(settings: Settings, host: str, port: int) -> None:
                 ) from None
             if runtime.telegram is not None:
                 await runtime.telegram.set_commands()
-            live = [n for n, c in (("telegram", runtime.telegram), ("zalo", runtime.zalo)) if c]
+            channels = (
+                ("telegram", runtime.telegram),
+                ("zalo", runtime.zalo),
+                ("zalo-oa", runtime.zalo_oa),
+            )
+            live = [name for name, channel in channels if channel]
             if live:
                 log.info("channels on: %s", ", ".join(live))
             else:
                 # The webhook paths answer 404 without their channel: say so plainly.
-                log.warning("no channel is on: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+                log.warning(
+                    "no channel is on: set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN "
+                    "or the ZALO_OA_* settings"
+                )
             routes = ", ".join([*(f"POST /{name}/webhook" for name in live), "GET /healthz"])
             log.info("serving on http://%s:%d (%s)", host, port, routes)
             await common.wait_for_stop()
@@ -96,10 +107,13 @@ async def poll(settings: Settings) -> None:
     zalo = "polling" if settings.zalo_bot_token else None
     if telegram is None and zalo is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required to poll (or ZALO_BOT_TOKEN for Zalo)")
+    # The Official Account has no polling (events come only by webhook, `serve`); its
+    # people still get their reminders and announcements from here.
+    zalo_oa = "send" if settings.zalo_oa_configured else None
     # Each channel's poller removes a webhook set before, and stops with the runtime.
     clock = common.process_clock()
     async with running(
-        settings, telegram=telegram, zalo=zalo, scheduler=True, clock=clock
+        settings, telegram=telegram, zalo=zalo, zalo_oa=zalo_oa, scheduler=True, clock=clock
     ) as runtime:
         if runtime.telegram is not None:
             await runtime.telegram.set_commands()

@@ -33,7 +33,12 @@ class Step(enum.StrEnum):
 # typed in this flow after them: a person who set the bot up on the other channel links here
 # without setting it up again. A code of one's own needs the consent onboarding asks for.
 FLOW = Flow("link", Step, NoDraft, order=(Step.CODE,))
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "Terminal"}
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "zalo_oa": "Zalo OA",
+    "terminal": "Terminal",
+}
 
 
 def channel_name(channel: str) -> str:

@@ -22,7 +22,7 @@ from storage import audit, console, roles
 from storage.models import Role
 
 ROLES = roles.ROLES
-CHANNELS = ("telegram", "zalo", "terminal")
+CHANNELS = ("telegram", "zalo", "zalo_oa", "terminal")
 MAX_USER_ID = 64
 _USER_ID = re.compile(r"[A-Za-z0-9_.@-]+")
 

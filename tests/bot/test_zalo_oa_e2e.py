@@ -1,0 +1,393 @@
+"""End to end on the Zalo Official Account: the real webhook and API client against the
+strict fake OA (tests/fakes/zalo_oa_api.py), on SQLite and PostgreSQL.
+
+Every event is POSTed signed by the fake to `POST /zalo-oa/webhook` on a real port, every
+reply goes back through `POST /v3.0/oa/message/cs` with the token the bot got from the
+fake's OAuth server; the fake refuses what Zalo refuses (texts over 2,000 characters, more
+than 5 buttons, long titles, a closed 7-day window). Buttons are pressed the way Zalo does
+it for ``oa.query.hide``: the fake sends the button's payload back as the user's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.delivery import Outcome
+from bot.scheduler import remind_and_deliver
+from handlers.core.types import Reply
+from handlers.schedules.csv import parse_schedule_csv
+from storage import reports, schedules, users, zalo_oa_contacts
+from storage.db import transaction
+from tests.bot.zalo_oa_support import OaBot, buttons, migrate, plain
+from tests.conftest import FakeClock
+from tests.fakes.zalo_oa_api import FakeZaloOA
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SAMPLE = Path(__file__).resolve().parents[2] / "content" / "data" / "schedules" / "sample.csv"
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=VN).astimezone(dt.UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(at(2026, 12, 14, 10, 0))
+
+
+@pytest.fixture
+async def oa(clock) -> AsyncIterator[FakeZaloOA]:
+    async with FakeZaloOA(clock=clock) as fake:  # the same time as the bot's
+        yield fake
+
+
+@pytest.fixture
+async def bot(oa, database_url, clock) -> AsyncIterator[OaBot]:
+    await migrate(database_url)
+    running = OaBot(oa, database_url, clock=clock)
+    await running.start()
+    yield running
+    await running.stop()
+    # Every request the bot made was one Zalo takes (an access token that expired while the
+    # clock jumped ahead is refused once, then refreshed: that is Zalo's way, not a bug).
+    refused = [r for r in oa.rejected if r.code != -216]
+    assert refused == [], refused
+
+
+async def onboard(bot: OaBot, language: str = "Tiếng Việt", user: str | None = None) -> None:
+    await bot.send("start", user)
+    await bot.press(language, user)
+    await bot.press("Tôi đồng ý" if language == "Tiếng Việt" else "I agree", user)
+
+
+# ---- the dialogs, with buttons ---------------------------------------------------------------
+
+
+async def test_walk_vi_language_consent_menu_programs_card_calculator(bot: OaBot, oa):
+    replies = await bot.send("start")
+    assert "Which language" in plain(replies)
+    assert buttons(replies) == ["Tiếng Việt", "English"]
+    assert all(kind == "oa.query.hide" for m in replies for _, kind, _ in m.buttons)
+
+    replies = await bot.press("Tiếng Việt")
+    assert "Bot lưu gì về bạn?" in plain(replies) and "<b>" not in plain(replies)
+    replies = await bot.press("Tôi đồng ý")
+    menu = buttons(replies)  # seven choices: buttons over two messages
+    assert menu[0] == "📋 Các chương trình cho vay" and "⚙️ Cài đặt" in menu
+    assert [len(m.buttons) for m in replies if m.buttons] == [4, 3]
+
+    replies = await bot.press("📋 Các chương trình cho vay")  # 13 programs: numbered
+    assert "1. Cho vay hộ nghèo" in plain(replies) and "Trả lời bằng số (1–" in plain(replies)
+    replies = await bot.send("1")
+    assert "6,24%/năm" in plain(replies)
+    assert "🧮 Tính thử khoản vay" in buttons(replies)
+
+    await bot.press("🧮 Tính thử khoản vay")
+    await bot.send("50 triệu")
+    replies = await bot.send("3 năm")
+    assert "Tiền lãi tháng đầu: 260.000 đ" in plain(replies)
+    replies = await bot.press("📅 Lịch trả nợ")
+    assert "Tháng 31–36: lãi 43.333 đ/tháng, trả gốc 8.333.335 đ" in plain(replies)
+    replies = await bot.press("🏠 Menu chính")
+    assert "📣 Báo cáo sai phạm" in buttons(replies)
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        contact = await zalo_oa_contacts.contact(session, me.id)
+    assert contact is not None and contact.last_interaction_at == bot.clock()
+
+
+async def test_walk_en_programs_and_calculator(bot: OaBot):
+    await onboard(bot, "English")
+    replies = await bot.press("📋 Loan programs")
+    assert "1. Loans to poor households" in plain(replies)
+    assert "Reply with a number" in plain(replies)
+    replies = await bot.send("Loans to poor households")  # a choice by its words
+    assert "6.24% a year" in plain(replies)
+    await bot.press("🧮 Loan calculator")
+    await bot.send("50 million")
+    replies = await bot.send("3 years")
+    assert "Interest in the first month: 260,000 VND" in plain(replies)
+    replies = await bot.press("⚖️ Legal basis")
+    assert "2553/QĐ-TTg" in plain(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "answers", "result"),
+    [
+        (
+            "Tiếng Việt",
+            "✅ Tôi có được vay không?",
+            ["Hộ nghèo", "Sản xuất, kinh doanh", "Không", "Không", "Không"],
+            "Bạn có thể thuộc diện vay",
+        ),
+        (
+            "English",
+            "✅ Can I borrow?",
+            ["Poor household", "Farming or business", "No", "Neither", "No"],
+            "You may qualify",
+        ),
+    ],
+)
+async def test_walk_eligibility_by_buttons(bot: OaBot, language, start, answers, result):
+    await onboard(bot, language)
+    replies = await bot.press(start)
+    for answer in answers:
+        assert answer in buttons(replies), (answer, buttons(replies))
+        replies = await bot.press(answer)
+    assert result in plain(replies)
+    legal = next(b for b in buttons(replies) if b.startswith("⚖️"))
+    replies = await bot.press(legal)
+    assert "78/2002/NĐ-CP" in plain(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "remind", "saved", "off"),
+    [
+        ("Tiếng Việt", "📅 Ngày giao dịch ở xã", "🔔 Nhắc lịch", "Đã bật nhắc lịch", "🔕"),
+        ("English", "📅 Transaction days", "🔔 Remind me", "Reminders are on", "🔕"),
+    ],
+)
+async def test_walk_schedule_subscribe_and_the_reminder_with_its_button(
+    bot: OaBot, oa, clock, language, days, remind, saved, off
+):
+    clock.now = at(2026, 12, 24, 10, 0)  # the reminder is due within the 7-day window
+    rows = parse_schedule_csv(SAMPLE.read_text(encoding="utf-8"))
+    async with transaction(bot.runtime.deps.sessions) as session:
+        await schedules.upsert_points(session, [row.to_point() for row in rows])
+    await onboard(bot, language)
+    await bot.press(days)
+    replies = await bot.send("muong phang")
+    assert "Xã Mường Phăng (Điện Biên)" in plain(replies) and "29" in plain(replies)
+    pa_khoang = next(b for b in buttons(replies) if b.startswith(remind) and "Pá Khoang" in b)
+    replies = await bot.press(pa_khoang)
+    assert saved in plain(replies)
+
+    runtime = bot.runtime
+
+    async def tick() -> tuple[int, int]:
+        planned, stats = await remind_and_deliver(
+            runtime.deps.sessions, runtime.content, runtime.sender, clock(), VN
+        )
+        return planned, stats.sent
+
+    clock.now = at(2026, 12, 28, 18, 0)  # 4 days after the last press: a cs message
+    assert await tick() == (1, 1)
+    reminder = oa.last_message(bot.user)
+    assert "29/12/2026" in reminder.text or "29 Dec 2026" in reminder.text
+    switch_off = next(t for t, _, _ in reminder.buttons if t.startswith(off))
+    replies = await bot.press(switch_off)  # the reminder's own button
+    assert "nhắc lịch" in plain(replies).lower() or "reminders are off" in plain(replies).lower()
+    clock.now = at(2026, 12, 28, 18, 1)
+    assert await tick() == (0, 0)  # exactly once
+
+
+async def test_walk_report_with_consent_and_a_picture(bot: OaBot, oa):
+    from tests.handlers.evidence_samples import jpeg_with_gps
+
+    await onboard(bot)
+    replies = await bot.press("📣 Báo cáo sai phạm")
+    assert "nguy hiểm" in plain(replies)
+    await bot.press("Không")
+    replies = await bot.press("Đồng ý, tiếp tục")
+    assert len(buttons(replies)) == 10  # ten kinds: two messages of five
+    await bot.press("💸 Cho vay lãi nặng")
+    await bot.send("son tinh")
+    await bot.press("Trong tuần này")
+    await bot.send("Một người cho tôi vay 5 triệu, lãi 3 nghìn mỗi ngày, nay đòi 9 triệu.")
+    url = oa.serve_image(jpeg_with_gps())
+    replies = await bot.push(oa.image_event(bot.user, url))
+    assert "Đã nhận 1/5 tệp" in plain(replies)
+    oa.expire_image(url)  # its address expires: the bot has the picture already
+    await bot.press("Xong")
+    summary = plain(await bot.press("Đồng ý, hỏi qua bot"))
+    assert "Bằng chứng: 1 tệp" in summary
+    sent = plain(await bot.press("✅ Gửi báo cáo"))
+    found = re.search(r"Mã tra cứu của bạn: ([A-Z0-9]{8})", sent)
+    assert found, sent
+    async with transaction(bot.runtime.deps.sessions) as session:
+        [report] = await reports.for_export(session)
+        assert [f.kind for f in await reports.files_of(session, report.id)] == ["photo"]
+    replies = await bot.send(f"tra cuu {found[1]}")  # /tracuu CODE without the slash
+    assert found[1] in plain(replies)
+
+
+async def test_walk_cancel_free_text_and_help_in_english(bot: OaBot):
+    await onboard(bot, "English")
+    replies = await bot.send("/baocao")
+    assert buttons(replies)
+    replies = await bot.send("huy")  # /huy without the slash, in the middle of a flow
+    assert "What do you need?" in plain(replies)
+    replies = await bot.send("loans for poor households")
+    assert buttons(replies)
+    replies = await bot.send("gold price today")
+    assert "not sure" in plain(replies).lower() or "understand" in plain(replies).lower()
+    replies = await bot.press("🏠 Main menu")
+    replies = await bot.press("❓ Help")
+    assert "/huy" in plain(replies)
+
+
+# ---- the webhook's rules ---------------------------------------------------------------------
+
+
+async def test_a_wrong_signature_is_refused_before_the_body_is_parsed(bot: OaBot, oa, monkeypatch):
+    import bot.webhook as webhook
+
+    parsed: list[bytes] = []
+    real = webhook.load_body
+
+    def spy(raw: bytes):  # type: ignore[no-untyped-def]
+        parsed.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(webhook, "load_body", spy)
+    event = oa.text_event(bot.user, "start")
+    raw, headers = oa.signed(event)
+    forged = dict(headers, **{"X-ZEvent-Signature": "mac=" + "0" * 64})
+    assert await bot.post(raw, forged) == 401
+    assert await bot.post(raw.replace(b"start", b"menu!"), headers) == 401  # body changed
+    assert await bot.post(b"{not json", forged) == 401  # not even looked at
+    unsigned = {"Content-Type": "application/json"}
+    assert await bot.post(raw, unsigned) == 401
+    assert parsed == [] and oa.messages(bot.user) == []
+    # The same event rightly signed, with the timestamp header too, is taken.
+    assert await oa.push(event, timestamp_header=True) == 200
+    assert parsed == [raw] and "Which language" in oa.messages(bot.user)[0].text
+    stale_header = dict(headers, **{"X-ZEvent-Timestamp": "1"})
+    assert await bot.post(raw, stale_header) == 401
+
+
+async def test_the_probe_echoes_receipts_and_bodies_that_are_not_events(bot: OaBot, oa):
+    assert await oa.probe() == 200  # the unsigned {} when the URL is registered
+    assert await oa.push(oa.echo_event(bot.user, "Xin chào")) == 200  # our own, echoed
+    seen = oa.text_event(bot.user, "x")
+    seen["event_name"] = "user_seen_message"
+    assert await oa.push(seen) == 200
+    raw, headers = oa.signed({"timestamp": "5", "no": "event"})
+    assert await bot.post(raw, headers) == 400  # signed, but not an event
+    assert oa.messages(bot.user) == []
+
+
+async def test_a_replayed_event_is_handled_once(bot: OaBot, oa):
+    event = oa.text_event(bot.user, "start")
+    assert await oa.push(event) == 200
+    assert await oa.push(event) == 200  # Zalo retries when it did not see our 200
+    assert len(oa.messages(bot.user)) == 1
+    follow = oa.follow_event(bot.user)
+    await oa.push(follow)
+    await oa.push(follow)  # no msg_id: the same event, sender and time
+    assert len(oa.messages(bot.user)) == 2
+
+
+async def test_an_old_signed_event_is_not_handled(bot: OaBot, oa, clock):
+    event = oa.text_event(bot.user, "start", at=clock() - dt.timedelta(days=3))
+    assert await oa.push(event) == 200
+    assert oa.messages(bot.user) == []
+
+
+async def test_follow_welcomes_and_unfollow_marks_the_person(bot: OaBot, oa, clock):
+    replies = await bot.push(oa.follow_event(bot.user))
+    assert "Which language" in plain(replies) and buttons(replies) == ["Tiếng Việt", "English"]
+    await bot.press("Tiếng Việt")
+    await bot.press("Tôi đồng ý")
+    assert await oa.push(oa.unfollow_event(bot.user)) == 200
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        assert me.blocked
+        assert not (await zalo_oa_contacts.contact(session, me.id)).follower
+    clock.advance(minutes=5)
+    await bot.push(oa.follow_event(bot.user))  # back: the menu, not the language again
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        assert not me.blocked
+        assert (await zalo_oa_contacts.contact(session, me.id)).follower
+    assert "📋 Các chương trình cho vay" in buttons(oa.messages(bot.user)[-2:])
+
+
+async def test_a_press_not_among_the_choices_shown_is_a_stale_button(bot: OaBot, oa):
+    await onboard(bot)
+    replies = await bot.send("vbsp:program:poor")  # typed like a payload, never shown
+    assert "🏠 Menu chính" in buttons(replies)
+    assert "Nút này đã cũ" in plain(replies)
+
+
+async def test_stickers_and_the_form_get_kind_answers(bot: OaBot, oa):
+    sticker = oa.text_event(bot.user, "x")
+    sticker["event_name"] = "user_send_sticker"
+    replies = await bot.push(sticker)
+    assert "Cảm ơn bạn! 😊" in plain(replies) and "Thank you! 😊" in plain(replies)
+    await onboard(bot)
+    replies = await bot.push(oa.submit_info_event(bot.user, "0912345678"))
+    assert "không lưu" in plain(replies)
+
+
+async def test_reply_with_many_parts_stays_within_zalo_limits(bot: OaBot, oa):
+    await onboard(bot)
+    long = "\n\n".join(f"Đoạn {i}: " + "chữ " * 120 for i in range(12)) + " 😀" * 50
+    await bot.channel.send_replies(bot.user, [Reply(long)])
+    sent = oa.messages(bot.user)
+    assert all(len(m.text.encode("utf-16-le")) // 2 <= 2000 for m in sent)
+
+
+async def test_an_expired_access_token_is_refreshed_once_and_the_reply_goes(bot: OaBot, oa):
+    await bot.send("start")
+    oa.expire_access_tokens()
+    replies = await bot.press("English")
+    assert "What does the bot keep about you?" in plain(replies)
+
+
+# ---- the outbox's transport ------------------------------------------------------------------
+
+
+async def test_deliver_outcomes_and_a_closed_window(bot: OaBot, oa, clock):
+    await onboard(bot)
+    deliver = bot.channel.deliver
+    assert (await deliver(bot.user, [Reply("a")])).outcome is Outcome.SENT
+    oa.fail_next("cs", status=502, raw=b"<html>502 Bad Gateway</html>")
+    assert (await deliver(bot.user, [Reply("b")])).outcome is Outcome.TRANSIENT
+    oa.fail_next("cs", -32)  # Zalo's rate limit
+    assert (await deliver(bot.user, [Reply("b")])).outcome is Outcome.RETRY_AFTER
+    oa.rejected.clear()
+
+    clock.advance(days=8)  # silent for 8 days: Zalo answers -230
+    result = await deliver(bot.user, [Reply("c")])
+    assert result.outcome is Outcome.REJECTED and result.error.startswith("window closed")
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        assert (await zalo_oa_contacts.contact(session, me.id)).window_closed_at == clock()
+    oa.rejected.clear()
+
+    await bot.send("menu")  # they write again: the window is open
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert (await zalo_oa_contacts.contact(session, me.id)).window_closed_at is None
+    oa.block(bot.user)
+    assert (await deliver(bot.user, [Reply("d")])).outcome is Outcome.BLOCKED
+    metrics = bot.runtime.metrics.render().decode()
+    for kind in ("server", "rate_limited", "window", "unreachable"):
+        assert f'vbsp_send_errors_total{{channel="zalo_oa",kind="{kind}"}} 1.0' in metrics
+    oa.rejected.clear()
+
+
+async def test_a_long_notice_cut_short_by_the_window_keeps_the_rest(bot: OaBot, oa, clock):
+    await onboard(bot)
+    long = "\n\n".join(f"Đoạn {i}: " + "chữ " * 120 for i in range(6))
+    real = bot.channel.api.send_cs
+    calls = 0
+
+    async def window_closes_after_the_first_part(user_id, message):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # Zalo's own count of the 7 days ends between two parts
+            oa.set_last_interaction(bot.user, clock() - dt.timedelta(days=8))
+        return await real(user_id, message)
+
+    bot.channel.api.send_cs = window_closes_after_the_first_part
+    result = await bot.channel.deliver(bot.user, [Reply(long)])
+    assert result.outcome is Outcome.REJECTED and result.rest is not None
+    assert result.rest.text.startswith("Đoạn") and "Đoạn 0:" not in result.rest.text
+    oa.rejected.clear()
