@@ -31,20 +31,28 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import zalo_oa_api
 from bot.delivery import OutboxItem, Outcome, Result
 from bot.zns_templates import ZnsTemplate
+from handlers.account.actions import OfferZnsPhone
 from handlers.core import zns
+from handlers.core.actions import ShowMenu
 from handlers.core.context import Clock
-from handlers.core.types import Reply
-from storage import outbox, zalo_oa_contacts
+from handlers.core.dispatch import Deps, handle
+from handlers.core.types import Button, Incoming, Reply
+from storage import outbox, users, zalo_oa_contacts
 from storage.db import SessionFactory, transaction
 from storage.zalo_oa_contacts import Reach
 
+if TYPE_CHECKING:
+    from bot.zalo_oa import OaEvent
+
 log = logging.getLogger(__name__)
 
+CHANNEL = "zalo_oa"
 WINDOW = dt.timedelta(days=7)
 # ZNS only in the day, local time: never a message at night (06:00 ≤ t < 22:00).
 DAY_STARTS, DAY_ENDS = dt.time(6, 0), dt.time(22, 0)
@@ -225,3 +233,23 @@ class OaReach:
         local = self.clock().astimezone(self.tz)
         day = local.date() + dt.timedelta(days=1)
         return dt.datetime.combine(day, DAY_STARTS, self.tz).astimezone(dt.UTC)
+
+
+# ---- the OA's "share your details" form ----------------------------------------------------
+
+
+async def offer_submitted_phone(event: OaEvent, deps: Deps) -> list[Reply]:
+    """``user_submit_info``: the phone in the form goes to /caidat's ZNS step as if typed
+    there, so the person reads what it is for and confirms before it is kept
+    (handlers/account/zns.py). A form without a usable number gets a kind word."""
+    typed = (event.info or {}).get("phone", "")
+    digits = "".join(ch for ch in typed if ch.isascii() and (ch.isdigit() or ch == "+"))
+    try:
+        action = OfferZnsPhone(phone=digits).pack()
+    except ValueError:  # no phone in the form, or not one at all
+        async with deps.sessions() as session:
+            found = await users.find_user(session, CHANNEL, event.user_id)
+        language = (found.language if found else None) or "vi"
+        menu = Button(deps.content.text("button.menu", language), ShowMenu().pack())
+        return [Reply(deps.content.text("zns.form_no_phone", language), ((menu,),))]
+    return await handle(Incoming(CHANNEL, event.user_id, action=action), deps) or []

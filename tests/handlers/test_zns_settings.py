@@ -17,7 +17,7 @@ from tests.conftest import Chat
 
 @pytest.fixture
 def oa_chat(deps: Deps) -> Chat:
-    return Chat(dataclasses.replace(deps, zns_offered=True))
+    return Chat(dataclasses.replace(deps, zns_channels=frozenset({"test"})))
 
 
 async def kept_phone(deps: Deps, user_id: str = "1001") -> str | None:
