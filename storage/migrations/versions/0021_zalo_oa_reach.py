@@ -1,7 +1,7 @@
 """zalo_oa: each OA identity's message window, and the phones given with consent for ZNS
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 
 ``zalo_oa_contacts`` holds one row per OA identity: the time of its last event (the OA may
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
