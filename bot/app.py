@@ -16,13 +16,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
-from bot.delivery import OutboxSender, Transport
+from bot.delivery import OutboxSender, RowTransport, Transport
 from bot.metrics import Metrics
 from bot.scheduler import build_scheduler
 from bot.telegram import TelegramChannel, build_application
 from bot.telegram_polling import TelegramPoller
 from bot.zalo import ZaloChannel
 from bot.zalo_oa import ZaloOaChannel
+from bot.zalo_oa_reach import OaReach, offer_submitted_phone
 from content.loader import Content, load_content
 from handlers.broadcasts.jobs import BroadcastJobs
 from handlers.core.context import Clock, system_clock
@@ -159,6 +160,8 @@ async def running(
                 settings.report_limit_key.get_secret_value() if settings.report_limit_key else None
             ),
             public_base_url=settings.public_base_url,
+            # /caidat offers ZNS to people writing on the OA (handlers/account/zns.py).
+            zns_channels=frozenset({"zalo_oa"}) if zalo_oa is not None else frozenset(),
         )
         metrics = Metrics()
         transports: dict[str, Transport] = {}
@@ -193,9 +196,18 @@ async def running(
         oa_channel: ZaloOaChannel | None = None
         if zalo_oa is not None:
             oa_channel = await open_zalo_oa(settings, deps, metrics, stack)
+        row_transports: dict[str, RowTransport] = {}
         if oa_channel is not None:
-            # C: ZNS routing. The outbox's zalo_oa transport is this one call site.
             transports["zalo_oa"] = oa_channel.deliver
+            # Each row: a customer-service message inside the 7-day window, ZNS outside it
+            # (consent and a template), else unreachable (bot/zalo_oa_reach.py).
+            row_transports["zalo_oa"] = OaReach(
+                deps.sessions, oa_channel.deliver, oa_channel.api.send_zns,
+                settings.zns_templates(), clock, settings.timezone,
+                on_outcome=lambda route: metrics.oa_routes.labels(route).inc(),
+            )  # fmt: skip
+            # The OA's "share your details" form hands its phone to /caidat's ZNS step.
+            oa_channel.on_submit_info = offer_submitted_phone
 
         # One delivery engine for reminders, notices and broadcasts (bot/delivery.py); the
         # broadcasts' own work (start, progress, reports) runs on whichever process sends.
@@ -204,7 +216,7 @@ async def running(
         )
         sender = OutboxSender(
             engine, deps.sessions, transports, settings.send_rate_per_second, clock,
-            active_broadcasts=jobs.active, tick=jobs,
+            active_broadcasts=jobs.active, tick=jobs, row_transports=row_transports,
         )  # fmt: skip
         runtime = Runtime(
             settings, content, engine, deps, metrics, sender,

@@ -10,8 +10,10 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import zns_templates
 
 # Telegram accepts a webhook secret of 1-256 characters from this set.
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -68,6 +70,21 @@ class Settings(BaseSettings):
     )
     zalo_zns_api_base_url: str = Field(
         "https://business.openapi.zalo.me", description="ZNS root; {root}/message/template"
+    )
+    zalo_zns_template_reminder: str | None = Field(
+        None,
+        description="ZNS template for transaction-day reminders to people outside the OA's "
+        "7-day window: TEMPLATE_ID or TEMPLATE_ID:param=field,… (README, ZNS)",
+    )
+    zalo_zns_template_day_changed: str | None = Field(
+        None,
+        description="ZNS template for a transaction day moved or cancelled: TEMPLATE_ID or "
+        "TEMPLATE_ID:param=field,…",
+    )
+    zalo_zns_template_notice: str | None = Field(
+        None,
+        description="ZNS template for officials' announcements: TEMPLATE_ID or "
+        "TEMPLATE_ID:param=field,…",
     )
     public_base_url: str | None = Field(
         None,
@@ -145,6 +162,17 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 8 characters with no spaces (copy it whole)")
         return SecretStr(text)
 
+    @field_validator(
+        "zalo_zns_template_reminder", "zalo_zns_template_day_changed", "zalo_zns_template_notice"
+    )
+    @classmethod
+    def _zns_template(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        kind = info.field_name.removeprefix("zalo_zns_template_") if info.field_name else ""
+        zns_templates.parse_template(value, kind)  # ValueError names what is wrong
+        return value.strip()
+
     @field_validator("report_limit_key")
     @classmethod
     def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -191,6 +219,15 @@ class Settings(BaseSettings):
         """The OA channel is on from the settings alone: configured and a refresh token given.
         (A token kept in the database also turns it on: see bot.zalo_oa_tokens.oa_enabled.)"""
         return self.zalo_oa_configured and self.zalo_oa_refresh_token is not None
+
+    def zns_templates(self) -> dict[str, zns_templates.ZnsTemplate]:
+        """The approved ZNS template of each kind of notice that has one (bot/zns_templates.py)."""
+        found = {}
+        for kind in zns_templates.SETTING:
+            value = getattr(self, f"zalo_zns_template_{kind}")
+            if value:
+                found[kind] = zns_templates.parse_template(value, kind)
+        return found
 
     @property
     def timezone(self) -> ZoneInfo:

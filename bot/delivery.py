@@ -81,6 +81,10 @@ class Outcome(enum.Enum):
     RETRY_AFTER = "retry_after"  # rate limited (429)
     TRANSIENT = "transient"  # network trouble, 5xx: try again later
     REJECTED = "rejected"  # the platform refused this message: do not retry
+    # No way to reach the person now: outside Zalo OA's 7-day window, with no ZNS consent or
+    # template for this kind of message (bot/zalo_oa_reach.py). Counted, never retried.
+    UNREACHABLE = "unreachable"
+    HELD = "held"  # not to be sent before ``Result.not_before`` (ZNS at night): not an attempt
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,28 @@ class Result:
     # A long message goes out in parts: when a later part failed, what is still to send, so
     # the retry does not send the first parts again.
     rest: Reply | None = None
+    not_before: dt.datetime | None = None  # HELD: when to try again
+    in_doubt: bool = False  # it may have been sent (a ZNS whose answer never came)
 
 
 # A channel's way to send replies to one user id on it, without retrying.
 Transport = Callable[[str, list[Reply]], Awaitable[Result]]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One claimed row, for a transport that needs more than the chat and the message: the
+    Zalo OA's, which picks customer-service message or ZNS by the row's kind, carries its key
+    as ZNS's tracking id and reads the fields a ZNS template needs from its payload."""
+
+    id: int
+    key: str
+    kind: str
+    chat: str
+    payload: dict[str, Any]
+
+
+RowTransport = Callable[[OutboxItem, Reply], Awaitable[Result]]
 # Which broadcasts may be sent now, in order (quiet hours hold some back).
 ActiveBroadcasts = Callable[[AsyncSession, dt.datetime], Awaitable[list[int]]]
 # The broadcasts' periodic work: start the due ones, report progress, finish.
@@ -109,11 +131,14 @@ class SendStats:
     failed: int = 0
     deferred: int = 0  # held back a moment: about one message per second per chat
     in_doubt: int = 0  # found claimed by a sender that died; sent again
+    unreachable: int = 0  # outside Zalo OA's window, with no ZNS for them (bot/zalo_oa_reach.py)
+    held: int = 0  # ZNS at night: back to pending until the morning
+    zns_in_doubt: int = 0  # ZNS sends a dead sender had begun: never repeated (paid)
     by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def handled(self) -> int:
-        return self.sent + self.blocked + self.failed
+        return self.sent + self.blocked + self.failed + self.unreachable
 
 
 @dataclass
@@ -125,6 +150,7 @@ class _Row:
     payload: dict[str, Any]
     attempts: int
     broadcast_id: int | None
+    dedup_key: str = ""
 
 
 def messages_needed(reply: Reply) -> int:
@@ -185,10 +211,13 @@ class OutboxSender:
         *,
         active_broadcasts: ActiveBroadcasts | None = None,
         tick: Tick | None = None,
+        row_transports: dict[str, RowTransport] | None = None,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.transports = transports
+        # Channels whose transport takes the whole row (the Zalo OA's): used instead of theirs.
+        self.row_transports = row_transports or {}
         self.rate = rate_per_second
         self.clock = clock
         self.sleep = sleep  # the wait a 429 asks for (tests move a fake clock instead)
@@ -288,7 +317,17 @@ class OutboxSender:
     async def _take_over(self, stats: SendStats) -> None:
         """Just elected: rows still 'sending' belong to a sender that died."""
         async with transaction(self.sessions) as session:
+            # ZNS is paid and has no idempotency key we can rely on: a ZNS send that had
+            # begun is never repeated (at most once), it is recorded failed and in doubt.
+            zns = await outbox.settle_zns_in_flight(session, list(self.transports))
             found = await outbox.recover_in_flight(session, list(self.transports))
+        if zns:
+            stats.zns_in_doubt += zns
+            log.warning(
+                "%d ZNS messages were being sent when the last sender died; they are not sent "
+                "again (they may or may not have arrived) and are recorded failed, in doubt",
+                zns,
+            )
         if found:
             stats.in_doubt += found
             self.in_doubt_total += found
@@ -389,8 +428,8 @@ class OutboxSender:
                 await self._drain(stats, None, ticking=True)
             if stats.handled or stats.retried:
                 log.info(
-                    "outbox: sent %d, blocked %d, failed %d, to retry %d",
-                    stats.sent, stats.blocked, stats.failed, stats.retried,
+                    "outbox: sent %d, blocked %d, failed %d, unreachable %d, to retry %d",
+                    stats.sent, stats.blocked, stats.failed, stats.unreachable, stats.retried,
                 )  # fmt: skip
             if not self._stopping:
                 await self._wait(IDLE_SECONDS)
@@ -532,7 +571,8 @@ class OutboxSender:
         last = self._recent.get(row.chat)
         return None if last is None else last + PER_CHAT_SECONDS
 
-    async def _reply_of(self, row: _Row) -> Reply | None:
+    async def _payload_of(self, row: _Row) -> dict[str, Any]:
+        """The row's message as stored: its own, or its broadcast's in its language."""
         payload = row.payload
         if row.broadcast_id is not None and "text" not in payload:
             rendered = self._payloads.get(row.broadcast_id)
@@ -541,6 +581,10 @@ class OutboxSender:
                     rendered = await broadcast_store.payloads_of(session, row.broadcast_id)
                 self._payloads[row.broadcast_id] = rendered
             payload = rendered.get(payload.get("lang", "vi")) or rendered.get("vi") or {}
+        return payload
+
+    async def _reply_of(self, row: _Row) -> Reply | None:
+        payload = await self._payload_of(row)
         if "text" not in payload:
             return None
         return Reply.from_payload(payload)
@@ -563,7 +607,13 @@ class OutboxSender:
     async def _send(self, row: _Row, reply: Reply, drain: _Drain) -> None:
         began = time.monotonic()
         try:
-            result = await self.transports[row.channel](row.chat, [reply])
+            row_transport = self.row_transports.get(row.channel)
+            if row_transport is not None:
+                payload = await self._payload_of(row)  # a broadcast's: cached, no query
+                item = OutboxItem(row.id, row.dedup_key, row.kind, row.chat, payload)
+                result = await row_transport(item, reply)
+            else:
+                result = await self.transports[row.channel](row.chat, [reply])
             self._measured(time.monotonic() - began)
         except Exception as exc:  # a bug or an unexpected error: keep the row, retry later
             log.exception("sending outbox row %s failed", row.id)
@@ -582,10 +632,19 @@ class OutboxSender:
         now = self.clock()
         sent: list[int] = []
         blocked: list[_Row] = []
+        unreachable: list[int] = []
         async with transaction(self.sessions) as session:
             for row, result in marks:
                 attempts = row.attempts + 1
-                if result.outcome is Outcome.SENT:
+                if result.outcome is Outcome.HELD:
+                    await outbox.mark(
+                        session, row.id, outbox.PENDING, now, not_before=result.not_before or now
+                    )
+                    stats.held += 1
+                elif result.outcome is Outcome.UNREACHABLE:
+                    unreachable.append(row.id)
+                    stats.unreachable += 1
+                elif result.outcome is Outcome.SENT:
                     sent.append(row.id)
                     stats.sent += 1
                     stats.by_kind[row.kind] = stats.by_kind.get(row.kind, 0) + 1
@@ -609,11 +668,13 @@ class OutboxSender:
                     stats.retried += 1
                 else:
                     await outbox.mark(
-                        session, row.id, outbox.FAILED, now, attempts=attempts, error=result.error
-                    )
+                        session, row.id, outbox.FAILED, now, attempts=attempts,
+                        error=result.error, in_doubt=result.in_doubt or None,
+                    )  # fmt: skip
                     stats.failed += 1
             await outbox.mark_many(session, sent, outbox.SENT, now)
             await outbox.mark_many(session, [r.id for r in blocked], outbox.BLOCKED, now)
+            await outbox.mark_many(session, unreachable, outbox.UNREACHABLE, now)
             for row in blocked:
                 await users.set_blocked(session, row.channel, row.chat, True)
             if release:

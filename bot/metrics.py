@@ -36,6 +36,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.oa_routes = Counter(
+            "vbsp_zalo_oa_routes",
+            "Zalo OA outbox rows by the way they went: cs, zns, held (night, quota), "
+            "unreachable (out of the 7-day window, no ZNS), zns_<error kind>",
+            ["route"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "vbsp_queue_depth",
             "Outbound messages not yet sent, by channel and state (due, later, sending)",

@@ -119,8 +119,8 @@ async def remind_and_deliver(
     stats = await sender.run_once()
     if planned or stats.handled:
         log.info(
-            "reminders: %d planned; sent %d, blocked %d, failed %d, retrying %d",
-            planned, stats.sent, stats.blocked, stats.failed, stats.retried,
+            "reminders: %d planned; sent %d, blocked %d, failed %d, unreachable %d, retrying %d",
+            planned, stats.sent, stats.blocked, stats.failed, stats.unreachable, stats.retried,
         )  # fmt: skip
     return planned, stats
 

@@ -200,6 +200,9 @@ class Outbox(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None)
     # Found claimed by a sender that died: it may have been sent already (at-least-once).
     in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # When a ZNS send of this row began (bot/zalo_oa_reach.py): ZNS is paid, so a row found
+    # claimed with it set after a crash is not sent again (storage/outbox.py).
+    zns_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Role(SQLModel, table=True):

@@ -20,6 +20,9 @@ from storage import stats
 from storage.models import Broadcast, Outbox, Subscription, User
 
 PENDING, SENDING, SENT, BLOCKED, FAILED = "pending", "sending", "sent", "blocked", "failed"
+# Outside Zalo OA's 7-day window with no ZNS consent or template (bot/zalo_oa_reach.py).
+UNREACHABLE = "unreachable"
+ZNS_IN_DOUBT = "ZNS in doubt: the sender died during the send; not sent again"
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
@@ -173,8 +176,13 @@ async def mark(
     attempts: int | None = None,
     error: str | None = None,
     payload: dict[str, Any] | None = None,
+    in_doubt: bool | None = None,
 ) -> None:
     values: dict[str, Any] = {"status": status, "lease_until": None}
+    if in_doubt is not None:
+        values["in_doubt"] = in_doubt
+    if status == PENDING:  # a ZNS send that surely did not happen (rate limit, night)
+        values["zns_at"] = None
     if payload is not None:  # what is left of a message sent in parts
         values["payload"] = payload
     if status == SENT:
@@ -239,6 +247,7 @@ _CLAIMED_COLUMNS = (
     Outbox.payload,
     Outbox.attempts,
     Outbox.broadcast_id,
+    Outbox.dedup_key,
 )
 
 
@@ -314,6 +323,8 @@ async def mark_many(
     values: dict[str, Any] = {"status": status, "lease_until": None}
     if status == SENT:
         values["sent_at"] = now
+    if status == PENDING:  # given back before it was sent: no ZNS send began
+        values["zns_at"] = None
     if attempted:
         values["attempts"] = Outbox.attempts + 1
     if not_before is not None:
@@ -321,6 +332,28 @@ async def mark_many(
     for start in range(0, len(ids), 500):  # well under every driver's bind-parameter limit
         chunk = ids[start : start + 500]
         await session.exec(update(Outbox).where(Outbox.id.in_(chunk)).values(**values))
+
+
+async def begin_zns(session: AsyncSession, row_id: int, now: dt.datetime) -> None:
+    """Written and committed just before a row's ZNS request leaves: if the sender dies
+    before the outcome is recorded, the next one finds it and does not send it again."""
+    await session.exec(update(Outbox).where(Outbox.id == row_id).values(zns_at=now))
+
+
+async def settle_zns_in_flight(session: AsyncSession, channels: list[str]) -> int:
+    """Rows a dead sender had begun to send by ZNS: failed and in doubt, never sent again
+    (ZNS is paid, and a second copy of a notice is worse than a missing one); how many."""
+    result = await session.exec(
+        update(Outbox)
+        .where(
+            Outbox.status == SENDING,
+            Outbox.channel.in_(channels),
+            Outbox.zns_at.is_not(None),  # type: ignore[union-attr]
+        )
+        .values(status=FAILED, lease_until=None, in_doubt=True, last_error=ZNS_IN_DOUBT)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def recover_in_flight(session: AsyncSession, channels: list[str]) -> int:
@@ -357,7 +390,9 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> dict[str
     return found
 
 
-HANDLED = (SENT, BLOCKED, FAILED, CANCELLED)
+HANDLED = (SENT, BLOCKED, FAILED, CANCELLED, UNREACHABLE)
+# The ends of a delivery attempt: what counts as done in a broadcast's progress.
+DELIVERY_ENDS = (SENT, BLOCKED, FAILED, UNREACHABLE)
 
 
 async def prune(session: AsyncSession, before: dt.datetime, limit: int = 5000) -> int:

@@ -61,6 +61,7 @@ FINAL_STATUSES = (
     "blocked",
     "failed",
     "cancelled",
+    "unreachable",
 )  # rem:{point}:{date}:{kind}:{user} (handlers/schedules/reminders.py)
 
 

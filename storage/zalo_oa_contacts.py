@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import User
 from storage.zalo_oa_contact_models import PURPOSE_NOTICES, ZaloOaContact, ZnsPhone
 
+__all__ = ["PURPOSE_NOTICES", "Reach", "ZaloOaContact", "ZnsPhone"]
+
 CHANNEL = "zalo_oa"
 
 
@@ -132,6 +134,13 @@ async def phone_of(
 ) -> str | None:
     found = await session.get(ZnsPhone, (person_id, purpose))
     return found.phone if found is not None else None
+
+
+async def phone_record(
+    session: AsyncSession, person_id: int, purpose: str = PURPOSE_NOTICES
+) -> ZnsPhone | None:
+    """The number kept for ``person_id`` with the time consent was given, or None."""
+    return await session.get(ZnsPhone, (person_id, purpose))
 
 
 async def forget_phones(session: AsyncSession, person_id: int) -> int:

@@ -64,7 +64,7 @@ async def broadcast_status(
     if b is None or b.id is None:
         raise ConfigError(f"broadcast status: no broadcast {broadcast_id}")
     counts = await outbox.broadcast_counts(session, b.id)
-    handled = sum(counts.get(s, 0) for s in ("sent", "blocked", "failed"))
+    handled = sum(counts.get(s, 0) for s in outbox.DELIVERY_ENDS)
     left = counts.get("pending", 0) + counts.get("sending", 0)
     print(f"broadcast #{b.id}: {b.status}")
     print(f"  by {b.author}; to {area_name(b.area_code)}"
@@ -80,6 +80,9 @@ async def broadcast_status(
           f"blocked {counts.get('blocked', 0)}, failed {counts.get('failed', 0)}, "
           f"cancelled {counts.get('cancelled', 0)}, left {left} "
           f"({100 * handled // max(b.recipients, 1)}% done)")  # fmt: skip
+    if counts.get("unreachable"):
+        print(f"  unreachable: {counts['unreachable']} (Zalo OA, no message for over 7 days, "
+              f"and no ZNS phone or template)")  # fmt: skip
     if counts.get("in_doubt"):
         print(f"  in doubt after a crash: {counts['in_doubt']} (sent again; at most that many "
               f"may have arrived twice)")  # fmt: skip

@@ -63,7 +63,10 @@ async def reminders_run(settings: Settings, now_text: str | None) -> None:
             runtime.deps.sessions, runtime.content, runtime.sender, clock(), settings.timezone
         )
     local = moment.astimezone(settings.timezone).isoformat(timespec="minutes")
+    # Zalo OA: people out of the 7-day window with no ZNS; ZNS held for the morning.
+    oa = f", unreachable {stats.unreachable}" if stats.unreachable else ""
+    oa += f", held till morning {stats.held}" if stats.held else ""
     print(
         f"reminders at {local}: {planned} recorded; sent {stats.sent}, "
-        f"blocked {stats.blocked}, failed {stats.failed}, to retry {stats.retried}"
+        f"blocked {stats.blocked}, failed {stats.failed}, to retry {stats.retried}{oa}"
     )

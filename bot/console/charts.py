@@ -32,8 +32,10 @@ COLOURS = (
     "#000000",
     "#999999",
 )
-# Sent, blocked, failed, waiting: green, orange, red, grey.
-DELIVERY_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#999999")
+# Sent, blocked, failed, waiting, (unreachable): green, orange, red, grey, purple.
+DELIVERY_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#999999", "#CC79A7")
+# A broadcast has no "waiting": sent, blocked, failed, (unreachable).
+BROADCAST_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#CC79A7")
 
 LABELLED_BARS = 12  # bar labels a phone's width holds
 WIDTH = 560  # drawn at a phone's width (about 360 px) the letters stay about 14 px
@@ -91,9 +93,9 @@ def _chart(figure: Figure, lang: str, height: int) -> Any:
     plotted = [(i, c) for i, c in enumerate(figure.columns) if c.plotted]
     kind = plotted[0][1].kind if plotted else Kind.COUNT
     formatter: Callable[[float], str] = lambda value: display(value, kind, lang)  # noqa: E731
-    delivery = figure.name in ("reminders", "broadcasts")
+    palette = {"reminders": DELIVERY_COLOURS, "broadcasts": BROADCAST_COLOURS}
     config: dict[str, Any] = {
-        "style": _style(DELIVERY_COLOURS if delivery else COLOURS),
+        "style": _style(palette.get(figure.name, COLOURS)),
         "js": [],  # no tooltip script from the internet
         "disable_xml_declaration": True,
         "width": WIDTH,

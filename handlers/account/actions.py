@@ -120,3 +120,30 @@ class ConfirmRevoke(Action, prefix="qrok", role="admin"):
 
 class OpenConsole(Action, prefix="web"):
     """A single-use sign-in link to the staff console (for anyone holding a role)."""
+
+
+# --- ZNS notices to a phone number, from /caidat (handlers/account/zns.py) -------------------
+
+
+class ShowZns(Action, prefix="zns"):
+    pass
+
+
+class AskZnsPhone(Action, prefix="zns_ask"):
+    pass
+
+
+class ConfirmZnsPhone(Action, prefix="zns_ok", flow="zns", steps=("confirm",)):
+    pass
+
+
+class StopZns(Action, prefix="zns_stop"):
+    pass
+
+
+class OfferZnsPhone(Action, prefix="zns_offer"):
+    """The phone a person sent through the OA's "share your information" form
+    (``user_submit_info``, bot/zalo_oa.py): checked, shown back for consent, never stored
+    before the person confirms."""
+
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{6,16}$")]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from content.places import commune
 from handlers.account.actions import AnswerConsent, AskDelete, DeleteData, ShowData, WithdrawConsent
+from handlers.account.phone_numbers import mask_phone
 from handlers.core.actions import ShowMenu
 from handlers.core.context import Context
 from handlers.core.formatting import day
 from handlers.core.types import Reply
-from storage import kept_questions, reports, subscriptions, users
+from storage import kept_questions, reports, subscriptions, users, zalo_oa_contacts
 
 
 async def command(ctx: Context, text: str) -> list[Reply]:
@@ -43,6 +44,13 @@ async def show_my_data(ctx: Context, action: ShowData | None = None) -> list[Rep
         if user.consent_at
         else ctx.button("button.give_consent", AnswerConsent(answer="yes"))
     )
+    phone = await zalo_oa_contacts.phone_record(ctx.session, user.id or 0)
+    if phone is not None:  # given for ZNS in /caidat; deleted with the rest
+        summary += "\n\n" + ctx.t(
+            "data.zns_phone",
+            phone=mask_phone(phone.phone),
+            date=day(phone.consented_at.date(), lang),
+        )
     sent = await reports.count_of_reporter(ctx.session, user.id or 0)
     if sent:  # kept, unlinked from the person, when they delete their data
         summary += "\n\n" + ctx.t("report.data_note", count=sent)

@@ -6,7 +6,16 @@ Collected by handlers/core/routes.py, which refuses two features claiming one na
 from __future__ import annotations
 
 from handlers.account import actions as a
-from handlers.account import console_link, linking, menu, privacy, role_admin, settings, start
+from handlers.account import (
+    console_link,
+    linking,
+    menu,
+    privacy,
+    role_admin,
+    settings,
+    start,
+    zns,
+)
 from handlers.account.actions import AnswerConsent, ChooseLanguage, ShowHelp
 from handlers.core.actions import Action, ShowMenu
 from handlers.core.route_types import ActionHandler, Command
@@ -49,4 +58,9 @@ ACTIONS: dict[type[Action], ActionHandler] = {
     a.ChooseRevoke: role_admin.choose_revoke,
     a.ConfirmRevoke: role_admin.confirm_revoke,
     a.OpenConsole: console_link.open_console,
+    a.ShowZns: zns.show,
+    a.AskZnsPhone: zns.ask_phone,
+    a.ConfirmZnsPhone: zns.agree,
+    a.StopZns: zns.stop,
+    a.OfferZnsPhone: zns.offered,
 }

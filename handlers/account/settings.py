@@ -1,9 +1,10 @@
-"""/caidat: the user's settings: language, commune, linked channels, announcements."""
+"""/caidat: the user's settings: language, commune, linked channels, announcements, and
+ZNS reminders to a phone number where the Zalo OA channel is on (account/zns.py)."""
 
 from __future__ import annotations
 
 from content.places import commune
-from handlers.account.actions import ShowLinks, ShowSettings
+from handlers.account.actions import ShowLinks, ShowSettings, ShowZns
 from handlers.account.start import language_row
 from handlers.broadcasts.actions import SwitchAnnouncements
 from handlers.core.context import Context
@@ -21,10 +22,13 @@ async def show_settings(ctx: Context, action: ShowSettings | None = None) -> lis
     await ctx.leave_flow()
     language = ctx.t("settings.language_name")
     on = ctx.user.announcements
+    # Reminders by ZNS where the OA channel is on (handlers/account/zns.py).
+    zns_rows = [[ctx.button("zns.button.open", ShowZns())]] if ctx.zns_offered else []
     reply = ctx.reply(
         "settings.title",
         [
             list(language_row(ctx)),
+            *zns_rows,
             [ctx.button("settings.commune", AskCommune())],
             [ctx.button("button.link", ShowLinks())],
             # Officials' announcements on or off; reminders are set per point in /lich.

@@ -120,7 +120,7 @@ class BroadcastJobs:
                     continue
                 self._counted[broadcast.id] = time.monotonic()
                 counts = await outbox.broadcast_counts(session, broadcast.id)
-                handled = sum(counts.get(s, 0) for s in ("sent", "blocked", "failed"))
+                handled = sum(counts.get(s, 0) for s in outbox.DELIVERY_ENDS)
                 percent = 100 * handled // broadcast.recipients
                 step = max((s for s in PROGRESS_STEPS if s <= percent), default=0)
                 if step > broadcast.progress:
@@ -159,6 +159,7 @@ class BroadcastJobs:
             "failed": counts.get("failed", 0),
             "cancelled": counts.get("cancelled", 0),
             "in_doubt": counts.get("in_doubt", 0),
+            "unreachable": counts.get("unreachable", 0),
         }
         await audit.record(
             session, "system", "broadcast.finish", f"broadcast:{broadcast.id}",
@@ -169,6 +170,11 @@ class BroadcastJobs:
             self.content, session, broadcast, key, f"bf:{broadcast.id}", now,
             time=taken, recipients=broadcast.recipients, **figures,
         )  # fmt: skip
+        if figures["unreachable"]:  # people out of Zalo OA's window, with no ZNS for them
+            await notify_author(
+                self.content, session, broadcast, "broadcast.report_unreachable",
+                f"bfu:{broadcast.id}", now, unreachable=figures["unreachable"],
+            )  # fmt: skip
         if figures["in_doubt"]:
             await notify_author(
                 self.content, session, broadcast, "broadcast.report_in_doubt",

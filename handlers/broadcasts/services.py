@@ -20,7 +20,7 @@ from content.places import commune, communes_of_province, find_communes
 from handlers.broadcasts import transitions
 from handlers.broadcasts.actions import ReviewBroadcast, ShowBroadcast, SwitchAnnouncements
 from handlers.broadcasts.transitions import Act, Who
-from handlers.core import roles
+from handlers.core import roles, zns
 from handlers.core.types import Button, Reply
 from storage import audit, outbox
 from storage import broadcasts as store
@@ -254,6 +254,7 @@ class Progress(NamedTuple):
     left: int  # still to be sent
     cancelled: int
     in_doubt: int
+    unreachable: int = 0  # Zalo OA, outside the 7-day window with no ZNS (bot/zalo_oa_reach.py)
 
 
 async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
@@ -266,6 +267,7 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
         left=counts.get("pending", 0) + counts.get("sending", 0),
         cancelled=counts.get("cancelled", 0),
         in_doubt=counts.get("in_doubt", 0),
+        unreachable=counts.get("unreachable", 0),
     )
 
 
@@ -286,7 +288,15 @@ def render(content: Content, broadcast: Broadcast, lang: str) -> Reply:
 
 
 def payloads(content: Content, broadcast: Broadcast) -> dict[str, Any]:
-    return {lang: render(content, broadcast, lang).to_payload() for lang in LANGUAGES}
+    """The message in each language, with the fields a ZNS template is filled from
+    (handlers/core/zns.py) for people out of the Zalo OA's 7-day window."""
+    area = roles.area_name(
+        broadcast.area_code, content.text("officials.whole_country", "vi"), with_code=False
+    )
+    fields = zns.zns_fields(zns.NOTICE, area=area, summary=broadcast.text)
+    return {
+        lang: render(content, broadcast, lang).to_payload() | {"zns": fields} for lang in LANGUAGES
+    }
 
 
 def test_copy(broadcast: Broadcast, lang: str) -> Reply:

@@ -46,6 +46,8 @@ async def show(ctx: Context, action: ShowBroadcast) -> list[Reply]:
         left=figures.left,
         **summary_values(ctx, broadcast),
     )
+    if figures.unreachable:  # Zalo OA: out of the 7-day window, no ZNS for them
+        text += "\n" + ctx.t("broadcast.status_unreachable", unreachable=figures.unreachable)
     rows: list[tuple[Button, ...]] = []
     who = await transitions.standing(ctx.session, roles.actor(ctx), broadcast)
     if transitions.allowed(broadcast, Act.CANCEL, who) is not None:  # theirs, or an admin's

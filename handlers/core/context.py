@@ -51,6 +51,8 @@ class Context:
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND: estimates of a broadcast's duration
     report_limit_key: str | None = None  # REPORT_LIMIT_KEY; None: the one kept in the database
     public_base_url: str | None = None  # PUBLIC_BASE_URL: the staff console's sign-in links
+    # Written on the Zalo OA, which is on: /caidat offers ZNS to a phone (account/zns.py).
+    zns_offered: bool = False
     # The staff console's language switch: pages in this language whatever the chat's is.
     lang_override: str | None = None
 

@@ -41,6 +41,9 @@ class Deps:
     send_rate: float = 25.0  # SEND_RATE_PER_SECOND
     report_limit_key: str | None = None  # REPORT_LIMIT_KEY (storage/report_limits.py)
     public_base_url: str | None = None  # PUBLIC_BASE_URL: the staff console's sign-in links
+    # The channels on which /caidat offers ZNS notices to a phone number (account/zns.py):
+    # the Zalo OA's, when it runs ("zalo_oa"); ZNS reaches a person only through it.
+    zns_channels: frozenset[str] = frozenset()
 
 
 def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -143,6 +146,7 @@ async def handle(
                 attachments=incoming.attachments, fetch_file=deps.fetch_file, prepared=prepared,
                 send_rate=deps.send_rate, report_limit_key=deps.report_limit_key,
                 public_base_url=deps.public_base_url,
+                zns_offered=incoming.channel in deps.zns_channels,
             )  # fmt: skip
             replies = await route(ctx, incoming)
             if not ctx.deleted:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
+from handlers.core import zns
 from handlers.core.formatting import day, safe_text
 from handlers.core.types import Button, Reply
 from handlers.schedules.actions import Unsubscribe
@@ -64,6 +66,38 @@ def _point_values(point: TransactionPoint, lang: str) -> dict[str, str]:
         "office": point.office,
         "phone": point.phone,
     }
+
+
+def _point_fields(point: TransactionPoint) -> dict[str, str]:
+    """The point as a ZNS template gets it (handlers/core/zns.py)."""
+    return {
+        "point_name": point.name,
+        "address": point.address,
+        "start_time": point.start_time.strftime("%H:%M"),
+        "end_time": point.end_time.strftime("%H:%M"),
+        "office": point.office,
+        "office_phone": point.phone,
+    }
+
+
+def reminder_zns(due: Due) -> dict[str, Any]:
+    """A reminder's fields for ZNS, for a person out of the Zalo OA's 7-day window."""
+    return zns.zns_fields(zns.REMINDER, date=zns.vn_date(due.date), **_point_fields(due.point))
+
+
+def change_zns(
+    point: TransactionPoint, old: dt.date, new: dt.date | None, reason: str, restored: bool
+) -> dict[str, Any]:
+    """A day change's fields for ZNS."""
+    change = "cancelled" if new is None else "restored" if restored else "moved"
+    return zns.zns_fields(
+        zns.DAY_CHANGED,
+        old_date=zns.vn_date(old),
+        new_date=zns.vn_date(new) if new is not None else "",
+        change=zns.CHANGE_WORDS[change],
+        reason=reason,
+        **_point_fields(point),
+    )
 
 
 def unsubscribe_row(content: Content, lang: str, point_id: str) -> tuple[Button, ...]:
@@ -141,7 +175,12 @@ async def plan_reminders(
         first = planned.get((item.point.id, item.date, item.kind))
         if first is not None and item.point.id not in fresh:
             continue
-        payloads = {lang: reminder_reply(content, lang, item).to_payload() for lang in LANGUAGES}
+        # The structured fields go with the text: ZNS templates are filled from them.
+        fields = reminder_zns(item)
+        payloads = {
+            lang: reminder_reply(content, lang, item).to_payload() | {"zns": fields}
+            for lang in LANGUAGES
+        }
         key = f"rem:{item.point.id}:{item.date.isoformat()}:{item.kind}:"
         since = None if first is None else first - subscriptions.PLAN_MARGIN
         added += await outbox.enqueue_subscribers(
@@ -179,8 +218,10 @@ async def notify_change(
         return 0
     old = was if was is not None else regular
     restored = now_on == regular
+    fields = change_zns(point, old, now_on, reason, restored)
     payloads = {
         lang: change_reply(content, lang, point, old, now_on, reason, restored).to_payload()
+        | {"zns": fields}
         for lang in LANGUAGES
     }
     # One notice per change: the key holds where the day stood and where it stands now.

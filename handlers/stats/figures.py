@@ -278,6 +278,9 @@ async def subscribers(r: Request) -> Figure:
 
 
 REMINDER_STATES = ("sent", "blocked", "failed", "waiting")
+# A Zalo OA user out of the 7-day window with no ZNS for them (bot/zalo_oa_reach.py): a column
+# of its own, last, where the figure has any (a deployment without the OA never has).
+UNREACHABLE = "unreachable"
 # How long handled messages stay in the outbox (bot/scheduler.py, OUTBOX_RETENTION; a test
 # holds the two equal): older reminders are counted from reminder_tallies, kept since 0018.
 MESSAGES_KEPT = dt.timedelta(days=90)
@@ -286,8 +289,11 @@ MESSAGES_KEPT = dt.timedelta(days=90)
 async def reminders(r: Request) -> Figure:
     found = await stats.reminders_by_month(r.session, communes_in(r.scope.official), r.period)
     counts: dict[tuple[str, str], int] = {}
+    states: tuple[str, ...] = REMINDER_STATES
+    if any(status == UNREACHABLE for _month, status, _n in found):
+        states = (*REMINDER_STATES, UNREACHABLE)
     for month, status, n in found:
-        state = status if status in REMINDER_STATES[:3] else "waiting"
+        state = status if status in states and status != "waiting" else "waiting"
         counts[(month, state)] = counts.get((month, state), 0) + n
     months = r.days.months()
     # Months wholly before what the outbox still holds, and before the counts kept of what
@@ -300,9 +306,9 @@ async def reminders(r: Request) -> Figure:
     rows: list[tuple[Cell, ...]] = []
     for month in months:
         if month < kept_from:
-            rows.append((_month_label(month, r.lang), *[None] * len(REMINDER_STATES), None))
+            rows.append((_month_label(month, r.lang), *[None] * len(states), None))
             continue
-        cells: list[Cell] = [counts.get((month, state), 0) for state in REMINDER_STATES]
+        cells: list[Cell] = [counts.get((month, state), 0) for state in states]
         sent, total = counts.get((month, "sent"), 0), sum(int(c or 0) for c in cells)
         rows.append((_month_label(month, r.lang), *cells, share(sent, total)))
     any_rows = bool(found)
@@ -314,7 +320,7 @@ async def reminders(r: Request) -> Figure:
             Column(r.t("console.dashboard.col.month"), Kind.TEXT),
             *[
                 Column(r.t(f"console.dashboard.delivery.{state}"), Kind.COUNT, plotted=True)
-                for state in REMINDER_STATES
+                for state in states
             ],
             Column(r.t("console.dashboard.col.delivered_share"), Kind.PERCENT),
         ),
@@ -328,11 +334,13 @@ async def reminders(r: Request) -> Figure:
 async def broadcasts(r: Request) -> Figure:
     found = await stats.broadcasts_started(r.session, area_codes_in(r.scope.official), r.period)
     whole = r.t("console.dashboard.whole_country")
+    any_unreachable = any(tally.counts.get(UNREACHABLE) for tally in found)
     rows: list[tuple[Cell, ...]] = []
     for tally in found:
         sent = tally.counts.get("sent", 0)
         blocked = tally.counts.get("blocked", 0)
         failed = tally.counts.get("failed", 0)
+        unreachable = [tally.counts.get(UNREACHABLE, 0)] if any_unreachable else []
         day = tally.started_at.astimezone(r.tz).date()
         label = r.t("console.dashboard.broadcast_label", id=tally.id, date=_date(day, r.lang))
         rows.append(
@@ -343,6 +351,7 @@ async def broadcasts(r: Request) -> Figure:
                 sent,
                 blocked,
                 failed,
+                *unreachable,
                 share(sent, tally.recipients),
             )
         )
@@ -357,6 +366,11 @@ async def broadcasts(r: Request) -> Figure:
             Column(r.t("console.dashboard.delivery.sent"), Kind.COUNT, plotted=True),
             Column(r.t("console.dashboard.delivery.blocked"), Kind.COUNT, plotted=True),
             Column(r.t("console.dashboard.delivery.failed"), Kind.COUNT, plotted=True),
+            *(
+                [Column(r.t("console.dashboard.delivery.unreachable"), Kind.COUNT, plotted=True)]
+                if any_unreachable
+                else []
+            ),
             Column(r.t("console.dashboard.col.delivered_share"), Kind.PERCENT),
         ),
         tuple(rows),

@@ -7,7 +7,9 @@ Create Date: 2026-12-07
 ``zalo_oa_contacts`` holds one row per OA identity: the time of its last event (the OA may
 send customer-service messages for 7 days after it), the time a -230 answer closed the window
 early, and whether the person follows the OA. ``zns_phones`` holds a phone number (84…) that a
-person gave for one purpose with their consent; both go with the person.
+person gave for one purpose with their consent; both go with the person. ``outbox.zns_at``
+is written just before a row's ZNS request leaves: a sender killed mid-send leaves it set, and
+the next sender records the row failed (in doubt) rather than pay for a second copy.
 """
 
 import sqlalchemy as sa
@@ -45,8 +47,11 @@ def upgrade() -> None:
         sa.Column("consented_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "purpose"),
     )
+    op.add_column("outbox", sa.Column("zns_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("zns_at")
     op.drop_table("zns_phones")
     op.drop_table("zalo_oa_contacts")
