@@ -11,6 +11,7 @@ it for ``oa.query.hide``: the fake sends the button's payload back as the user's
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -316,14 +317,31 @@ async def test_a_press_not_among_the_choices_shown_is_a_stale_button(bot: OaBot,
     assert "Nút này đã cũ" in plain(replies)
 
 
-async def test_stickers_and_the_form_get_kind_answers(bot: OaBot, oa):
+async def test_a_sticker_gets_a_kind_answer_in_both_languages(bot: OaBot, oa):
     sticker = oa.text_event(bot.user, "x")
     sticker["event_name"] = "user_send_sticker"
     replies = await bot.push(sticker)
     assert "Cảm ơn bạn! 😊" in plain(replies) and "Thank you! 😊" in plain(replies)
+
+
+async def test_the_oa_form_phone_is_kept_only_after_the_consent_button(bot: OaBot, oa):
+    from storage import people
+
     await onboard(bot)
     replies = await bot.push(oa.submit_info_event(bot.user, "0912345678"))
-    assert "không lưu" in plain(replies)
+    assert "0912 *** 678" in plain(replies)  # shown masked, with what it is for
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        holder = await people.holder(session, me)
+        assert await zalo_oa_contacts.phone_of(session, holder.id) is None
+    agree = buttons(replies)[0]
+    await bot.send("1")  # a typed number is no consent: only the button is
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await zalo_oa_contacts.phone_of(session, holder.id) is None
+    replies = await bot.press(agree)
+    assert "Đã lưu số" in plain(replies)
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await zalo_oa_contacts.phone_of(session, holder.id) == "84912345678"
 
 
 async def test_reply_with_many_parts_stays_within_zalo_limits(bot: OaBot, oa):
@@ -391,3 +409,22 @@ async def test_a_long_notice_cut_short_by_the_window_keeps_the_rest(bot: OaBot, 
     assert result.outcome is Outcome.REJECTED and result.rest is not None
     assert result.rest.text.startswith("Đoạn") and "Đoạn 0:" not in result.rest.text
     oa.rejected.clear()
+
+
+async def test_no_secret_or_token_reaches_the_log(bot: OaBot, oa, caplog):
+    caplog.set_level(logging.DEBUG)
+    event = oa.text_event(bot.user, "start")
+    raw, headers = oa.signed(event)
+    forged = dict(headers, **{"X-ZEvent-Signature": "mac=" + "f" * 64})
+    assert await bot.post(raw, forged) == 401
+    await bot.send("start")
+    oa.expire_access_tokens()  # a refresh, logged
+    oa.fail_next("cs", -201, "message is invalid")  # a refusal, logged with Zalo's words
+    await bot.press("English")
+    oa.rejected.clear()
+    text = caplog.text
+    assert "Zalo OA refused a reply" in text and "wrong signature" in text
+    assert len(oa.access_tokens) >= 2  # the first and the refreshed one
+    secrets = [oa.app_secret, oa.oa_secret_key, *oa.access_tokens, *oa.refresh_tokens]
+    secrets.append(headers["X-ZEvent-Signature"].removeprefix("mac="))
+    assert all(s and s not in text for s in secrets)
