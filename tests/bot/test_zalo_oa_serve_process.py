@@ -83,7 +83,7 @@ async def test_serve_says_why_the_oa_channel_is_off_without_a_refresh_token(tmp_
     async with FakeZaloOA() as oa:
         port = free_port()
         env = environment(oa, tmp_path, None)
-        process, log = await serve_until(port, env, tmp_path, b"zalo-oa authorize")
+        process, _ = await serve_until(port, env, tmp_path, b"zalo-oa authorize")
         try:
             async with (
                 aiohttp.ClientSession() as http,
