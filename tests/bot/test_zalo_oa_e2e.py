@@ -233,6 +233,24 @@ async def test_walk_cancel_free_text_and_help_in_english(bot: OaBot):
     assert "/huy" in plain(replies)
 
 
+async def test_walk_loan_sharks_settings_language_and_deleting_ones_data(bot: OaBot, oa):
+    await onboard(bot, "English")
+    replies = await bot.press("⚠️ Beware of loan sharks")
+    assert "loan sharks" in plain(replies) and "📣 Report it" in buttons(replies)
+    await bot.press("🏠 Main menu")
+    replies = await bot.press("⚙️ Settings")
+    assert "Language: English" in plain(replies)
+    replies = await bot.press("Tiếng Việt")
+    assert "Đã đổi sang tiếng Việt" in plain(replies)
+    assert "📋 Các chương trình cho vay" in buttons(replies)
+    replies = await bot.send("/dulieu")
+    assert "Bot đang lưu về bạn" in plain(replies)
+    replies = await bot.press("🗑 Xóa dữ liệu của tôi")
+    replies = await bot.press(buttons(replies)[0])  # delete for good
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await users.find_user(session, "zalo_oa", bot.user) is None
+
+
 # ---- the webhook's rules ---------------------------------------------------------------------
 
 
