@@ -21,7 +21,8 @@ import pytest
 
 from bot.delivery import Outcome
 from bot.scheduler import remind_and_deliver
-from handlers.core.types import Reply
+from handlers.broadcasts.actions import SwitchAnnouncements
+from handlers.core.types import Button, Reply
 from handlers.schedules.csv import parse_schedule_csv
 from storage import reports, schedules, users, zalo_oa_contacts
 from storage.db import transaction
@@ -186,6 +187,23 @@ async def test_walk_schedule_subscribe_and_the_reminder_with_its_button(
     assert "nhắc lịch" in plain(replies).lower() or "reminders are off" in plain(replies).lower()
     clock.now = at(2026, 12, 28, 18, 1)
     assert await tick() == (0, 0)  # exactly once
+
+
+async def test_a_notice_in_the_middle_of_a_dialog_leaves_its_buttons_working(bot: OaBot, oa):
+    await onboard(bot)
+    replies = await bot.press("✅ Tôi có được vay không?")
+    assert "Hộ nghèo" in buttons(replies)
+    off = SwitchAnnouncements(switch="off").pack()
+    notice = Reply("📣 Thông báo của ngân hàng", ((Button("🔕 Tắt thông báo", off),),))
+    assert (await bot.channel.deliver(bot.user, [notice])).outcome is Outcome.SENT
+    user = bot.user
+    [message] = [m for m in oa.messages(user)[-4:] if "Hộ nghèo" in [t for t, _, _ in m.buttons]]
+    payload = next(p for t, _, p in message.buttons if t == "Hộ nghèo")
+    replies = await bot.push(oa.text_event(user, payload))  # pressed on the earlier message
+    assert "Câu 2" in plain(replies)
+    await bot.channel.deliver(user, [notice])
+    replies = await bot.press("🔕 Tắt thông báo")  # the notice's own button works too
+    assert "🏠 Menu chính" in buttons(replies) and "Nút này đã cũ" not in plain(replies)
 
 
 async def test_walk_report_with_consent_and_a_picture(bot: OaBot, oa):
