@@ -383,7 +383,7 @@ import storage.question_models  # noqa: E402
 import storage.upload_models  # noqa: E402
 
 # The Zalo OA message window, and phones kept with consent for ZNS (storage/zalo_oa_contacts.py).
-import storage.zalo_oa_contact_models  # noqa: E402, F401
+import storage.zalo_oa_contact_models  # noqa: E402
 
 # The Zalo Official Account's OAuth tokens (storage/zalo_oa_tokens.py).
 import storage.zalo_oa_models  # noqa: E402, F401
