@@ -321,6 +321,44 @@ async def test_a_replayed_event_is_handled_once(bot: OaBot, oa):
     assert len(oa.messages(bot.user)) == 2
 
 
+async def test_a_database_that_does_not_answer_is_503_and_the_event_is_handled_when_sent_again(
+    bot: OaBot, oa, caplog, database_url, tmp_path
+):
+    import dataclasses
+
+    from storage.db import create_engine, session_factory
+    from tests.bot.test_webhook_hardening import broken_database_url
+
+    await bot.send("start")
+    channel = bot.channel
+    working = channel.deps
+    engine = create_engine(broken_database_url(database_url, tmp_path))
+    try:
+        channel.deps = dataclasses.replace(working, sessions=session_factory(engine))
+        event = oa.text_event(bot.user, "menu")
+        with caplog.at_level(logging.INFO):
+            assert await oa.push(event) == 503  # Zalo sends it again later
+        assert len(oa.messages(bot.user)) == 1  # no apology: it was not handled
+        assert "database is unreachable" in caplog.text and bot.user not in caplog.text
+    finally:
+        channel.deps = working
+        await engine.dispose()
+    assert await oa.push(event) == 200
+    assert await oa.push(event) == 200
+    assert len(oa.messages(bot.user)) == 2  # handled once, when it came again
+
+
+async def test_a_replayed_picture_is_neither_downloaded_nor_answered_twice(bot: OaBot, oa):
+    from tests.handlers.evidence_samples import jpeg_with_gps
+
+    await onboard(bot)
+    event = oa.image_event(bot.user, oa.serve_image(jpeg_with_gps()))
+    first = await bot.push(event)
+    assert first  # outside a report: the dialogs say what a picture is for
+    assert await bot.push(event) == []
+    assert len(oa.downloads) == 1
+
+
 async def test_an_old_signed_event_is_not_handled(bot: OaBot, oa, clock):
     event = oa.text_event(bot.user, "start", at=clock() - dt.timedelta(days=3))
     assert await oa.push(event) == 200
