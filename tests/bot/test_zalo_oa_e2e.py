@@ -323,7 +323,8 @@ async def test_stickers_and_the_form_get_kind_answers(bot: OaBot, oa):
     assert "Cảm ơn bạn! 😊" in plain(replies) and "Thank you! 😊" in plain(replies)
     await onboard(bot)
     replies = await bot.push(oa.submit_info_event(bot.user, "0912345678"))
-    assert "không lưu" in plain(replies)
+    # The form's phone is asked about before it is kept (bot/zalo_oa_reach.py).
+    assert "Bạn đồng ý để ngân hàng lưu số 0912 *** 678" in plain(replies)
 
 
 async def test_reply_with_many_parts_stays_within_zalo_limits(bot: OaBot, oa):
