@@ -251,3 +251,32 @@ async def test_the_oa_form_phone_is_kept_only_after_the_person_agrees(start_bot:
     clock.advance(minutes=1)  # another form (the same one again would be a replay)
     replies = await bot.push(oa.submit_info_event(bot.user, ""))
     assert "không lưu gì" in plain(replies)
+
+
+async def test_zns_errors_quota_waits_for_tomorrow_and_an_unanswered_send_is_not_repeated(
+    start_bot: Start, oa, clock
+):
+    bot = await start_bot(zalo_zns_template_reminder=REMINDER)
+    await subscribe(bot)
+    await give_phone(bot)
+    runtime = bot.runtime
+    clock.now = at(2026, 12, 28, 18, 0)
+    oa.fail_next("zns", code=-144)  # the OA's ZNS for today are used up
+    planned, stats = await tick(bot, clock)
+    assert (planned, stats.sent, stats.held) == (1, 0, 1)
+    async with transaction(runtime.deps.sessions) as session:
+        row = (await session.exec(select(Outbox).where(Outbox.kind == "reminder_eve"))).one()
+    assert row.status == "pending" and row.not_before == at(2026, 12, 29, 6, 0)
+    assert row.zns_at is None  # surely not sent: no doubt about it
+
+    clock.now = at(2026, 12, 29, 6, 30)  # the eve's reminder and the day's
+    oa.fail_next("zns", code=-1, status=502, raw=b"<html>Bad gateway</html>")
+    stats = await runtime.sender.run_once()  # may have gone: not sent again
+    planned, more = await tick(bot, clock)
+    assert stats.sent + more.sent == 1 and stats.failed + more.failed == 1
+    async with transaction(runtime.deps.sessions) as session:
+        found = (await session.exec(select(Outbox).where(Outbox.status == "failed"))).all()
+    assert [(r.in_doubt, r.last_error.startswith("in doubt")) for r in found] == [(True, True)]
+    clock.now = at(2026, 12, 29, 12, 0)
+    assert (await runtime.sender.run_once()).handled == 0  # never retried
+    assert len(oa.zns_sent) == 1
