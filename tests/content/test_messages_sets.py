@@ -1,8 +1,9 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
-``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv`` and
-``messages_real2*.tsv`` and ``messages_real3*.tsv`` quote citizens' messages found on public
-pages, each with its source address (each later set shares no message with the earlier ones). The
+``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``,
+``messages_real2*.tsv``, ``messages_real3*.tsv`` and ``messages_real4*.tsv`` quote citizens'
+messages found on public pages, each with its source address (each later set shares no message
+with the earlier ones). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
 and never their accuracy: ``python bench/faq_accuracy.py FILE`` prints that.
 """
@@ -27,12 +28,14 @@ SETS = {
     "messages_real": (150, True),
     "messages_real2": (30, True),
     "messages_real3": (15, True),
+    "messages_real4": (30, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
     "messages_real": ("i11-real:", 40),
     "messages_real2": ("i11-real2:", 50),
     "messages_real3": ("i11-real3:", 50),
+    "messages_real4": ("i11-real4:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -148,6 +151,21 @@ def test_third_real_set_shares_no_message_with_the_older_ones() -> None:
         # neither the same quote nor a longer or shorter cut of one
         clash = [o for o in older if text in o or o in text]
         assert not clash, f"messages_real3 repeats an older message: {text[:60]!r}"
+
+
+def test_fourth_real_set_shares_no_message_with_the_older_ones() -> None:
+    older = [
+        normal(r[0])
+        for name in ("messages_real", "messages_real2", "messages_real3")
+        for path in files(name)
+        for r in read(path)[1]
+    ]
+    fourth = [normal(r[0]) for path in files("messages_real4") for r in read(path)[1]]
+    assert len(set(fourth)) == len(fourth), "messages_real4: repeated text across its files"
+    for text in fourth:
+        # neither the same quote nor a longer or shorter cut of one
+        clash = [o for o in older if text in o or o in text]
+        assert not clash, f"messages_real4 repeats an older message: {text[:60]!r}"
 
 
 def test_scoring_rule_is_written_down() -> None:
