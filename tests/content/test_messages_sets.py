@@ -1,7 +1,7 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
 ``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``,
-``messages_real2*.tsv``, ``messages_real3*.tsv`` and ``messages_real5*.tsv`` quote citizens'
+``messages_real2*.tsv`` to ``messages_real5*.tsv`` quote citizens'
 messages found on public pages, each with its source address (each later set shares no message
 with the earlier ones, nor a cut of one). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
@@ -28,6 +28,7 @@ SETS = {
     "messages_real": (150, True),
     "messages_real2": (30, True),
     "messages_real3": (15, True),
+    "messages_real4": (30, True),
     "messages_real5": (80, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
@@ -35,6 +36,7 @@ HASH_SPLITS = {
     "messages_real": ("i11-real:", 40),
     "messages_real2": ("i11-real2:", 50),
     "messages_real3": ("i11-real3:", 50),
+    "messages_real4": ("i11-real4:", 40),
     "messages_real5": ("i11-real5:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
@@ -153,7 +155,7 @@ def present(name: str) -> bool:
     return all(path.exists() for path in files(name))
 
 
-@pytest.mark.parametrize("name", ["messages_real3", "messages_real5"])
+@pytest.mark.parametrize("name", ["messages_real3", "messages_real4", "messages_real5"])
 def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> None:
     older = [
         normal(r[0])
