@@ -265,6 +265,13 @@ class ZaloOaApi:
             if error is None:
                 data = answer.get("data") if isinstance(answer, dict) else None
                 return data if isinstance(data, dict) else {}
+            if token and token in error.description:  # never carry a token further
+                error = OaError(
+                    error.code,
+                    error.description.replace(token, "<token>"),
+                    error.kind,
+                    status=error.status,
+                )
             if error.kind == TOKEN and attempt == 1:
                 log.info("Zalo OA %s: access token refused (%s); refreshing once", what, error.code)
                 token = await self.tokens.refreshed(token)
@@ -331,7 +338,11 @@ class ZaloOaApi:
             # An OAuth refusal (-14xxx: a bad, used or expired code or refresh token).
             reason = body.get("error_reason") or body.get("error_name") or error.description
             error = OaError(error.code, str(reason), TOKEN, status=status)
-        raise error
+        description = error.description
+        for hidden in (secret, self._app_secret):  # Zalo's words might quote what it refused
+            if hidden:
+                description = description.replace(hidden, "<secret>")
+        raise OaError(error.code, description, error.kind, status=error.status)
 
     async def exchange_code(self, code: str, code_verifier: str) -> Tokens:
         """The first grant: the code from the permission page (valid 10 minutes)."""

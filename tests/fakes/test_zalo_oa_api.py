@@ -420,3 +420,19 @@ async def test_download_a_picture(client: ZaloOaApi, oa: FakeZaloOA):
     oa.expire_image(url)
     with pytest.raises(OaError):
         await client.download(url, 1000)
+
+
+async def test_zalo_words_quoting_a_token_or_code_are_scrubbed(client: ZaloOaApi, oa: FakeZaloOA):
+    user = oa.new_user()
+    source = client.tokens
+    assert isinstance(source, FixedTokens)
+    planted = source.access
+    oa.fail_next("cs", -201, f"bad request with access_token={planted}")
+    with pytest.raises(OaError) as caught:
+        await client.send_cs(user, {"text": "x"})
+    assert planted not in str(caught.value) and "<token>" in str(caught.value)
+    code = "code_planted_abcdefgh"
+    oa.fail_next("token", -14014, f"code {code} is invalid for secret {oa.app_secret}")
+    with pytest.raises(OaError) as caught:
+        await client.exchange_code(code, "v" * 50)
+    assert code not in str(caught.value) and oa.app_secret not in str(caught.value)
