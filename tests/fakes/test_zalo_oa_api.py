@@ -320,6 +320,11 @@ async def test_zns_checks_and_quota(client: ZaloOaApi, oa: FakeZaloOA):
     with pytest.raises(OaError) as caught:
         await client.send_zns("84912345670", "250001", data, "row-3")
     assert caught.value.kind == oa_api.UNREACHABLE
+    oa.add_template("250002", ["customer_name"], max_length={"customer_name": 30})
+    await client.send_zns("84912345678", "250002", {"customer_name": "a" * 30}, "row-4")
+    with pytest.raises(OaError) as caught:
+        await client.send_zns("84912345678", "250002", {"customer_name": "a" * 31}, "row-5")
+    assert caught.value.code == -112 and "customer_name" in str(caught.value)
 
 
 async def test_injected_faults(client: ZaloOaApi, oa: FakeZaloOA):
