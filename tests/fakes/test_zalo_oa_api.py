@@ -441,3 +441,13 @@ async def test_zalo_words_quoting_a_token_or_code_are_scrubbed(client: ZaloOaApi
     with pytest.raises(OaError) as caught:
         await client.exchange_code(code, "v" * 50)
     assert code not in str(caught.value) and oa.app_secret not in str(caught.value)
+
+
+def test_classify_known_codes_then_words():
+    assert oa_api.classify(-216) == oa_api.classify(-124) == oa_api.TOKEN
+    assert oa_api.classify(-230) == oa_api.WINDOW
+    assert oa_api.classify(-108) == oa_api.BAD_REQUEST
+    assert oa_api.classify(-9999, "Daily quota exceeded") == oa_api.QUOTA
+    assert oa_api.classify(-9999, "User has blocked the OA") == oa_api.UNREACHABLE
+    assert oa_api.classify(-9999, "Rate limit reached") == oa_api.RATE_LIMITED
+    assert oa_api.classify(-9999, "Template not found") == oa_api.OTHER
