@@ -46,6 +46,29 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = Field(
         None, description="Required when the Zalo channel is on; checked on every Zalo event"
     )
+    zalo_oa_app_id: str | None = Field(
+        None, description="Zalo Official Account channel: the app id (developers.zalo.me)"
+    )
+    zalo_oa_app_secret: SecretStr | None = Field(
+        None, description="The app's secret key; sent as secret_key when getting tokens"
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        None, description="The OA secret key that signs webhook events (X-ZEvent-Signature)"
+    )
+    zalo_oa_refresh_token: SecretStr | None = Field(
+        None,
+        description="The first refresh token (from `vbsp-bot zalo-oa authorize` or the console); "
+        "later ones are kept in the database",
+    )
+    zalo_oa_api_base_url: str = Field(
+        "https://openapi.zalo.me", description="OA API root; the bot calls {root}/v3.0/oa/…"
+    )
+    zalo_oa_oauth_base_url: str = Field(
+        "https://oauth.zaloapp.com", description="OAuth root; {root}/v4/oa/access_token"
+    )
+    zalo_zns_api_base_url: str = Field(
+        "https://business.openapi.zalo.me", description="ZNS root; {root}/message/template"
+    )
     public_base_url: str | None = Field(
         None,
         description="The address people reach `vbsp-bot serve` at (https://bot.example.vn); "
@@ -80,7 +103,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
-    @field_validator("telegram_api_base_url", "zalo_api_base_url", "public_base_url")
+    @field_validator(
+        "telegram_api_base_url",
+        "zalo_api_base_url",
+        "public_base_url",
+        "zalo_oa_api_base_url",
+        "zalo_oa_oauth_base_url",
+        "zalo_zns_api_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -95,6 +125,25 @@ class Settings(BaseSettings):
         if value is not None and not _SECRET_RE.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
         return value
+
+    @field_validator("zalo_oa_app_id")
+    @classmethod
+    def _app_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"\d{5,32}", value.strip()):
+            raise ValueError("must be the app's numeric id (developers.zalo.me, app settings)")
+        return value.strip()
+
+    @field_validator("zalo_oa_app_secret", "zalo_oa_secret_key", "zalo_oa_refresh_token")
+    @classmethod
+    def _oa_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        if len(text) < 8 or any(c.isspace() for c in text):
+            raise ValueError("must be at least 8 characters with no spaces (copy it whole)")
+        return SecretStr(text)
 
     @field_validator("report_limit_key")
     @classmethod
@@ -132,16 +181,49 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @property
+    def zalo_oa_configured(self) -> bool:
+        """App id, app secret and OA secret key are set: the OA channel can run once a
+        refresh token is known (here or already in the database)."""
+        return bool(self.zalo_oa_app_id and self.zalo_oa_app_secret and self.zalo_oa_secret_key)
+
+    @property
+    def zalo_oa_enabled(self) -> bool:
+        """The OA channel is on from the settings alone: configured and a refresh token given.
+        (A token kept in the database also turns it on: see bot.zalo_oa_tokens.oa_enabled.)"""
+        return self.zalo_oa_configured and self.zalo_oa_refresh_token is not None
+
+    @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.bot_timezone)
+
+
+_OA_TRIO = ("zalo_oa_app_id", "zalo_oa_app_secret", "zalo_oa_secret_key")
+
+
+def _oa_incomplete(settings: Settings) -> str | None:
+    """One line naming the missing OA variable when the OA settings are half given."""
+    given = [name for name in (*_OA_TRIO, "zalo_oa_refresh_token") if getattr(settings, name)]
+    if not given:
+        return None
+    for name in _OA_TRIO:
+        if not getattr(settings, name):
+            return (
+                f"{name.upper()}: required when {given[0].upper()} is set "
+                "(the OA channel needs the app id, the app secret and the OA secret key)"
+            )
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings or raise ConfigError naming the first bad variable in one line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
+    problem = _oa_incomplete(settings)
+    if problem:
+        raise ConfigError(problem)
+    return settings

@@ -43,6 +43,26 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.zalo_oa_token_ok = Gauge(
+            "vbsp_zalo_oa_token_ok",
+            "1 while the Zalo OA access token is usable, 0 after a failed refresh (alert on 0); "
+            "absent when the OA channel is off",
+            ["app_id"],
+            registry=self.registry,
+        )
+        self.zalo_oa_token_failures = Counter(
+            "vbsp_zalo_oa_token_refresh_failures",
+            "Failed refreshes of the Zalo OA tokens, by kind (token, network, server, ...)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.zalo_oa_token_expiry = Gauge(
+            "vbsp_zalo_oa_token_expiry_timestamp_seconds",
+            "When the Zalo OA access token in use expires (Unix time)",
+            ["app_id"],
+            registry=self.registry,
+        )
+
     def set_queue_depth(self, depth: dict[tuple[str, str], int], channels: list[str]) -> None:
         """Every state of every channel gets a value (0 too), so a drained queue shows as 0."""
         for channel in sorted({*channels, *(c for c, _ in depth)}):

@@ -377,4 +377,7 @@ import storage.limit_models  # noqa: E402
 import storage.question_models  # noqa: E402
 
 # Schedule files between the console's preview and their import (storage/schedule_uploads.py).
-import storage.upload_models  # noqa: E402, F401
+import storage.upload_models  # noqa: E402
+
+# The Zalo Official Account's OAuth tokens (storage/zalo_oa_tokens.py).
+import storage.zalo_oa_models  # noqa: E402, F401

@@ -13,13 +13,25 @@ from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
-from bot.cli import admin, broadcast, chat, db, questions, reminders, reports, schedule, serve
+from bot.cli import (
+    admin,
+    broadcast,
+    chat,
+    db,
+    questions,
+    reminders,
+    reports,
+    schedule,
+    serve,
+    zalo_oa,
+)
 from bot.config import ConfigError
 from bot.zalo_api import ZaloError
+from bot.zalo_oa_api import OaError
 from content.loader import ContentError
 
 # In the order `vbsp-bot --help` lists them.
-_NOUNS = (chat, serve, reminders, db, schedule, broadcast, reports, questions, admin)
+_NOUNS = (chat, serve, reminders, db, schedule, broadcast, reports, questions, admin, zalo_oa)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +55,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 1
     except ZaloError as exc:
         print(f"vbsp-bot: Zalo answered: {exc}", file=sys.stderr)
+        return 1
+    except OaError as exc:  # never carries a token (bot/zalo_oa_api.py)
+        print(f"vbsp-bot: Zalo OA answered: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
