@@ -111,11 +111,9 @@ async def open_zalo_oa(
     """The Zalo Official Account channel: its API client and the keeper of its tokens (kept
     in the database; ZALO_OA_REFRESH_TOKEN seeds them the first time). None, with a warning,
     when no refresh token is known yet (`vbsp-bot zalo-oa authorize` gives one)."""
-    from bot import zalo_oa_api
-    from bot.zalo_oa_tokens import TokenKeeper, oa_enabled
+    from bot.zalo_oa_tokens import oa_client, oa_enabled
 
-    app_id, app_secret = settings.zalo_oa_app_id, settings.zalo_oa_app_secret
-    if app_id is None or app_secret is None or settings.zalo_oa_secret_key is None:
+    if not settings.zalo_oa_configured:
         raise ConfigError(
             "ZALO_OA_APP_ID: the OA channel needs ZALO_OA_APP_ID, ZALO_OA_APP_SECRET "
             "and ZALO_OA_SECRET_KEY"
@@ -126,24 +124,10 @@ async def open_zalo_oa(
             "or set ZALO_OA_REFRESH_TOKEN"
         )
         return None
-    api = zalo_oa_api.ZaloOaApi(
-        app_id,
-        app_secret.get_secret_value(),
-        api_root=settings.zalo_oa_api_base_url,
-        oauth_root=settings.zalo_oa_oauth_base_url,
-        zns_root=settings.zalo_zns_api_base_url,
-    )
+    api = oa_client(settings, deps.sessions, metrics=metrics, clock=deps.clock)
     await api.open()
     stack.push_async_callback(api.close)
-    seed = settings.zalo_oa_refresh_token
-    api.tokens = TokenKeeper(
-        deps.sessions,
-        api,
-        seed=seed.get_secret_value() if seed is not None else None,
-        clock=deps.clock,
-        metrics=metrics,
-    )
-    log.info("Zalo Official Account channel on (app %s)", app_id)
+    log.info("Zalo Official Account channel on (app %s)", settings.zalo_oa_app_id)
     return ZaloOaChannel(api, deps, metrics, send_rate=settings.send_rate_per_second)
 
 

@@ -95,6 +95,7 @@ SEND_ATTEMPTS = 3
 MAX_SEND_RATE = 20.0
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024  # a report takes at most 5 MB of evidence
 KEPT_FILES = 64  # pictures kept in memory for the dialogs, newest last
+MAX_REMEMBERED = 40  # choices remembered per person when notices add theirs
 # A press whose action is not among the choices last shown: an action no dialog has, so the
 # dialogs answer "this button no longer works" with the way back to the menu.
 STALE_PRESS = "zalo_oa_stale"
@@ -433,9 +434,11 @@ class ZaloOaChannel:
     # ---- outbound -----------------------------------------------------------------------
 
     async def _render(
-        self, user_id: str, replies: list[Reply], remember: bool = True
+        self, user_id: str, replies: list[Reply], remember: bool = True, *, add: bool = False
     ) -> zalo_oa_render.Rendered:
-        """Render for this user (their language for the hint) and remember the choices."""
+        """Render for this user (their language for the hint) and remember the choices:
+        instead of those shown before, or (``add``: a reminder or a notice arriving in the
+        middle of a dialog) beside them, so the dialog's buttons still work."""
         content = self.deps.content
         now = self.deps.clock()
         async with transaction(self.deps.sessions) as session:
@@ -457,7 +460,18 @@ class ZaloOaChannel:
                 more = content.text("zalo_oa.more_choices", lang)
             rendered = zalo_oa_render.render(replies, hint, media_note, more)
             if identity is not None and remember:
-                await people.remember_choices(session, identity.id or 0, _marked(rendered), now)
+                shown = _marked(rendered)
+                if add and not rendered.numbered:
+                    before = await people.recall_choices(session, identity.id or 0)
+                    new = {action for _, action in shown}
+                    kept = [c for c in before if c[1] not in new]
+                    # The numbered ones stay whole (their numbers were shown); the oldest
+                    # buttons make room.
+                    numbered = [c for c in kept if not c[0].startswith(_BUTTON_MARK)]
+                    pressed = [c for c in kept if c[0].startswith(_BUTTON_MARK)]
+                    room = max(0, MAX_REMEMBERED - len(numbered) - len(shown))
+                    shown = numbered + (pressed[-room:] if room else []) + shown
+                await people.remember_choices(session, identity.id or 0, shown, now)
         return rendered
 
     async def send_replies(
@@ -512,7 +526,7 @@ class ZaloOaChannel:
     async def deliver(self, chat_id: str, replies: list[Reply]) -> Result:
         """Send for the outbox as customer-service messages: no retry here; the sender
         decides from the outcome. A -230 (no interaction in 7 days) closes the window."""
-        rendered = await self._render(chat_id, replies)
+        rendered = await self._render(chat_id, replies, add=True)
         for index, message in enumerate(rendered.messages):
             async with self._limiter:
                 try:

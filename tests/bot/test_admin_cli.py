@@ -84,7 +84,7 @@ def test_revoking_what_was_never_granted_is_bad_input(db):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("sms:1", "official"), "the channel must be one of telegram, zalo, terminal"),
+        (("sms:1", "official"), "the channel must be one of telegram, zalo, zalo_oa, terminal"),
         (("telegram:", "official"), "the user id after telegram: is empty"),
         (("telegram", "official"), "write it as CHANNEL:USER_ID"),
         (("telegram:1", "boss"), "role 'boss': must be one of admin, official, moderator"),

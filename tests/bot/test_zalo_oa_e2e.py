@@ -11,6 +11,7 @@ it for ``oa.query.hide``: the fake sends the button's payload back as the user's
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,8 @@ import pytest
 
 from bot.delivery import Outcome
 from bot.scheduler import remind_and_deliver
-from handlers.core.types import Reply
+from handlers.broadcasts.actions import SwitchAnnouncements
+from handlers.core.types import Button, Reply
 from handlers.schedules.csv import parse_schedule_csv
 from storage import reports, schedules, users, zalo_oa_contacts
 from storage.db import transaction
@@ -187,6 +189,23 @@ async def test_walk_schedule_subscribe_and_the_reminder_with_its_button(
     assert await tick() == (0, 0)  # exactly once
 
 
+async def test_a_notice_in_the_middle_of_a_dialog_leaves_its_buttons_working(bot: OaBot, oa):
+    await onboard(bot)
+    replies = await bot.press("✅ Tôi có được vay không?")
+    assert "Hộ nghèo" in buttons(replies)
+    off = SwitchAnnouncements(switch="off").pack()
+    notice = Reply("📣 Thông báo của ngân hàng", ((Button("🔕 Tắt thông báo", off),),))
+    assert (await bot.channel.deliver(bot.user, [notice])).outcome is Outcome.SENT
+    user = bot.user
+    [message] = [m for m in oa.messages(user)[-4:] if "Hộ nghèo" in [t for t, _, _ in m.buttons]]
+    payload = next(p for t, _, p in message.buttons if t == "Hộ nghèo")
+    replies = await bot.push(oa.text_event(user, payload))  # pressed on the earlier message
+    assert "Câu 2" in plain(replies)
+    await bot.channel.deliver(user, [notice])
+    replies = await bot.press("🔕 Tắt thông báo")  # the notice's own button works too
+    assert "🏠 Menu chính" in buttons(replies) and "Nút này đã cũ" not in plain(replies)
+
+
 async def test_walk_report_with_consent_and_a_picture(bot: OaBot, oa):
     from tests.handlers.evidence_samples import jpeg_with_gps
 
@@ -230,6 +249,24 @@ async def test_walk_cancel_free_text_and_help_in_english(bot: OaBot):
     replies = await bot.press("🏠 Main menu")
     replies = await bot.press("❓ Help")
     assert "/huy" in plain(replies)
+
+
+async def test_walk_loan_sharks_settings_language_and_deleting_ones_data(bot: OaBot, oa):
+    await onboard(bot, "English")
+    replies = await bot.press("⚠️ Beware of loan sharks")
+    assert "loan sharks" in plain(replies) and "📣 Report it" in buttons(replies)
+    await bot.press("🏠 Main menu")
+    replies = await bot.press("⚙️ Settings")
+    assert "Language: English" in plain(replies)
+    replies = await bot.press("Tiếng Việt")
+    assert "Đã đổi sang tiếng Việt" in plain(replies)
+    assert "📋 Các chương trình cho vay" in buttons(replies)
+    replies = await bot.send("/dulieu")
+    assert "Bot đang lưu về bạn" in plain(replies)
+    replies = await bot.press("🗑 Xóa dữ liệu của tôi")
+    replies = await bot.press(buttons(replies)[0])  # delete for good
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await users.find_user(session, "zalo_oa", bot.user) is None
 
 
 # ---- the webhook's rules ---------------------------------------------------------------------
@@ -316,15 +353,32 @@ async def test_a_press_not_among_the_choices_shown_is_a_stale_button(bot: OaBot,
     assert "Nút này đã cũ" in plain(replies)
 
 
-async def test_stickers_and_the_form_get_kind_answers(bot: OaBot, oa):
+async def test_a_sticker_gets_a_kind_answer_in_both_languages(bot: OaBot, oa):
     sticker = oa.text_event(bot.user, "x")
     sticker["event_name"] = "user_send_sticker"
     replies = await bot.push(sticker)
     assert "Cảm ơn bạn! 😊" in plain(replies) and "Thank you! 😊" in plain(replies)
+
+
+async def test_the_oa_form_phone_is_kept_only_after_the_consent_button(bot: OaBot, oa):
+    from storage import people
+
     await onboard(bot)
     replies = await bot.push(oa.submit_info_event(bot.user, "0912345678"))
-    # The form's phone is asked about before it is kept (bot/zalo_oa_reach.py).
+    # The form's phone is asked about before it is kept (bot/zalo_oa_reach.py), masked.
     assert "Bạn đồng ý để ngân hàng lưu số 0912 *** 678" in plain(replies)
+    async with transaction(bot.runtime.deps.sessions) as session:
+        me = await users.find_user(session, "zalo_oa", bot.user)
+        holder = await people.holder(session, me)
+        assert await zalo_oa_contacts.phone_of(session, holder.id) is None
+    agree = buttons(replies)[0]
+    await bot.send("1")  # a typed number is no consent: only the button is
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await zalo_oa_contacts.phone_of(session, holder.id) is None
+    replies = await bot.press(agree)
+    assert "Đã lưu số" in plain(replies)
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await zalo_oa_contacts.phone_of(session, holder.id) == "84912345678"
 
 
 async def test_reply_with_many_parts_stays_within_zalo_limits(bot: OaBot, oa):
@@ -392,3 +446,24 @@ async def test_a_long_notice_cut_short_by_the_window_keeps_the_rest(bot: OaBot, 
     assert result.outcome is Outcome.REJECTED and result.rest is not None
     assert result.rest.text.startswith("Đoạn") and "Đoạn 0:" not in result.rest.text
     oa.rejected.clear()
+
+
+async def test_no_secret_or_token_reaches_the_log(bot: OaBot, oa, caplog):
+    caplog.set_level(logging.DEBUG)
+    event = oa.text_event(bot.user, "start")
+    raw, headers = oa.signed(event)
+    forged = dict(headers, **{"X-ZEvent-Signature": "mac=" + "f" * 64})
+    assert await bot.post(raw, forged) == 401
+    await bot.send("start")
+    used = [*oa.access_tokens, *oa.refresh_tokens]
+    oa.expire_access_tokens()  # a refresh, logged
+    oa.fail_next("cs", -201, "message is invalid")  # a refusal, logged with Zalo's words
+    await bot.press("English")
+    oa.rejected.clear()
+    text = caplog.text
+    assert "Zalo OA refused a reply" in text and "wrong signature" in text
+    assert "refreshing once" in text
+    secrets = [oa.app_secret, oa.oa_secret_key, *used, *oa.access_tokens, *oa.refresh_tokens]
+    assert len(set(secrets)) >= 5  # the first access token and the refreshed one among them
+    secrets.append(headers["X-ZEvent-Signature"].removeprefix("mac="))
+    assert all(s and s not in text for s in secrets)
