@@ -632,7 +632,7 @@ class OutboxSender:
         now = self.clock()
         sent: list[int] = []
         blocked: list[_Row] = []
-        unreachable: list[int] = []
+        unreachable: dict[str, list[int]] = {}  # by why: one UPDATE per reason
         async with transaction(self.sessions) as session:
             for row, result in marks:
                 attempts = row.attempts + 1
@@ -642,7 +642,7 @@ class OutboxSender:
                     )
                     stats.held += 1
                 elif result.outcome is Outcome.UNREACHABLE:
-                    unreachable.append(row.id)
+                    unreachable.setdefault(result.error, []).append(row.id)
                     stats.unreachable += 1
                 elif result.outcome is Outcome.SENT:
                     sent.append(row.id)
@@ -674,7 +674,8 @@ class OutboxSender:
                     stats.failed += 1
             await outbox.mark_many(session, sent, outbox.SENT, now)
             await outbox.mark_many(session, [r.id for r in blocked], outbox.BLOCKED, now)
-            await outbox.mark_many(session, unreachable, outbox.UNREACHABLE, now)
+            for why, ids in unreachable.items():
+                await outbox.mark_many(session, ids, outbox.UNREACHABLE, now, error=why)
             for row in blocked:
                 await users.set_blocked(session, row.channel, row.chat, True)
             if release:

@@ -40,10 +40,9 @@ TOKEN_PATH = "/v4/oa/access_token"
 PERMISSION_PATH = "/v4/oa/permission"
 CALL_TIMEOUT = 30.0
 
-# Limits of a customer-service message (see /work/notes/oa-core-api.md and docs/zalo-oa.md
-# for the sources and what is certain). TEXT_LIMIT is documented; the button limits are
-# those of Zalo's consultation-with-buttons message as published by SDKs and Zalo's
-# partners; the fake enforces the same numbers.
+# Limits of a customer-service message (docs/zalo-oa.md §6 has the sources). The text limit is
+# certain; the button limits [U] come from Zalo's partners and SDKs, not from a Zalo page, so
+# they are the strictest reading, and the fake enforces the same numbers.
 TEXT_LIMIT = 2000
 MAX_BUTTONS = 5
 BUTTON_TITLE_LIMIT = 100
@@ -61,20 +60,26 @@ QUOTA = "quota"  # a message quota (ZNS daily quota, OA quota) is used up
 UNREACHABLE = "unreachable"  # the user blocked / unfollowed the OA, or is unknown
 OTHER = "other"
 
-TOKEN_CODES = frozenset({-216, -124})
-WINDOW_CODES = frozenset({-230})
-# Codes whose meaning is settled enough to sort (docs/zalo-oa.md lists sources; the others
-# fall back to BAD_REQUEST or OTHER, and the description is always kept).
-RATE_LIMIT_CODES = frozenset({-32})
-QUOTA_CODES = frozenset({-211, -212, -144, -1144})
-UNREACHABLE_CODES = frozenset({-213, -217, -118, -119, -139})
+TOKEN_CODES = frozenset({-216, -124})  # [C] facts §2.1; -124 is also ZNS's "token invalid"
+WINDOW_CODES = frozenset({-230})  # [C] facts §2.4
+# The rest sort what docs/zalo-oa.md §6 lists; codes marked [U] there are not confirmed by a
+# Zalo page. Any other code is sorted by its words, and the words are always kept.
+RATE_LIMIT_CODES = frozenset({-32})  # [U]
+QUOTA_CODES = frozenset({-144})  # ZNS daily quota [U]
+UNREACHABLE_CODES = frozenset({-213, -118})  # blocked / not following; no Zalo account [U]
 BAD_REQUEST_CODES = frozenset(
-    {-201, -202, -204, -205, -207, -108, -109, -110, -111, -112, -113, -114, -117, -131}
+    {
+        -201,  # parameter invalid [U]
+        -108,  # ZNS: phone number invalid [C]
+        -109,  # ZNS: template ID invalid [C]
+        -111,  # ZNS: template data empty [C]
+        -112,  # ZNS: template data invalid [C]
+    }
 )
-SERVER_CODES = frozenset({-1, -100, -200})
+SERVER_CODES = frozenset({-100})  # ZNS: unknown error, try again later [C]
 
-_QUOTA_WORDS = ("quota", "limit exceeded", "out of")
-_UNREACHABLE_WORDS = ("block", "not follow", "unfollow", "user not exist", "not found")
+_QUOTA_WORDS = ("quota",)
+_UNREACHABLE_WORDS = ("block", "not follow", "unfollow", "user not exist", "user not found")
 
 
 class OaError(Exception):
@@ -265,6 +270,13 @@ class ZaloOaApi:
             if error is None:
                 data = answer.get("data") if isinstance(answer, dict) else None
                 return data if isinstance(data, dict) else {}
+            if token and token in error.description:  # never carry a token further
+                error = OaError(
+                    error.code,
+                    error.description.replace(token, "<token>"),
+                    error.kind,
+                    status=error.status,
+                )
             if error.kind == TOKEN and attempt == 1:
                 log.info("Zalo OA %s: access token refused (%s); refreshing once", what, error.code)
                 token = await self.tokens.refreshed(token)
@@ -331,7 +343,11 @@ class ZaloOaApi:
             # An OAuth refusal (-14xxx: a bad, used or expired code or refresh token).
             reason = body.get("error_reason") or body.get("error_name") or error.description
             error = OaError(error.code, str(reason), TOKEN, status=status)
-        raise error
+        description = error.description
+        for hidden in (secret, self._app_secret):  # Zalo's words might quote what it refused
+            if hidden:
+                description = description.replace(hidden, "<secret>")
+        raise OaError(error.code, description, error.kind, status=error.status)
 
     async def exchange_code(self, code: str, code_verifier: str) -> Tokens:
         """The first grant: the code from the permission page (valid 10 minutes)."""

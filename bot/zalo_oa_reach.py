@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -127,6 +128,18 @@ def decide(
     return Decision(Route.ZNS)
 
 
+TRACKING_LIMIT = 48  # ZNS tracking_id length (the fake's limit; check it in Zalo's docs)
+
+
+def tracking_id(key: str) -> str:
+    """The outbox row's key as ZNS's ``tracking_id`` (echoed in Zalo's delivery reports); a
+    key too long for it keeps its head and a digest of the whole, still one per row."""
+    if len(key) <= TRACKING_LIMIT:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: TRACKING_LIMIT - 17]}~{digest}"
+
+
 Deliver = Callable[[str, list[Reply]], Awaitable[Result]]
 SendZns = Callable[[str, str, dict[str, str], str], Awaitable[dict[str, object]]]
 
@@ -206,7 +219,7 @@ class OaReach:
         async with transaction(self.sessions) as session:
             await outbox.begin_zns(session, item.id, self.clock())
         try:
-            await self.send_zns(phone, template.template_id, data, item.key)
+            await self.send_zns(phone, template.template_id, data, tracking_id(item.key))
         except zalo_oa_api.OaError as exc:
             detail = f"zns {exc.kind}: {exc.description}"[:300]
             self._count(f"zns_{exc.kind}")

@@ -121,6 +121,11 @@ class TokenKeeper:
             self.metrics.zalo_oa_token_expiry.labels(self.app_id).set(expires_at.timestamp())
 
     async def _refresh(self, stale: str | None) -> str:
+        # Shielded: a refresh cancelled halfway (the bot shutting down) would have spent the
+        # refresh token at Zalo without keeping the new one; it finishes while the loop runs.
+        return await asyncio.shield(self._refresh_locked(stale))
+
+    async def _refresh_locked(self, stale: str | None) -> str:
         async with self._lock:  # one refresh at a time in this process (per engine)
             now = self.clock()
             cached = self._cached
@@ -140,7 +145,7 @@ class TokenKeeper:
             outcome = await self._call(row.refresh_token)
             self._record(row, outcome, now)
             session.add(row)
-        return self._result(outcome)
+        return self._result(outcome, now)
 
     async def _refresh_in_steps(self, stale: str | None, now: dt.datetime) -> str:
         # SQLite: no transaction may stay open across the call (it would hold the writer).
@@ -155,7 +160,7 @@ class TokenKeeper:
             row = await stored.prepare(session, self.app_id, None, now)
             self._record(row, outcome, now)
             session.add(row)
-        return self._result(outcome)
+        return self._result(outcome, now)
 
     async def _call(self, refresh_token: str | None) -> Tokens | OaError:
         if not refresh_token:
@@ -172,8 +177,7 @@ class TokenKeeper:
             return
         stored.record_failure(row, scrub(str(outcome), row.access_token, row.refresh_token), now)
 
-    def _result(self, outcome: Tokens | OaError) -> str:
-        now = self.clock()
+    def _result(self, outcome: Tokens | OaError, now: dt.datetime) -> str:
         if isinstance(outcome, Tokens):
             expires_at = now + dt.timedelta(seconds=outcome.expires_in)
             self._remember(outcome.access_token, expires_at)

@@ -316,11 +316,14 @@ async def mark_many(
     *,
     attempted: bool = True,
     not_before: dt.datetime | None = None,
+    error: str | None = None,
 ) -> None:
     """One UPDATE for many rows with the same outcome (sent, blocked, back to pending)."""
     if not ids:
         return
     values: dict[str, Any] = {"status": status, "lease_until": None}
+    if error is not None:
+        values["last_error"] = error[:300]
     if status == SENT:
         values["sent_at"] = now
     if status == PENDING:  # given back before it was sent: no ZNS send began

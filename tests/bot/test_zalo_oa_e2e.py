@@ -403,7 +403,8 @@ async def test_the_oa_form_phone_is_kept_only_after_the_consent_button(bot: OaBo
 
     await onboard(bot)
     replies = await bot.push(oa.submit_info_event(bot.user, "0912345678"))
-    assert "0912 *** 678" in plain(replies)  # shown masked, with what it is for
+    # The form's phone is asked about before it is kept (bot/zalo_oa_reach.py), masked.
+    assert "Bạn đồng ý để ngân hàng lưu số 0912 *** 678" in plain(replies)
     async with transaction(bot.runtime.deps.sessions) as session:
         me = await users.find_user(session, "zalo_oa", bot.user)
         holder = await people.holder(session, me)

@@ -182,6 +182,29 @@ async def test_failure_is_recorded_counted_and_logged_without_the_token(engine, 
         assert secret not in text
 
 
+async def test_a_refresh_cancelled_halfway_still_keeps_the_new_tokens(engine, oa):
+    """Shutting down mid-refresh: Zalo has spent the old refresh token, so the new one must
+    be stored all the same."""
+    seed = oa.issue_refresh_token()
+    keeper = await keeper_for(engine, oa, seed)
+    try:
+        oa.hold_refresh = asyncio.Event()
+        asking = asyncio.create_task(keeper.access_token())
+        await oa.wait_for_calls("token", 1)
+        asking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+        oa.hold_refresh.set()
+        async with keeper._lock:  # held by the refresh until it has stored the tokens
+            pass
+        row = await row_of(engine, oa.app_id)
+        assert row.refresh_token in oa.refresh_tokens and row.access_token in oa.access_tokens
+        assert await keeper.access_token() == row.access_token
+        assert oa.refresh_uses == {seed: 1}
+    finally:
+        await keeper.api.close()
+
+
 async def test_no_grant_at_all_says_to_authorize(engine, oa):
     keeper = await keeper_for(engine, oa, None)
     try:

@@ -1,8 +1,9 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
-``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv`` and
-``messages_real2*.tsv`` and ``messages_real3*.tsv`` quote citizens' messages found on public
-pages, each with its source address (each later set shares no message with the earlier ones). The
+``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``,
+``messages_real2*.tsv`` to ``messages_real5*.tsv`` quote citizens'
+messages found on public pages, each with its source address (each later set shares no message
+with the earlier ones, nor a cut of one). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
 and never their accuracy: ``python bench/faq_accuracy.py FILE`` prints that.
 """
@@ -27,12 +28,16 @@ SETS = {
     "messages_real": (150, True),
     "messages_real2": (30, True),
     "messages_real3": (15, True),
+    "messages_real4": (30, True),
+    "messages_real5": (80, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
     "messages_real": ("i11-real:", 40),
     "messages_real2": ("i11-real2:", 50),
     "messages_real3": ("i11-real3:", 50),
+    "messages_real4": ("i11-real4:", 40),
+    "messages_real5": ("i11-real5:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -135,19 +140,36 @@ def test_second_real_set_shares_no_message_with_the_first() -> None:
     assert not first & set(second), "messages_real2 repeats a message of messages_real"
 
 
-def test_third_real_set_shares_no_message_with_the_older_ones() -> None:
+# the real sets in the order they were collected; a set absent from this checkout (another
+# branch's) is skipped
+REAL_ORDER = [
+    "messages_real",
+    "messages_real2",
+    "messages_real3",
+    "messages_real4",
+    "messages_real5",
+]
+
+
+def present(name: str) -> bool:
+    return all(path.exists() for path in files(name))
+
+
+@pytest.mark.parametrize("name", ["messages_real3", "messages_real4", "messages_real5"])
+def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> None:
     older = [
         normal(r[0])
-        for name in ("messages_real", "messages_real2")
-        for path in files(name)
+        for earlier in REAL_ORDER[: REAL_ORDER.index(name)]
+        if present(earlier)
+        for path in files(earlier)
         for r in read(path)[1]
     ]
-    third = [normal(r[0]) for path in files("messages_real3") for r in read(path)[1]]
-    assert len(set(third)) == len(third), "messages_real3: repeated text across its files"
-    for text in third:
+    later = [normal(r[0]) for path in files(name) for r in read(path)[1]]
+    assert len(set(later)) == len(later), f"{name}: repeated text across its files"
+    for text in later:
         # neither the same quote nor a longer or shorter cut of one
         clash = [o for o in older if text in o or o in text]
-        assert not clash, f"messages_real3 repeats an older message: {text[:60]!r}"
+        assert not clash, f"{name} repeats an older message: {text[:60]!r}"
 
 
 def test_scoring_rule_is_written_down() -> None:

@@ -320,6 +320,11 @@ async def test_zns_checks_and_quota(client: ZaloOaApi, oa: FakeZaloOA):
     with pytest.raises(OaError) as caught:
         await client.send_zns("84912345670", "250001", data, "row-3")
     assert caught.value.kind == oa_api.UNREACHABLE
+    oa.add_template("250002", ["customer_name"], max_length={"customer_name": 30})
+    await client.send_zns("84912345678", "250002", {"customer_name": "a" * 30}, "row-4")
+    with pytest.raises(OaError) as caught:
+        await client.send_zns("84912345678", "250002", {"customer_name": "a" * 31}, "row-5")
+    assert caught.value.code == -112 and "customer_name" in str(caught.value)
 
 
 async def test_injected_faults(client: ZaloOaApi, oa: FakeZaloOA):
@@ -420,3 +425,29 @@ async def test_download_a_picture(client: ZaloOaApi, oa: FakeZaloOA):
     oa.expire_image(url)
     with pytest.raises(OaError):
         await client.download(url, 1000)
+
+
+async def test_zalo_words_quoting_a_token_or_code_are_scrubbed(client: ZaloOaApi, oa: FakeZaloOA):
+    user = oa.new_user()
+    source = client.tokens
+    assert isinstance(source, FixedTokens)
+    planted = source.access
+    oa.fail_next("cs", -201, f"bad request with access_token={planted}")
+    with pytest.raises(OaError) as caught:
+        await client.send_cs(user, {"text": "x"})
+    assert planted not in str(caught.value) and "<token>" in str(caught.value)
+    code = "code_planted_abcdefgh"
+    oa.fail_next("token", -14014, f"code {code} is invalid for secret {oa.app_secret}")
+    with pytest.raises(OaError) as caught:
+        await client.exchange_code(code, "v" * 50)
+    assert code not in str(caught.value) and oa.app_secret not in str(caught.value)
+
+
+def test_classify_known_codes_then_words():
+    assert oa_api.classify(-216) == oa_api.classify(-124) == oa_api.TOKEN
+    assert oa_api.classify(-230) == oa_api.WINDOW
+    assert oa_api.classify(-108) == oa_api.BAD_REQUEST
+    assert oa_api.classify(-9999, "Daily quota exceeded") == oa_api.QUOTA
+    assert oa_api.classify(-9999, "User has blocked the OA") == oa_api.UNREACHABLE
+    assert oa_api.classify(-9999, "Rate limit reached") == oa_api.RATE_LIMITED
+    assert oa_api.classify(-9999, "Template not found") == oa_api.OTHER

@@ -26,8 +26,9 @@ What it checks:
   over 2,000 characters (UTF-16 units, as strict as any count Zalo could use), more than 5
   buttons, a title over 100 or a payload over 1,000 characters, an unknown button type;
 * ZNS: ``-108`` a phone that is not ``84`` + 9 digits, ``-109`` an unknown template,
-  ``-111`` empty data, ``-112`` missing or extra parameters, ``-118`` a number with no Zalo
-  account (``zns_no_account``), ``-144`` the daily quota (``zns_daily_quota``) used up;
+  ``-111`` empty data, ``-112`` missing or extra parameters or a value over its length,
+  ``-118`` a number with no Zalo account (``zns_no_account``), ``-144`` the daily quota
+  (``zns_daily_quota``) used up;
 * ``/v4/oa/access_token``: form-encoded, ``secret_key`` header = the app secret, ``app_id``;
   a refresh token is single-use (a reused or unknown one: ``-14014``), lasts 90 days; the
   access token lasts 90000 s (``expires_in`` is the string ``"90000"``); a code is single-use,
@@ -232,6 +233,7 @@ class _Image:
 @dataclass
 class _Template:
     params: tuple[str, ...]
+    max_length: dict[str, int]
 
 
 class FakeZaloOA:
@@ -398,9 +400,15 @@ class FakeZaloOA:
 
     # ---- ZNS ---------------------------------------------------------------------------
 
-    def add_template(self, template_id: str, params: list[str] | tuple[str, ...]) -> None:
-        """An approved ZNS template with these parameter names."""
-        self._templates[str(template_id)] = _Template(tuple(params))
+    def add_template(
+        self,
+        template_id: str,
+        params: list[str] | tuple[str, ...],
+        max_length: dict[str, int] | None = None,
+    ) -> None:
+        """An approved ZNS template with these parameter names; ``max_length`` is each
+        parameter's limit as set when the template was made (Zalo: customer_name is 30)."""
+        self._templates[str(template_id)] = _Template(tuple(params), dict(max_length or {}))
 
     def zns_no_account(self, phone: str) -> None:
         """ZNS to this number gets -118 (no Zalo account)."""
@@ -755,6 +763,9 @@ class FakeZaloOA:
             raise OaFault(E_DATA, f"Template data invalid: missing {missing}, unknown {extra}")
         if any(not isinstance(v, str) or not v for v in data.values()):
             raise OaFault(E_DATA, "Template data invalid: every value must be a non-empty string")
+        too_long = sorted(k for k, limit in template.max_length.items() if len(data[k]) > limit)
+        if too_long:
+            raise OaFault(E_DATA, f"Template data invalid: too long {too_long}")
         tracking = body.get("tracking_id")
         if not isinstance(tracking, str) or not 1 <= len(tracking) <= 48:
             raise OaFault(E_PARAM, "tracking_id must be 1-48 characters")

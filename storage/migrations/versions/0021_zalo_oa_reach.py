@@ -51,7 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("zns_at")
+    # Not in batch mode: SQLite would rebuild the outbox without its expression indexes.
+    op.drop_column("outbox", "zns_at")
     op.drop_table("zns_phones")
     op.drop_table("zalo_oa_contacts")
