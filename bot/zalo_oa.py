@@ -452,7 +452,7 @@ class ZaloOaChannel:
                 return content.text(key, lang, count=count)
 
             def media_note(count: int) -> str:
-                return content.text("zalo.media_not_shown", lang or "vi", count=count)
+                return content.text("zalo_oa.media_not_shown", lang or "vi", count=count)
 
             if lang is None:
                 more = " / ".join(content.text("zalo_oa.more_choices", x) for x in ("vi", "en"))

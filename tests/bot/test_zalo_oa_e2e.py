@@ -236,6 +236,45 @@ async def test_walk_report_with_consent_and_a_picture(bot: OaBot, oa):
     assert found[1] in plain(replies)
 
 
+async def test_walk_report_in_english_and_a_moderator_on_the_oa_takes_it(bot: OaBot, oa):
+    from storage import roles
+    from tests.handlers.evidence_samples import jpeg_with_gps
+
+    await onboard(bot, "English")
+    await bot.press("📣 Report abuse")
+    await bot.press("No")
+    await bot.press("I agree, continue")
+    await bot.press("💸 Usurious lending")
+    await bot.send("son tinh")
+    await bot.press("This week")
+    await bot.send("A man lent me 5 million at 3 thousand a day and now wants 9 million.")
+    replies = await bot.push(oa.image_event(bot.user, oa.serve_image(jpeg_with_gps())))
+    assert "Received 1 of 5 files" in plain(replies)
+    await bot.press("Done")
+    await bot.press("Yes, through the bot")
+    replies = await bot.press("✅ Send the report")
+    assert "Your tracking code" in plain(replies)
+
+    moderator = oa.new_user()  # a role is granted to zalo_oa:<user id>
+    async with transaction(bot.runtime.deps.sessions) as session:
+        await roles.grant(session, "zalo_oa", moderator, "moderator", "51", "test")
+    await onboard(bot, "English", moderator)
+    replies = await bot.send("/xuly", moderator)
+    assert "Reports to handle (Quảng Ngãi)" in plain(replies)
+    opened = await bot.press("#1 · 💸 Usurious lending", moderator)
+    text = plain(opened)
+    assert "now wants 9 million" in text and "Reporter: #" in text
+    assert "With 1 file" in text and "web console (type /web)" in text
+    assert bot.user not in text  # the reporter's account never reaches the moderator
+    replies = await bot.press("🙋 Take it", moderator)
+    assert "You took report #1. The reporter was told" in plain(replies)
+    before = len(oa.messages(bot.user))
+    stats = await bot.runtime.sender.run_once()  # the outbox: through OaReach and deliver
+    assert stats.sent >= 1
+    told = plain(oa.messages(bot.user)[before:])
+    assert "being reviewed" in told or "review" in told.lower()
+
+
 async def test_walk_cancel_free_text_and_help_in_english(bot: OaBot):
     await onboard(bot, "English")
     replies = await bot.send("/baocao")
