@@ -275,6 +275,93 @@ async def test_walk_report_in_english_and_a_moderator_on_the_oa_takes_it(bot: Oa
     assert "being reviewed" in told or "review" in told.lower()
 
 
+async def test_walk_an_official_announcement_composed_approved_and_received_on_the_oa(
+    bot: OaBot, oa, clock
+):
+    from storage import roles
+
+    await onboard(bot)  # a citizen of Xã Sơn Tịnh (Quảng Ngãi)
+    await bot.press("⚙️ Cài đặt")
+    await bot.press("🏘 Xã của tôi")
+    replies = await bot.send("son tinh")
+    assert "Xã Sơn Tịnh (Quảng Ngãi)" in plain(replies)
+
+    official, approver = oa.new_user(), oa.new_user()
+    async with transaction(bot.runtime.deps.sessions) as session:
+        for who in (official, approver):
+            await roles.grant(session, "zalo_oa", who, "official", "51", "test")
+    for who in (official, approver):
+        await onboard(bot, "English", who)
+    await bot.send("/thongbao", official)
+    await bot.send("The transaction point moves to the new commune hall from January.", official)
+    await bot.press("Whole area: Quảng Ngãi", official)
+    replies = await bot.press("👥 Everyone there", official)
+    assert "Recipients: 1." in plain(replies)
+    replies = await bot.press("🧪 Test copy to me", official)
+    assert "citizens get exactly this" in plain(replies)
+    await bot.press("↩ Back to the draft", official)
+    replies = await bot.press("📤 Submit for approval", official)
+    assert "waiting for approval" in plain(replies)
+
+    replies = await bot.send("/thongbao", approver)
+    await bot.press("Review no. 1 (Quảng Ngãi)", approver)
+    replies = await bot.press("✅ Approve", approver)
+    assert "no. 1" in plain(replies)
+
+    clock.now = at(2026, 12, 15, 9, 0)  # the next morning, within the citizen's window
+    before = len(oa.messages(bot.user))
+    for _ in range(5):  # the sender's ticks: start the broadcast, then send it
+        await bot.runtime.sender.run_once()
+        if len(oa.messages(bot.user)) > before:
+            break
+    [notice] = oa.messages(bot.user)[before:]
+    assert "commune hall from January" in notice.text
+    assert [t for t, _, _ in notice.buttons] == ["🔕 Tắt thông báo"]  # in the citizen's language
+
+
+async def test_walk_an_admin_grants_a_role_to_an_oa_user_by_buttons(bot: OaBot, oa):
+    from storage import roles
+
+    async with transaction(bot.runtime.deps.sessions) as session:
+        await roles.grant(session, "zalo_oa", bot.user, "admin", None, "test")
+    await onboard(bot)
+    replies = await bot.send("/quyen")
+    assert f"zalo_oa:{bot.user}: quản trị" in plain(replies)
+    await bot.press("➕ Cấp quyền")
+    newcomer = oa.new_user()
+    await bot.send(f"zalo_oa:{newcomer}")
+    await bot.press("người xử lý phản ánh")
+    await bot.send("quang ngai")
+    await bot.press("Quảng Ngãi (51)")
+    replies = await bot.press("✅ Xác nhận")
+    assert f"zalo_oa:{newcomer}" in plain(replies)
+    async with transaction(bot.runtime.deps.sessions) as session:
+        assert await roles.find(session, "zalo_oa", newcomer, "moderator", "51") is not None
+
+
+async def test_walk_an_official_moves_a_transaction_day_in_english(bot: OaBot, clock):
+    from storage import roles
+
+    rows = parse_schedule_csv(SAMPLE.read_text(encoding="utf-8"))
+    async with transaction(bot.runtime.deps.sessions) as session:
+        await schedules.upsert_points(session, [row.to_point() for row in rows])
+        await roles.grant(session, "zalo_oa", bot.user, "official", "51", "test")
+    await onboard(bot, "English")
+    replies = await bot.send("/lichxa")
+    assert "Pick a transaction point" in plain(replies)
+    await bot.press("Điểm giao dịch Tịnh Hà (dữ liệu mẫu)")
+    await bot.press("📅 Day 10 Jan 2027")
+    await bot.press("Move to another date")
+    await bot.send("12/01/2027")
+    replies = await bot.send("The commune meeting is that day")
+    assert "to 12 Jan 2027" in plain(replies)
+    replies = await bot.press("✅ Confirm")
+    assert "12 Jan 2027" in plain(replies)
+    await bot.send("/lichxa")
+    replies = await bot.press("Điểm giao dịch Tịnh Hà (dữ liệu mẫu)")
+    assert "• 12 Jan 2027 (moved from 10 Jan 2027" in plain(replies)
+
+
 async def test_walk_cancel_free_text_and_help_in_english(bot: OaBot):
     await onboard(bot, "English")
     replies = await bot.send("/baocao")
