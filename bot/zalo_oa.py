@@ -7,7 +7,8 @@ shared/facts/zalo-api.md §2.3). :func:`verified_timestamp` checks it on the raw
 before anything is parsed as JSON; :func:`parse_event` then reads the event.
 
 :meth:`ZaloOaChannel.handle_event` handles each event in its user's order, once (a replayed
-``msg_id``, or the same event, sender and time when there is none, is skipped):
+``msg_id``, or the same event, sender and time when there is none, is skipped; an event
+older than 36 hours is not handled, since its id may have left the replay memory):
 
 - ``user_send_text``: a pressed ``oa.query.hide`` button (its payload comes back as the
   text, bot/zalo_oa_render.py), a number or the words of a choice, a command word, or text
