@@ -60,7 +60,9 @@ def vn_date(day: dt.date) -> str:
 def clip(value: str, limit: int = MAX_VALUE) -> str:
     """One line, at most ``limit`` characters (an ellipsis marks a cut)."""
     flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + "…" if limit > 1 else flat[:limit]
 
 
 def zns_fields(kind: str, **values: str) -> dict[str, Any]:

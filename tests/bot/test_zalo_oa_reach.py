@@ -102,6 +102,13 @@ def test_a_mapping_names_the_templates_parameters():
     }
 
 
+def test_a_parameters_maximum_length_cuts_its_value():
+    template = parse_template("250003:khu_vuc=area/12,noi_dung=summary", zns.NOTICE)
+    assert template.limits == (("khu_vuc", 12),)
+    data = template.data({"area": "Xã Sơn Tịnh, Quảng Ngãi", "summary": "Họp tổ"})
+    assert data == {"khu_vuc": "Xã Sơn Tịnh…", "noi_dung": "Họp tổ"}
+
+
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [
@@ -111,6 +118,8 @@ def test_a_mapping_names_the_templates_parameters():
         ("250001:ten_diem=nowhere", "unknown field 'nowhere'"),
         ("250001:a=date,a=address", "mapped twice"),
         ("250001:1a=date", "not param=field"),
+        ("250001:a=date/0", "the length after / must be 1 to 1000"),
+        ("250001:a=date/x", "the length after / must be 1 to 1000"),
     ],
 )
 def test_wrong_template_settings_are_refused(value: str, complaint: str):
