@@ -42,7 +42,7 @@ class ZnsTemplate:
         """``template_data`` from a row's fields; KeyError when one is missing (an old row)."""
         limits = dict(self.limits)
         return {
-            param: zns.clip(str(fields[field]), limits.get(param, zns.MAX_VALUE))
+            param: zns.clip(str(fields[field]), limits.get(param, zns.MAX_VALUE)) or zns.EMPTY
             for param, field in self.params
         }
 
