@@ -257,8 +257,12 @@ class ZaloOaApi:
             return OaError(None, description or f"HTTP {status}", kind, status=status)
         return OaError(code, description, classify(code, description), status=status)
 
-    async def _authorised(self, what: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``body`` with the access token; on TOKEN, one fresh token and one retry."""
+    async def _authorised(
+        self, what: str, url: str, body: dict[str, Any], private: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST ``body`` with the access token; on TOKEN, one fresh token and one retry.
+        ``private``: words Zalo's answer may quote that must not be carried whole (a phone
+        number), each with what to write instead."""
         if self.tokens is None:
             raise RuntimeError("ZaloOaApi.tokens is not set")
         token = await self.tokens.access_token()
@@ -270,13 +274,12 @@ class ZaloOaApi:
             if error is None:
                 data = answer.get("data") if isinstance(answer, dict) else None
                 return data if isinstance(data, dict) else {}
-            if token and token in error.description:  # never carry a token further
-                error = OaError(
-                    error.code,
-                    error.description.replace(token, "<token>"),
-                    error.kind,
-                    status=error.status,
-                )
+            hidden = {token: "<token>", **(private or {})} if token else dict(private or {})
+            if any(word in error.description for word in hidden):  # never carried further
+                description = error.description
+                for word, instead in hidden.items():
+                    description = description.replace(word, instead)
+                error = OaError(error.code, description, error.kind, status=error.status)
             if error.kind == TOKEN and attempt == 1:
                 log.info("Zalo OA %s: access token refused (%s); refreshing once", what, error.code)
                 token = await self.tokens.refreshed(token)
@@ -304,7 +307,12 @@ class ZaloOaApi:
             "template_data": template_data,
             "tracking_id": tracking_id,
         }
-        return await self._authorised("message/template", self.zns_root + ZNS_PATH, body)
+        # Zalo's words may quote the number: logs and errors keep it masked.
+        masked = f"{phone[:4]}***{phone[-3:]}"
+        private = {phone: masked, "0" + phone[2:]: masked} if phone.startswith("84") else {}
+        return await self._authorised(
+            "message/template", self.zns_root + ZNS_PATH, body, private or {phone: masked}
+        )
 
     # ---- OAuth v4 ----------------------------------------------------------------------
 

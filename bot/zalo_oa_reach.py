@@ -221,6 +221,7 @@ class OaReach:
         try:
             await self.send_zns(phone, template.template_id, data, tracking_id(item.key))
         except zalo_oa_api.OaError as exc:
+            # The client has masked the number where Zalo's words quote it.
             detail = f"zns {exc.kind}: {exc.description}"[:300]
             self._count(f"zns_{exc.kind}")
             if exc.kind == zalo_oa_api.RATE_LIMITED:  # surely not sent: try again shortly

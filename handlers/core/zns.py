@@ -35,7 +35,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "point_name",
         "address",
         "old_date",  # the date it stood on, dd/mm/yyyy
-        "new_date",  # where it stands now, dd/mm/yyyy; "" when cancelled
+        "new_date",  # where it stands now, dd/mm/yyyy; "đã hủy" when cancelled
         "change",  # "dời ngày", "hủy" or "trở lại ngày cũ"
         "reason",  # the official's reason
         "start_time",
@@ -51,6 +51,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 MAX_VALUE = 100
 CHANGE_WORDS = {"moved": "dời ngày", "cancelled": "hủy", "restored": "trở lại ngày cũ"}
+CANCELLED_DATE = "đã hủy"  # ``new_date`` of a cancelled day: Zalo refuses an empty value
+EMPTY = "-"  # any other value that is empty (Zalo refuses empty parameters)
 
 
 def vn_date(day: dt.date) -> str:
@@ -60,7 +62,9 @@ def vn_date(day: dt.date) -> str:
 def clip(value: str, limit: int = MAX_VALUE) -> str:
     """One line, at most ``limit`` characters (an ellipsis marks a cut)."""
     flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + "…" if limit > 1 else flat[:limit]
 
 
 def zns_fields(kind: str, **values: str) -> dict[str, Any]:

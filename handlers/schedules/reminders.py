@@ -93,7 +93,7 @@ def change_zns(
     return zns.zns_fields(
         zns.DAY_CHANGED,
         old_date=zns.vn_date(old),
-        new_date=zns.vn_date(new) if new is not None else "",
+        new_date=zns.vn_date(new) if new is not None else zns.CANCELLED_DATE,
         change=zns.CHANGE_WORDS[change],
         reason=reason,
         **_point_fields(point),

@@ -12,6 +12,8 @@ from bot.config import ConfigError, load_settings
 from bot.zalo_oa_reach import Decision, Route, decide, in_window, next_day_start
 from bot.zns_templates import ZnsTemplate, parse_template
 from handlers.core import zns
+from handlers.schedules.reminders import change_zns
+from storage.models import TransactionPoint
 from storage.zalo_oa_contacts import Reach
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -102,6 +104,13 @@ def test_a_mapping_names_the_templates_parameters():
     }
 
 
+def test_a_parameters_maximum_length_cuts_its_value():
+    template = parse_template("250003:khu_vuc=area/12,noi_dung=summary", zns.NOTICE)
+    assert template.limits == (("khu_vuc", 12),)
+    data = template.data({"area": "Xã Sơn Tịnh, Quảng Ngãi", "summary": "Họp tổ"})
+    assert data == {"khu_vuc": "Xã Sơn Tịnh…", "noi_dung": "Họp tổ"}
+
+
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [
@@ -111,6 +120,8 @@ def test_a_mapping_names_the_templates_parameters():
         ("250001:ten_diem=nowhere", "unknown field 'nowhere'"),
         ("250001:a=date,a=address", "mapped twice"),
         ("250001:1a=date", "not param=field"),
+        ("250001:a=date/0", "the length after / must be 1 to 1000"),
+        ("250001:a=date/x", "the length after / must be 1 to 1000"),
     ],
 )
 def test_wrong_template_settings_are_refused(value: str, complaint: str):
@@ -139,3 +150,15 @@ def test_fields_are_checked_and_clipped():
     assert fields["fields"]["summary"].endswith("…")
     with pytest.raises(ValueError):
         zns.zns_fields(zns.NOTICE, area="Xã A")
+
+
+def test_no_value_is_ever_empty_zalo_refuses_those():
+    point = TransactionPoint(
+        id="P1", commune_code="21220", name="Điểm Tịnh Hà", address="", day_of_month=15,
+        start_time=dt.time(7, 30), end_time=dt.time(11, 0), office="PGD Sơn Tịnh", phone="0255",
+    )  # fmt: skip
+    cancelled = change_zns(point, dt.date(2026, 12, 15), None, "Mưa lũ", restored=False)
+    assert cancelled["fields"]["new_date"] == "đã hủy"
+    assert cancelled["fields"]["change"] == "hủy"
+    template = parse_template("250002:dia_chi=address,ngay_moi=new_date", zns.DAY_CHANGED)
+    assert template.data(cancelled["fields"]) == {"dia_chi": "-", "ngay_moi": "đã hủy"}

@@ -280,3 +280,21 @@ async def test_zns_errors_quota_waits_for_tomorrow_and_an_unanswered_send_is_not
     clock.now = at(2026, 12, 29, 12, 0)
     assert (await runtime.sender.run_once()).handled == 0  # never retried
     assert len(oa.zns_sent) == 1
+
+
+async def test_the_phone_is_never_written_whole_in_the_log_or_the_row(
+    start_bot: Start, oa, clock, caplog
+):
+    bot = await start_bot(zalo_zns_template_reminder=REMINDER)
+    await subscribe(bot)
+    await give_phone(bot)
+    clock.now = at(2026, 12, 28, 18, 0)
+    oa.fail_next("zns", code=-108, message="Phone 84912345678 (0912345678) is invalid")
+    with caplog.at_level("DEBUG"):
+        _planned, stats = await tick(bot, clock)
+    assert stats.failed == 1
+    async with transaction(bot.runtime.deps.sessions) as session:
+        row = (await session.exec(select(Outbox).where(Outbox.kind == "reminder_eve"))).one()
+    assert "***678" in row.last_error  # masked by the client (bot/zalo_oa_api.py)
+    for text in (caplog.text, row.last_error):
+        assert "912345678" not in text
