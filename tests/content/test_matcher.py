@@ -823,3 +823,17 @@ def test_words_that_fold_alike_keep_their_cue(
     matcher: Matcher, message: str, out_of_scope: bool
 ) -> None:
     assert ("none" in matcher.raw_scores(message)) is out_of_scope
+
+
+@pytest.mark.parametrize(
+    ("message", "overdue"),
+    [
+        # "dời" (put off) is overdue; folded it was also "đòi" (demand), "đời" (life)
+        ("xin dời ngày trả được không", True),
+        ("cho em dời lại ít hôm", True),
+        ("tụi nó đòi tiền mỗi ngày", False),
+        ("cả đời tôi chưa gặp chuyện này", False),
+    ],
+)
+def test_putting_off_is_not_demanding(matcher: Matcher, message: str, overdue: bool) -> None:
+    assert ("loan.overdue" in matcher.raw_scores(message)) is overdue
