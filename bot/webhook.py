@@ -177,8 +177,8 @@ def _raw_header(request: web.Request, name: str) -> bytes | None:
 
 async def zalo_oa_webhook(request: web.Request) -> web.Response:
     """One Zalo Official Account event: its signature is checked on the raw bytes before
-    anything is parsed (401 when wrong), then it is handled before we answer, so one
-    person's events stay in order (Zalo wants the answer within 2 seconds)."""
+    anything is parsed (401 when wrong), then kept and handled, in each person's order; the
+    answer waits for the handling 1.5 s at most (Zalo wants it within 2 s)."""
     from bot.zalo_oa import (
         SIGNATURE_HEADER,
         TIMESTAMP_HEADER,
@@ -221,7 +221,7 @@ async def zalo_oa_webhook(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
     if event is not None:
         try:
-            await channel.handle_event(event)
+            await channel.take(event, body)
         except Exception as error:
             if not database_unreachable(error):
                 raise

@@ -10,6 +10,7 @@ it for ``oa.query.hide``: the fake sends the button's payload back as the user's
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -24,7 +25,7 @@ from bot.scheduler import remind_and_deliver
 from handlers.broadcasts.actions import SwitchAnnouncements
 from handlers.core.types import Button, Reply
 from handlers.schedules.csv import parse_schedule_csv
-from storage import reports, schedules, users, zalo_oa_contacts
+from storage import inbox, reports, schedules, users, zalo_oa_contacts
 from storage.db import transaction
 from tests.bot.zalo_oa_support import OaBot, buttons, migrate, plain
 from tests.conftest import FakeClock
@@ -637,3 +638,56 @@ async def test_no_secret_or_token_reaches_the_log(bot: OaBot, oa, caplog):
     assert len(set(secrets)) >= 5  # the first access token and the refreshed one among them
     secrets.append(headers["X-ZEvent-Signature"].removeprefix("mac="))
     assert all(s and s not in text for s in secrets)
+
+
+# ---- answered within Zalo's 2 seconds, and nothing lost ----------------------------------
+
+
+async def test_a_slow_picture_is_answered_in_time_and_handled_afterwards(bot: OaBot, oa):
+    from tests.handlers.evidence_samples import jpeg_with_gps
+
+    await onboard(bot)
+    bot.channel.answer_within = 0.05  # the 1.5 s Zalo's 2 s leave, made short for the test
+    oa.hold_images = asyncio.Event()  # Zalo's CDN does not answer yet
+    sent = len(oa.calls_to("cs"))
+    event = oa.image_event(bot.user, oa.serve_image(jpeg_with_gps()))
+    assert await oa.push(event) == 200  # answered while the download still waits
+    assert len(oa.calls_to("cs")) == sent
+    oa.hold_images.set()
+    await oa.wait_for_calls("cs", sent + 1)  # the picture was handled after the answer
+    assert len(oa.downloads) == 1  # fetched once the CDN answered, and answered
+    assert await oa.push(event) == 200  # Zalo's retry of the same event: nothing more
+    await bot.channel.idle()
+    assert len(oa.calls_to("cs")) == sent + 1 and len(oa.downloads) == 1
+
+
+async def test_an_event_cut_off_by_a_restart_is_handled_at_the_next_start(oa, database_url, clock):
+    from tests.handlers.evidence_samples import jpeg_with_gps
+
+    await migrate(database_url)
+    first = OaBot(oa, database_url, clock=clock)
+    await first.start()
+    user = first.user
+    try:
+        await onboard(first)
+        first.channel.answer_within = 0.05
+        first.channel.stop_grace = 0.05  # stopped before the download ends
+        oa.hold_images = asyncio.Event()
+        sent = len(oa.messages(user))
+        assert await oa.push(oa.image_event(user, oa.serve_image(jpeg_with_gps()))) == 200
+    finally:
+        await first.stop()
+    assert len(oa.messages(user)) == sent  # cut off: not answered, but kept
+    oa.hold_images.set()
+    clock.advance(minutes=3)
+    second = OaBot(oa, database_url, clock=clock)
+    second.user = user
+    await second.start()
+    try:
+        await oa.wait_for_calls("cs", len(oa.calls_to("cs")) + 1)
+        assert len(oa.messages(user)) == sent + 1
+        await second.channel.idle()
+        async with second.channel.deps.sessions() as session:
+            assert await inbox.left(session, "zalo_oa") == []  # done with
+    finally:
+        await second.stop()
