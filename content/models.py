@@ -628,6 +628,9 @@ class MatcherSettings(Strict):
     model_weight: Annotated[Number, _within(0, 1)] = 0.6
     # a message with no cue at all is answered only when the model is this sure of a topic
     model_alone_floor: Annotated[Number, _within(0, 1)] = 0.35
+    # a message whose words carry diacritics at least this often is read with them: a cue
+    # written with diacritics must then find them in the message ("đô la" is not "đó là")
+    accent_share: Annotated[Number, _within(0, 1)] = 0.5
 
 
 class TopicCues(Strict):
