@@ -39,7 +39,7 @@ from content.normalize import basic_tokens, mark_key, strip_diacritics  # noqa: 
 
 # a text is "written with diacritics" when at least this share of its words carry them (the
 # matcher's own default, ``accent_share``)
-ACCENT_SHARE = 0.5
+ACCENT_SHARE = 0.3
 
 
 def _strings(node: object) -> Iterator[str]:
