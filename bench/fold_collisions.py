@@ -118,7 +118,7 @@ def collisions(
     collide. "#" in a cue (any number) matches any number."""
     wanted: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
     for cue in cues:
-        words = [w for w in basic_tokens(cue.replace("#", " 0 "))]
+        words = basic_tokens(cue.replace("#", " 0 "))
         key = tuple("#" if w.isdigit() else strip_diacritics(w) for w in words)
         wanted[key].append((cue, tuple(mark_key(w) for w in words)))
     longest = max((len(k) for k in wanted), default=0)
