@@ -7,6 +7,12 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
 * Unknown words are repaired against the matcher's own vocabulary: Telex leftovers
   ("ngheof" -> "ngheo"), two words typed together ("vayvon" -> "vay von"), and one-edit typos
   (insert / delete / substitute / swap: "nghoe" -> "ngheo", "lai xuat" -> "lai suat").
+* A message written with diacritics (``accent_share`` of its words carry some) keeps them
+  beside its folded tokens (:meth:`content.normalize.Normalizer.marked_tokens`): a cue phrase
+  written with diacritics counts only where the message's words carry the same ones, tone
+  placement aside ("hoà" is "hòa"; "tối đa" is not "tôi đã", "bỏ chồng" not "bố chồng"). A
+  word typed bare may still be the cue's word; a message typed without diacritics, or a cue
+  written without them, matches folded.
 * Every topic has weighted cue phrases. All phrases found in the question are collected; a
   phrase lying inside a longer phrase that was also found is ignored ("ngheo" inside
   "thoat ngheo"). "a + b" phrases fire when both parts appear anywhere; a part may list
@@ -93,9 +99,38 @@ def _is_syllable(word: str) -> bool:
     return not (coda in ("ch", "nh") and nucleus[-1] not in "aeiy")
 
 
+# A cue's diacritics: the mark_key of each of its tokens ("tối đa" -> ("tôi1", "đa")), None
+# for a token that says nothing about them (a "#", a word an expansion wrote). A cue written
+# without any diacritic has none at all (None): it matches the folded text, as typed.
+_Marks = tuple[str | None, ...] | None
+
 # One part of an "a + b" cue: its alternatives, each a normalised phrase padded with spaces
-# (" to truong "); "#" stands for any number. The part is present when any alternative is.
-_Part = tuple[str, ...]
+# (" to truong ") with its marks; "#" stands for any number. The part is present when any
+# alternative is.
+_Part = tuple[tuple[str, _Marks], ...]
+
+# Lenient reading of a message's diacritics: a word typed without any (in a message that has
+# them) may stand for a cue word that has them; a word typed with them must match the cue's.
+LENIENT_BARE_WORDS = True
+
+
+def _agree(
+    tokens: list[str], marks: list[str | None], start: int, key: tuple[str, ...], cue: _Marks
+) -> bool:
+    """Whether the message words at ``start`` carry the diacritics of the cue ``key``.
+
+    Only where the message has the cue's word itself: a repaired typo or a number that
+    stands for "#" says nothing about diacritics, nor does a word a rule wrote (no mark)."""
+    if cue is None:
+        return True
+    for k, (word, want) in enumerate(zip(key, cue, strict=True)):
+        got = marks[start + k]
+        if got is None or want is None or got == want or tokens[start + k] != word:
+            continue
+        if LENIENT_BARE_WORDS and got == word:
+            continue  # typed without diacritics: it may be this word
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -157,6 +192,7 @@ class Matcher:
         *,
         normalizer: Normalizer,
         phrases: dict[tuple[str, ...], list[tuple[str, float]]],
+        phrase_marks: dict[tuple[str, ...], list[_Marks]] | None = None,
         combos: list[tuple[tuple[_Part, ...], str, float]],
         examples: dict[str, list[str]],
         rules: list[_Rule],
@@ -167,6 +203,8 @@ class Matcher:
         self._norm = normalizer
         self.model = model
         self._phrases = phrases
+        # the diacritics of each entry of ``phrases[key]``, in the same order
+        self._phrase_marks = phrase_marks or {}
         self._max_len = max((len(k) for k in phrases), default=1)
         # every beginning of a phrase: a window of words that begins none stops growing
         self._prefixes = {k[:i] for k in phrases for i in range(1, len(k) + 1)}
@@ -174,10 +212,18 @@ class Matcher:
         # each alternative of a combo part: its padded text, whether it holds "#" (then it is
         # looked for in the text with numbers as "#"), and its words (all must be present
         # before the text is searched; long messages hold hundreds of alternatives)
-        self._alternatives: dict[_Part, list[tuple[str, bool, frozenset[str]]]] = {
+        self._alternatives: dict[
+            _Part, list[tuple[str, bool, frozenset[str], tuple[str, ...], _Marks]]
+        ] = {
             part: [
-                (alt, "#" in alt.split(), frozenset(w for w in alt.split() if w != "#"))
-                for alt in part
+                (
+                    alt,
+                    "#" in alt.split(),
+                    frozenset(w for w in alt.split() if w != "#"),
+                    tuple(alt.split()),
+                    alt_marks,
+                )
+                for alt, alt_marks in part
             ]
             for parts, _, _ in combos
             for part in parts
@@ -192,7 +238,7 @@ class Matcher:
             freq.update(key)
         for parts, _, _ in combos:
             for part in parts:
-                for alternative in part:
+                for alternative, _ in part:
                     freq.update(alternative.split())
         for texts in examples.values():
             for text in texts:
@@ -293,22 +339,40 @@ class Matcher:
         pool = same_start or sorted(found)
         return (max(pool, key=lambda w: (vocab[w], w)),)
 
-    def _prepare(self, text: str) -> tuple[list[str], list[bool]]:
+    def _prepare(self, text: str) -> tuple[list[str], list[bool], list[str | None] | None]:
+        """Tokens with typos repaired, which were repaired, and the diacritics of each token
+        (:func:`content.normalize.mark_key`, None for a repaired word) when the message is
+        written with them, else None: then cues match the folded text only."""
         tokens: list[str] = []
         repaired: list[bool] = []
-        for tok in self._norm.tokens(text):
+        marks: list[str | None] = []
+        words, word_marks = self._norm.marked_tokens(text)
+        for tok, mark in zip(words, word_marks, strict=True):
             if tok in self._vocab:
                 tokens.append(tok)
                 repaired.append(False)
+                marks.append(mark)
                 continue
             fixed = self._repair(tok)
             if fixed is None:
                 tokens.append(tok)
                 repaired.append(False)
+                marks.append(mark)
             else:
                 tokens.extend(fixed)
                 repaired.extend([True] * len(fixed))
-        return tokens, repaired
+                marks.extend([None] * len(fixed))
+        return tokens, repaired, marks if self._written_with_marks(tokens, marks) else None
+
+    def _written_with_marks(self, tokens: list[str], marks: list[str | None]) -> bool:
+        """True when at least ``accent_share`` of the message's words (letters only) carry
+        diacritics: most Vietnamese words do, so a message typed with them has far more."""
+        letters = marked = 0
+        for tok, mark in zip(tokens, marks, strict=True):
+            if mark is not None and tok.isalpha():
+                letters += 1
+                marked += mark != tok
+        return marked > 0 and marked >= self._settings["accent_share"] * letters
 
     # -- scoring -------------------------------------------------------------------------
     def model_text(self, text: str) -> str:
@@ -320,7 +384,11 @@ class Matcher:
         bench."""
         return self._cue_scores(*self._prepare(text))
 
-    def _cue_scores(self, tokens: list[str], repaired: list[bool]) -> dict[str, float]:
+    def _cue_scores(
+        self, tokens: list[str], repaired: list[bool], marks: list[str | None] | None = None
+    ) -> dict[str, float]:
+        """Raw cue score per topic. With ``marks`` (the message is written with diacritics),
+        a cue written with diacritics counts only where the message's words carry them."""
         n = len(tokens)
         # "#" in a phrase stands for any number ("# năm" matches "5 nam")
         shapes = ["#" if t.isdigit() else t for t in tokens]
@@ -363,6 +431,26 @@ class Matcher:
                     for phrase, pos in wild.get((*key[:j], "*", *key[j + 1 :]), ()):
                         if _one_edit(key[pos], phrase[pos]):
                             found.append((i, end, phrase, True))
+        # with diacritics, a phrase counts for the entries whose diacritics the words carry
+        # ("đô la" is not "đó là"); None: every entry of the phrase counts
+        entries: list[frozenset[int] | None] = [None] * len(found)
+        if marks is not None:
+            agreed: list[tuple[int, int, tuple[str, ...], bool]] = []
+            entries = []
+            for start, end, key, fixed in found:
+                cue_marks = self._phrase_marks.get(key)
+                if cue_marks is None or len(cue_marks) == 1:
+                    if cue_marks is None or _agree(tokens, marks, start, key, cue_marks[0]):
+                        agreed.append((start, end, key, fixed))
+                        entries.append(None)
+                    continue
+                ok = frozenset(
+                    e for e, cue in enumerate(cue_marks) if _agree(tokens, marks, start, key, cue)
+                )
+                if ok:
+                    agreed.append((start, end, key, fixed))
+                    entries.append(None if len(ok) == len(cue_marks) else ok)
+            found = agreed
         # ignore a phrase that lies inside a longer phrase also found: one that starts
         # earlier and ends no sooner, or starts at the same word and ends later
         longest = [0] * (n + 1)  # the furthest end of a phrase found starting at each word
@@ -372,30 +460,60 @@ class Matcher:
         for k in range(1, n + 1):
             reach[k] = max(reach[k - 1], longest[k - 1])
         kept: dict[tuple[str, ...], float] = {}
-        for start, end, key, fixed in found:
+        # entries of a kept phrase that count: all of them unless the diacritics said otherwise
+        counted: dict[tuple[str, ...], set[int] | None] = {}
+        for (start, end, key, fixed), agreeing in zip(found, entries, strict=True):
             if reach[start] >= end or longest[start] > end:
                 continue
             factor = self._settings["repaired_factor"] if fixed else 1.0
             kept[key] = max(kept.get(key, 0.0), factor)
+            if key not in counted:
+                counted[key] = None if agreeing is None else set(agreeing)
+            elif (so_far := counted[key]) is not None:
+                counted[key] = None if agreeing is None else so_far | agreeing
         scores: dict[str, float] = defaultdict(float)
         for key, factor in kept.items():
-            for topic, weight in self._phrases[key]:
-                scores[topic] += weight * factor
+            only = counted.get(key)
+            for e, (topic, weight) in enumerate(self._phrases[key]):
+                if only is None or e in only:
+                    scores[topic] += weight * factor
         if self._combos:
             padded = f" {' '.join(tokens)} "
             padded_shapes = f" {' '.join(shapes)} "
             words = set(tokens)
+
+            def found_marked(
+                text: str, alt: str, key: tuple[str, ...], cue: _Marks, known: list[str | None]
+            ) -> bool:
+                """Whether ``alt`` occurs in ``text`` with the diacritics of ``cue``."""
+                at = text.find(alt)
+                while at != -1:
+                    # the k-th token follows the k-th space of the padded text
+                    if _agree(tokens, known, text.count(" ", 0, at), key, cue):
+                        return True
+                    at = text.find(alt, at + 1)
+                return False
+
             # a word set is shared by many cues: look each part up once per question
             present: dict[_Part, bool] = {}
             for parts, topic, weight in self._combos:
                 for part in parts:
                     hit = present.get(part)
                     if hit is None:
-                        hit = present[part] = any(
-                            needed <= words
-                            and (alt in padded_shapes if has_number else alt in padded)
-                            for alt, has_number, needed in self._alternatives[part]
-                        )
+                        hit = False
+                        for alt, has_number, needed, alt_key, cue in self._alternatives[part]:
+                            if not needed <= words:
+                                continue
+                            text = padded_shapes if has_number else padded
+                            if alt not in text:
+                                continue
+                            if marks is None or cue is None:
+                                hit = True
+                                break
+                            if found_marked(text, alt, alt_key, cue, marks):
+                                hit = True
+                                break
+                        present[part] = hit
                     if not hit:
                         break
                 else:
@@ -436,8 +554,8 @@ class Matcher:
         return {t: s for t, s in scores.items() if s > 0}
 
     def match(self, text: str) -> Match:
-        tokens, repaired = self._prepare(text)
-        scores = self._cue_scores(tokens, repaired)
+        tokens, repaired, marks = self._prepare(text)
+        scores = self._cue_scores(tokens, repaired, marks)
         if self.model is None:
             return self._cue_match(scores)
         return self._combined_match(scores, self.model.probabilities(" ".join(tokens)))
@@ -499,33 +617,39 @@ class Matcher:
         return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, scores.get(top, 0.0))
 
 
-def _phrase_key(phrase: str, normalizer: Normalizer) -> tuple[str, ...]:
-    """Tokens of a cue phrase; "#" (any number) is punctuation to the tokeniser, so it is
-    kept as a token of its own."""
-    return tuple(
-        tok
-        for i, part in enumerate(phrase.split("#"))
-        for tok in ([] if i == 0 else ["#"]) + normalizer.tokens(part, accented=False)
-    )
+def _phrase_marks(phrase: str, normalizer: Normalizer) -> tuple[tuple[str, ...], _Marks]:
+    """Tokens of a cue phrase ("#", any number, is punctuation to the tokeniser, so it is
+    kept as a token of its own) and its diacritics (None when it is written without any)."""
+    tokens: list[str] = []
+    marks: list[str | None] = []
+    for i, part in enumerate(phrase.split("#")):
+        if i:
+            tokens.append("#")
+            marks.append(None)
+        words, word_marks = normalizer.marked_tokens(part, accented=False)
+        tokens += words
+        marks += word_marks
+    accented = any(m is not None and m != t for t, m in zip(tokens, marks, strict=True))
+    return tuple(tokens), tuple(marks) if accented else None
 
 
 def _word_sets(raw: dict[str, list[str]], normalizer: Normalizer) -> dict[str, _Part]:
     """``word_sets``: name -> phrases, for "@name" in "a + b" cues."""
     out: dict[str, _Part] = {}
     for name, items in raw.items():
-        alternatives: list[str] = []
+        alternatives: list[tuple[str, _Marks]] = []
         for i, item in enumerate(items):
-            key = _phrase_key(item, normalizer)
+            key, marks = _phrase_marks(item, normalizer)
             if not [t for t in key if t != "#"]:
                 raise _bad(f"word_sets.{name}[{i}]", "phrase has no words")
-            alternatives.append(f" {' '.join(key)} ")
+            alternatives.append((f" {' '.join(key)} ", marks))
         out[name] = tuple(dict.fromkeys(alternatives))
     return out
 
 
 def _combo_part(text: str, normalizer: Normalizer, sets: dict[str, _Part], where: str) -> _Part:
     """One part of an "a + b" cue: alternatives separated by "|", "@name" for a word set."""
-    alternatives: list[str] = []
+    alternatives: list[tuple[str, _Marks]] = []
     for alt in text.split("|"):
         alt = alt.strip()
         if alt.startswith("@"):
@@ -533,10 +657,10 @@ def _combo_part(text: str, normalizer: Normalizer, sets: dict[str, _Part], where
                 raise _bad(where, f"unknown word set {alt!r} (see word_sets)")
             alternatives.extend(sets[alt[1:]])
             continue
-        key = _phrase_key(alt, normalizer)
+        key, marks = _phrase_marks(alt, normalizer)
         if not [t for t in key if t != "#"]:
             raise _bad(where, "every part of an 'a + b' phrase needs words")
-        alternatives.append(f" {' '.join(key)} ")
+        alternatives.append((f" {' '.join(key)} ", marks))
     return tuple(dict.fromkeys(alternatives))
 
 
@@ -594,6 +718,7 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     common_words = {token for word in data.common_words for token in normalizer.tokens(word)}
     sets = _word_sets(data.word_sets, normalizer)
     phrases: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
+    phrase_marks: dict[tuple[str, ...], list[_Marks]] = defaultdict(list)
     combos: list[tuple[tuple[_Part, ...], str, float]] = []
     examples: dict[str, list[str]] = {}
     for topic, cues in data.topics.items():
@@ -607,13 +732,14 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
                 continue
             if "|" in phrase or "@" in phrase:
                 raise _bad(pwhere, "'|' and '@set' only work inside an 'a + b' phrase")
-            key = _phrase_key(phrase, normalizer)
+            key, marks = _phrase_marks(phrase, normalizer)
             if not [t for t in key if t != "#"]:
                 raise _bad(pwhere, "phrase has no words")
             if key in seen:
                 raise _bad(pwhere, f"duplicate phrase (normalised: {' '.join(key)!r})")
             seen.add(key)
             phrases[key].append((topic, weight))
+            phrase_marks[key].append(marks)
         for i, text in enumerate(cues.examples):
             norm = normalizer(text, accented=False)
             if not norm:
@@ -634,6 +760,8 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     matcher = Matcher(
         normalizer=normalizer,
         phrases=dict(phrases),
+        # only phrases some of whose entries are written with diacritics need checking
+        phrase_marks={k: v for k, v in phrase_marks.items() if any(m is not None for m in v)},
         combos=combos,
         examples=examples,
         rules=rules,

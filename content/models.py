@@ -628,6 +628,11 @@ class MatcherSettings(Strict):
     model_weight: Annotated[Number, _within(0, 1)] = 0.6
     # a message with no cue at all is answered only when the model is this sure of a topic
     model_alone_floor: Annotated[Number, _within(0, 1)] = 0.35
+    # a message whose words carry diacritics at least this often is read with them: a cue
+    # written with diacritics must then find them in the message ("đô la" is not "đó là").
+    # In the training files a message typed without diacritics has none, one typed with them
+    # has them on 0.33-1.0 of its words ("vay", "cho", "app" have none: "vay sinh viên").
+    accent_share: Annotated[Number, _within(0, 1)] = 0.3
 
 
 class TopicCues(Strict):

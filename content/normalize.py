@@ -27,6 +27,7 @@ __all__ = [
     "Normalizer",
     "basic_tokens",
     "fold",
+    "mark_key",
     "strip_diacritics",
 ]
 
@@ -44,6 +45,28 @@ def strip_diacritics(text: str) -> str:
 
 # a word is stripped once: a 2,000-character message holds ~450 words, mostly repeated ones
 _strip_word = lru_cache(maxsize=50_000)(strip_diacritics)
+
+
+# the five tone marks (huyền, sắc, ngã, hỏi, nặng); the other combining marks (circumflex,
+# breve, horn) make a different vowel and stay in the word
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+
+
+@lru_cache(maxsize=50_000)
+def mark_key(word: str) -> str:
+    """A lowercase word with its diacritics, its tone moved to the end: 'hoà' and 'hòa' ->
+    'hoa2', 'thuý' and 'thúy' -> 'thuy1', 'lãi' -> 'lai4', 'đô' -> 'đô'. Words written with
+    the old and the new tone placement compare equal; different words that fold alike
+    ('tối' 'tôi1' / 'tôi' 'tôi', 'sập' 'sâp5' / 'sắp' 'săp1') do not. A word without any
+    diacritic is its own key."""
+    tone = ""
+    base: list[str] = []
+    for ch in unicodedata.normalize("NFD", word):
+        if ch in _TONES:
+            tone = _TONES[ch]
+        else:
+            base.append(ch)
+    return unicodedata.normalize("NFC", "".join(base)) + tone
 
 
 def basic_tokens(text: str) -> list[str]:
@@ -72,10 +95,15 @@ class _Rewriter:
         self._longest = max((len(k) for k in self._rules), default=0)
         self._firsts = {k[0] for k in self._rules}
 
-    def __call__(self, tokens: list[str]) -> list[str]:
+    def __call__(
+        self, tokens: list[str], marks: list[str | None]
+    ) -> tuple[list[str], list[str | None]]:
+        """The rewritten tokens, and beside each the mark of the word it came from
+        (``marks`` is parallel to ``tokens``); a word a rule wrote has no mark (None)."""
         if not self._rules:
-            return tokens
+            return tokens, marks
         out: list[str] = []
+        out_marks: list[str | None] = []
         i, n = 0, len(tokens)
         while i < n:
             if tokens[i] in self._firsts:
@@ -83,15 +111,18 @@ class _Rewriter:
                     repl = self._rules.get(tuple(tokens[i : i + size]))
                     if repl is not None:
                         out.extend(repl)
+                        out_marks.extend([None] * len(repl))
                         i += size
                         break
                 else:
                     out.append(tokens[i])
+                    out_marks.append(marks[i])
                     i += 1
             else:
                 out.append(tokens[i])
+                out_marks.append(marks[i])
                 i += 1
-        return out
+        return out, out_marks
 
 
 class Normalizer:
@@ -118,17 +149,27 @@ class Normalizer:
     def tokens(self, text: str, *, accented: bool = True) -> list[str]:
         """Matching tokens of ``text``; ``accented=False`` skips the diacritics-only rules
         (used for cue phrases, which must match the question with or without diacritics)."""
+        return self.marked_tokens(text, accented=accented)[0]
+
+    def marked_tokens(
+        self, text: str, *, accented: bool = True
+    ) -> tuple[list[str], list[str | None]]:
+        """:meth:`tokens`, and beside each token the :func:`mark_key` of the word of ``text``
+        it came from, diacritics and all; None for a word that a rule of this normaliser wrote
+        (an abbreviation's expansion, a regional word's replacement)."""
         toks = basic_tokens(text.replace("%", " phần trăm "))
         # "500k" is five hundred thousand, not "500 không"
         toks = [
             "nghìn" if t == "k" and i and toks[i - 1].isdigit() else t for i, t in enumerate(toks)
         ]
+        marks: list[str | None] = [mark_key(t) for t in toks]
         if accented:
-            toks = self._accented(toks)
+            toks, marks = self._accented(toks, marks)
         toks = [_strip_word(t) for t in toks]
-        toks = self._expand(toks)
+        toks, marks = self._expand(toks, marks)
         # '&' only served to recognise "tk&vv"-like abbreviations
-        return [t for t in toks if t[0] != "&"]
+        kept = [i for i, t in enumerate(toks) if t[0] != "&"]
+        return [toks[i] for i in kept], [marks[i] for i in kept]
 
     def __call__(self, text: str, *, accented: bool = True) -> str:
         return " ".join(self.tokens(text, accented=accented))

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from content.matcher import Match, Matcher, _is_syllable, load_matcher
+from content.normalize import strip_diacritics
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "content" / "data"
 TOPIC_IDS = {
@@ -837,3 +838,64 @@ def test_words_that_fold_alike_keep_their_cue(
 )
 def test_putting_off_is_not_demanding(matcher: Matcher, message: str, overdue: bool) -> None:
     assert ("loan.overdue" in matcher.raw_scores(message)) is overdue
+
+
+# Written with diacritics, a message is read with them: a cue written with diacritics counts
+# only where the message's words carry the same ones. Each pair below folds to the same
+# letters (bench/fold_collisions.py lists them from the training messages and content texts);
+# the first message of each has the cue's word, the second another word.
+@pytest.mark.parametrize(
+    ("topic", "with_cue", "other_word"),
+    [
+        # "tối đa" (at most) / "tôi đã" (I have)
+        ("loan.amount", "Hộ nghèo vay tối đa bao nhiêu", "Tôi đã nộp đủ giấy tờ cho tổ"),
+        # "sập" (collapse) / "sắp" (about to)
+        ("loan.risk", "Bão làm sập nhà tôi, còn nợ ngân hàng", "Nhà tôi sắp đến hạn trả nợ"),
+        # "dột" (leaking roof) / "đợt" (round), "đột" (sudden)
+        (
+            "program.social_housing",
+            "Nhà dột nát, vay sửa nhà được không",
+            "Đợt này có cho vay không",
+        ),
+        ("program.social_housing", "Nhà dột nát, vay sửa nhà được không", "Anh ấy đột ngột bỏ đi"),
+        # "bỏ chồng" (leave one's husband) / "bố chồng" (father-in-law)
+        ("none", "Bỏ chồng thì con ở với ai", "Bố chồng tôi muốn vay vốn chăn nuôi"),
+        # "kiện" (sue) / "kiến nghị" (petition)
+        ("blackcredit.law", "Tôi muốn kiện người vay không trả", "Kiến nghị ngân hàng xem xét"),
+        # "cháy" (fire) / "chạy" (run)
+        ("loan.risk", "Nhà bị cháy hết, nợ ngân hàng chưa trả", "Nó chạy xe qua nhà tôi mỗi ngày"),
+        # "tới hạn" (falls due) / "tụi hắn" (those guys)
+        ("loan.overdue", "Khoản vay tới hạn mà chưa có tiền", "Tụi hắn đến nhà chửi bới"),
+        # "hoãn" (postpone) / "hoàn" (complete)
+        ("loan.overdue", "Xin hoãn trả nợ được không", "Tôi đã hoàn thành hồ sơ"),
+        # in an "a + b" cue: "thì mới" (only then) / "thì mỗi" (then each)
+        (
+            "misconduct.fees",
+            "Phải đưa 2 triệu thì mới cho vay chừng mô",
+            "Vay 20 triệu thì mỗi năm đóng lãi chừng mô",
+        ),
+    ],
+)
+def test_words_with_other_diacritics_do_not_fire_a_cue(
+    matcher: Matcher, topic: str, with_cue: str, other_word: str
+) -> None:
+    assert topic in matcher.raw_scores(with_cue)
+    assert topic not in matcher.raw_scores(other_word)
+    # typed without diacritics, both read as today: the cue cannot tell them apart
+    assert topic in matcher.raw_scores(strip_diacritics(with_cue))
+    assert topic in matcher.raw_scores(strip_diacritics(other_word))
+
+
+def test_diacritics_in_a_message_typed_without_them_are_not_read(matcher: Matcher) -> None:
+    # most words bare: the one accented word does not make the message "written with them"
+    assert "loan.amount" in matcher.raw_scores("ho ngheo vay toi đa bao nhieu")
+    assert "loan.amount" in matcher.raw_scores("Hộ nghèo vay toi da bao nhiêu")  # two bare words
+
+
+def test_old_and_new_tone_placement_match_alike(matcher: Matcher) -> None:
+    # the cues write "dọa", "xóa"; many phones write "doạ", "xoá"
+    for new, old in [
+        ("Tụi nó dọa đánh tôi vì chưa trả nợ", "Tụi nó doạ đánh tôi vì chưa trả nợ"),
+        ("Xin xóa nợ cho nhà tôi", "Xin xoá nợ cho nhà tôi"),
+    ]:
+        assert matcher.raw_scores(new) == matcher.raw_scores(old) != {}

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from content.normalize import Normalizer, basic_tokens, fold, strip_diacritics
+from content.normalize import Normalizer, basic_tokens, fold, mark_key, strip_diacritics
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,24 @@ def test_percent_and_thousands_after_a_number() -> None:
     assert norm("lai 5%/thang") == "lai 5 phan tram thang"
     assert norm("nop 500k phi") == "nop 500 nghin phi"
     assert norm("vay dc k") == "vay dc khong"  # a lone "k" is still "không"
+
+
+def test_mark_key_keeps_vowel_marks_and_moves_the_tone_to_the_end() -> None:
+    # old and new tone placement are the same word
+    assert mark_key("hoà") == mark_key("hòa") == "hoa2"
+    assert mark_key("thuý") == mark_key("thúy") == "thuy1"
+    assert mark_key(unicodedata.normalize("NFD", "ủy")) == mark_key("uỷ")
+    # words that fold alike are not
+    assert len({mark_key(w) for w in ("tối", "tôi", "tới", "tội")}) == 4
+    assert mark_key("sập") != mark_key("sắp")
+    assert mark_key("dời") != mark_key("đòi")
+    assert mark_key("vay") == "vay"
+
+
+def test_marked_tokens_follow_the_tokens() -> None:
+    norm = Normalizer(accented={"vậy": "", "đô la": "usd"}, expansions={"nhcsxh": "ngân hàng"})
+    tokens, marks = norm.marked_tokens("Vậy NHCSXH cho vay tối đa 100 đô la?")
+    assert tokens == ["ngan", "hang", "cho", "vay", "toi", "da", "100", "usd"]
+    # words a rule wrote have no marks: they say nothing about the message's diacritics
+    assert marks == [None, None, "cho", "vay", "tôi1", "đa", "100", None]
+    assert norm.tokens("Vậy NHCSXH cho vay tối đa 100 đô la?") == tokens
