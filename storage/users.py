@@ -25,8 +25,10 @@ from storage.models import (
 )
 from storage.outbox import PENDING
 
-# Outbox kinds of the notices a subscription brings (handlers/schedules/reminders.py).
+# Outbox kinds of the notices a subscription brings (handlers/schedules/reminders.py, and
+# removals.py: its point removed by a schedule file).
 REMINDER_KIND_PREFIX, CHANGE_KIND = "reminder_", "schedule_change"
+REMOVED_KIND = "point_removed"
 # How stale ``last_seen_at`` may get: written again past this, or on another day. The bot
 # shows it as a date; writing it on every message cost a statement per update.
 LAST_SEEN_STEP = dt.timedelta(hours=1)
@@ -234,7 +236,7 @@ async def withdraw_consent(session: AsyncSession, person: User) -> list[User]:
                 col(Outbox.channel_user_id) == row.channel_user_id,
                 col(Outbox.status) == PENDING,
                 col(Outbox.kind).startswith(REMINDER_KIND_PREFIX)
-                | (col(Outbox.kind) == CHANGE_KIND)
+                | col(Outbox.kind).in_([CHANGE_KIND, REMOVED_KIND])
                 | col(Outbox.broadcast_id).in_(by_area),
             )
         )

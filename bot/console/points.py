@@ -272,7 +272,13 @@ async def import_apply(request: web.Request, staff: Staff) -> web.StreamResponse
         notice = staff.t("console.points.plan_changed")
         return _preview(staff, kept.name, digest, planned, notice, 409)
     await imports.apply_import(
-        staff.session, planned, actor=staff.actor, now=staff.now, source=f"console:{kept.name}"
+        staff.session,
+        planned,
+        actor=staff.actor,
+        now=staff.now,
+        source=f"console:{kept.name}",
+        content=staff.deps.content,
+        tz=staff.ctx.timezone,
     )
     await schedule_uploads.drop(staff.session, staff.actor, digest)
     staff.flash(

@@ -8,7 +8,8 @@ is a problem of the file (``AreaProblem``), and a plan with any problem cannot b
 
 What a file removes, when asked to (the console does): the points of the communes it lists
 that it does not list itself. A file about one commune says nothing about the others, so an
-official of a province can load one commune's file without touching the rest.
+official of a province can load one commune's file without touching the rest. The
+subscribers of a point removed are told, with the commune's other points (removals.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from content.loader import Content
 from handlers.core import roles
 from handlers.schedules.csv import PointRow
+from handlers.schedules.removals import notify_removal
 from storage import audit, schedules, subscriptions
 
 AUDITED_IDS = 100  # point ids named in the audit entry, per kind of change
@@ -149,18 +153,38 @@ async def plan_import(
 
 
 async def apply_import(
-    session: AsyncSession, plan: ImportPlan, *, actor: str, now: dt.datetime, source: str
-) -> None:
+    session: AsyncSession,
+    plan: ImportPlan,
+    *,
+    actor: str,
+    now: dt.datetime,
+    source: str,
+    content: Content | None = None,
+    tz: ZoneInfo | None = None,
+) -> int:
     """Write the plan (the caller has checked it has no problems) and audit it, in the
-    session's transaction: all of it, or nothing when the transaction fails."""
+    session's transaction: all of it, or nothing when the transaction fails. The subscribers
+    of each point removed are told (needs ``content``, and ``tz`` for their next days);
+    returns how many notices were queued."""
     if plan.problems:
         raise ValueError("apply_import: the plan has rows outside the area")
+    if plan.removed and (content is None or tz is None):
+        raise ValueError("apply_import: removing points needs content and tz to tell people")
     rows = [row for _, row in plan.added] + [change.row for change in plan.changed]
     await schedules.upsert_points(session, [row.to_point() for row in rows], now)
+    told = 0
+    going = {removal.row.point_id for removal in plan.removed}
     for removal in plan.removed:
+        point = await schedules.get_point(session, removal.row.point_id)
+        if point is None:  # gone already: the plan was applied before
+            continue
+        if content is not None and tz is not None:  # both are there: checked above
+            today = now.astimezone(tz).date()
+            # Before the delete: its subscriptions are who is told, and they go with it.
+            told += await notify_removal(session, content, point, going, today, now)
         await schedules.delete_point(session, removal.row.point_id)
     if plan.empty:
-        return
+        return told
     ids = {
         "added": [row.point_id for _, row in plan.added],
         "changed": [change.row.point_id for change in plan.changed],
@@ -170,4 +194,6 @@ async def apply_import(
     for key, found in ids.items():  # a national file's ids would swamp the log: counts, and
         detail[key] = len(found)  # the first ids
         detail[f"{key}_ids"] = found[:AUDITED_IDS]
+    detail["notified"] = told  # subscribers of removed points told (the day changes' word)
     await audit.record(session, actor, "schedule.import", source[:200], detail, now)
+    return told
