@@ -386,6 +386,7 @@ async def test_an_import_is_previewed_then_applied_exactly(seeded: Console) -> N
     assert re.search(r"4\s+NEW-21220-1", words)  # the line it is on
     assert re.search(r"2\s+SAMPLE-21220-TINHHA .* Giờ bắt đầu 07:30 08:00", words)
     assert TINH_GIANG in words and "1 người đăng ký nhắc lịch" in words
+    assert "Mỗi người sẽ nhận một tin báo" in words  # the subscribers will be told
     fields = _apply_fields(page)
     # nothing is written by the preview
     async with transaction(seeded.runtime.deps.sessions) as session:
@@ -408,7 +409,11 @@ async def test_an_import_is_previewed_then_applied_exactly(seeded: Console) -> N
         assert changed is not None and changed.start_time == dt.time(8, 0)
         assert await schedules.get_point(session, ELSEWHERE) is not None
         [entry] = [e for e in await audit.entries(session) if e.action == "schedule.import"]
-        assert entry.actor == f"telegram:{OFFICIAL}"
+        assert entry.actor == f"telegram:{OFFICIAL}" and entry.detail["notified"] == 1
+        # the subscriber of Tịnh Giang is told, with the other points to subscribe to
+        [told] = list(await session.exec(select(Outbox).where(Outbox.kind == "point_removed")))
+        assert told.channel_user_id == "7780098"
+        assert "Tịnh Giang" in told.payload["text"] and "Điểm Tịnh Bình" in told.payload["text"]
     # applied once: the kept file is gone
     status, page, _ = await client.post("/staff/points/import/apply", fields)
     assert status == 410 and "Tệp đã tải lên không còn" in text(page)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +25,7 @@ TINH_HA = "SAMPLE-21220-TINHHA"  # day 10 of each month, in 21220 (Quảng Ngãi
 TINH_GIANG = "SAMPLE-21220-TINHGIANG"  # day 31
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 8, 30, tzinfo=dt.UTC)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def lines(text: str) -> list[tuple[int, imports.PointRow]]:
@@ -156,7 +158,9 @@ async def test_an_import_plan_shows_what_it_adds_changes_and_removes_and_applies
             session, lines(_edited_export(export)), ["51"], remove_missing=True
         )
         assert again.digest() == plan.digest() != same.digest()
-        await imports.apply_import(session, plan, actor="telegram:1", now=NOW, source="f.csv")
+        await imports.apply_import(
+            session, plan, actor="telegram:1", now=NOW, source="f.csv", content=_content(), tz=TZ
+        )
     async with transaction(sessions) as session:
         assert await schedules.get_point(session, TINH_GIANG) is None
         assert await schedules.get_point(session, "NEW-21220-1") is not None
