@@ -185,7 +185,7 @@ async def test_withdrawing_consent_forgets_commune_reminders_and_queued_notices(
         user.commune_code = "21220"
         await s.flush()
         await subscriptions.subscribe(s, user.id, "P1", now)
-        for kind in ("reminder_eve", "schedule_change"):
+        for kind in ("reminder_eve", "schedule_change", "point_removed"):
             await outbox.enqueue_subscribers(
                 s, "P1", kind, f"{kind}:", {"vi": payload, "en": payload}, now
             )
