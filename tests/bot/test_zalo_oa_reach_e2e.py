@@ -356,3 +356,25 @@ async def test_a_broadcast_reaches_by_chat_or_zns_and_the_official_is_told_who_w
         await broadcast_status(session, 1, bot.runtime.settings, clock())
     out = capsys.readouterr().out
     assert "broadcast #1: done" in out and "unreachable: 1" in out and "100% done" in out
+
+
+async def test_an_unexpected_error_during_a_zns_send_is_not_retried(start_bot: Start, clock):
+    bot = await start_bot(zalo_zns_template_reminder=REMINDER)
+    await subscribe(bot)
+    await give_phone(bot)
+    reach = bot.runtime.sender.row_transports["zalo_oa"]
+    calls = []
+
+    async def broken(*args):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        raise TimeoutError  # after the request may have left
+
+    reach.send_zns = broken
+    clock.now = at(2026, 12, 28, 18, 0)
+    _planned, stats = await tick(bot, clock)
+    clock.now = at(2026, 12, 28, 20, 0)
+    await bot.runtime.sender.run_once()
+    assert stats.failed == 1 and len(calls) == 1
+    async with transaction(bot.runtime.deps.sessions) as session:
+        row = (await session.exec(select(Outbox).where(Outbox.kind == "reminder_eve"))).one()
+    assert row.status == "failed" and row.in_doubt
