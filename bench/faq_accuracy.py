@@ -2,7 +2,7 @@
 
 Usage (from the repo root)::
 
-    python bench/faq_accuracy.py [FILE ...] [--repeat N]
+    python bench/faq_accuracy.py [FILE ...] [--repeat N] [--cv K [--cv-errors NAME]]
 
 Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed),
 or a TSV whose header names its columns, at least ``text`` and ``topic`` (the message sets
@@ -203,10 +203,15 @@ def leave_one_out(
         return load_matcher(Path(tmp), topic_ids)
 
 
-def cross_validate(ld: Load, data_dir: Path, folds: int) -> None:
+def cross_validate(
+    ld: Load, data_dir: Path, folds: int, show_errors: list[str] | None = None
+) -> dict[str, float]:
     """K-fold cross-validation of the statistical model over the training files: each message
     is scored by cues plus a model trained without its fold (the cue phrases stay as they are,
-    and were written while reading some of these messages, so this flatters the cues)."""
+    and were written while reading some of these messages, so this flatters the cues).
+    ``show_errors`` names training files (or parts of their names, "" for all) whose
+    cross-validated errors are printed: training data only, never a scoring-only set.
+    Returns top-1 per file, over all files, and over the real messages (``messages_real*``)."""
     files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
     rows = [(path.name, *row) for path in files for row in read_rows(path)]
     raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
@@ -220,6 +225,7 @@ def cross_validate(ld: Load, data_dir: Path, folds: int) -> None:
         return int(hashlib.sha256(text.encode()).hexdigest(), 16) % folds
 
     results: dict[str, list[tuple[str, str, str, list[str]]]] = defaultdict(list)
+    wrong: dict[str, list[tuple[str, str, list[str], str]]] = defaultdict(list)
     try:
         for k in range(folds):
             training = [(q, g) for _, g, q, _ in rows if fold_of(q) != k] + examples
@@ -228,12 +234,17 @@ def cross_validate(ld: Load, data_dir: Path, folds: int) -> None:
                 if fold_of(question) == k:
                     got, alts = answer(ld.content, matcher, question)
                     results[name].append((gold, got, kind, alts))
+                    if got != gold:
+                        wrong[name].append((gold, got, alts, question))
     finally:
         matcher.model = original
     print(f"== {folds}-fold cross-validation over {TRAINING_DIR}/ ({len(rows)} messages)")
+    real = [r for name, v in results.items() if name.startswith("messages_real") for r in v]
+    summary: dict[str, float] = {}
     for name, scored in [
         *sorted(results.items()),
         ("all", [r for v in results.values() for r in v]),
+        ("real (messages_real*)", real),
     ]:
         top1 = sum(g == p for g, p, _, _ in scored)
         top3 = sum(g == p or g in a[:2] for g, p, _, a in scored)
@@ -243,7 +254,16 @@ def cross_validate(ld: Load, data_dir: Path, folds: int) -> None:
             f"  {name}: top-1 {pct(top1, len(scored))}; top-3 {pct(top3, len(scored))}; "
             f"in scope answered none {pct(as_none, len(in_scope))}"
         )
+        summary[name] = top1 / len(scored) if scored else 0.0
+    for name in sorted(wrong):
+        if show_errors is None or not any(part in name for part in show_errors):
+            continue
+        print(f"  cross-validated errors in {name} (gold -> predicted  [alternatives]  text):")
+        for gold, got, alts, question in sorted(wrong[name]):
+            alt = f"  [{', '.join(alts)}]" if alts else ""
+            print(f"    {gold} -> {got}{alt}  {question}")
     print()
+    return summary
 
 
 def pct(a: int, b: int) -> str:
@@ -382,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cv", type=int, default=0, metavar="K", help="K-fold cross-validation of the model"
     )
+    parser.add_argument(
+        "--cv-errors",
+        action="append",
+        metavar="NAME",
+        help="with --cv: print the cross-validated errors of the training files whose name "
+        "contains NAME (repeatable; '' for all)",
+    )
     args = parser.parse_args(argv)
 
     ld = load()
@@ -391,8 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU {ld.cpu_ms:.0f} ms)\n"
     )
     if args.cv:
-        cross_validate(ld, DATA_DIR, max(args.cv, 2))
-        if not argv and len(sys.argv) <= 3:
+        cross_validate(ld, DATA_DIR, max(args.cv, 2), args.cv_errors)
+        if not args.files or args.files == [str(DEFAULT_FILE)]:
             return 0
     for name in args.files:
         report(Path(name), ld, max(args.repeat, 1), DATA_DIR)

@@ -208,6 +208,11 @@ async def running(
             )  # fmt: skip
             # The OA's "share your details" form hands its phone to /caidat's ZNS step.
             oa_channel.on_submit_info = offer_submitted_phone
+            if zalo_oa == "webhook":
+                # events a stopped process kept and did not finish; on the way out, the
+                # events still in hand finish before the client closes
+                oa_channel.start()
+                stack.push_async_callback(oa_channel.stop)
 
         # One delivery engine for reminders, notices and broadcasts (bot/delivery.py); the
         # broadcasts' own work (start, progress, reports) runs on whichever process sends.

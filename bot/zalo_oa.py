@@ -7,7 +7,8 @@ shared/facts/zalo-api.md §2.3). :func:`verified_timestamp` checks it on the raw
 before anything is parsed as JSON; :func:`parse_event` then reads the event.
 
 :meth:`ZaloOaChannel.handle_event` handles each event in its user's order, once (a replayed
-``msg_id``, or the same event, sender and time when there is none, is skipped):
+``msg_id``, or the same event, sender and time when there is none, is skipped; an event
+older than 36 hours is not handled, since its id may have left the replay memory):
 
 - ``user_send_text``: a pressed ``oa.query.hide`` button (its payload comes back as the
   text, bot/zalo_oa_render.py), a number or the words of a choice, a command word, or text
@@ -20,6 +21,12 @@ before anything is parsed as JSON; :func:`parse_event` then reads the event.
 
 Every event a person sends records their last interaction (storage/zalo_oa_contacts.py):
 the OA may send them customer-service messages for 7 days after it.
+
+Zalo wants the webhook's answer within 2 seconds and sends the event again otherwise.
+:meth:`ZaloOaChannel.take` keeps each event in the inbox (storage/inbox.py) before handling
+it, lets the request wait for the handling at most ``ANSWER_WITHIN`` seconds, and finishes
+it in the background when it takes longer (a slow picture download). An event kept but not
+handled (a crash, a restart mid-handling) is handled when the channel starts again.
 """
 
 from __future__ import annotations
@@ -54,8 +61,9 @@ from handlers.core.types import (
     Incoming,
     Reply,
 )
-from storage import outbox, people, users, zalo_oa_contacts
+from storage import inbox, outbox, people, users, zalo_oa_contacts
 from storage.db import transaction
+from storage.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +103,14 @@ SEND_ATTEMPTS = 3
 MAX_SEND_RATE = 20.0
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024  # a report takes at most 5 MB of evidence
 KEPT_FILES = 64  # pictures kept in memory for the dialogs, newest last
+# The webhook answers after at most this long (Zalo allows 2 s); handling goes on after it.
+ANSWER_WITHIN = 1.5
+# An inbox event older than this at start was left by a process that stopped (a live replica
+# finishes its own within seconds).
+LEFT_OVER_AGE = dt.timedelta(minutes=2)
+# On the way out, handling in the background gets this long to finish; what is cut off stays
+# in the inbox for the next start.
+STOP_GRACE = 10.0
 MAX_REMEMBERED = 40  # choices remembered per person when notices add theirs
 # A press whose action is not among the choices last shown: an action no dialog has, so the
 # dialogs answer "this button no longer works" with the way back to the menu.
@@ -254,9 +270,84 @@ class ZaloOaChannel:
         self._limiter = AsyncLimiter(min(send_rate, MAX_SEND_RATE), 1)
         self._chat_turns = ChatTurns()
         self._files: OrderedDict[str, bytes] = OrderedDict()
+        self._background: set[asyncio.Task[None]] = set()
+        self.answer_within = ANSWER_WITHIN
+        self.stop_grace = STOP_GRACE
         self.events_handled = 0  # events taken in, replays and ignored ones included
 
     # ---- inbound ------------------------------------------------------------------------
+
+    async def take(self, event: OaEvent, body: dict[str, Any]) -> None:
+        """Keep a webhook event, then handle it; returns when it is handled or after
+        ``answer_within`` seconds, whichever is first (the handling goes on). Raises when the
+        event could not be kept or its handling failed in time (the webhook answers 503 to
+        a database that is down, and Zalo sends the event again)."""
+        kept = {"stamp": str(event.timestamp), "body": body}
+        async with transaction(self.deps.sessions) as session:
+            [kept_id] = await inbox.keep(session, CHANNEL, [kept], self.deps.clock())
+        task = asyncio.create_task(self._handle_kept(event, kept_id), name="zalo-oa-event")
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+        done, _ = await asyncio.wait({task}, timeout=self.answer_within)
+        if task in done:
+            task.result()
+        else:
+            log.info("Zalo OA event %s answered before it was handled", event.name)
+
+    async def _handle_kept(self, event: OaEvent, kept_id: int) -> None:
+        await self.handle_event(event)
+        async with transaction(self.deps.sessions) as session:
+            await inbox.done(session, kept_id)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        if database_unreachable(error):  # kept: handled at the next start, or sent again
+            log.warning("a Zalo OA event waits in the inbox: the database is unreachable")
+        else:
+            log.error("handling a Zalo OA event failed", exc_info=error)
+
+    def start(self) -> None:
+        """Handle in the background the events a stopped process kept and did not finish."""
+        task = asyncio.create_task(self._handle_left_over(), name="zalo-oa-left-over")
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    async def _handle_left_over(self) -> None:
+        before = self.deps.clock() - LEFT_OVER_AGE
+        async with transaction(self.deps.sessions) as session:
+            found = await inbox.left(session, CHANNEL, before=before)
+        if found:
+            log.warning("handling %d Zalo OA events a stopped process left", len(found))
+        for kept_id, kept in found:
+            try:
+                event = parse_event(kept.get("body"), str(kept.get("stamp")))
+            except NotAnEvent:
+                event = None
+            if event is None:
+                async with transaction(self.deps.sessions) as session:
+                    await inbox.done(session, kept_id)
+                continue
+            await self._handle_kept(event, kept_id)
+
+    async def idle(self) -> None:
+        """Returns when no event is being handled in the background."""
+        while self._background:
+            await asyncio.wait(set(self._background))
+
+    async def stop(self) -> None:
+        """Let handling in the background finish (``stop_grace`` seconds at most)."""
+        tasks = set(self._background)
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=self.stop_grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.warning("%d Zalo OA events stay in the inbox for the next start", len(late))
 
     async def handle_event(self, event: OaEvent) -> None:
         """Handle one event in its user's order, and send what the dialogs reply."""
@@ -452,7 +543,7 @@ class ZaloOaChannel:
                 return content.text(key, lang, count=count)
 
             def media_note(count: int) -> str:
-                return content.text("zalo.media_not_shown", lang or "vi", count=count)
+                return content.text("zalo_oa.media_not_shown", lang or "vi", count=count)
 
             if lang is None:
                 more = " / ".join(content.text("zalo_oa.more_choices", x) for x in ("vi", "en"))

@@ -7,14 +7,14 @@ Zalo send the OA a ``user_send_text`` event whose text is the button's payload, 
 from the chat. The payload is ``PRESS_PREFIX`` + the action, so the bot can tell a press
 from typed text (the channel then checks the action against the choices last shown).
 
-Limits, from the OA API documentation as third-party copies quote it (the official pages
-are not reachable from here; check them in the Zalo console before going live):
+Limits (bot/zalo_oa_api.py holds them; sources and certainty in docs/zalo-oa.md §6; check
+them in Zalo's console before going live):
 
 - text: 2,000 characters per message (certain: facts §2.4; several clients);
-- buttons per message: **5** (an official example sends 5 in one message; no source shows
-  more; uncertain);
+- buttons per message: **5** (a Zalo partner's example sends 5 in one message; no source
+  shows more; uncertain);
 - a button's ``title``: 100 characters, an ``oa.query.hide`` ``payload``: 1,000
-  characters (quoted alike by two integrators' documentation; uncertain).
+  characters (quoted alike by a partner's and an SDK's documentation; uncertain).
 
 Six to ten choices go as buttons spread over two messages (the second with a short
 "or choose" text). More than that (the 13 loan programs) are shown the way the Bot Platform
@@ -29,17 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.render import utf16_fit
+from bot.zalo_oa_api import BUTTON_TITLE_LIMIT as TITLE_LIMIT
+from bot.zalo_oa_api import MAX_BUTTONS, TEXT_LIMIT
 from bot.zalo_render import split_message, to_plain, utf16_len
 from handlers.core.types import Reply
 
-TEXT_LIMIT = 2000
-MAX_BUTTONS = 5
 # Up to this many messages of buttons for one reply; more choices than that (the 13 loan
 # programs) are shown as a numbered list. Zalo gives 8 free replies to each message a person
 # sends (a press included; facts §2.5), and an answer takes 1-4 messages.
 MAX_BUTTON_MESSAGES = 2
-TITLE_LIMIT = 100
-PAYLOAD_LIMIT = 1000
 BUTTON_TYPE = "oa.query.hide"
 # Not "#...": an OA's own automatic replies ("truy vấn tự động") answer "#word" messages.
 PRESS_PREFIX = "vbsp:"

@@ -45,6 +45,7 @@ __all__ = [
     "communes_of_province",
     "find_communes",
     "names_exactly",
+    "place_names",
     "province_name",
     "province_of",
     "provinces",
@@ -172,6 +173,23 @@ def communes_of_province(code: int) -> list[Commune]:
 def provinces() -> list[tuple[int, str]]:
     """(code, official name) of the 34 provinces, by code."""
     return sorted((int(p.code), p.name) for p in Province.iter_all())
+
+
+@cache
+def place_names() -> frozenset[tuple[str, ...]]:
+    """Folded words of every commune name (without "Xã"/"Phường"), province name (without
+    "Thành phố") and former province name (merged in 2025, still written): ("cao", "bang"),
+    ("ba", "vi"), ("ha", "giang"). For telling a place from a person's name."""
+    names = {_folded_words(c.short_name) for c in _index().communes}
+    for _, name in provinces():
+        names.add(_folded_words(re.sub(r"^Thành phố\s+", "", name)))
+    for aliases in _PROVINCE_ALIASES.values():
+        names.update(tuple(alias.split()) for alias in aliases if " " in alias)
+    return frozenset(name for name in names if name)
+
+
+def _folded_words(name: str) -> tuple[str, ...]:
+    return tuple(fold(token) for token in basic_tokens(name))
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Zalo's getUpdates hands each event out once. The poller writes a batch here before handling
 it and deletes each event once handled; a poller elected after a crash handles what is left
-first. Handling twice is harmless (the dialogs skip a message id already handled).
+first. The Official Account's webhook keeps each event here the same way, so that it can
+answer Zalo within 2 seconds and finish a slow event afterwards (bot/zalo_oa.py).
+Handling twice is harmless (the dialogs skip a message id already handled).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ async def keep(
     return [row.id or 0 for row in rows]
 
 
-async def left(session: AsyncSession, channel: str) -> list[tuple[int, dict[str, Any]]]:
-    """Events taken but not handled, oldest first."""
-    found = await session.exec(
-        select(InboxEvent).where(InboxEvent.channel == channel).order_by(col(InboxEvent.id))
-    )
+async def left(
+    session: AsyncSession, channel: str, *, before: dt.datetime | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """Events taken but not handled, oldest first (only those received before ``before``)."""
+    query = select(InboxEvent).where(InboxEvent.channel == channel)
+    if before is not None:
+        query = query.where(col(InboxEvent.received_at) < before)
+    found = await session.exec(query.order_by(col(InboxEvent.id)))
     return [(row.id or 0, row.body) for row in found]
 
 

@@ -17,7 +17,18 @@ one run) unless it is an amount of money followed by its unit, social-network ha
   tuấn", "anh tuan", "tổ trưởng lan"), from a list of names that are no common word.
 
 The rule is a list of what introduces a name, not of names to find: a word is masked because
-of where it stands, so names nobody listed are masked too. Amounts ("50 triệu", "3%/tháng"),
+of where it stands, so names nobody listed are masked too. Places are told from people the
+same way, and by the commune directory (``content.places.place_names``):
+
+* capitalised words that make a commune, province or former province name ("Cao Bằng",
+  "Ba Vì", "Cầu Giấy", "Hồ Chí Minh") are a place, even when they begin with a family name
+  or a form of address ("Ba", "Cầu", "Anh"), except a form of address that opens a sentence
+  ("Anh Sơn cho tôi vay": the person, though Anh Sơn is also a commune);
+* capitalised words after a place word ("xã", "thôn", "tỉnh", "huyện", "quê"...) are a
+  place ("thôn Phấn Động", "quê em Thái Bình"), unless they begin with a family name and
+  make no known place name ("xã Lê Văn Tám", "xã Nguyễn Bình": the chairman) or have a
+  person's middle name;
+* "bà con" (the villagers) introduces no one. Amounts ("50 triệu", "3%/tháng"),
 programs ("hộ nghèo") and the bank ("Ngân hàng Chính sách") stand nowhere a name stands.
 Too much masked costs an editor a word; too little would keep a person's identity, so every
 doubt masks.
@@ -28,6 +39,7 @@ from __future__ import annotations
 import re
 
 from content.normalize import fold
+from content.places import place_names
 
 PHONE, ID_NUMBER, NUMBER, NAME, EMAIL = "[SĐT]", "[SỐ GIẤY TỜ]", "[SỐ]", "[TÊN]", "[EMAIL]"
 PLATE, BIRTH, HOUSE, HANDLE = "[BIỂN SỐ]", "[NGÀY SINH]", "[SỐ NHÀ]", "[NICK]"
@@ -150,6 +162,25 @@ _COMMON = _NOT_NAME | _words("hoi vay ngheo lai no sach thon app online the")
 # capitalised: "anh Xã" is no one.
 _NOT_NAME_CAPS = _words("xa thon ubnd nhcsxh vbsp nhnn to hoi phong diem huyen tinh ap")
 MAX_NAME_WORDS = 4
+# Words after which capitalised words name a place (folded; "bản" only with its diacritics,
+# folded it is also "bạn", a friend); longest first.
+_PLACE_WORDS = tuple(
+    tuple(word.split())
+    for word in (
+        "thanh pho", "thi xa", "thi tran", "dac khu", "khu pho", "to dan pho", "xa", "phuong",
+        "thon", "xom", "ap", "lang", "buon", "soc", "huyen", "quan", "tinh", "tp",
+        "que toi", "que em", "que minh", "que chau", "que con", "que",
+    )
+)  # fmt: skip
+# The family names of ``_SURNAMES`` with their diacritics: "Phấn" folds to "phan" but is none.
+_SURNAMES_ACCENTED = _words(
+    "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý đinh trịnh "
+    "trương mai lâm lương hà cao quách thái tạ chu kiều lò giang sùng vàng thào triệu hứa "
+    "nông lục lầu mùa tống đoàn khuất đàm tăng giàng"
+)
+# A person's middle name in second place: "xã Lê Văn Tám" names the chairman, not the commune.
+_MIDDLE_NAMES = _words("van thi")
+_SENTENCE_ENDS = frozenset(".!?:;\n")
 
 _TOKEN = re.compile(r"[^\W\d_]+|\[[^\]]*\]|\S")
 
@@ -197,6 +228,13 @@ def _mask_names(text: str) -> str:
     masked: set[int] = set()
     i = 0
     while i < len(tokens):
+        if folded[i : i + 2] == ["ba", "con"]:
+            i += 2  # "bà con": the villagers
+            continue
+        place = _place_at(text, tokens, folded, i)
+        if place:
+            i += place
+            continue
         cue = _cue_at(tokens, folded, i)
         if cue is not None:
             length, any_case = cue
@@ -234,6 +272,55 @@ def _mask_names(text: str) -> str:
         previous = index
     out.append(text[last:])
     return "".join(out)
+
+
+def _place_at(text: str, tokens: list[tuple[int, int, str]], folded: list[str], i: int) -> int:
+    """How many words from ``i`` name a place (0: none): a place word and the capitalised
+    words after it, or capitalised words that make a known place name."""
+    for words in _PLACE_WORDS:
+        size = len(words)
+        if tuple(folded[i : i + size]) != words:
+            continue
+        if words == ("ban",) and tokens[i][2].lower() != "bản":
+            continue
+        start = i + size
+        run = _capitalised_run(tokens, folded, start)
+        if not run or (run >= 2 and folded[start + 1] in _MIDDLE_NAMES):
+            return 0
+        if _family_name(tokens[start][2]) and tuple(folded[start : start + run]) not in (
+            place_names()
+        ):
+            return 0
+        return size + run
+    run = _capitalised_run(tokens, folded, i)
+    if run < 2 or (folded[i] in _ADDRESS and _opens_sentence(text, tokens, i)):
+        return 0
+    names = place_names()
+    return next((size for size in range(run, 1, -1) if tuple(folded[i : i + size]) in names), 0)
+
+
+def _family_name(word: str) -> bool:
+    lower = word.lower()
+    return lower in _SURNAMES_ACCENTED or (fold(lower) == lower and lower in _SURNAMES)
+
+
+def _capitalised_run(tokens: list[tuple[int, int, str]], folded: list[str], start: int) -> int:
+    """How many capitalised words (at most ``MAX_NAME_WORDS``) follow from ``start``."""
+    size = 0
+    while (
+        start + size < len(tokens)
+        and size < MAX_NAME_WORDS
+        and tokens[start + size][2][:1].isalpha()
+        and _capitalised(tokens[start + size][2])
+    ):
+        size += 1
+    return size
+
+
+def _opens_sentence(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+    """Word ``i`` is the first of the text or of a sentence."""
+    before = text[: tokens[i][0]].rstrip(" \t")
+    return not before or before[-1] in _SENTENCE_ENDS
 
 
 def _family_and_middle(tokens: list[tuple[int, int, str]], folded: list[str], i: int) -> bool:

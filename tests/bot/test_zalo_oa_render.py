@@ -3,9 +3,9 @@ titles and text within Zalo's limits, and a press told apart from typed text."""
 
 from __future__ import annotations
 
+from bot.zalo_oa_api import BUTTON_PAYLOAD_LIMIT as PAYLOAD_LIMIT
 from bot.zalo_oa_render import (
     MAX_BUTTONS,
-    PAYLOAD_LIMIT,
     TEXT_LIMIT,
     TITLE_LIMIT,
     OaMessage,

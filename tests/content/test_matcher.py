@@ -805,3 +805,35 @@ def test_one_stray_out_of_scope_word_does_not_silence_a_story(matcher: Matcher) 
     assert matcher.match("vay thế chấp sổ đỏ ở ngân hàng thương mại được bao nhiêu").topic == (
         "none"
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "out_of_scope"),
+    [
+        # "đô la" (dollar) and "bằng lái" (driving licence) are out of scope; folded they would
+        # read "đó là" (that is) and "bằng lãi" (by the interest), words of any loan story
+        ("đổi đô la ở đâu giá tốt", True),
+        ("doi do la o dau", True),
+        ("thi bằng lái xe máy ở đâu", True),
+        ("Nó bảo số tiền đó là tôi cho chứ không phải cho vay", False),
+        ("Bà ấy dụ mọi người gửi tiền bằng lãi suất thật cao rồi bỏ trốn", False),
+    ],
+)
+def test_words_that_fold_alike_keep_their_cue(
+    matcher: Matcher, message: str, out_of_scope: bool
+) -> None:
+    assert ("none" in matcher.raw_scores(message)) is out_of_scope
+
+
+@pytest.mark.parametrize(
+    ("message", "overdue"),
+    [
+        # "dời" (put off) is overdue; folded it was also "đòi" (demand), "đời" (life)
+        ("xin dời ngày trả được không", True),
+        ("cho em dời lại ít hôm", True),
+        ("tụi nó đòi tiền mỗi ngày", False),
+        ("cả đời tôi chưa gặp chuyện này", False),
+    ],
+)
+def test_putting_off_is_not_demanding(matcher: Matcher, message: str, overdue: bool) -> None:
+    assert ("loan.overdue" in matcher.raw_scores(message)) is overdue

@@ -1,7 +1,7 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
 ``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``,
-``messages_real2*.tsv`` to ``messages_real5*.tsv`` quote citizens'
+``messages_real2*.tsv`` to ``messages_real6*.tsv`` quote citizens'
 messages found on public pages, each with its source address (each later set shares no message
 with the earlier ones, nor a cut of one). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
@@ -30,6 +30,7 @@ SETS = {
     "messages_real3": (15, True),
     "messages_real4": (30, True),
     "messages_real5": (80, True),
+    "messages_real6": (60, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
@@ -38,6 +39,7 @@ HASH_SPLITS = {
     "messages_real3": ("i11-real3:", 50),
     "messages_real4": ("i11-real4:", 40),
     "messages_real5": ("i11-real5:", 40),
+    "messages_real6": ("i11-real6:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -148,6 +150,7 @@ REAL_ORDER = [
     "messages_real3",
     "messages_real4",
     "messages_real5",
+    "messages_real6",
 ]
 
 
@@ -155,7 +158,9 @@ def present(name: str) -> bool:
     return all(path.exists() for path in files(name))
 
 
-@pytest.mark.parametrize("name", ["messages_real3", "messages_real4", "messages_real5"])
+@pytest.mark.parametrize(
+    "name", ["messages_real3", "messages_real4", "messages_real5", "messages_real6"]
+)
 def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> None:
     older = [
         normal(r[0])
@@ -170,6 +175,29 @@ def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> No
         # neither the same quote nor a longer or shorter cut of one
         clash = [o for o in older if text in o or o in text]
         assert not clash, f"{name} repeats an older message: {text[:60]!r}"
+
+
+CHUNK = 50  # characters; a later set shares no run this long with an older one
+
+
+@pytest.mark.parametrize("name", ["messages_real6"])
+def test_a_later_real_set_shares_no_long_passage_with_the_older_ones(name: str) -> None:
+    older_chunks = {
+        text[i : i + CHUNK]
+        for earlier in REAL_ORDER[: REAL_ORDER.index(name)]
+        if present(earlier)
+        for path in files(earlier)
+        for text in (normal(r[0]) for r in read(path)[1])
+        for i in range(max(1, len(text) - CHUNK + 1))
+    }
+    for path in files(name):
+        for text in (normal(r[0]) for r in read(path)[1]):
+            shared = [
+                text[i : i + CHUNK]
+                for i in range(max(1, len(text) - CHUNK + 1))
+                if text[i : i + CHUNK] in older_chunks
+            ]
+            assert not shared, f"{name} shares a passage with an older set: {shared[0]!r}"
 
 
 def test_scoring_rule_is_written_down() -> None:

@@ -265,6 +265,7 @@ class FakeZaloOA:
         self.downloads: list[str] = []
         self.refresh_uses: Counter[str] = Counter()
         self.hold_refresh: asyncio.Event | None = None  # set: refreshes wait for it
+        self.hold_images: asyncio.Event | None = None  # set: picture downloads wait for it
         self._users: dict[str, _User] = {}
         self._sent: dict[str, list[SentMessage]] = defaultdict(list)
         self._access: dict[str, dt.datetime] = {}
@@ -301,8 +302,9 @@ class FakeZaloOA:
         self.root = f"http://{host}:{port}"
 
     async def close(self) -> None:
-        if self.hold_refresh is not None:
-            self.hold_refresh.set()
+        for hold in (self.hold_refresh, self.hold_images):
+            if hold is not None:
+                hold.set()
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -667,6 +669,8 @@ class FakeZaloOA:
     # ---- HTTP --------------------------------------------------------------------------
 
     async def _image(self, request: web.Request) -> web.Response:
+        if self.hold_images is not None:  # a slow CDN
+            await self.hold_images.wait()
         image = self._images.get(request.match_info["name"])
         if image is None or image.expired:
             return web.Response(status=404, text="Not Found")

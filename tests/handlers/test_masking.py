@@ -31,6 +31,11 @@ PLANTED: list[tuple[str, tuple[str, ...]]] = [
     ("trưởng thôn Nguyễn Văn Bình ký giấy", ("Nguyễn Văn Bình", "Bình")),
     ("chủ tịch xã Lê Văn Tám ký xác nhận", ("Lê Văn Tám", "Tám")),
     ("Lò Văn Páo ở bản bên vay giùm", ("Lò Văn Páo", "Páo")),
+    # People beside places: a place is no reason to keep a name
+    ("chủ tịch xã Trần Hùng ký giấy", ("Trần Hùng", "Hùng")),
+    ("chị Hà ở Thái Bình cho vay lãi", ("Hà",)),
+    ("Anh Sơn cho tôi vay 10 triệu", ("Sơn",)),  # a commune too, but "Anh" opens the sentence
+    ("Nguyễn Văn An ở Cao Bằng đòi nợ", ("Nguyễn Văn An", "An")),
     # Names typed without diacritics or in lower case
     ("chi nguyen thi hoa thu tien lai", ("nguyen", "thi hoa")),
     ("anh tuan cho vay 10 trieu", ("tuan",)),
@@ -87,6 +92,16 @@ SURVIVE = [
     "Tổ TK&VV họp ngày 15 hằng tháng",
     "nhắn zalo cho tôi nhé",
     "vay 30 triệu từ năm 2021, thời hạn 5 năm",
+    # Communes and provinces, even those that begin with a family name or a form of address
+    "Xã Huy Giáp (Cao Bằng) có điểm giao dịch không",
+    "Tôi ở xã Hòa Thành, tỉnh Hà Tĩnh, vay hộ nghèo",
+    "nhà em ở Ba Vì, Hà Nội, vay được không",
+    "em ở phường Cầu Giấy, huyện Anh Sơn cũ",
+    "bà con Cao Bằng vay được không",
+    "quê em Thái Bình, vay sinh viên",
+    "ở thôn Phấn Động, xã Cao Phong",
+    "Hồ Chí Minh có phòng giao dịch không",
+    "em ở Hà Giang, giờ là Tuyên Quang",
 ]
 
 
