@@ -31,8 +31,13 @@ async def test_interactions_move_the_window_forward_only_and_reopen_a_closed_one
         await zalo_oa_contacts.record_interaction(s, user.id, later + dt.timedelta(hours=2))
     async with transaction(sessions) as s:
         assert not (await zalo_oa_contacts.reach_of(s, "oa-1")).window_closed
-        await zalo_oa_contacts.record_interaction(s, user.id, NOW, follower=False)
-        assert (await zalo_oa_contacts.contact(s, user.id)).follower is False
+        # Leaving the OA is no interaction: the window does not move.
+        await zalo_oa_contacts.record_interaction(
+            s, user.id, later + dt.timedelta(days=1), follower=False
+        )
+        found = await zalo_oa_contacts.contact(s, user.id)
+        assert found.follower is False
+        assert found.last_interaction_at == later + dt.timedelta(hours=2)
 
 
 async def test_the_phone_is_the_persons_and_goes_with_consent_or_deletion(engine):
