@@ -240,6 +240,11 @@ class OaReach:
                 )
             log.error("ZNS refused outbox row %s: %s", item.id, detail)
             return Result(Outcome.REJECTED, error=detail)
+        except Exception as exc:  # a bug, or an error the client did not sort: it may have gone
+            log.exception("ZNS for outbox row %s failed unexpectedly; not sent again", item.id)
+            self._count("zns_error")
+            error = f"in doubt, not sent again; {exc.__class__.__name__}"
+            return Result(Outcome.REJECTED, error=error, in_doubt=True)
         self._count("zns")
         return Result(Outcome.SENT)
 

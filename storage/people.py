@@ -35,7 +35,9 @@ CODE_TTL = dt.timedelta(minutes=10)
 PERSON_FIELDS = ("language", "consent_at", "commune_code", "announcements")
 # Tables keyed by a user id that are handled here by hand (or stay with the identity).
 _OWN_TABLES = frozenset({"users", "subscriptions", "conversation_states", "link_codes"})
-_IDENTITY_TABLES = frozenset({"chat_choices"})
+# The Zalo OA message window is the identity's own (Zalo counts it per OA user id); a phone
+# kept for ZNS is the person's and follows them (storage/zalo_oa_contacts.py).
+_IDENTITY_TABLES = frozenset({"chat_choices", "zalo_oa_contacts"})
 
 
 class LinkError(Exception):

@@ -34,13 +34,19 @@ async def record_interaction(
 ) -> None:
     """The person behind ``users.id == user_id`` (their OA identity) wrote or pressed at
     ``at``: the 7-day window starts again, and a window Zalo had closed is open. ``follower``
-    is set when the event says (follow: True, unfollow: False).
+    is set when the event says (follow: True, unfollow: False). Leaving the OA opens no
+    window: an unfollow records only that (and the time, for a person never seen before).
 
     One upsert; an older ``at`` (events handled out of order) never moves the time back."""
     values: dict[str, object] = {"user_id": user_id, "last_interaction_at": at}
     if follower is not None:
         values["follower"] = follower
     statement = _insert(session)(ZaloOaContact).values(**values)
+    if follower is False:
+        await session.exec(
+            statement.on_conflict_do_update(index_elements=["user_id"], set_={"follower": False})
+        )
+        return
     table = ZaloOaContact.__table__  # type: ignore[attr-defined]
     newer = table.c.last_interaction_at < statement.excluded.last_interaction_at
     changes: dict[str, object] = {

@@ -298,3 +298,83 @@ async def test_the_phone_is_never_written_whole_in_the_log_or_the_row(
     assert "***678" in row.last_error  # masked by the client (bot/zalo_oa_api.py)
     for text in (caplog.text, row.last_error):
         assert "912345678" not in text
+
+
+async def press_starting(bot: OaBot, prefix: str, user: str):  # type: ignore[no-untyped-def]
+    titles = [t for m in bot.oa.messages(user)[-3:] for t, _, _ in m.buttons]
+    found = [t for t in titles if prefix in t]
+    assert found, f"no button {prefix!r} in {titles}"
+    return await bot.press(found[0], user)
+
+
+async def test_a_broadcast_reaches_by_chat_or_zns_and_the_official_is_told_who_was_unreachable(
+    start_bot: Start, oa, clock, capsys
+):
+    from bot.cli.admin import admin_command
+    from bot.cli.broadcast import broadcast_status
+
+    bot = await start_bot(zalo_zns_template_notice="250003:khu_vuc=area,noi_dung=summary/40")
+    oa.add_template("250003", ["khu_vuc", "noi_dung"])
+    now = clock()
+    recent, silent, quiet = oa.new_user(), oa.new_user(), oa.new_user()
+    async with transaction(bot.runtime.deps.sessions) as session:
+        days = dt.timedelta(days=1)
+        for user, last in ((recent, now), (silent, now - 10 * days), (quiet, now - 9 * days)):
+            row = await users.get_or_create_user(session, "zalo_oa", user, last)
+            row.language, row.consent_at, row.commune_code = "vi", last, "21220"
+            await session.flush()
+            await zalo_oa_contacts.record_interaction(session, row.id, last)
+            if user == silent:
+                await zalo_oa_contacts.save_phone(session, row.id, "84987654321", last)
+        await admin_command(session, "grant", ("zalo_oa", bot.user, "official", "21220"))
+    official = bot.user
+    await bot.send("start")
+    await bot.press("Tiếng Việt")
+    await bot.press("Tôi đồng ý")
+    await bot.send("thongbao")
+    await bot.send("Họp tổ vay vốn lúc 8 giờ sáng thứ bảy tại nhà văn hóa thôn, mang theo sổ vay")
+    await press_starting(bot, "Cả địa bàn", official)
+    await press_starting(bot, "Mọi người dùng", official)
+    confirmed = await press_starting(bot, "📤 Gửi ngay", official)
+    assert "Đã xác nhận thông báo số 1" in plain(confirmed)
+    for _ in range(4):  # start, send, report (one message a second per chat)
+        await bot.runtime.sender.run_once()
+        clock.advance(seconds=2)
+
+    assert any("Họp tổ vay vốn" in m.text for m in oa.messages(recent))  # a chat message
+    [zns] = oa.zns_sent  # the silent one who gave a phone
+    assert zns.phone == "84987654321" and zns.template_id == "250003"
+    assert zns.template_data == {
+        "khu_vuc": "Xã Sơn Tịnh, Quảng Ngãi",
+        "noi_dung": "Họp tổ vay vốn lúc 8 giờ sáng thứ bảy t…",
+    }
+    assert oa.messages(quiet) == []  # nobody could reach them
+    reports = plain(oa.messages(official)[-3:])
+    assert "Đã gửi xong thông báo số 1" in reports and "Đã nhận: 2." in reports
+    assert "1 người không liên lạc được" in reports
+    async with transaction(bot.runtime.deps.sessions) as session:
+        await broadcast_status(session, 1, bot.runtime.settings, clock())
+    out = capsys.readouterr().out
+    assert "broadcast #1: done" in out and "unreachable: 1" in out and "100% done" in out
+
+
+async def test_an_unexpected_error_during_a_zns_send_is_not_retried(start_bot: Start, clock):
+    bot = await start_bot(zalo_zns_template_reminder=REMINDER)
+    await subscribe(bot)
+    await give_phone(bot)
+    reach = bot.runtime.sender.row_transports["zalo_oa"]
+    calls = []
+
+    async def broken(*args):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        raise TimeoutError  # after the request may have left
+
+    reach.send_zns = broken
+    clock.now = at(2026, 12, 28, 18, 0)
+    _planned, stats = await tick(bot, clock)
+    clock.now = at(2026, 12, 28, 20, 0)
+    await bot.runtime.sender.run_once()
+    assert stats.failed == 1 and len(calls) == 1
+    async with transaction(bot.runtime.deps.sessions) as session:
+        row = (await session.exec(select(Outbox).where(Outbox.kind == "reminder_eve"))).one()
+    assert row.status == "failed" and row.in_doubt

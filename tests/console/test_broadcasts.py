@@ -419,3 +419,30 @@ async def test_every_broadcasts_page_passes_the_page_checks(casts: Console):
         status, html, _ = await client.get(path)
         assert status == 200, path
         assert problems(html) == [], path
+
+
+async def test_people_the_zalo_oa_could_not_reach_are_a_row_of_the_report(casts: Console, api):
+    from sqlalchemy import update
+
+    from storage.models import Outbox
+
+    client = await official(casts, OFFICIAL, SON_TINH)
+    broadcast_id = await compose(client)
+    _status, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    assert "Không liên lạc được" not in plain(html)  # none: no row for it
+    await client.post(f"/staff/broadcasts/{broadcast_id}/send", {"when": "now"})
+    await deliver(casts)
+    async with transaction(casts.runtime.deps.sessions) as session:
+        # As bot/zalo_oa_reach.py ends a row for someone out of the OA's window, with no ZNS.
+        first = str(IN_COMMUNE[0])
+        await session.exec(
+            update(Outbox)
+            .where(Outbox.broadcast_id == broadcast_id, Outbox.channel_user_id == first)
+            .values(status="unreachable")
+        )
+    _status, html, _ = await client.get(f"/staff/broadcasts/{broadcast_id}")
+    text = plain(html)
+    assert re.search(r"Không liên lạc được \(Zalo OA quá 7 ngày, không có ZNS\) 1 ", text), text
+    assert re.search(r"Đã gửi 2 ", text)
+    _status, body, _ = await client.get(f"/staff/broadcasts/{broadcast_id}/progress")
+    assert '"unreachable": 1' in body

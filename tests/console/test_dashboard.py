@@ -350,3 +350,28 @@ def test_figures_are_kept_a_short_while_and_a_few_at_a_time() -> None:
     assert cache.get(("c",)) == figure("c")
     time.sleep(0.25)
     assert cache.get(("a",)) is None and cache.get(("c",)) is None
+
+
+async def test_reminders_and_broadcasts_the_zalo_oa_could_not_deliver_have_a_column(
+    console: Console,
+) -> None:
+    await plant(console)
+    async with transaction(console.runtime.deps.sessions) as session:
+        for key, kind, broadcast_id in [
+            ("rem:ST-1:2026-11-05:eve:oa", "reminder_eve", None),
+            ("b:901:oa", "broadcast", 901),
+        ]:
+            session.add(
+                Outbox(
+                    dedup_key=key, channel="zalo_oa", channel_user_id="oa", kind=kind,
+                    status="unreachable", broadcast_id=broadcast_id,
+                    created_at=local(4, 18), not_before=local(4, 18),
+                )
+            )  # fmt: skip
+    await console.grant(OFFICIAL, "official", "51")
+    _client, _status, html = await page(console, OFFICIAL)
+    tables = Tables(html).found
+    assert tables["reminders"][0][5] == "Không liên lạc được"
+    assert tables["reminders"][1:] == [["11/2026", "2", "1", "1", "0", "1", "40,0 %"]]
+    assert tables["broadcasts"][0][6] == "Không liên lạc được"
+    assert tables["broadcasts"][1][3:7] == ["3", "1", "0", "1"]

@@ -31,8 +31,13 @@ async def test_interactions_move_the_window_forward_only_and_reopen_a_closed_one
         await zalo_oa_contacts.record_interaction(s, user.id, later + dt.timedelta(hours=2))
     async with transaction(sessions) as s:
         assert not (await zalo_oa_contacts.reach_of(s, "oa-1")).window_closed
-        await zalo_oa_contacts.record_interaction(s, user.id, NOW, follower=False)
-        assert (await zalo_oa_contacts.contact(s, user.id)).follower is False
+        # Leaving the OA is no interaction: the window does not move.
+        await zalo_oa_contacts.record_interaction(
+            s, user.id, later + dt.timedelta(days=1), follower=False
+        )
+        found = await zalo_oa_contacts.contact(s, user.id)
+        assert found.follower is False
+        assert found.last_interaction_at == later + dt.timedelta(hours=2)
 
 
 async def test_the_phone_is_the_persons_and_goes_with_consent_or_deletion(engine):
@@ -59,3 +64,25 @@ async def test_the_phone_is_the_persons_and_goes_with_consent_or_deletion(engine
         assert await zalo_oa_contacts.phone_of(s, oa.id) is None
         assert await zalo_oa_contacts.contact(s, oa.id) is None
         assert (await people.identities(s, holder.id))[0].id == holder.id
+
+
+async def test_linking_keeps_the_window_with_the_oa_identity_and_moves_the_phone(engine):
+    sessions = session_factory(engine)
+    async with transaction(sessions) as s:
+        holder = await users.get_or_create_user(s, "telegram", "77", NOW)
+        holder.consent_at = NOW
+        oa = await users.get_or_create_user(s, "zalo_oa", "oa-7", NOW)
+        oa.consent_at = NOW
+        await s.flush()
+        await zalo_oa_contacts.record_interaction(s, oa.id, NOW)
+        await zalo_oa_contacts.save_phone(s, oa.id, "84912345678", NOW)
+        code = await people.new_code(s, holder.id, NOW)
+    async with transaction(sessions) as s:
+        me = await users.find_user(s, "zalo_oa", "oa-7")
+        linked = await people.link(s, code, me, NOW)
+        assert linked.id == holder.id
+    async with transaction(sessions) as s:
+        assert await zalo_oa_contacts.contact(s, oa.id) is not None  # Zalo counts it per id
+        reach = await zalo_oa_contacts.reach_of(s, "oa-7")
+        assert reach.last_interaction_at == NOW and reach.phone == "84912345678"
+        assert await zalo_oa_contacts.phone_of(s, holder.id) == "84912345678"
