@@ -65,6 +65,7 @@ TEMPLATE_OF_KIND = {
     "schedule_change": zns.DAY_CHANGED,
     "broadcast": zns.NOTICE,
     "broadcast_urgent": zns.NOTICE,
+    "point_removed": zns.NOTICE,  # a point an official's file removed (schedules/removals.py)
 }
 
 

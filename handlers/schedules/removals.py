@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.loader import Content
 from content.places import commune
+from handlers.core import zns
 from handlers.core.actions import ShowMenu
 from handlers.core.formatting import day, safe_text
 from handlers.core.types import Button, Reply
@@ -115,8 +116,15 @@ async def notify_removal(
     still subscribed: call it before deleting the point); ``removed`` are the points going in
     the same change, not offered. Returns how many notices are new."""
     others = await other_points(session, point, removed, today)
+    # for a person out of the Zalo OA's 7-day window: the "notice" template, as announcements
+    fields = zns.zns_fields(
+        zns.NOTICE,
+        area=commune_label(found) if (found := commune(point.commune_code)) else point.commune_code,
+        summary=content.text("schedule.removed.zns_summary", "vi", place=point.name),
+    )
     payloads = {
-        lang: removal_reply(content, lang, point, others).to_payload() for lang in LANGUAGES
+        lang: removal_reply(content, lang, point, others).to_payload() | {"zns": fields}
+        for lang in LANGUAGES
     }
     return await outbox.enqueue_subscribers(
         session, point.id, REMOVED_KIND, removal_key(point), payloads, now

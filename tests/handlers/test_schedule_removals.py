@@ -96,7 +96,12 @@ async def test_each_subscriber_of_a_removed_point_is_told_once_in_their_language
                 [ShowMenu().pack()],
             ]
             assert told.buttons[0][0].label.startswith(f"🔔 {subscribe}: Điểm giao dịch Tịnh Hà")
-        assert "zns" not in rows[0].payload  # no ZNS template kind says a point was removed
+        # for a Zalo OA follower out of the 7-day window: ZNS's "notice" template
+        zns_entry = rows[0].payload["zns"]
+        assert zns_entry["kind"] == "notice"
+        assert "Tịnh Giang" in zns_entry["fields"]["summary"]
+        assert "không còn trong danh sách" in zns_entry["fields"]["summary"]
+        assert zns_entry["fields"]["area"] and zns_entry["fields"]["area"] != "-"
         # the point and its subscriptions are gone; the subscription elsewhere stays
         assert await schedules.get_point(session, TINH_GIANG) is None
         left = list(await session.exec(select(Subscription)))
