@@ -106,6 +106,7 @@ class TopicModel:
     # the scope model (None without scope cues): n-gram weights, cue weights, intercept
     _scope: tuple[np.ndarray, np.ndarray, float] | None = None
     scope_cues: ScopeCues | None = None
+    scope_estimator: Any = None  # the fitted scikit-learn scope SVM, kept for a test
 
     def vector(self, normalized: str) -> tuple[list[int], list[float]]:
         """The message's non-zero features: columns and TF-IDF values."""
@@ -218,7 +219,7 @@ def _fit(data: list[tuple[str, str]], scope_cues: ScopeCues | None = None) -> To
     x = features.fit_transform(texts)  # shared by the topic and the scope models
     svc.fit(x, [topic for _, topic in data])
     pipeline = make_pipeline(features, svc)
-    scope = None
+    scope, binary = None, None
     if scope_cues is not None:
         from scipy import sparse
 
@@ -245,4 +246,5 @@ def _fit(data: list[tuple[str, str]], scope_cues: ScopeCues | None = None) -> To
         _intercept=svc.intercept_.copy(),
         _scope=scope,
         scope_cues=scope_cues,
+        scope_estimator=binary,
     )
