@@ -20,7 +20,7 @@ KIND = {
 @pytest.mark.parametrize("text", OUT_OF_SCOPE[1:3])
 async def test_an_out_of_scope_story_gets_the_kind_reply_and_the_menu(
     chat: Chat, lang: str, text: str
-):
+) -> None:
     await chat.onboard(lang)
     await chat.send(text)
     assert KIND[lang] in chat.text
@@ -29,7 +29,7 @@ async def test_an_out_of_scope_story_gets_the_kind_reply_and_the_menu(
     assert len(chat.replies) == 1 and len(chat.text) < 400
 
 
-async def test_a_question_about_the_banks_own_loans_is_still_answered(chat: Chat):
+async def test_a_question_about_the_banks_own_loans_is_still_answered(chat: Chat) -> None:
     await chat.onboard()
     text, _ = IN_SCOPE[0]  # a poor household asking for a loan to raise a cow
     await chat.send(text)
