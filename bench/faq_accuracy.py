@@ -3,6 +3,7 @@
 Usage (from the repo root)::
 
     python bench/faq_accuracy.py [FILE ...] [--repeat N] [--cv K [--cv-errors NAME]]
+    python bench/faq_accuracy.py --scope-fit K
 
 Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed),
 or a TSV whose header names its columns, at least ``text`` and ``topic`` (the message sets
@@ -24,12 +25,22 @@ whether any question of the file is also a training example of the matcher (an e
 cue phrase of ``matcher.yaml`` with the same normalised text). When some are, the
 leave-one-out accuracy is printed too: each such question is scored by a matcher built
 without the examples and phrases equal to it.
+
+``--scope-fit K`` chooses matcher.yaml's ``scope_cue_weight`` and ``scope_limit`` (when the
+scope model turns a topic into ``none``) by nested cross-validation over the training files:
+in each of K outer folds, an inner 4-fold CV of the rest gives every message its answer, the
+scope model's margin and the answer's cue score; a logistic regression on (margin, log(1 +
+cue)) and its most sensitive cut that turns at most 0.2 % of the in-scope answers into
+``none`` give the two numbers; the outer fold is scored with them. Printed: each fold's
+numbers, their mean (what goes in matcher.yaml) and the outer folds' top-1 with and without
+the scope model.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import statistics
 import sys
 import tempfile
@@ -220,6 +231,7 @@ def cross_validate(
     ]
     matcher = ld.matcher
     original = matcher.model
+    scope = original.scope_cues if original is not None else None
 
     def fold_of(text: str) -> int:
         return int(hashlib.sha256(text.encode()).hexdigest(), 16) % folds
@@ -229,7 +241,7 @@ def cross_validate(
     try:
         for k in range(folds):
             training = [(q, g) for _, g, q, _ in rows if fold_of(q) != k] + examples
-            matcher.model = train(training, matcher.model_text)
+            matcher.model = train(training, matcher.model_text, scope)
             for name, gold, question, kind in rows:
                 if fold_of(question) == k:
                     got, alts = answer(ld.content, matcher, question)
@@ -264,6 +276,106 @@ def cross_validate(
             print(f"    {gold} -> {got}{alt}  {question}")
     print()
     return summary
+
+
+SCOPE_INNER_FOLDS = 4
+SCOPE_MAX_IN_SCOPE_SHARE = 0.002  # of the in-scope answers, at most this share becomes none
+
+
+def scope_fit(ld: Load, data_dir: Path, folds: int) -> tuple[float, float]:
+    """Nested CV choice of (scope_cue_weight, scope_limit); see the module's docstring."""
+    from sklearn.linear_model import LogisticRegression
+
+    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
+    rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    examples = [
+        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
+    ]
+    matcher, settings = ld.matcher, ld.matcher._settings
+    original, limit0 = matcher.model, settings["scope_limit"]
+    scope = original.scope_cues if original is not None else None
+    if scope is None:
+        raise SystemExit("matcher.yaml has no scope section: nothing to fit")
+
+    def fold_of(text: str, salt: str, k: int) -> int:
+        return int(hashlib.sha256((salt + text).encode()).hexdigest(), 16) % k
+
+    def outputs(
+        train_rows: list[tuple[str, str, str]], test_rows: list[tuple[str, str, str]]
+    ) -> list[tuple[str, str, float, float]]:
+        """(gold, answer without the scope model, margin, cue) of every test row."""
+        model = matcher.model = train(
+            [(t, g) for _, g, t in train_rows] + examples, matcher.model_text, scope
+        )
+        out = []
+        for _, gold, text in test_rows:
+            got, _ = answer(ld.content, matcher, text)
+            cue = matcher.match(text[:MAX_QUESTION_CHARS]).cue
+            margin = model.in_scope(matcher.model_text(text[:MAX_QUESTION_CHARS])) or 0.0
+            out.append((gold, got, margin, cue))
+        return out
+
+    def features(rows_out: list[tuple[str, str, float, float]]) -> list[list[float]]:
+        return [[margin, math.log1p(cue)] for _, _, margin, cue in rows_out]
+
+    chosen: list[tuple[float, float]] = []
+    before = after = real_before = real_after = n_real = in_none = in_none0 = 0
+    try:
+        settings["scope_limit"] = -1e9  # answers without the scope model
+        for k in range(folds):
+            part = [r for r in rows if fold_of(r[2], "", folds) != k]
+            inner: list[tuple[str, str, float, float]] = []
+            for j in range(SCOPE_INNER_FOLDS):
+                held = [r for r in part if fold_of(r[2], "inner:", SCOPE_INNER_FOLDS) == j]
+                rest = [r for r in part if fold_of(r[2], "inner:", SCOPE_INNER_FOLDS) != j]
+                inner += outputs(rest, held)
+            answered = [r for r in inner if r[1] != NONE]
+            outside = [int(gold == NONE) for gold, _, _, _ in answered]
+            fit = LogisticRegression(max_iter=1000).fit(features(answered), outside)
+            a, b = fit.coef_[0]
+            if a >= 0:
+                raise SystemExit(f"fold {k}: the scope margin does not separate (weight {a:g})")
+            # P(outside) >= p  <=>  margin + (b / a) * log(1 + cue) <= (logit(p) - c) / a
+            p_out = fit.predict_proba(features(answered))[:, 1]
+            n_in = len(answered) - sum(outside)
+            best = (-1, 1.0)
+            for cut in sorted(set(p_out.round(3))):
+                flagged = [o for o, p in zip(outside, p_out, strict=True) if p >= cut]
+                if len(flagged) - sum(flagged) <= SCOPE_MAX_IN_SCOPE_SHARE * n_in:
+                    best = max(best, (sum(flagged), -cut))
+            cut = min(max(-best[1], 1e-6), 1 - 1e-6)
+            weight = b / a
+            limit = (math.log(cut / (1 - cut)) - fit.intercept_[0]) / a
+            chosen.append((weight, limit))
+            held_out = [r for r in rows if fold_of(r[2], "", folds) == k]
+            for (name, _, _), (gold, got, margin, cue) in zip(
+                held_out, outputs(part, held_out), strict=True
+            ):
+                final = NONE if got != NONE and margin + weight * math.log1p(cue) <= limit else got
+                before += got == gold
+                after += final == gold
+                if gold != NONE:
+                    in_none0 += got == NONE
+                    in_none += final == NONE
+                if name.startswith("messages_real"):
+                    n_real += 1
+                    real_before += got == gold
+                    real_after += final == gold
+    finally:
+        matcher.model, settings["scope_limit"] = original, limit0
+    print(f"== scope model: nested {folds}-fold cross-validation over {TRAINING_DIR}/")
+    for k, (weight, limit) in enumerate(chosen):
+        print(f"  fold {k}: scope_cue_weight {weight:.2f}, scope_limit {limit:.2f}")
+    weight = statistics.fmean(w for w, _ in chosen)
+    limit = statistics.fmean(limit for _, limit in chosen)
+    print(f"  mean (matcher.yaml settings): scope_cue_weight {weight:.2f}, scope_limit {limit:.2f}")
+    print(
+        f"  top-1 without -> with the scope model: all {before} -> {after} of {len(rows)}; "
+        f"real (messages_real*) {real_before} -> {real_after} of {n_real}; "
+        f"in scope answered none {in_none0} -> {in_none}"
+    )
+    return weight, limit
 
 
 def pct(a: int, b: int) -> str:
@@ -409,6 +521,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --cv: print the cross-validated errors of the training files whose name "
         "contains NAME (repeatable; '' for all)",
     )
+    parser.add_argument(
+        "--scope-fit",
+        type=int,
+        default=0,
+        metavar="K",
+        help="choose scope_cue_weight and scope_limit by nested K-fold cross-validation",
+    )
     args = parser.parse_args(argv)
 
     ld = load()
@@ -417,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(load_content {ld.content_ms:.0f} ms + matcher {ld.matcher_ms:.0f} ms; "
         f"CPU {ld.cpu_ms:.0f} ms)\n"
     )
+    if args.scope_fit:
+        scope_fit(ld, DATA_DIR, max(args.scope_fit, 2))
+        return 0
     if args.cv:
         cross_validate(ld, DATA_DIR, max(args.cv, 2), args.cv_errors)
         if not args.files or args.files == [str(DEFAULT_FILE)]:

@@ -14,6 +14,12 @@ same model (the solver's shuffling is seeded). One process trains once per set o
 The training files are labelled by ``topics.yaml``'s rules; a file is a TSV with a header that
 names a ``topic`` column and a ``text`` (or ``question``) column, ``#`` lines before it.
 Scoring-only sets live in ``tests/content`` and never here.
+
+Beside the topics, a second linear SVM over the same features decides in scope or not (every
+topic against ``none``), with a few more features: whether the message names something the
+bank does not do (another lender, an inheritance, insurance, wages: matcher.yaml ``scope``)
+and whether it names the bank's own world. Stories about a flood or a land dispute share most
+of their words with loan stories; the topic model alone gives them a program.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TopicModel", "read_training", "train"]
+__all__ = ["ScopeCues", "TopicModel", "read_training", "train"]
 
 TRAINING_DIR = "training"
 TEXT_COLUMNS = ("text", "question")
@@ -56,6 +62,31 @@ class _Features:
 
 
 @dataclass(frozen=True)
+class ScopeCues:
+    """Phrase groups of matcher.yaml ``scope``, normalised: each group is one feature of the
+    scope model (1 when one of its phrases is in the message), and so is "some outside group
+    and no inside phrase" and "another lender and no inside phrase"."""
+
+    outside: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group, padded phrases)
+    inside: tuple[str, ...] = ()
+    lender_group: str = "lender"
+
+    def features(self, normalized: str) -> list[float]:
+        text = f" {normalized} "
+        found = [any(p in text for p in phrases) for _, phrases in self.outside]
+        inside = any(p in text for p in self.inside)
+        lender = any(
+            f for (name, _), f in zip(self.outside, found, strict=True) if name == self.lender_group
+        )
+        return [
+            *map(float, found),
+            float(inside),
+            float(any(found) and not inside),
+            float(lender and not inside),
+        ]
+
+
+@dataclass(frozen=True)
 class TopicModel:
     """Scores every topic for a normalised text; thread-safe for reads.
 
@@ -72,9 +103,13 @@ class TopicModel:
     _features: tuple[_Features, ...]
     _weights: np.ndarray  # (features, classes): a message's rows are gathered at once
     _intercept: np.ndarray
+    # the scope model (None without scope cues): n-gram weights, cue weights, intercept
+    _scope: tuple[np.ndarray, np.ndarray, float] | None = None
+    scope_cues: ScopeCues | None = None
+    scope_estimator: Any = None  # the fitted scikit-learn scope SVM, kept for a test
 
-    def decision(self, normalized: str) -> np.ndarray:
-        """The linear decision value of every class, in ``classes`` order."""
+    def vector(self, normalized: str) -> tuple[list[int], list[float]]:
+        """The message's non-zero features: columns and TF-IDF values."""
         text = normalized[-MAX_MODEL_CHARS:]
         columns: list[int] = []
         values: list[float] = []
@@ -94,13 +129,33 @@ class TopicModel:
             vec /= np.sqrt(vec @ vec)
             columns.extend((idx + feat.offset).tolist())
             values.extend(vec.tolist())
+        return columns, values
+
+    def decision(
+        self, normalized: str, vector: tuple[list[int], list[float]] | None = None
+    ) -> np.ndarray:
+        """The linear decision value of every class, in ``classes`` order."""
+        columns, values = vector or self.vector(normalized)
         if not columns:
             return self._intercept.copy()
         return np.asarray(values) @ self._weights[columns] + self._intercept
 
-    def probabilities(self, normalized: str) -> dict[str, float]:
+    def in_scope(
+        self, normalized: str, vector: tuple[list[int], list[float]] | None = None
+    ) -> float | None:
+        """The scope model's margin: above 0 in scope, below 0 ``none`` (None: no such model)."""
+        if self._scope is None or self.scope_cues is None:
+            return None
+        weights, cue_weights, intercept = self._scope
+        columns, values = vector or self.vector(normalized)
+        cues = self.scope_cues.features(normalized[-MAX_MODEL_CHARS:])
+        return float(np.asarray(values) @ weights[columns] + cue_weights @ cues + intercept)
+
+    def probabilities(
+        self, normalized: str, vector: tuple[list[int], list[float]] | None = None
+    ) -> dict[str, float]:
         """A distribution over topics (``none`` included) for normalised text."""
-        decision = self.decision(normalized)
+        decision = self.decision(normalized, vector)
         weights = np.exp(SHARPNESS * (decision - decision.max()))
         weights /= weights.sum()
         return dict(zip(self.classes, weights.tolist(), strict=True))
@@ -133,18 +188,23 @@ def read_training(directory: Path, topic_ids: set[str]) -> list[tuple[str, str]]
     return rows
 
 
-def train(rows: Iterable[tuple[str, str]], normalize: Callable[[str], str]) -> TopicModel:
-    """The model for (text, topic) rows; the same rows give the same model, trained once."""
+def train(
+    rows: Iterable[tuple[str, str]],
+    normalize: Callable[[str], str],
+    scope_cues: ScopeCues | None = None,
+) -> TopicModel:
+    """The model for (text, topic) rows; the same rows give the same model, trained once.
+    With ``scope_cues`` it also has the scope model (:meth:`TopicModel.in_scope`)."""
     data = [(normalize(text), topic) for text, topic in rows]
     data = [(text, topic) for text, topic in data if text]
-    key = hashlib.sha256(repr(data).encode()).hexdigest()
+    key = hashlib.sha256(repr((data, scope_cues)).encode()).hexdigest()
     with _lock:
         if (model := _cache.get(key)) is None:
-            model = _cache[key] = _fit(data)
+            model = _cache[key] = _fit(data, scope_cues)
         return model
 
 
-def _fit(data: list[tuple[str, str]]) -> TopicModel:
+def _fit(data: list[tuple[str, str]], scope_cues: ScopeCues | None = None) -> TopicModel:
     # scikit-learn is imported here: only a process that answers questions pays for it
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline, make_union
@@ -154,9 +214,21 @@ def _fit(data: list[tuple[str, str]]) -> TopicModel:
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2),
     )
-    pipeline = make_pipeline(features, LinearSVC(C=0.5, random_state=0))
+    svc = LinearSVC(C=0.5, random_state=0)
     texts = [text[-MAX_MODEL_CHARS:] for text, _ in data]
-    pipeline.fit(texts, [topic for _, topic in data])
+    x = features.fit_transform(texts)  # shared by the topic and the scope models
+    svc.fit(x, [topic for _, topic in data])
+    pipeline = make_pipeline(features, svc)
+    scope, binary = None, None
+    if scope_cues is not None:
+        from scipy import sparse
+
+        cues = np.array([scope_cues.features(text) for text in texts])
+        in_scope = [int(topic != "none") for _, topic in data]
+        binary = LinearSVC(C=0.5, random_state=0).fit(sparse.hstack([x, cues]).tocsr(), in_scope)
+        coef = binary.coef_[0]
+        n_grams = x.shape[1]
+        scope = (coef[:n_grams].copy(), coef[n_grams:].copy(), float(binary.intercept_[0]))
     features, offset = [], 0
     for _, vectorizer in pipeline.steps[0][1].transformer_list:
         features.append(
@@ -165,7 +237,6 @@ def _fit(data: list[tuple[str, str]]) -> TopicModel:
             )
         )
         offset += len(vectorizer.vocabulary_)
-    svc = pipeline.steps[-1][1]
     return TopicModel(
         pipeline=pipeline,
         classes=tuple(str(c) for c in svc.classes_),
@@ -173,4 +244,7 @@ def _fit(data: list[tuple[str, str]]) -> TopicModel:
         _features=tuple(features),
         _weights=np.ascontiguousarray(svc.coef_.T),
         _intercept=svc.intercept_.copy(),
+        _scope=scope,
+        scope_cues=scope_cues,
+        scope_estimator=binary,
     )

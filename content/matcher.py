@@ -46,7 +46,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from content.classifier import TRAINING_DIR, TopicModel, read_training, train
+from content.classifier import TRAINING_DIR, ScopeCues, TopicModel, read_training, train
 from content.models import MatcherData, MatcherProblem
 from content.normalize import Normalizer
 
@@ -558,7 +558,18 @@ class Matcher:
         scores = self._cue_scores(tokens, repaired, marks)
         if self.model is None:
             return self._cue_match(scores)
-        return self._combined_match(scores, self.model.probabilities(" ".join(tokens)))
+        text = " ".join(tokens)
+        vector = self.model.vector(text)
+        found = self._combined_match(scores, self.model.probabilities(text, vector))
+        if found.topic == NONE or (margin := self.model.in_scope(text, vector)) is None:
+            return found
+        # the scope model's "not ours" overrules a topic unless strong cues name it: a flood
+        # or an inheritance story shares its words with loan stories (a kind reply and the
+        # menu, with the topic offered as a choice, rather than a program that does not fit)
+        weight = self._settings["scope_cue_weight"]
+        if margin + weight * math.log1p(found.cue) > self._settings["scope_limit"]:
+            return found
+        return Match(NONE, found.score, [found.topic, *found.alternatives][:3], 0.0)
 
     def _cue_match(self, scores: dict[str, float]) -> Match:
         """The cues alone (a matcher built without training files)."""
@@ -772,5 +783,17 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
     if training.is_dir():
         rows = read_training(training, set(topic_ids) | {NONE})
         rows += [(text, topic) for topic, cues in data.topics.items() for text in cues.examples]
-        matcher.model = train(rows, matcher.model_text)
+        matcher.model = train(rows, matcher.model_text, scope_cues(data, normalizer))
     return matcher
+
+
+def scope_cues(data: MatcherData, normalizer: Normalizer) -> ScopeCues | None:
+    """matcher.yaml ``scope`` as the scope model reads it (normalised, without diacritics)."""
+    if data.scope is None:
+        return None
+
+    def padded(items: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f" {normalizer(item, accented=False)} " for item in items))
+
+    outside = tuple((name, padded(items)) for name, items in data.scope.outside.items())
+    return ScopeCues(outside=outside, inside=padded(data.scope.inside))

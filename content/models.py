@@ -633,6 +633,11 @@ class MatcherSettings(Strict):
     # In the training files a message typed without diacritics has none, one typed with them
     # has them on 0.33-1.0 of its words ("vay", "cho", "app" have none: "vay sinh viên").
     accent_share: Annotated[Number, _within(0, 1)] = 0.3
+    # the scope model turns a topic into "none" when its margin plus this weight times
+    # log(1 + the topic's cue score) is at most ``scope_limit`` (strong cues keep the topic);
+    # both chosen by nested cross-validation (bench/faq_accuracy.py --scope-fit)
+    scope_cue_weight: Annotated[Number, _within(0, 10)] = 0.42
+    scope_limit: Annotated[Number, _within(-100, 100)] = 0.29
 
 
 class TopicCues(Strict):
@@ -662,6 +667,18 @@ class PrecedenceRule(Strict):
     factor: Annotated[Number, AfterValidator(_factor)]
 
 
+class ScopePhrases(Strict):
+    """``scope``: phrases that say a message is about something the bank does not do
+    (``outside``, in named groups; ``lender`` is other lenders) or about its own world
+    (``inside``). Features of the scope model (content/classifier.py), not cues of a topic."""
+
+    outside: dict[
+        Annotated[str, AfterValidator(_set_name)],
+        Annotated[list[str], AfterValidator(_not_empty_set)],
+    ] = {}
+    inside: Annotated[list[str], _none_as(list)] = []
+
+
 class MatcherData(Strict):
     """matcher.yaml as written (the file's header says what each part does). Validate it with
     ``context={"topic_ids": ...}``: topics and precedence name ids of topics.yaml.
@@ -684,6 +701,7 @@ class MatcherData(Strict):
     ] = {}
     topics: dict[Annotated[str, AfterValidator(_known_topic)], TopicCues]
     precedence: Annotated[list[PrecedenceRule], _none_as(list)] = []
+    scope: ScopePhrases | None = None
 
     @field_validator("expansions")
     @classmethod

@@ -130,3 +130,27 @@ def test_a_story_without_any_cue_phrase_is_understood_by_the_model(content: Cont
             matcher.model = model
         assert by_cues != topic
         assert matcher.match(story).topic == topic
+
+
+def test_the_fast_scope_margin_equals_the_scikit_learn_svm(content: Content) -> None:
+    model = content.matcher.model
+    assert model is not None and model.scope_cues is not None
+    features = model.pipeline.steps[0][1]
+    texts = [content.matcher.model_text(t) for t in texts_of(TRAINING / "messages_real6.tsv")]
+    texts += ["", "zzzz qqqq", "the tin dung vietcombank", "vay ho ngheo " * 200]
+    for text in texts:
+        cut = text[-classifier.MAX_MODEL_CHARS :]
+        row = np.hstack([features.transform([cut]).toarray()[0], model.scope_cues.features(cut)])
+        expected = model.scope_estimator.decision_function([row])[0]
+        assert abs(model.in_scope(text) - expected) < 1e-9, text[:60]
+
+
+def test_scope_cues_say_which_world_a_message_names() -> None:
+    cues = classifier.ScopeCues(
+        outside=(("lender", (" agribank ",)), ("land", (" thua ke ",))), inside=(" ho ngheo ",)
+    )
+    # lender, land, inside, some outside and no inside, a lender and no inside
+    assert cues.features("vay agribank") == [1.0, 0.0, 0.0, 1.0, 1.0]
+    assert cues.features("thua ke dat cua ho ngheo") == [0.0, 1.0, 1.0, 0.0, 0.0]
+    assert cues.features("vay von sinh vien") == [0.0, 0.0, 0.0, 0.0, 0.0]
+    assert cues.features("agribanking") == [0.0] * 5  # whole words only
