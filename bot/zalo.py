@@ -22,7 +22,6 @@ import html
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -34,12 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import zalo_api, zalo_render
 from bot.delivery import Outcome, Result
+from bot.kept_pictures import KeptPictures
 from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.turns import ChatTurns
 from handlers.core import routes
 from handlers.core.dispatch import Deps, handle
-from handlers.core.types import Attachment, FileFetchError, FileTooLarge, Incoming, Reply
+from handlers.core.types import Attachment, Incoming, Reply
 from storage import inbox, outbox, people, users
 from storage.db import transaction
 from storage.errors import database_unreachable
@@ -61,7 +61,6 @@ SEND_ATTEMPTS = 3
 MAX_SEND_RATE = 20.0
 # A picture larger than this is not kept (a report takes at most 5 MB of evidence).
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
-KEPT_FILES = 64  # pictures kept in memory for the dialogs, newest last
 # Long polling: the server holds each getUpdates this long; a replay answered at once is
 # followed by a pause, so the bot polls at most about once per second.
 POLL_TIMEOUT = 30
@@ -153,14 +152,14 @@ class ZaloChannel:
     ) -> None:
         self.api = api
         # The dialogs get this channel's way to read a picture the user sent.
-        self.deps = replace(deps, fetch_file=self.fetch_file)
+        self.pictures = KeptPictures()
+        self.deps = replace(deps, fetch_file=self.pictures.fetch)
         self.metrics = metrics
         self.sleep = sleep
         self.poll_interval = POLL_INTERVAL
         self.poll_timeout = POLL_TIMEOUT
         self._limiter = AsyncLimiter(min(send_rate, MAX_SEND_RATE), 1)
         self._chat_turns = ChatTurns()
-        self._files: OrderedDict[str, bytes] = OrderedDict()
         self._poller: asyncio.Task[None] | None = None
         self._stop_polling = asyncio.Event()
         self._handling = False  # a polled batch is in hand (see stop_polling)
@@ -255,7 +254,7 @@ class ZaloChannel:
             log.warning("could not download a Zalo picture: %s", exc)
             return await self._kind_answer(event, "zalo.image_failed")
         file_id = f"zalo-{hashlib.sha256(event.message_id.encode()).hexdigest()[:24]}"
-        self._keep(file_id, got.data)
+        self.pictures.keep(file_id, got.data)
         mime = got.content_type if got.content_type.startswith("image/") else "image/jpeg"
         attachment = Attachment(
             "photo",
@@ -271,21 +270,6 @@ class ZaloChannel:
             attachments=(attachment,),
         )
         return await handle(incoming, self.deps, update_id(event))
-
-    def _keep(self, file_id: str, data: bytes) -> None:
-        self._files[file_id] = data
-        self._files.move_to_end(file_id)
-        while len(self._files) > KEPT_FILES:
-            self._files.popitem(last=False)
-
-    async def fetch_file(self, attachment: Attachment, max_bytes: int) -> bytes:
-        """The bytes of a picture the user sent (downloaded when it arrived)."""
-        data = self._files.get(attachment.file_id)
-        if data is None:
-            raise FileFetchError("the picture is no longer kept; ask to send it again")
-        if len(data) > max_bytes or (attachment.size or 0) > max_bytes:
-            raise FileTooLarge(f"over {max_bytes} bytes")
-        return data
 
     async def _kind_answer(self, event: ZaloEvent, key: str) -> list[Reply] | None:
         """A kind answer to what the dialogs cannot read, once per message id."""

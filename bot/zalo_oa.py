@@ -39,7 +39,6 @@ import html
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,6 +47,7 @@ from aiolimiter import AsyncLimiter
 
 from bot import zalo_oa_api, zalo_oa_render, zalo_render
 from bot.delivery import Outcome, Result
+from bot.kept_pictures import KeptPictures
 from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.turns import ChatTurns
@@ -56,8 +56,6 @@ from handlers.core.dispatch import Deps, handle
 from handlers.core.types import (
     Attachment,
     Button,
-    FileFetchError,
-    FileTooLarge,
     Incoming,
     Reply,
 )
@@ -102,7 +100,6 @@ SEND_ATTEMPTS = 3
 # Zalo publishes no per-second limit for the OA API (facts §2.5): bulk sends stay under this.
 MAX_SEND_RATE = 20.0
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024  # a report takes at most 5 MB of evidence
-KEPT_FILES = 64  # pictures kept in memory for the dialogs, newest last
 # The webhook answers after at most this long (Zalo allows 2 s); handling goes on after it.
 ANSWER_WITHIN = 1.5
 # An inbox event older than this at start was left by a process that stopped (a live replica
@@ -262,14 +259,14 @@ class ZaloOaChannel:
     ) -> None:
         self.api = api
         # The dialogs get this channel's way to read a picture the user sent.
-        self.deps = replace(deps, fetch_file=self.fetch_file)
+        self.pictures = KeptPictures()
+        self.deps = replace(deps, fetch_file=self.pictures.fetch)
         self.metrics = metrics
         self.sleep = sleep
         # The hook for the OA's "share your details" form (the phone for ZNS reminders).
         self.on_submit_info = on_submit_info
         self._limiter = AsyncLimiter(min(send_rate, MAX_SEND_RATE), 1)
         self._chat_turns = ChatTurns()
-        self._files: OrderedDict[str, bytes] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
         self.answer_within = ANSWER_WITHIN
         self.stop_grace = STOP_GRACE
@@ -453,27 +450,12 @@ class ZaloOaChannel:
             return await self._kind_answer(event, "zalo.image_failed")
         key = event.message_id or str(event.update_id())
         file_id = f"zalo-oa-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-        self._keep(file_id, got.data)
+        self.pictures.keep(file_id, got.data)
         mime = got.content_type if got.content_type.startswith("image/") else "image/jpeg"
         size = MAX_DOWNLOAD_BYTES + 1 if got.truncated else len(got.data)
         attachment = Attachment("photo", file_id, size=size, mime_type=mime)
         incoming = Incoming(CHANNEL, event.user_id, text=caption, attachments=(attachment,))
         return await handle(incoming, self.deps, event.update_id())
-
-    def _keep(self, file_id: str, data: bytes) -> None:
-        self._files[file_id] = data
-        self._files.move_to_end(file_id)
-        while len(self._files) > KEPT_FILES:
-            self._files.popitem(last=False)
-
-    async def fetch_file(self, attachment: Attachment, max_bytes: int) -> bytes:
-        """The bytes of a picture the user sent (downloaded when it arrived)."""
-        data = self._files.get(attachment.file_id)
-        if data is None:
-            raise FileFetchError("the picture is no longer kept; ask to send it again")
-        if len(data) > max_bytes or (attachment.size or 0) > max_bytes:
-            raise FileTooLarge(f"over {max_bytes} bytes")
-        return data
 
     async def _unfollowed(self, event: OaEvent) -> None:
         """They left the OA: nothing more is sent to them until they write again."""
