@@ -232,7 +232,7 @@ async def count_audience(
     session: AsyncSession, communes: list[str] | None, subscribers_only: bool
 ) -> int:
     statement = select(func.count()).select_from(User).where(_audience(communes, subscribers_only))
-    return int((await session.exec(statement)).scalar_one())
+    return int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
 
 
 async def expand(
@@ -275,7 +275,7 @@ async def expand(
         .from_select(columns, rows)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    result = await session.exec(statement)
+    result = await session.exec(statement)  # type: ignore[call-overload]
     return result.rowcount or 0
 
 
