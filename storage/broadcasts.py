@@ -7,6 +7,8 @@ Storage knows nothing of places: the caller turns an area into its list of commu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, or_, select, update
@@ -21,6 +23,7 @@ SENDING, DONE, CANCELLED, REJECTED = "sending", "done", "cancelled", "rejected"
 # Not finished: may still be cancelled.
 OPEN = (DRAFT, AWAITING, QUEUED, SCHEDULED, SENDING)
 KIND, KIND_URGENT = "broadcast", "broadcast_urgent"
+PAGE = 50  # the console's list, a page at a time
 
 
 def key_prefix(broadcast_id: int) -> str:
@@ -114,6 +117,87 @@ async def listed(
         query = query.where(col(Broadcast.status).in_(states))
     result = await session.exec(query.order_by(col(Broadcast.id).desc()).limit(limit))
     return list(result.scalars())
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the list starts or ends: the (created_at, id) of the broadcast next to it."""
+
+    created_at: dt.datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    broadcasts: list[Broadcast]
+    more_after: bool  # older ones follow (a next page)
+    more_before: bool  # newer ones precede (a previous page)
+
+
+def _shown(areas: Sequence[str] | None, author: str) -> list[Any]:
+    """The broadcasts the list may show: to one of ``areas`` (None: any), drafts only their
+    ``author``'s."""
+    clauses: list[Any] = [or_(Broadcast.status != DRAFT, Broadcast.author == author)]
+    if areas is not None:
+        clauses.append(col(Broadcast.area_code).in_(list(areas)))
+    return clauses
+
+
+def _older(cursor: Cursor) -> Any:
+    return or_(
+        col(Broadcast.created_at) < cursor.created_at,
+        and_(col(Broadcast.created_at) == cursor.created_at, col(Broadcast.id) < cursor.id),
+    )
+
+
+def _newer(cursor: Cursor) -> Any:
+    return or_(
+        col(Broadcast.created_at) > cursor.created_at,
+        and_(col(Broadcast.created_at) == cursor.created_at, col(Broadcast.id) > cursor.id),
+    )
+
+
+async def page(
+    session: AsyncSession,
+    areas: Sequence[str] | None,
+    author: str,
+    states: Sequence[str] | None = None,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE,
+) -> Page:
+    """One page of the list, newest first: the first, the one after ``after`` (older), or the
+    one before ``before`` (newer). Keyset, never an offset: a deep page costs what the first
+    does, and one confirmed or cancelled meanwhile neither hides another nor shows twice."""
+    query = select(Broadcast).where(*_shown(areas, author))
+    if states is not None:
+        query = query.where(col(Broadcast.status).in_(list(states)))
+    newest = (col(Broadcast.created_at).desc(), col(Broadcast.id).desc())
+    if before is not None:
+        query = query.where(_newer(before)).order_by(col(Broadcast.created_at), col(Broadcast.id))
+    else:
+        if after is not None:
+            query = query.where(_older(after))
+        query = query.order_by(*newest)
+    found = list((await session.exec(query.limit(size + 1))).scalars())
+    more, found = len(found) > size, found[:size]
+    if before is not None:
+        found.reverse()
+        return Page(found, more_after=True, more_before=more)
+    return Page(found, more_after=more, more_before=after is not None)
+
+
+async def cursor(
+    session: AsyncSession, areas: Sequence[str] | None, author: str, broadcast_id: int
+) -> Cursor | None:
+    """The place of ``broadcast_id`` in the list (a link's ``after``/``before``); None when it
+    is not one the list may show, so that a typed id tells nothing of another area's."""
+    query = select(Broadcast.created_at, Broadcast.id).where(
+        Broadcast.id == broadcast_id, *_shown(areas, author)
+    )
+    row = (await session.exec(query)).first()
+    return Cursor(row[0], row[1]) if row is not None else None
 
 
 def _audience(communes: list[str] | None, subscribers_only: bool) -> Any:

@@ -300,7 +300,11 @@ class Broadcast(SQLModel, table=True):
     """
 
     __tablename__ = "broadcasts"
-    __table_args__ = (Index("ix_broadcasts_status", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_broadcasts_status", "status", "not_before"),
+        # The console's list: an area's broadcasts newest first, a page after the last shown.
+        Index("ix_broadcasts_area_created", "area_code", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     author: str = Field(sa_type=String(90))  # "telegram:123"

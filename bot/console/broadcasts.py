@@ -10,7 +10,9 @@ staff member may not even see is a 404.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -31,6 +33,7 @@ STATES = (
     store.AWAITING, store.QUEUED, store.SCHEDULED, store.SENDING, store.DONE,
     store.CANCELLED, store.REJECTED, store.DRAFT,
 )  # fmt: skip
+_DIGITS = re.compile(r"\d{1,9}")  # an id the database can hold (its integers are 32-bit)
 ACTS = (Act.EDIT, Act.SEND, Act.APPROVE, Act.REJECT, Act.CANCEL)
 
 
@@ -74,24 +77,58 @@ def _back(broadcast_id: int) -> web.HTTPSeeOther:
 # --- the list ----------------------------------------------------------------------------------
 
 
+def list_link(state: str, **more: Any) -> str:
+    """The address of the list with this state filter (and a page cursor)."""
+    kept = {k: v for k, v in {"state": state, **more}.items() if v not in (None, "")}
+    return "/staff/broadcasts" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _cursor_id(params: Any, name: str) -> tuple[int | None, bool]:
+    """A page cursor of the address: (its id, whether something unreadable was typed)."""
+    raw = str(params.get(name, "")).strip()
+    if not raw:
+        return None, False
+    return (int(raw), False) if _DIGITS.fullmatch(raw) else (None, True)
+
+
 @routes.get("/staff/broadcasts")
 @staff_page(role=ROLE)
 async def index(request: web.Request, staff: Staff) -> web.StreamResponse:
-    """Mine and my area's, newest first, by state; what awaits my approval on top."""
-    state = request.query.get("state", "")
-    states = (state,) if state in STATES else None
+    """Mine and my area's, newest first, a page at a time, by state; what awaits my approval
+    on top of the first page."""
+    typed = str(request.query.get("state", "")).strip()
+    state = typed if typed in STATES else ""
+    errors = [staff.t("console.broadcasts.error.state")] if typed and not state else []
+    after, bad_after = _cursor_id(request.query, "after")
+    before, bad_before = _cursor_id(request.query, "before")
+    if after is not None:
+        before = None
     areas = await staff.areas(ROLE)
-    found = await services.listed(staff.session, staff.actor, areas, states)
-    waiting = await services.awaiting_approval(staff.session, staff.actor)
-    rows = [_row(staff, b) for b in found]
+    found = await services.list_page(
+        staff.session, staff.actor, areas, (state,) if state else None,
+        after=after, before=before,
+    )  # fmt: skip
+    if found.cursor_lost or bad_after or bad_before:
+        errors.append(staff.t("console.broadcasts.error.page"))
+    first_page = not found.more_before
+    waiting = await services.awaiting_approval(staff.session, staff.actor) if first_page else []
+    pages = {
+        "next": list_link(state, after=found.last) if found.more_after and found.last else None,
+        "previous": list_link(state, before=found.first)
+        if found.more_before and found.first
+        else None,
+        "first": list_link(state) if found.more_before else None,
+    }
     return render(
         staff,
         "broadcasts/index.html",
         {
-            "rows": rows,
+            "rows": [_row(staff, b) for b in found.rows],
             "waiting": [_row(staff, b) for b in waiting],
             "states": STATES,
-            "state": state if states else "",
+            "state": state,
+            "pages": pages,
+            "errors": errors,
         },
     )
 

@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import math
 import re
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -115,12 +116,64 @@ async def listed(
 ) -> list[Broadcast]:
     """The newest broadcasts ``actor`` may see: their own, and those to their ``areas``."""
     found = await store.listed(session, area_codes_within(areas), actor, states)
+    return await _viewable(session, actor, found)
+
+
+async def _viewable(session: AsyncSession, actor: str, found: list[Broadcast]) -> list[Broadcast]:
     grants = await transitions.grants_of(session, actor)
     return [
         b
         for b in found
         if transitions.allowed(b, Act.VIEW, await transitions.standing(session, actor, b, grants))
     ]
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of the console's list. ``rows``: those the staff member may see (the table's
+    rule, per broadcast); ``last``/``first``: the ids the page's links go on from (of the page
+    as read, so a row the rule hides never makes the next page skip or repeat one)."""
+
+    rows: list[Broadcast]
+    first: int | None
+    last: int | None
+    more_after: bool
+    more_before: bool
+    cursor_lost: bool  # an after/before that is not one of the list: the first page instead
+
+
+async def list_page(
+    session: AsyncSession,
+    actor: str,
+    areas: list[str | None],
+    states: tuple[str, ...] | None,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    size: int = store.PAGE,
+) -> ListPage:
+    """One page of what ``actor`` may see of their ``areas``' broadcasts, newest first."""
+    codes = area_codes_within(areas)
+    wanted = after if after is not None else before
+    cursor = await store.cursor(session, codes, actor, wanted) if wanted is not None else None
+    found = await store.page(
+        session,
+        codes,
+        actor,
+        states,
+        after=cursor if after is not None else None,
+        before=cursor if after is None else None,
+        size=size,
+    )
+    read = found.broadcasts
+    return ListPage(
+        await _viewable(session, actor, read),
+        read[0].id if read else None,
+        read[-1].id if read else None,
+        found.more_after,
+        found.more_before,
+        wanted is not None and cursor is None,
+    )
 
 
 def in_quiet_hours(moment: dt.datetime, tz: Any) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -96,3 +97,38 @@ def got(api, chat: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 def plain(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+class Seeded(NamedTuple):
+    id: int
+    created_at: dt.datetime
+    status: str
+
+
+async def seed_broadcasts(
+    console: Console, area: str, author: int, statuses: list[str], start: dt.datetime
+) -> list[Seeded]:
+    """Broadcasts written straight to the database, one a minute back from ``start``, two at
+    a time sharing a minute (the id breaks the tie), in an order their ids do not follow."""
+    made: list[Seeded] = []
+    order = list(range(len(statuses)))
+    order = order[1::2] + order[::2]  # the ids are not the dates' order
+    async with transaction(console.runtime.deps.sessions) as session:
+        for i in order:
+            at = start - dt.timedelta(minutes=i // 2)
+            b = await store.create(
+                session,
+                Broadcast(
+                    author=f"telegram:{author}",
+                    area_code=area,
+                    text=f"Thông báo thử {area} số {i}",
+                    status=statuses[i],
+                    created_at=at,
+                ),
+            )
+            made.append(Seeded(b.id or 0, at, statuses[i]))
+    return made
+
+
+def newest_first(seeded: list[Seeded]) -> list[int]:
+    return [s.id for s in sorted(seeded, key=lambda s: (s.created_at, s.id), reverse=True)]

@@ -9,6 +9,7 @@ out when the sender runs (as in tests/bot/test_broadcast_e2e.py).
 from __future__ import annotations
 
 import datetime as dt
+import html as markup
 import io
 import re
 
@@ -32,11 +33,14 @@ from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
     SON_TINH,
     TEXT,
     VN,
+    Seeded,
     casts_fixture,
     deliver,
     got,
+    newest_first,
     official,
     plain,
+    seed_broadcasts,
     state_of,
 )
 from tests.console.conftest import Console, ConsoleClient
@@ -446,3 +450,169 @@ async def test_people_the_zalo_oa_could_not_reach_are_a_row_of_the_report(casts:
     assert re.search(r"Đã gửi 2 ", text)
     _status, body, _ = await client.get(f"/staff/broadcasts/{broadcast_id}/progress")
     assert '"unreachable": 1' in body
+
+
+# --- the list, a page at a time ------------------------------------------------------------------
+
+LISTED = re.compile(r'<td data-label="[^"]*"><a href="/staff/broadcasts/(\d+)">')
+PAGER = re.compile(r'<a href="([^"]+)" rel="(next|prev)">')
+EVERY_STATE = [store.DONE, store.SENDING, store.SCHEDULED, store.QUEUED, store.AWAITING,
+               store.CANCELLED, store.REJECTED, store.DRAFT]  # fmt: skip
+
+
+def listed(html: str) -> list[int]:
+    """The ids of the list's table (after the table of those awaiting one's approval)."""
+    _, _, table = html.partition("Thông báo mới nhất trước")
+    return [int(found) for found in LISTED.findall(table)]
+
+
+def pager(html: str) -> dict[str, str]:
+    return {rel: markup.unescape(link) for link, rel in PAGER.findall(html)}
+
+
+async def walk(client: ConsoleClient, path: str) -> list[list[int]]:
+    """Every page from ``path`` on, by the next links (at most ten)."""
+    pages: list[list[int]] = []
+    for _ in range(10):
+        status, html, _ = await client.get(path)
+        assert status == 200, html
+        pages.append(listed(html))
+        if "next" not in pager(html):
+            return pages
+        path = pager(html)["next"]
+    raise AssertionError("more than ten pages")
+
+
+async def other_areas(casts: Console, start: dt.datetime) -> list[Seeded]:
+    """What a Sơn Tịnh official must never see in their list: another province's, the
+    province's own (wider than their commune), and another official's drafts in Sơn Tịnh."""
+    await casts.grant(OUTSIDER, "official", DIEN_BIEN)
+    await casts.grant(PROVINCIAL, "official", "51")
+    await casts.grant(SECOND, "official", SON_TINH)
+    return [
+        *await seed_broadcasts(casts, DIEN_BIEN, OUTSIDER, [store.DONE] * 20, start),
+        *await seed_broadcasts(casts, "51", PROVINCIAL, [store.QUEUED] * 5, start),
+        *await seed_broadcasts(casts, SON_TINH, SECOND, [store.DRAFT] * 5, start),
+    ]
+
+
+async def test_paging_through_120_gives_each_once_newest_first(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    start = casts.bot.clock()
+    others = await other_areas(casts, start)
+    seeded = await seed_broadcasts(casts, SON_TINH, OFFICIAL, EVERY_STATE * 15, start)
+    expected = newest_first(seeded)
+
+    status, html, _ = await client.get("/staff/broadcasts")
+    first = listed(html)
+    assert first == expected[:50]
+    links = pager(html)
+    assert "prev" not in links and "Trang đầu" not in html
+    assert links["next"] == f"/staff/broadcasts?after={expected[49]}"
+
+    # One written meanwhile, newer than them all, does not shift the pages that follow.
+    await seed_broadcasts(casts, SON_TINH, OFFICIAL, [store.QUEUED], start + dt.timedelta(hours=1))
+    pages = [first, *await walk(client, links["next"])]
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert [i for p in pages for i in p] == expected
+    assert not {o.id for o in others} & set(expected)
+
+    # Back from the last page by the previous links: the same pages, in the same order.
+    status, html, _ = await client.get(f"/staff/broadcasts?after={expected[99]}")
+    assert listed(html) == expected[100:] and "Trang đầu" in html
+    status, html, _ = await client.get(pager(html)["prev"])
+    assert listed(html) == expected[50:100]
+    assert pager(html)["next"] == f"/staff/broadcasts?after={expected[99]}"
+    status, html, _ = await client.get(pager(html)["prev"])
+    assert listed(html) == expected[:50]
+    status, html, _ = await client.get(pager(html)["prev"])  # the one written meanwhile
+    assert status == 200 and len(listed(html)) == 1 and listed(html)[0] not in expected
+    assert "prev" not in pager(html) and "Trang đầu" not in html
+
+
+async def test_the_state_filter_holds_across_pages(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    start = casts.bot.clock()
+    await other_areas(casts, start)
+    statuses = [store.DONE if i % 2 else EVERY_STATE[i // 2 % 8] for i in range(120)]
+    seeded = await seed_broadcasts(casts, SON_TINH, OFFICIAL, statuses, start)
+    for state in (store.DONE, store.CANCELLED, store.DRAFT):
+        wanted = newest_first([s for s in seeded if s.status == state])
+        status, html, _ = await client.get(f"/staff/broadcasts?state={state}")
+        assert f'<option value="{state}" selected>' in html
+        pages = [listed(html)]
+        if "next" in pager(html):
+            assert pager(html)["next"] == f"/staff/broadcasts?state={state}&after={pages[0][-1]}"
+            pages += await walk(client, pager(html)["next"])
+        assert [i for p in pages for i in p] == wanted, state
+        for link in pager(html).values():
+            assert f"state={state}" in link
+    assert len([s for s in seeded if s.status == store.DONE]) == 60 + 8  # two pages of "done"
+
+    # A page reached by a link keeps the filter in its own links, both ways.
+    done = newest_first([s for s in seeded if s.status == store.DONE])
+    status, html, _ = await client.get(f"/staff/broadcasts?state=done&after={done[49]}")
+    assert status == 200 and listed(html) == done[50:]
+    assert pager(html) == {"prev": f"/staff/broadcasts?state=done&before={done[50]}"}
+    assert 'href="/staff/broadcasts?state=done">' in html  # the first page, filtered
+
+
+async def test_another_areas_broadcasts_never_listed_and_a_forged_page_is_the_first(
+    casts: Console,
+):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    start = casts.bot.clock()
+    others = await other_areas(casts, start)
+    seeded = await seed_broadcasts(casts, SON_TINH, OFFICIAL, EVERY_STATE * 8, start)
+    expected = newest_first(seeded)
+
+    outsider = await casts.client(OUTSIDER)
+    pages = await walk(outsider, "/staff/broadcasts")
+    mine = newest_first([o for o in others if o.status == store.DONE])
+    assert [i for p in pages for i in p] == mine  # Điện Biên's, none of Sơn Tịnh's
+
+    # A cursor that is not one of the list (another area's, another's draft, gone, typed
+    # wrong): the first page, with a kind line, never a 500 and never a peek past it.
+    note = "Không tìm thấy trang này"
+    forged = [f"after={others[0].id}", f"before={others[0].id}", f"after={others[-1].id}",
+              "after=0", "after=999999999", "after=abc", "before=-3", "after=99999999999999",
+              "after=1%27%20or%201=1"]  # fmt: skip
+    for query in forged:
+        status, html, _ = await client.get(f"/staff/broadcasts?{query}")
+        assert status == 200, query
+        assert note in html, query
+        assert listed(html) == expected[:50], query
+    status, html, _ = await client.get(f"/staff/broadcasts?state=done&after={others[0].id}")
+    assert note in html and all(i in expected for i in listed(html))
+    assert '<option value="done" selected>' in html
+
+    # The province's official: the commune's confirmed ones, never its author's drafts, not
+    # even as a cursor.
+    provincial = await casts.client(PROVINCIAL)
+    draft = next(s for s in seeded if s.status == store.DRAFT)
+    status, html, _ = await provincial.get(f"/staff/broadcasts?after={draft.id}")
+    assert status == 200 and note in html
+    pages = await walk(provincial, "/staff/broadcasts")
+    shown = {i for p in pages for i in p}
+    assert shown == {s.id for s in seeded if s.status != store.DRAFT} | {
+        o.id for o in others if o.status == store.QUEUED
+    }
+
+    # A state that is not one of the list: every state, said so.
+    status, html, _ = await client.get("/staff/broadcasts?state=%3Cscript%3E")
+    assert status == 200 and "Trạng thái này không có trong danh sách" in html
+    assert "<script>" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+    assert listed(html) == expected[:50]
+
+
+async def test_the_pages_links_in_english(casts: Console):
+    client = await official(casts, OFFICIAL, SON_TINH)
+    start = casts.bot.clock()
+    await seed_broadcasts(casts, SON_TINH, OFFICIAL, [store.DONE] * 51, start)
+    await client.get("/staff/lang/en?next=/staff/broadcasts")
+    status, html, _ = await client.get("/staff/broadcasts")
+    assert status == 200 and 'rel="next">Older ›</a>' in html
+    status, html, _ = await client.get(pager(html)["next"])
+    assert "« First page" in html and 'rel="prev">‹ Newer</a>' in html
+    status, html, _ = await client.get("/staff/broadcasts?after=abc")
+    assert "That page could not be found" in html

@@ -17,11 +17,15 @@ from tests.console.casts_support import (  # noqa: F401 (casts: a fixture)
     ELSEWHERE,
     IN_COMMUNE,
     IN_PROVINCE,
+    OFFICIAL,
     PROVINCIAL,
     SECOND,
+    SON_TINH,
     casts_fixture,
     deliver,
     got,
+    newest_first,
+    seed_broadcasts,
     state_of,
 )
 from tests.console.conftest import Console, shot
@@ -158,3 +162,44 @@ async def test_composed_approved_by_a_second_official_and_delivered(
 
     await page.goto(casts.url + "/staff/broadcasts")
     await both(page, "list")
+
+
+@pytest.mark.browser
+async def test_the_list_pages_by_its_links_keeping_the_filter(casts: Console, page: Any) -> None:
+    """Ninety broadcasts of a commune: the first fifty, "Older ›" to the other forty; then the
+    state filter chosen in the form and kept by the next link (no script needed for any of it)."""
+    expect = pytest.importorskip("playwright.async_api").expect
+    statuses = [store.DONE if i % 3 else store.CANCELLED for i in range(90)]
+    seeded = await seed_broadcasts(casts, SON_TINH, OFFICIAL, statuses, casts.bot.clock())
+    expected = newest_first(seeded)
+    await casts.grant(OFFICIAL, "official", SON_TINH)
+    await casts.sign_in(page, OFFICIAL)
+
+    await page.goto(casts.url + "/staff/broadcasts")
+    rows = page.locator("table.casts tbody tr")
+    older = page.get_by_role("link", name="Cũ hơn ›")
+    await expect(rows).to_have_count(50)
+    await expect(rows.first).to_contain_text(f"Thông báo số {expected[0]}")
+    await both(page, "list-paged")
+    await older.click()
+    await page.wait_for_url(re.compile(rf"/staff/broadcasts\?after={expected[49]}$"))
+    await expect(rows).to_have_count(40)
+    await expect(rows.first).to_contain_text(f"Thông báo số {expected[50]}")
+    await expect(older).to_have_count(0)
+    await expect(page.get_by_role("link", name="« Trang đầu")).to_have_count(1)
+    await no_sideways_scroll(page)
+    await both(page, "list-paged-last")
+
+    # The filter, by the form's button; the next link keeps it.
+    done = newest_first([s for s in seeded if s.status == store.DONE])
+    await page.get_by_label("Trạng thái").select_option(store.DONE)
+    await page.get_by_role("button", name="Lọc").click()
+    await page.wait_for_url(re.compile(r"/staff/broadcasts\?state=done$"))
+    await expect(rows).to_have_count(50)
+    await older.click()
+    await page.wait_for_url(re.compile(rf"/staff/broadcasts\?state=done&after={done[49]}$"))
+    await expect(rows).to_have_count(10)
+    await expect(rows.first).to_contain_text(f"Thông báo số {done[50]}")
+    await expect(page.locator("table.casts tbody .state-done")).to_have_count(10)
+    await expect(page.get_by_label("Trạng thái")).to_have_value(store.DONE)
+    await shot(page, "broadcasts-list-paged-filtered")
