@@ -221,7 +221,7 @@ REPORT_COLUMNS = [
     "id", "code", "handle", "reporter_id", "category", "accused", "escalated", "commune_code",
     "province_code", "place_text", "happened", "description", "danger", "contact_ok", "status",
     "taken_by", "forwarded_to", "reason", "duplicate_of", "consent_at", "created_at",
-    "touched_at", "closed_at",
+    "touched_at", "closed_at", "first_action_at",
 ]  # fmt: skip
 EVENT_COLUMNS = ["id", "report_id", "at", "kind", "status", "detail"]
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "subject", "detail"]
@@ -299,7 +299,7 @@ def make_reports(
              "escalated": escalated(category, accused), "duplicate_of": twin}
         )))  # fmt: skip
         state, touched, closed = reports.NEW, created, None
-        taken_by = forwarded_to = reason = None
+        taken_by = forwarded_to = reason = first_action = None
         entries = 1
         for after, move in life(rng, contact_ok):
             at = created + dt.timedelta(hours=after)
@@ -309,6 +309,8 @@ def make_reports(
             assert to is not None, (state, move)
             by_reporter = move in (Move.WITHDRAW, Move.ANSWER)
             actor = REPORTER if by_reporter else moderator
+            if not by_reporter and first_action is None:  # as change_status keeps it
+                first_action = at
             detail: dict[str, Any] = {"from": state, "to": to}
             public = None
             asked = None
@@ -353,7 +355,7 @@ def make_reports(
             report_id, code, handle, reporter, category, accused, escalated(category, accused),
             commune, province, None, rng.choice(("today", "week", "month", "earlier")), story,
             rng.random() < 0.05, contact_ok, state, taken_by, forwarded_to, reason, twin,
-            created, created, touched, closed,
+            created, created, touched, closed, first_action,
         ))  # fmt: skip
         if state in reports.OPEN:
             history.open_by_commune[commune] = history.open_by_commune.get(commune, 0) + 1

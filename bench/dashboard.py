@@ -66,6 +66,13 @@ PLANT = [
     SELECT closed_at, 'telegram:' || (id % 40), 'report.resolve', 'report:' || id, '{}'::json
     FROM reports WHERE closed_at IS NOT NULL
     """,
+    # each report's first moderator action, as handlers/reports/common.py change_status keeps it
+    """
+    UPDATE reports r SET first_action_at = a.at
+    FROM (SELECT subject, min(at) AS at FROM audit_log WHERE actor <> 'reporter'
+          GROUP BY subject) a
+    WHERE a.subject = 'report:' || r.id
+    """,
     """
     INSERT INTO transaction_points (id, commune_code, name, address, day_of_month, start_time,
         end_time, office, phone, updated_at)

@@ -236,9 +236,6 @@ class Role(SQLModel, table=True):
     granted_by: str = Field(sa_type=String(90))
 
 
-REPORT_ACTIONS = "actor <> 'reporter' AND subject LIKE 'report:%'"
-
-
 class AuditEntry(SQLModel, table=True):
     """Who changed what, and when: roles, schedules, and every other privileged action.
 
@@ -252,14 +249,6 @@ class AuditEntry(SQLModel, table=True):
         Index("ix_audit_log_area_at", "area_code", "at", "id"),
         Index("ix_audit_log_actor_at", "actor", "at", "id"),
         Index("ix_audit_log_action_at", "action", "at", "id"),
-        # The dashboard's first action of a moderator on each report (storage/stats.py).
-        Index(
-            "ix_audit_log_report_actions",
-            "subject",
-            "at",
-            postgresql_where=text(REPORT_ACTIONS),
-            sqlite_where=text(REPORT_ACTIONS),
-        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     true,
     union_all,
     update,
@@ -201,27 +200,6 @@ async def reports_by_status(
     return {str(status): int(n) for status, n in rows}
 
 
-# A moderator's actions on reports, as the partial index ix_audit_log_report_actions
-# (migration 0018) is written: constants, so that both databases see it is the index's.
-_REPORT_ACTIONS = and_(
-    AuditEntry.actor != _constant(REPORTER_ACTOR),
-    AuditEntry.subject.like(_constant("report:%")),
-)
-
-
-def _first_actions(since: dt.datetime) -> Any:
-    """(subject, when) of each report's first audit entry not the reporter's: a moderator's
-    first action. One pass over the partial index (subject, at) in its order, joined by hash,
-    beats a lookup per report. Only entries from ``since`` on: a report made in the period
-    is acted on after it was made, so older entries cannot be its first action."""
-    return (
-        select(AuditEntry.subject.label("subject"), func.min(AuditEntry.at).label("at"))
-        .where(_REPORT_ACTIONS, AuditEntry.at >= since)
-        .group_by(AuditEntry.subject)
-        .subquery()
-    )
-
-
 async def _spread(session: AsyncSession, durations: Any) -> Spread:
     """Median and 90th percentile of a one-column subquery ``d`` of seconds, computed as
     PostgreSQL's ``percentile_cont`` does (linear between the two nearest ranks), in one
@@ -250,45 +228,18 @@ async def _spread(session: AsyncSession, durations: Any) -> Spread:
 async def time_to_first_action(
     session: AsyncSession, areas: Sequence[str | None], period: Period
 ) -> Spread:
-    """From a report's making to a moderator's first action on it, for those acted on."""
-    if _dialect(session) != "postgresql":
-        # SQLite would compare every report with every grouped subject (seconds at 20,000
-        # reports); a lookup per report in the index on subject is a few milliseconds.
-        first_at = (
-            select(func.min(AuditEntry.at))
-            .where(
-                AuditEntry.subject == literal("report:") + cast(Report.id, String),
-                AuditEntry.actor != _constant(REPORTER_ACTOR),
-            )
-            .correlate(Report)
-            .scalar_subquery()
-        )
-        acted = (
-            select(Report.created_at.label("made"), first_at.label("at"))  # type: ignore[attr-defined]
-            .where(_reports_where(areas, period))
-            .subquery()
-        )
-        durations = (
-            select(seconds_between(session, acted.c.made, acted.c.at).label("d"))
-            .where(acted.c.at.is_not(None))
-            .subquery()
-        )
-        return await _spread(session, durations)
-    first = _first_actions(period.start)
+    """From a report's making to a moderator's first action on it, for those acted on: the
+    time kept on the report as that action was made (migration 0022), read with the report's
+    making and area from ix_reports_first_action alone."""
     durations = (
-        select(seconds_between(session, Report.created_at, first.c.at).label("d"))
-        .join(first, first.c.subject == literal("report:") + cast(Report.id, String))
-        .where(_reports_where(areas, period))
+        select(seconds_between(session, Report.created_at, Report.first_action_at).label("d"))
+        .where(
+            _reports_where(areas, period),
+            Report.first_action_at.is_not(None),  # type: ignore[union-attr]
+        )
         .subquery()
     )
-    # PostgreSQL cannot estimate a join on 'report:' || id (it guesses a hundred times too
-    # many rows), and would compile the statement to machine code first (JIT): 30 ms and
-    # more for a statement of 10 ms. Off for this statement only.
-    jit = (await session.exec(text("SELECT current_setting('jit')"))).scalar_one()  # type: ignore[call-overload]
-    await session.exec(text("SELECT set_config('jit', 'off', true)"))  # type: ignore[call-overload]
-    spread = await _spread(session, durations)  # (an error ends the transaction, and this)
-    await session.exec(text("SELECT set_config('jit', :jit, true)").bindparams(jit=jit))  # type: ignore[call-overload]
-    return spread
+    return await _spread(session, durations)
 
 
 async def time_to_resolution(

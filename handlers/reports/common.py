@@ -137,11 +137,16 @@ async def change_status(
     **fields: Any,
 ) -> ReportEvent:
     """Move a report to ``to``: the report, its history and the audit log (who, when, from,
-    to, note) in the caller's transaction."""
+    to, note) in the caller's transaction. Every move, a moderator's or the reporter's, comes
+    through here; a moderator's first sets the report's ``first_action_at``."""
     before = report.status
     changes: dict[str, Any] = {"status": to, **fields}
     if to in reports.CLOSED:
         changes["closed_at"] = now
+    if actor != REPORTER and report.first_action_at is None:
+        # The dashboard's time to first action (storage/stats.py): the moderator's first move
+        # as the audit log below has it, kept once (the report is read locked).
+        changes["first_action_at"] = now
     await reports.touch(session, report, now, **changes)
     event = await reports.add_event(
         session, report.id or 0, "status", now, status=to, detail=public_detail

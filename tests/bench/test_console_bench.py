@@ -31,9 +31,12 @@ def test_each_report_ends_where_its_history_does() -> None:
         if kind == "status":
             last_status[report_id] = status
     moves: Counter[str] = Counter()
+    first_action: dict[int, dt.datetime] = {}
     for _id, at, actor, action, subject, detail in history.audit:
         report_id = int(subject.split(":")[1])
         moves[action] += 1
+        if actor != REPORTER:
+            first_action[report_id] = min(at, first_action.get(report_id, at))
         assert at >= rows[report_id][20], "nothing happens before the report is made"
         if action in ("report.create", "report.withdraw", "report.answer"):
             assert actor == REPORTER
@@ -45,6 +48,8 @@ def test_each_report_ends_where_its_history_does() -> None:
         assert status == last_status[report_id]
         assert (closed_at is not None) == (status in reports.CLOSED)
         assert touched_at >= row[20]
+        # kept as change_status keeps it: the first audit entry not the reporter's
+        assert row[23] == first_action.get(report_id)
     assert moves["report.create"] == len(rows)
     # the mix: every move happens, and recent reports are still open
     assert {"report.take", "report.ask", "report.answer", "report.forward", "report.resolve",

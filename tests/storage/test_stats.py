@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import String, cast, func, literal, text
+from sqlmodel import select
 
-from storage import audit, stats
+from handlers.reports.common import change_status
+from storage import audit, reports, stats
 from storage.db import session_factory, transaction
-from storage.models import Broadcast, Outbox, Subscription, TransactionPoint, User
+from storage.models import AuditEntry, Broadcast, Outbox, Subscription, TransactionPoint, User
 from storage.question_models import KeptQuestion
 from storage.report_models import Report
 
@@ -69,6 +71,8 @@ async def plant_reports(session) -> None:
         await audit.record(session, "reporter", "report.create", f"report:{r.id}", {}, r.created_at)
         took = r.created_at + dt.timedelta(hours=h)
         await audit.record(session, "telegram:7", "report.take", f"report:{r.id}", {}, took)
+        r.first_action_at = took  # as change_status keeps it with the audit entry
+        session.add(r)
         # a later action does not count as the first
         later = took + dt.timedelta(hours=1)
         await audit.record(session, "telegram:8", "report.ask", f"report:{r.id}", {}, later)
@@ -146,17 +150,11 @@ async def test_the_portable_percentiles_equal_percentile_cont(engine):
             at = local(3) + dt.timedelta(minutes=n)
             session.add(report(100 + n, SON_TINH, at))
         await session.flush()
-        ids = (await session.exec(text("SELECT id FROM reports ORDER BY id"))).all()
-        for i, (report_id,) in enumerate(ids):
+        made = (await session.exec(select(Report).order_by(Report.id))).all()
+        for i, row in enumerate(made):
             minutes = (i * 7919) % 1009 + i / 3  # uneven, and no two alike
-            await audit.record(
-                session,
-                "telegram:1",
-                "report.take",
-                f"report:{report_id}",
-                {},
-                local(3) + dt.timedelta(minutes=i + 1 + minutes),
-            )
+            at = local(3) + dt.timedelta(minutes=i + 1 + minutes)
+            await change_status(session, row, reports.IN_REVIEW, "telegram:1", "report.take", at)
     async with transaction(sessions) as session:
         mine = await stats.time_to_first_action(session, [SON_TINH], PERIOD)
         theirs = (
@@ -479,3 +477,76 @@ async def test_pruned_reminders_still_count_by_month_and_area(engine):
             ("2026-11", "failed", 1),
             ("2026-11", "sent", 1),
         ]
+
+
+def _first_action_from_the_log(areas, period: stats.Period):
+    """The figure's durations as the dashboard found them before migration 0022: each report's
+    first audit entry whose actor is not the reporter (kept here as the reference)."""
+    first_at = (
+        select(func.min(AuditEntry.at))
+        .where(
+            AuditEntry.subject == literal("report:") + cast(Report.id, String),
+            AuditEntry.actor != "reporter",
+        )
+        .correlate(Report)
+        .scalar_subquery()
+    )
+    acted = (
+        select(Report.created_at.label("made"), first_at.label("at"))
+        .where(stats._reports_where(areas, period))
+        .subquery()
+    )
+    return acted
+
+
+async def test_the_first_action_kept_on_the_report_is_the_one_in_the_audit_log(engine):
+    """Reports moved through change_status (what every move calls), by moderators and by their
+    reporters in an uneven order: the time kept on the report gives the figure the audit log
+    gave, for every area and for periods that cut through the reports."""
+    import random
+
+    rng = random.Random(20261207)
+    moves = [  # (to, actor, action): a moderator's, or the reporter's
+        (reports.IN_REVIEW, "telegram:7", "report.take"),
+        (reports.WAITING, "telegram:8", "report.ask"),
+        (reports.IN_REVIEW, "reporter", "report.answer"),
+        (reports.FORWARDED, "telegram:9", "report.forward"),
+        (reports.RESOLVED, "telegram:7", "report.resolve"),
+        (reports.WITHDRAWN, "reporter", "report.withdraw"),
+    ]
+    communes = [SON_TINH, OTHER_QN, HANOI, None]
+    sessions = session_factory(engine)
+    async with transaction(sessions) as session:
+        for n in range(1, 81):
+            commune = rng.choice(communes)
+            made = local(1) + dt.timedelta(minutes=rng.randrange(30 * 24 * 60))
+            extra = {"escalated": True, "accused": "commune"} if rng.random() < 0.1 else {}
+            if commune is None:
+                extra["province_code"] = None
+            row = report(n, commune, made, **extra)
+            session.add(row)
+            await session.flush()
+            await audit.record(session, "reporter", "report.create", f"report:{row.id}", {}, made)
+            at = made
+            for to, actor, action in rng.sample(moves, rng.randrange(len(moves))):
+                at += dt.timedelta(minutes=rng.randrange(1, 3000))
+                await change_status(session, row, to, actor, action, at)
+    periods = [
+        PERIOD,
+        stats.Period(local(10), local(20)),
+        stats.Period(local(25), local(3, month=12)),
+    ]
+    areas_tried = [[None], ["51"], ["01"], [SON_TINH], [OTHER_QN, HANOI], [SON_TINH, "01"], []]
+    async with transaction(sessions) as session:
+        kept = (await session.exec(select(Report).where(Report.first_action_at.is_not(None)))).all()
+        assert 20 < len(kept) < 80  # some acted on by a moderator, some not
+        for period in periods:
+            for areas in areas_tried:
+                figure = await stats.time_to_first_action(session, areas, period)
+                acted = _first_action_from_the_log(areas, period)
+                seconds = stats.seconds_between(session, acted.c.made, acted.c.at)
+                durations = select(seconds.label("d")).where(acted.c.at.is_not(None)).subquery()
+                reference = await stats._spread(session, durations)
+                assert figure == reference, (period, areas)
+        # and the reference is not empty where it matters
+        assert (await stats.time_to_first_action(session, [None], PERIOD)).count > 20
