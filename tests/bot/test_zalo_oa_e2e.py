@@ -420,7 +420,7 @@ async def test_a_wrong_signature_is_refused_before_the_body_is_parsed(bot: OaBot
     assert await bot.post(raw, unsigned) == 401
     assert parsed == [] and oa.messages(bot.user) == []
     # The same event rightly signed, with the timestamp header too, is taken.
-    assert await oa.push(event, timestamp_header=True) == 200
+    assert await bot.settle(oa.push(event, timestamp_header=True)) == 200
     assert parsed == [raw] and "Which language" in oa.messages(bot.user)[0].text
     stale_header = dict(headers, **{"X-ZEvent-Timestamp": "1"})
     assert await bot.post(raw, stale_header) == 401
@@ -428,10 +428,10 @@ async def test_a_wrong_signature_is_refused_before_the_body_is_parsed(bot: OaBot
 
 async def test_the_probe_echoes_receipts_and_bodies_that_are_not_events(bot: OaBot, oa):
     assert await oa.probe() == 200  # the unsigned {} when the URL is registered
-    assert await oa.push(oa.echo_event(bot.user, "Xin chào")) == 200  # our own, echoed
+    assert await bot.settle(oa.push(oa.echo_event(bot.user, "Xin chào"))) == 200  # our own, echoed
     seen = oa.text_event(bot.user, "x")
     seen["event_name"] = "user_seen_message"
-    assert await oa.push(seen) == 200
+    assert await bot.settle(oa.push(seen)) == 200
     # Signed by Zalo but not an event we read: taken and ignored (a 4xx would be retried
     # for hours, and Zalo switches off a webhook that keeps failing).
     raw, headers = oa.signed({"timestamp": "5", "no": "event"})
@@ -445,12 +445,12 @@ async def test_the_probe_echoes_receipts_and_bodies_that_are_not_events(bot: OaB
 
 async def test_a_replayed_event_is_handled_once(bot: OaBot, oa):
     event = oa.text_event(bot.user, "start")
-    assert await oa.push(event) == 200
-    assert await oa.push(event) == 200  # Zalo retries when it did not see our 200
+    assert await bot.settle(oa.push(event)) == 200
+    assert await bot.settle(oa.push(event)) == 200  # Zalo retries when it did not see our 200
     assert len(oa.messages(bot.user)) == 1
     follow = oa.follow_event(bot.user)
-    await oa.push(follow)
-    await oa.push(follow)  # no msg_id: the same event, sender and time
+    await bot.settle(oa.push(follow))
+    await bot.settle(oa.push(follow))  # no msg_id: the same event, sender and time
     assert len(oa.messages(bot.user)) == 2
 
 
@@ -470,14 +470,14 @@ async def test_a_database_that_does_not_answer_is_503_and_the_event_is_handled_w
         channel.deps = dataclasses.replace(working, sessions=session_factory(engine))
         event = oa.text_event(bot.user, "menu")
         with caplog.at_level(logging.INFO):
-            assert await oa.push(event) == 503  # Zalo sends it again later
+            assert await bot.settle(oa.push(event)) == 503  # Zalo sends it again later
         assert len(oa.messages(bot.user)) == 1  # no apology: it was not handled
         assert "database is unreachable" in caplog.text and bot.user not in caplog.text
     finally:
         channel.deps = working
         await engine.dispose()
-    assert await oa.push(event) == 200
-    assert await oa.push(event) == 200
+    assert await bot.settle(oa.push(event)) == 200
+    assert await bot.settle(oa.push(event)) == 200
     assert len(oa.messages(bot.user)) == 2  # handled once, when it came again
 
 
@@ -494,7 +494,7 @@ async def test_a_replayed_picture_is_neither_downloaded_nor_answered_twice(bot: 
 
 async def test_an_old_signed_event_is_not_handled(bot: OaBot, oa, clock):
     event = oa.text_event(bot.user, "start", at=clock() - dt.timedelta(days=3))
-    assert await oa.push(event) == 200
+    assert await bot.settle(oa.push(event)) == 200
     assert oa.messages(bot.user) == []
 
 
@@ -503,7 +503,7 @@ async def test_follow_welcomes_and_unfollow_marks_the_person(bot: OaBot, oa, clo
     assert "Which language" in plain(replies) and buttons(replies) == ["Tiếng Việt", "English"]
     await bot.press("Tiếng Việt")
     await bot.press("Tôi đồng ý")
-    assert await oa.push(oa.unfollow_event(bot.user)) == 200
+    assert await bot.settle(oa.push(oa.unfollow_event(bot.user))) == 200
     async with transaction(bot.runtime.deps.sessions) as session:
         me = await users.find_user(session, "zalo_oa", bot.user)
         assert me.blocked

@@ -114,7 +114,16 @@ class OaBot:
         self._answer_start[user] = before
         status = await pushed
         assert status == 200, status
+        # The webhook answers Zalo after 1.5 s at most, whatever the handling takes (a busy
+        # machine): wait for the handling itself, not for the answer.
+        await self.channel.idle()
         return self.oa.messages(user)[before:]
+
+    async def settle(self, pushed: Any) -> int:
+        """The status of a push, once the bot has finished handling it."""
+        status = await pushed
+        await self.channel.idle()
+        return int(status)
 
     async def post(self, raw: bytes, headers: dict[str, str]) -> int:
         """POST raw bytes to /zalo-oa/webhook; the status."""
