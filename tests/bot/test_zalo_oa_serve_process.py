@@ -65,6 +65,7 @@ async def test_serve_runs_the_oa_channel_from_its_settings(tmp_path):
             oa.use_webhook(f"http://127.0.0.1:{port}/zalo-oa/webhook")
             assert await oa.probe() == 200
             assert await oa.push(oa.text_event(user, "start")) == 200
+            await oa.wait_for_calls("cs", 1, within=30)  # the answer may come before the reply
             assert "Which language" in oa.last_message(user).text
             event = oa.text_event(user, "menu")
             raw, headers = oa.signed(event)
