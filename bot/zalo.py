@@ -297,11 +297,7 @@ class ZaloChannel:
             identity = await users.find_user(session, CHANNEL, user_id)
             lang = (await people.holder(session, identity)).language if identity else None
 
-            def hint(count: int) -> str:
-                if lang is None:
-                    return content.text("zalo.choose_hint_both", "vi", count=count)
-                key = "zalo.choose_hint_one" if count == 1 else "zalo.choose_hint"
-                return content.text(key, lang, count=count)
+            hint = zalo_render.choose_hint(content, lang)
 
             def media_note(count: int) -> str:
                 return content.text("zalo.media_not_shown", lang or "vi", count=count)

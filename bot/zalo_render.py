@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from bot.render import utf16_fit
+from content.loader import Content
 from content.normalize import fold
 from handlers.core.types import Reply
 
@@ -35,6 +36,18 @@ _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _NUMBER = re.compile(r"^\s*(?:số\s*|so\s*|#)?[(\[]?\s*(\d{1,3})\s*[.)\]]?\s*$", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^\s*\d{1,3}\s*[.)]\s+")
 _JOINERS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}
+
+
+def choose_hint(content: Content, lang: str | None) -> Callable[[int], str]:
+    """The line under numbered choices, in the person's language (both while not known)."""
+
+    def hint(count: int) -> str:
+        if lang is None:
+            return content.text("zalo.choose_hint_both", "vi", count=count)
+        key = "zalo.choose_hint_one" if count == 1 else "zalo.choose_hint"
+        return content.text(key, lang, count=count)
+
+    return hint
 
 
 def utf16_len(text: str) -> int:
