@@ -38,7 +38,7 @@ from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.turns import ChatTurns
 from handlers.core import routes
-from handlers.core.dispatch import Deps, handle
+from handlers.core.dispatch import Deps, handle, kind_answer
 from handlers.core.types import Attachment, Incoming, Reply
 from storage import inbox, outbox, people, users
 from storage.db import transaction
@@ -272,18 +272,7 @@ class ZaloChannel:
         return await handle(incoming, self.deps, update_id(event))
 
     async def _kind_answer(self, event: ZaloEvent, key: str) -> list[Reply] | None:
-        """A kind answer to what the dialogs cannot read, once per message id."""
-        content = self.deps.content
-        async with transaction(self.deps.sessions) as session:
-            if not await users.remember_update(
-                session, CHANNEL, update_id(event), self.deps.clock()
-            ):
-                return None
-            identity = await users.find_user(session, CHANNEL, event.user_id)
-            lang = (await people.holder(session, identity)).language if identity else None
-        if lang is None:  # we do not know their language yet: both
-            return [Reply(content.text(key, "vi") + "\n\n" + content.text(key, "en"))]
-        return [Reply(content.text(key, lang))]
+        return await kind_answer(self.deps, CHANNEL, event.user_id, update_id(event), key)
 
     # ---- outbound -----------------------------------------------------------------------
 

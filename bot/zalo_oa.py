@@ -52,7 +52,7 @@ from bot.logs import chat_tag
 from bot.metrics import Metrics
 from bot.turns import ChatTurns
 from handlers.core import routes
-from handlers.core.dispatch import Deps, handle
+from handlers.core.dispatch import Deps, handle, kind_answer
 from handlers.core.types import (
     Attachment,
     Button,
@@ -491,18 +491,7 @@ class ZaloOaChannel:
             )
 
     async def _kind_answer(self, event: OaEvent, key: str) -> list[Reply] | None:
-        """A kind answer to what the dialogs cannot read, once per event."""
-        content = self.deps.content
-        async with transaction(self.deps.sessions) as session:
-            if not await users.remember_update(
-                session, CHANNEL, event.update_id(), self.deps.clock()
-            ):
-                return None
-            identity = await users.find_user(session, CHANNEL, event.user_id)
-            lang = (await people.holder(session, identity)).language if identity else None
-        if lang is None:  # we do not know their language yet: both
-            return [Reply(content.text(key, "vi") + "\n\n" + content.text(key, "en"))]
-        return [Reply(content.text(key, lang))]
+        return await kind_answer(self.deps, CHANNEL, event.user_id, event.update_id(), key)
 
     # ---- outbound -----------------------------------------------------------------------
 

@@ -159,6 +159,23 @@ async def handle(
         return await _apology(deps, incoming, language, update_id)
 
 
+async def kind_answer(
+    deps: Deps, channel: str, user_id: str, update_key: int, key: str
+) -> list[Reply] | None:
+    """The text ``key`` as the answer to what the dialogs cannot read (a sticker, a voice
+    message), once per update: None for a replay. In both languages while the person's is not
+    known."""
+    async with transaction(deps.sessions) as session:
+        if not await users.remember_update(session, channel, update_key, deps.clock()):
+            return None
+        identity = await users.find_user(session, channel, user_id)
+        lang = (await people.holder(session, identity)).language if identity else None
+    if lang is None:
+        both = deps.content.text(key, "vi") + "\n\n" + deps.content.text(key, "en")
+        return [Reply(both)]
+    return [Reply(deps.content.text(key, lang))]
+
+
 async def staff_context(
     session: AsyncSession, deps: Deps, channel: str, channel_user_id: str, lang: str
 ) -> Context | None:
