@@ -3,7 +3,7 @@
 Usage (from the repo root)::
 
     python bench/faq_accuracy.py [FILE ...] [--repeat N] [--cv K [--cv-errors NAME]]
-    python bench/faq_accuracy.py --scope-fit K
+    python bench/faq_accuracy.py --combine-fit K [--write]
 
 Each FILE is a TSV ``topic<TAB>question`` (a ``topic<TAB>question`` header line is allowed),
 or a TSV whose header names its columns, at least ``text`` and ``topic`` (the message sets
@@ -26,21 +26,18 @@ cue phrase of ``matcher.yaml`` with the same normalised text). When some are, th
 leave-one-out accuracy is printed too: each such question is scored by a matcher built
 without the examples and phrases equal to it.
 
-``--scope-fit K`` chooses matcher.yaml's ``scope_cue_weight`` and ``scope_limit`` (when the
-scope model turns a topic into ``none``) by nested cross-validation over the training files:
-in each of K outer folds, an inner 4-fold CV of the rest gives every message its answer, the
-scope model's margin and the answer's cue score; a logistic regression on (margin, log(1 +
-cue)) and its most sensitive cut that turns at most 0.2 % of the in-scope answers into
-``none`` give the two numbers; the outer fold is scored with them. Printed: each fold's
-numbers, their mean (what goes in matcher.yaml) and the outer folds' top-1 with and without
-the scope model.
+``--combine-fit K`` fits the weights of matcher.yaml's ``combine`` section (how cue phrases
+and the statistical model are weighed, content/combiner.py): every training message's features
+come from a model trained without its fold; a logistic regression over (message, topic) pairs
+gives the weights; a second K-fold split scores them for each ``none_bias`` and the best top-1
+that answers at most 1 % of in-scope messages ``none`` is chosen. ``--write`` puts them in
+matcher.yaml.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import statistics
 import sys
 import tempfile
@@ -48,6 +45,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -278,104 +276,117 @@ def cross_validate(
     return summary
 
 
-SCOPE_INNER_FOLDS = 4
-SCOPE_MAX_IN_SCOPE_SHARE = 0.002  # of the in-scope answers, at most this share becomes none
+COMBINE_C = 1.0  # the logistic regression's regularisation (1.0 and 10 measured alike)
+# none_bias gives the best top-1 whose share of in-scope messages answered none stays at most
+# this over the outer folds: no more than before the combiner (issue 11 allows 2 %)
+COMBINE_MAX_IN_SCOPE_NONE = 0.01
+COMBINE_BIASES = tuple(round(-0.25 * i, 2) for i in range(17))  # 0 .. -4
 
 
-def scope_fit(ld: Load, data_dir: Path, folds: int) -> tuple[float, float]:
-    """Nested CV choice of (scope_cue_weight, scope_limit); see the module's docstring."""
-    from sklearn.linear_model import LogisticRegression
+@dataclass
+class Evidence:
+    name: str  # training file
+    gold: str
+    text: str
+    features: Any  # numpy array: one row of FEATURES per model class
+    classes: tuple[str, ...]
 
+
+def out_of_fold(ld: Load, data_dir: Path, folds: int) -> list[Evidence]:
+    """Every training message's combiner features, from a model trained without its fold
+    (the same folds as ``--cv``); matcher.yaml's examples are always trained on."""
     files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
     rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
     raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
     examples = [
         (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
     ]
-    matcher, settings = ld.matcher, ld.matcher._settings
-    original, limit0 = matcher.model, settings["scope_limit"]
-    scope = original.scope_cues if original is not None else None
-    if scope is None:
-        raise SystemExit("matcher.yaml has no scope section: nothing to fit")
-
-    def fold_of(text: str, salt: str, k: int) -> int:
-        return int(hashlib.sha256((salt + text).encode()).hexdigest(), 16) % k
-
-    def outputs(
-        train_rows: list[tuple[str, str, str]], test_rows: list[tuple[str, str, str]]
-    ) -> list[tuple[str, str, float, float]]:
-        """(gold, answer without the scope model, margin, cue) of every test row."""
-        model = matcher.model = train(
-            [(t, g) for _, g, t in train_rows] + examples, matcher.model_text, scope
-        )
-        out = []
-        for _, gold, text in test_rows:
-            got, _ = answer(ld.content, matcher, text)
-            cue = matcher.match(text[:MAX_QUESTION_CHARS]).cue
-            margin = model.in_scope(matcher.model_text(text[:MAX_QUESTION_CHARS])) or 0.0
-            out.append((gold, got, margin, cue))
-        return out
-
-    def features(rows_out: list[tuple[str, str, float, float]]) -> list[list[float]]:
-        return [[margin, math.log1p(cue)] for _, _, margin, cue in rows_out]
-
-    chosen: list[tuple[float, float]] = []
-    before = after = real_before = real_after = n_real = in_none = in_none0 = 0
+    matcher = ld.matcher
+    original = matcher.model
+    if original is None or matcher.combiner is None:
+        raise SystemExit("no training files or no combine section in matcher.yaml")
+    out: list[Evidence] = []
     try:
-        settings["scope_limit"] = -1e9  # answers without the scope model
         for k in range(folds):
-            part = [r for r in rows if fold_of(r[2], "", folds) != k]
-            inner: list[tuple[str, str, float, float]] = []
-            for j in range(SCOPE_INNER_FOLDS):
-                held = [r for r in part if fold_of(r[2], "inner:", SCOPE_INNER_FOLDS) == j]
-                rest = [r for r in part if fold_of(r[2], "inner:", SCOPE_INNER_FOLDS) != j]
-                inner += outputs(rest, held)
-            answered = [r for r in inner if r[1] != NONE]
-            outside = [int(gold == NONE) for gold, _, _, _ in answered]
-            fit = LogisticRegression(max_iter=1000).fit(features(answered), outside)
-            a, b = fit.coef_[0]
-            if a >= 0:
-                raise SystemExit(f"fold {k}: the scope margin does not separate (weight {a:g})")
-            # P(outside) >= p  <=>  margin + (b / a) * log(1 + cue) <= (logit(p) - c) / a
-            p_out = fit.predict_proba(features(answered))[:, 1]
-            n_in = len(answered) - sum(outside)
-            best = (-1, 1.0)
-            for cut in sorted(set(p_out.round(3))):
-                flagged = [o for o, p in zip(outside, p_out, strict=True) if p >= cut]
-                if len(flagged) - sum(flagged) <= SCOPE_MAX_IN_SCOPE_SHARE * n_in:
-                    best = max(best, (sum(flagged), -cut))
-            cut = min(max(-best[1], 1e-6), 1 - 1e-6)
-            weight = b / a
-            limit = (math.log(cut / (1 - cut)) - fit.intercept_[0]) / a
-            chosen.append((weight, limit))
-            held_out = [r for r in rows if fold_of(r[2], "", folds) == k]
-            for (name, _, _), (gold, got, margin, cue) in zip(
-                held_out, outputs(part, held_out), strict=True
-            ):
-                final = NONE if got != NONE and margin + weight * math.log1p(cue) <= limit else got
-                before += got == gold
-                after += final == gold
-                if gold != NONE:
-                    in_none0 += got == NONE
-                    in_none += final == NONE
-                if name.startswith("messages_real"):
-                    n_real += 1
-                    real_before += got == gold
-                    real_after += final == gold
+            held = [r for r in rows if _fold(r[2], "", folds) == k]
+            model = matcher.model = train(
+                [(t, g) for _, g, t in rows if _fold(t, "", folds) != k] + examples,
+                matcher.model_text,
+                original.scope_cues,
+            )
+            for name, gold, text in held:
+                found = matcher.evidence(text[:MAX_QUESTION_CHARS])
+                assert found is not None
+                out.append(Evidence(name, gold, text, found[1], model.classes))
     finally:
-        matcher.model, settings["scope_limit"] = original, limit0
-    print(f"== scope model: nested {folds}-fold cross-validation over {TRAINING_DIR}/")
-    for k, (weight, limit) in enumerate(chosen):
-        print(f"  fold {k}: scope_cue_weight {weight:.2f}, scope_limit {limit:.2f}")
-    weight = statistics.fmean(w for w, _ in chosen)
-    limit = statistics.fmean(limit for _, limit in chosen)
-    print(f"  mean (matcher.yaml settings): scope_cue_weight {weight:.2f}, scope_limit {limit:.2f}")
-    print(
-        f"  top-1 without -> with the scope model: all {before} -> {after} of {len(rows)}; "
-        f"real (messages_real*) {real_before} -> {real_after} of {n_real}; "
-        f"in scope answered none {in_none0} -> {in_none}"
-    )
-    return weight, limit
+        matcher.model = original
+    return out
+
+
+def _fold(text: str, salt: str, k: int) -> int:
+    return int(hashlib.sha256((salt + text).encode()).hexdigest(), 16) % k
+
+
+def combine_fit(ld: Load, data_dir: Path, folds: int) -> tuple[dict[str, float], float]:
+    """The combiner's weights and ``none_bias``, from out-of-fold model outputs of every
+    training message. Scored by a second K-fold split of those outputs (weights fitted on
+    the other folds): top-1 and in-scope answered ``none`` for each bias, over all messages
+    and over the real ones; the chosen bias is the best top-1 within
+    ``COMBINE_MAX_IN_SCOPE_NONE``. The weights printed are fitted on every message."""
+    import numpy as np
+
+    from content.combiner import FEATURES, fit
+
+    evidence = out_of_fold(ld, data_dir, folds)
+    rows = [(e.features, e.classes.index(e.gold)) for e in evidence]
+    none_at = [e.classes.index(NONE) for e in evidence]
+    scores = [np.zeros(len(e.classes)) for e in evidence]
+    second = [_fold(e.text, "combine:", folds) for e in evidence]  # a split of its own
+    for k in range(folds):
+        weights = fit([r for r, f in zip(rows, second, strict=True) if f != k], COMBINE_C)
+        for i, e in enumerate(evidence):
+            if second[i] == k:
+                scores[i] = e.features @ weights
+    print(f"== combine: {folds}-fold out-of-fold outputs of {len(evidence)} training messages")
+    print("  none_bias  top-1 all  in scope none  top-1 real  real in scope none")
+    best: tuple[int, float] = (-1, 0.0)
+    for bias in COMBINE_BIASES:
+        got = []
+        for i, e in enumerate(evidence):
+            s = scores[i].copy()
+            s[none_at[i]] += bias
+            got.append(e.classes[int(np.argmax(s))])
+        ok = [g == e.gold for g, e in zip(got, evidence, strict=True)]
+        in_scope = [g == NONE for g, e in zip(got, evidence, strict=True) if e.gold != NONE]
+        real = [i for i, e in enumerate(evidence) if e.name.startswith("messages_real")]
+        real_in = [got[i] == NONE for i in real if evidence[i].gold != NONE]
+        print(
+            f"  {bias:9.2f}  {pct(sum(ok), len(ok)):>18}  {pct(sum(in_scope), len(in_scope)):>16}"
+            f"  {pct(sum(ok[i] for i in real), len(real)):>16}  {pct(sum(real_in), len(real_in))}"
+        )
+        if sum(in_scope) <= COMBINE_MAX_IN_SCOPE_NONE * len(in_scope) and sum(ok) > best[0]:
+            best = (sum(ok), bias)
+    final = fit(rows, COMBINE_C)
+    weights = {name: round(float(w), 4) for name, w in zip(FEATURES, final, strict=True)}
+    print(f"  chosen none_bias {best[1]} (top-1 {best[0]} of {len(evidence)})")
+    return weights, best[1]
+
+
+def write_combine(data_dir: Path, weights: dict[str, float], none_bias: float) -> None:
+    """Rewrite matcher.yaml's ``combine`` section (its last) with these numbers."""
+    path = data_dir / FILE_NAME
+    text = path.read_text(encoding="utf-8")
+    head, found, _ = text.partition("\ncombine:")
+    if not found:
+        raise SystemExit(f"{FILE_NAME} has no combine section to rewrite")
+    lines = [
+        "combine:",
+        f"  long_chars: {yaml.safe_load(text)['combine']['long_chars']}",
+        f"  none_bias: {none_bias}",
+        "  weights:",
+        *(f"    {name}: {w}" for name, w in weights.items()),
+    ]
+    path.write_text(head + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 def pct(a: int, b: int) -> str:
@@ -522,11 +533,14 @@ def main(argv: list[str] | None = None) -> int:
         "contains NAME (repeatable; '' for all)",
     )
     parser.add_argument(
-        "--scope-fit",
+        "--combine-fit",
         type=int,
         default=0,
         metavar="K",
-        help="choose scope_cue_weight and scope_limit by nested K-fold cross-validation",
+        help="fit matcher.yaml's combine weights on K-fold out-of-fold model outputs",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="with --combine-fit: write them into matcher.yaml"
     )
     args = parser.parse_args(argv)
 
@@ -536,8 +550,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(load_content {ld.content_ms:.0f} ms + matcher {ld.matcher_ms:.0f} ms; "
         f"CPU {ld.cpu_ms:.0f} ms)\n"
     )
-    if args.scope_fit:
-        scope_fit(ld, DATA_DIR, max(args.scope_fit, 2))
+    if args.combine_fit:
+        weights, bias = combine_fit(ld, DATA_DIR, max(args.combine_fit, 2))
+        if args.write:
+            write_combine(DATA_DIR, weights, bias)
+            print(f"  written to {DATA_DIR / FILE_NAME}")
+        else:
+            print(yaml.safe_dump({"none_bias": bias, "weights": weights}, sort_keys=False))
         return 0
     if args.cv:
         cross_validate(ld, DATA_DIR, max(args.cv, 2), args.cv_errors)

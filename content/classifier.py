@@ -19,7 +19,8 @@ Beside the topics, a second linear SVM over the same features decides in scope o
 topic against ``none``), with a few more features: whether the message names something the
 bank does not do (another lender, an inheritance, insurance, wages: matcher.yaml ``scope``)
 and whether it names the bank's own world. Stories about a flood or a land dispute share most
-of their words with loan stories; the topic model alone gives them a program.
+of their words with loan stories; the topic model alone gives them a program. Its margin is
+one of the numbers the matcher's combiner weighs for ``none`` (content/combiner.py).
 """
 
 from __future__ import annotations
@@ -155,10 +156,13 @@ class TopicModel:
         self, normalized: str, vector: tuple[list[int], list[float]] | None = None
     ) -> dict[str, float]:
         """A distribution over topics (``none`` included) for normalised text."""
-        decision = self.decision(normalized, vector)
+        probs = self.distribution(self.decision(normalized, vector))
+        return dict(zip(self.classes, probs.tolist(), strict=True))
+
+    def distribution(self, decision: np.ndarray) -> np.ndarray:
+        """Decision values as a distribution over ``classes``."""
         weights = np.exp(SHARPNESS * (decision - decision.max()))
-        weights /= weights.sum()
-        return dict(zip(self.classes, weights.tolist(), strict=True))
+        return weights / weights.sum()
 
 
 def read_training(directory: Path, topic_ids: set[str]) -> list[tuple[str, str]]:

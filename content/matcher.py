@@ -20,19 +20,23 @@ Technique (all data in ``data/matcher.yaml``, normalised at load):
   "any group leader or official + any way of running off with the money". A topic's raw score
   is the sum of its phrase weights (a repaired word counts a little less).
 * A statistical model (:mod:`content.classifier`) trained at load on every labelled message in
-  ``data/training/`` reads the message too: word and character n-grams, a linear SVM. The
-  final score of a topic is ``model_weight`` of the model's distribution plus the rest of the
-  cues' own distribution, scaled by the strength of the strongest cue. Without training files
-  a character-trigram similarity to the example phrasings stands in for it.
+  ``data/training/`` reads the message too: word and character n-grams, a linear SVM, and a
+  second one that says whether the message is about the bank at all. How much each side
+  counts is learned (:mod:`content.combiner`, matcher.yaml ``combine``): for every topic the
+  model's probability and margin, the cue score, whether each ranks it first, and for a long
+  message the same again; for ``none`` the scope model's margin and the best cue's strength.
+  Without training files the cues decide alone, with a character-trigram similarity to the
+  example phrasings.
 * Precedence rules from the labelling rules (a named program beats a general loan.* topic)
   damp the beaten topics; a rule may also ask its winner to reach a share of the beaten
   topic's own score (``min_ratio``: one stray out-of-scope word does not silence a story).
 * A message may be a story of 2,000 characters (hundreds of words), so nothing here grows
   with the square of its length: phrase windows stop where no phrase begins, and the parts
   of "a + b" cues are searched only when all their words are present.
-* The best topic wins unless it is ``none`` (which has its own cues and training messages:
-  gold price, other banks...) or no cue reaches ``none_threshold`` and the model is less sure
-  than ``model_alone_floor``; then the answer is ``none``, with the likely topics as choices.
+* The class with the highest weighed sum wins, ``none`` included (it has its own cues and
+  training messages: gold price, other banks...); its share of the softmax is the confidence,
+  and the runners-up (and the cues' own close calls) are offered as choices. Cues alone: the
+  best topic wins unless no cue reaches ``none_threshold``.
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
 from content.classifier import TRAINING_DIR, ScopeCues, TopicModel, read_training, train
+from content.combiner import FEATURES, Combiner
 from content.models import MatcherData, MatcherProblem
 from content.normalize import Normalizer
 
@@ -54,6 +60,13 @@ __all__ = ["Match", "Matcher", "load_matcher"]
 
 FILE_NAME = "matcher.yaml"
 NONE = "none"
+# A runner-up is offered as a choice ("did you mean") when the combiner believes it at least
+# this share of the winner (a weighed sum within 3 of it): in cross-validation that is a
+# quarter of the messages, and top-3 gains 3 points over top-1. Under an answer "none" the
+# topics it nearly gave are offered from a hundredth of its belief in "none" (an in-scope
+# message answered "none" is one tap from its answer; chit-chat gets no topic buttons).
+CHOICE_RATIO = 0.05
+NONE_CHOICE_RATIO = 0.01
 
 _TELEX = (
     (re.compile(r"aa"), "a"),
@@ -199,9 +212,11 @@ class Matcher:
         common_words: set[str],
         settings: dict[str, float],
         model: TopicModel | None = None,
+        combiner: Combiner | None = None,
     ) -> None:
         self._norm = normalizer
         self.model = model
+        self.combiner = combiner
         self._phrases = phrases
         # the diacritics of each entry of ``phrases[key]``, in the same order
         self._phrase_marks = phrase_marks or {}
@@ -553,23 +568,32 @@ class Matcher:
                     scores[t] *= rule.factor
         return {t: s for t, s in scores.items() if s > 0}
 
+    def evidence(self, text: str) -> tuple[dict[str, float], np.ndarray] | None:
+        """The cue scores and the combiner's features of every model class for ``text`` (None
+        without a model and a ``combine`` section); :meth:`match` and the bench that fits the
+        combination read the same numbers."""
+        tokens, repaired, marks = self._prepare(text)
+        scores = self._cue_scores(tokens, repaired, marks)
+        if self.model is None or self.combiner is None:
+            return None
+        return scores, self._features(tokens, scores, len(text))
+
+    def _features(self, tokens: list[str], scores: dict[str, float], length: int) -> np.ndarray:
+        assert self.model is not None and self.combiner is not None
+        normalized = " ".join(tokens)
+        vector = self.model.vector(normalized)
+        decision = self.model.decision(normalized, vector)
+        probs = self.model.distribution(decision)
+        margin = self.model.in_scope(normalized, vector)
+        return self.combiner.features(self.model.classes, probs, decision, scores, margin, length)
+
     def match(self, text: str) -> Match:
         tokens, repaired, marks = self._prepare(text)
         scores = self._cue_scores(tokens, repaired, marks)
-        if self.model is None:
+        if self.model is None or self.combiner is None:
             return self._cue_match(scores)
-        text = " ".join(tokens)
-        vector = self.model.vector(text)
-        found = self._combined_match(scores, self.model.probabilities(text, vector))
-        if found.topic == NONE or (margin := self.model.in_scope(text, vector)) is None:
-            return found
-        # the scope model's "not ours" overrules a topic unless strong cues name it: a flood
-        # or an inheritance story shares its words with loan stories (a kind reply and the
-        # menu, with the topic offered as a choice, rather than a program that does not fit)
-        weight = self._settings["scope_cue_weight"]
-        if margin + weight * math.log1p(found.cue) > self._settings["scope_limit"]:
-            return found
-        return Match(NONE, found.score, [found.topic, *found.alternatives][:3], 0.0)
+        features = self._features(tokens, scores, len(text))
+        return self._learned_match(self.combiner.scores(features, self.model.classes), scores)
 
     def _cue_match(self, scores: dict[str, float]) -> Match:
         """The cues alone (a matcher built without training files)."""
@@ -594,38 +618,29 @@ class Matcher:
         ]
         return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, top_raw)
 
-    def _combined_match(self, scores: dict[str, float], probs: dict[str, float]) -> Match:
-        """Cues and model together: ``model_weight`` of the model's distribution plus the rest
-        of the cues' own distribution, scaled by how strong the strongest cue is (one weak
-        cue moves little; several strong ones agree with or overrule the model)."""
-        weight = self._settings["model_weight"]
-        threshold = self._settings["none_threshold"]
+    def _learned_match(self, weighed: np.ndarray, scores: dict[str, float]) -> Match:
+        """The combiner's sums as a Match: its softmax is the confidence, the runners-up are
+        the choices ("did you mean"), and an answer ``none`` offers the likeliest topics."""
+        assert self.model is not None
+        share = np.exp(weighed - weighed.max())
+        share /= share.sum()
+        ranked = sorted(zip(self.model.classes, share.tolist(), strict=True), key=lambda kv: -kv[1])
+        top, top_share = ranked[0]
+        # the cues' own close calls stay choices too, as they were without the model: "thủ
+        # tục và giấy tờ" offers both, "tôi muốn báo công an" keeps "report" one tap away
         best_cue = max(scores.values(), default=0.0)
-        strength = 1.0 - math.exp(-best_cue / self._settings["confidence_scale"])
-        total = sum(scores.values()) or 1.0
-        combined = {t: weight * p for t, p in probs.items()}
-        for t, s in scores.items():
-            combined[t] = combined.get(t, 0.0) + (1.0 - weight) * strength * s / total
-        ranked = sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))
-        top, top_score = ranked[0]
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
-        in_scope = [(t, s) for t, s in ranked if t != NONE]
-        # no cue worth the name and an unsure model: better "I did not understand" + choices
-        unsure = best_cue < threshold and probs.get(top, 0.0) < self._settings["model_alone_floor"]
-        cue_top = max(scores.items(), key=lambda kv: (kv[1], kv[0]), default=(NONE, 0.0))
-        if top == NONE and cue_top[0] != NONE and cue_top[1] >= threshold:
-            # the model's "none" does not silence a clear cue: a story that mentions gold or
-            # another bank on the way is still about the topic its cue phrases name
-            top, top_score = cue_top[0], combined[cue_top[0]]
-            second = max(s for t, s in combined.items() if t != top)
-        if top == NONE or unsure:
-            alts = [t for t, s in in_scope if s >= 0.1][:3]
-            best = in_scope[0][1] if in_scope else 0.0
+        settings = self._settings
+        floor = max(settings["none_threshold"], settings["alternative_ratio"] * best_cue)
+        ratio = NONE_CHOICE_RATIO if top == NONE else CHOICE_RATIO
+        alts = [
+            t
+            for t, p in ranked[1:]
+            if t != NONE and (p >= ratio * top_share or scores.get(t, 0.0) >= floor)
+        ][:3]
+        if top == NONE:
+            best = max((p for t, p in ranked if t != NONE), default=0.0)
             return Match(NONE, round(best, 4), alts, 0.0)
-        margin = (top_score - second) / top_score
-        confidence = top_score * (0.5 + 0.5 * margin)
-        alts = [t for t, s in in_scope if t != top and s >= 0.1 and s >= 0.3 * top_score][:3]
-        return Match(top, round(min(max(confidence, 0.0), 1.0), 4), alts, scores.get(top, 0.0))
+        return Match(top, round(top_share, 4), alts, scores.get(top, 0.0))
 
 
 def _phrase_marks(phrase: str, normalizer: Normalizer) -> tuple[tuple[str, ...], _Marks]:
@@ -779,6 +794,13 @@ def load_matcher(data_dir: Path, topic_ids: set[str]) -> Matcher:
         common_words=common_words,
         settings=data.settings.model_dump(),
     )
+    if data.combine is not None:
+        matcher.combiner = Combiner(
+            weights=np.array([data.combine.weights[name] for name in FEATURES]),
+            none_bias=data.combine.none_bias,
+            long_chars=data.combine.long_chars,
+            confidence_scale=data.settings.confidence_scale,
+        )
     training = Path(data_dir) / TRAINING_DIR
     if training.is_dir():
         rows = read_training(training, set(topic_ids) | {NONE})

@@ -624,20 +624,11 @@ class MatcherSettings(Strict):
     ngram_floor: Annotated[Number, _within(0, 1)] = 0.25
     alternative_ratio: Annotated[Number, _within(0, 1)] = 0.6
     confidence_scale: Annotated[Number, _within(0.1, 100)] = 4.0
-    # share of the statistical model in the final score (the cues have the rest)
-    model_weight: Annotated[Number, _within(0, 1)] = 0.6
-    # a message with no cue at all is answered only when the model is this sure of a topic
-    model_alone_floor: Annotated[Number, _within(0, 1)] = 0.35
     # a message whose words carry diacritics at least this often is read with them: a cue
     # written with diacritics must then find them in the message ("đô la" is not "đó là").
     # In the training files a message typed without diacritics has none, one typed with them
     # has them on 0.33-1.0 of its words ("vay", "cho", "app" have none: "vay sinh viên").
     accent_share: Annotated[Number, _within(0, 1)] = 0.3
-    # the scope model turns a topic into "none" when its margin plus this weight times
-    # log(1 + the topic's cue score) is at most ``scope_limit`` (strong cues keep the topic);
-    # both chosen by nested cross-validation (bench/faq_accuracy.py --scope-fit)
-    scope_cue_weight: Annotated[Number, _within(0, 10)] = 0.42
-    scope_limit: Annotated[Number, _within(-100, 100)] = 0.29
 
 
 class TopicCues(Strict):
@@ -679,6 +670,26 @@ class ScopePhrases(Strict):
     inside: Annotated[list[str], _none_as(list)] = []
 
 
+class CombineWeights(Strict):
+    """``combine``: how cues and the statistical model are weighed (content/combiner.py),
+    written by ``python bench/faq_accuracy.py --combine-fit 5``."""
+
+    long_chars: Annotated[int, Field(strict=True, ge=1)]
+    none_bias: Number
+    weights: dict[str, Number]
+
+    @field_validator("weights")
+    @classmethod
+    def _every_feature(cls, weights: dict[str, float]) -> dict[str, float]:
+        from content.combiner import FEATURES
+
+        if missing := [f for f in FEATURES if f not in weights]:
+            raise ValueError(f"missing {', '.join(missing)}")
+        if unknown := [f for f in weights if f not in FEATURES]:
+            raise ValueError(f"unknown {', '.join(unknown)}")
+        return weights
+
+
 class MatcherData(Strict):
     """matcher.yaml as written (the file's header says what each part does). Validate it with
     ``context={"topic_ids": ...}``: topics and precedence name ids of topics.yaml.
@@ -702,6 +713,7 @@ class MatcherData(Strict):
     topics: dict[Annotated[str, AfterValidator(_known_topic)], TopicCues]
     precedence: Annotated[list[PrecedenceRule], _none_as(list)] = []
     scope: ScopePhrases | None = None
+    combine: CombineWeights | None = None
 
     @field_validator("expansions")
     @classmethod

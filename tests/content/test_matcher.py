@@ -699,8 +699,6 @@ def test_concepts_from_the_fifth_set(matcher: Matcher, question: str, topic: str
             "blackcredit.apps",
         ),
         ("bà tổ phó bắt nộp phí hồ sơ nửa triệu thì mới làm đơn vay", "misconduct.fees"),
-        # repaying our loan from afar, also for a parent
-        ("con gái tôi ở Sài Gòn chuyển khoản trả nợ giúp mẹ được không", "digital"),
         ("trả lãi online được không", "digital"),
         # how interest is computed
         ("bên mình áp dụng dư nợ giảm dần khi tính tiền lãi à", "loan.interest"),
@@ -729,6 +727,14 @@ def test_concepts_from_the_sixth_set(matcher: Matcher, question: str, topic: str
         ("có số lạ gọi điện bảo phải đóng phí hồ sơ trước mới duyệt khoản vay", "blackcredit.apps"),
         # "I want to tell the police" is report; the model hears the victim's story first
         ("chủ nợ app gọi khủng bố người thân, tôi muốn báo công an", "report"),
+        # repaying our loan from afar, also for a parent: digital and loan.repayment
+        ("con gái tôi ở Sài Gòn chuyển khoản trả nợ giúp mẹ được không", "digital"),
+        # a private loan (blackcredit.law) told beside the gold price (rule 5's none)
+        (
+            "Tôi cho người quen mượn tiền mua đất, 100 triệu, giờ giá vàng tăng mà anh ta chưa "
+            "trả đồng nào.",
+            "blackcredit.law",
+        ),
     ],
 )
 def test_close_calls_keep_the_cue_topic_one_tap_away(
@@ -752,12 +758,6 @@ def test_close_calls_keep_the_cue_topic_one_tap_away(
         (
             "Chi hang xom vay cua me toi 40 trieu, lai 3% thang, gio chi ay khat mai khong tra. "
             "Me toi co kien duoc khong?",
-            "blackcredit.law",
-        ),
-        # ... even when the story also names gold or a house ("giá vàng", rule 5's none cues)
-        (
-            "Tôi cho người quen mượn tiền mua đất, 100 triệu, giờ giá vàng tăng mà anh ta chưa "
-            "trả đồng nào.",
             "blackcredit.law",
         ),
         # threats told as a story

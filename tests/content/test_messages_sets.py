@@ -31,6 +31,7 @@ SETS = {
     "messages_real4": (30, True),
     "messages_real5": (80, True),
     "messages_real6": (60, True),
+    "messages_written3": (600, False),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
@@ -40,6 +41,7 @@ HASH_SPLITS = {
     "messages_real4": ("i11-real4:", 40),
     "messages_real5": ("i11-real5:", 40),
     "messages_real6": ("i11-real6:", 40),
+    "messages_written3": ("i11-w3:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 

@@ -5,8 +5,6 @@ topic. The messages here were written for these tests, from topics.yaml's rule 5
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from content.loader import Content, load_content
@@ -29,9 +27,10 @@ IN_SCOPE = [
         "program.poor",
     ),
     (
+        # a disaster (loan.risk) and an extension (loan.overdue): either, the other a choice
         "Lũ lụt cuốn mất ao cá, khoản vay ở ngân hàng chính sách sắp đến hạn, có được gia hạn "
         "không?",
-        "loan.risk",
+        "loan.risk|loan.overdue",
     ),
     ("Con tôi đỗ đại học, nhà khó khăn, vay vốn sinh viên thế nào?", "program.student"),
     (
@@ -57,36 +56,28 @@ def test_an_out_of_scope_message_is_answered_none(content: Content, text: str) -
 
 @pytest.mark.parametrize(("text", "topic"), IN_SCOPE)
 def test_the_banks_own_questions_keep_their_topic(content: Content, text: str, topic: str) -> None:
-    assert content.matcher.match(text).topic == topic
+    found = content.matcher.match(text)
+    assert found.topic in topic.split("|")
+    assert set(topic.split("|")) <= {found.topic, *found.alternatives}
 
 
-def test_the_scope_model_is_what_turns_a_weakly_cued_topic_into_none(content: Content) -> None:
-    matcher = content.matcher
-    text = OUT_OF_SCOPE[1]  # an inheritance dispute: the topics alone give it one of theirs
-    limit = matcher._settings["scope_limit"]
-    matcher._settings["scope_limit"] = -1e9  # the override switched off
-    try:
-        guessed = matcher.match(text)
-    finally:
-        matcher._settings["scope_limit"] = limit
-    found = matcher.match(text)
-    assert guessed.topic != "none" and found.topic == "none"
-    # the topic it nearly gave stays one tap away, as a choice, in case the person meant it
-    assert found.alternatives[0] == guessed.topic
+@pytest.mark.parametrize("text", OUT_OF_SCOPE)
+def test_the_scope_model_reads_an_outside_matter_as_not_the_banks(
+    content: Content, text: str
+) -> None:
+    """Its margin is one of the features the combiner weighs for "none"
+    (tests/content/test_combiner.py)."""
+    model = content.matcher.model
+    assert model is not None
+    margin = model.in_scope(content.matcher.model_text(text))
+    assert margin is not None and margin < 0
 
 
-def test_strong_cues_keep_their_topic_against_the_scope_model(content: Content) -> None:
-    matcher = content.matcher
-    assert matcher.model is not None
-    text = IN_SCOPE[4][0]  # a group leader keeping repayments: several strong cues
-    margin = matcher.model.in_scope(matcher.model_text(text))
-    assert margin is not None
-    found = matcher.match(text)
-    weight, limit = matcher._settings["scope_cue_weight"], matcher._settings["scope_limit"]
-    assert found.topic == "misconduct.embezzle"
-    # the rule: a topic becomes none only when margin + weight * log(1 + cue) <= limit
-    matcher._settings["scope_limit"] = margin + weight * math.log1p(found.cue)
-    try:
-        assert matcher.match(text).topic == "none"
-    finally:
-        matcher._settings["scope_limit"] = limit
+@pytest.mark.parametrize(("text", "topic"), IN_SCOPE)
+def test_the_scope_model_reads_the_banks_own_questions_as_its(
+    content: Content, text: str, topic: str
+) -> None:
+    model = content.matcher.model
+    assert model is not None
+    margin = model.in_scope(content.matcher.model_text(text))
+    assert margin is not None and margin > 0
