@@ -48,6 +48,7 @@ FEATURES: tuple[str, ...] = (
     "none_long_scope",
     "none_cue_strength",  # how strong the best cue of any topic is, in [0, 1)
     "none_cue_log",  # log(1 + the best cue score)
+    "none_own_cue",  # log(1 + the score of the out-of-scope cues: gold price, a car loan...)
 )
 
 
@@ -103,6 +104,7 @@ class Combiner:
                 is_none * long * margin,
                 is_none * strength,
                 is_none * math.log1p(best),
+                is_none * math.log1p(cues.get(NONE, 0.0)),
             ]
         )
 

@@ -1,7 +1,7 @@
 """The real-life message sets are well formed: columns, topic ids, kinds, sizes, sources.
 
 ``messages_narrative*.tsv`` were written blind from ``topics.yaml``; ``messages_real*.tsv``,
-``messages_real2*.tsv`` to ``messages_real6*.tsv`` quote citizens'
+``messages_real2*.tsv`` to ``messages_real7*.tsv`` quote citizens'
 messages found on public pages, each with its source address (each later set shares no message
 with the earlier ones, nor a cut of one). The
 ``*_score.tsv`` halves are for scoring only (see README.md here); this file checks their form
@@ -32,6 +32,7 @@ SETS = {
     "messages_real5": (80, True),
     "messages_real6": (60, True),
     "messages_written3": (600, False),
+    "messages_real7": (60, True),
 }
 # sets split by a hash of the text: set name -> (salt, a row is scoring-only when below this)
 HASH_SPLITS = {
@@ -42,6 +43,7 @@ HASH_SPLITS = {
     "messages_real5": ("i11-real5:", 40),
     "messages_real6": ("i11-real6:", 40),
     "messages_written3": ("i11-w3:", 40),
+    "messages_real7": ("i11-real7:", 40),
 }
 SCORING_ONLY = "# SCORING ONLY:"
 
@@ -153,6 +155,7 @@ REAL_ORDER = [
     "messages_real4",
     "messages_real5",
     "messages_real6",
+    "messages_real7",
 ]
 
 
@@ -161,7 +164,8 @@ def present(name: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "name", ["messages_real3", "messages_real4", "messages_real5", "messages_real6"]
+    "name",
+    ["messages_real3", "messages_real4", "messages_real5", "messages_real6", "messages_real7"],
 )
 def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> None:
     older = [
@@ -182,7 +186,7 @@ def test_a_later_real_set_shares_no_message_with_the_older_ones(name: str) -> No
 CHUNK = 50  # characters; a later set shares no run this long with an older one
 
 
-@pytest.mark.parametrize("name", ["messages_real6"])
+@pytest.mark.parametrize("name", ["messages_real6", "messages_real7"])
 def test_a_later_real_set_shares_no_long_passage_with_the_older_ones(name: str) -> None:
     older_chunks = {
         text[i : i + CHUNK]
