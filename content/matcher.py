@@ -276,6 +276,8 @@ class Matcher:
                 for j, word in enumerate(key):
                     if len(word) >= 3 and word.isalpha():
                         self._wild[(*key[:j], "*", *key[j + 1 :])].append((key, j))
+        # every beginning of those: a window with an unknown word stops growing when none fits
+        self._wild_prefixes = {k[:i] for k in self._wild for i in range(1, len(k) + 1)}
 
         # character-trigram TF-IDF vectors of the example phrasings
         docs = [(topic, _trigrams(text)) for topic, texts in examples.items() for text in texts]
@@ -414,6 +416,7 @@ class Matcher:
             digits.append(digits[-1] + t.isdigit())
             unknown.append(unknown[-1] + (t not in self._vocab))
         phrases, vocab, wild = self._phrases, self._vocab, self._wild
+        wild_prefixes = self._wild_prefixes
         prefixes = self._prefixes
         found: list[tuple[int, int, tuple[str, ...], bool]] = []
         for i in range(n):
@@ -438,14 +441,19 @@ class Matcher:
                     if key not in prefixes and shape not in prefixes:
                         break  # no phrase begins with these words: a longer window neither
                     continue
-                if size < 2:
-                    continue
+                # only an unknown word may be a typo of the phrase's word, one per phrase
+                grows = key in prefixes or shape in prefixes
                 for j in range(size):
                     if key[j] in vocab:
-                        continue  # only an unknown word may be a typo of the phrase's word
-                    for phrase, pos in wild.get((*key[:j], "*", *key[j + 1 :]), ()):
-                        if _one_edit(key[pos], phrase[pos]):
-                            found.append((i, end, phrase, True))
+                        continue
+                    starred = (*key[:j], "*", *key[j + 1 :])
+                    if size >= 2:
+                        for phrase, pos in wild.get(starred, ()):
+                            if _one_edit(key[pos], phrase[pos]):
+                                found.append((i, end, phrase, True))
+                    grows = grows or starred in wild_prefixes
+                if not grows:
+                    break  # neither a phrase nor a phrase with one typo begins here
         # with diacritics, a phrase counts for the entries whose diacritics the words carry
         # ("đô la" is not "đó là"); None: every entry of the phrase counts
         entries: list[frozenset[int] | None] = [None] * len(found)
