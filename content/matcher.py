@@ -46,6 +46,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -60,6 +61,7 @@ __all__ = ["Match", "Matcher", "load_matcher"]
 
 FILE_NAME = "matcher.yaml"
 NONE = "none"
+_END = ""  # a trie node's entry for the phrase that ends there (no word is empty)
 # A runner-up is offered as a choice ("did you mean") when the combiner believes it at least
 # this share of the winner (a weighed sum within 3 of it): in cross-validation that is a
 # quarter of the messages, and top-3 gains 3 points over top-1. Under an answer "none" the
@@ -222,7 +224,13 @@ class Matcher:
         self._phrase_marks = phrase_marks or {}
         self._max_len = max((len(k) for k in phrases), default=1)
         # every beginning of a phrase: a window of words that begins none stops growing
-        self._prefixes = {k[:i] for k in phrases for i in range(1, len(k) + 1)}
+        # the phrases as a trie of words (nested dicts; _END holds the whole phrase)
+        self._trie: dict[str, Any] = {}
+        for key in phrases:
+            node = self._trie
+            for word in key:
+                node = node.setdefault(word, {})
+            node[_END] = key
         self._combos = combos
         # each alternative of a combo part: its padded text, whether it holds "#" (then it is
         # looked for in the text with numbers as "#"), and its words (all must be present
@@ -415,34 +423,38 @@ class Matcher:
         for t in tokens:
             digits.append(digits[-1] + t.isdigit())
             unknown.append(unknown[-1] + (t not in self._vocab))
-        phrases, vocab, wild = self._phrases, self._vocab, self._wild
-        wild_prefixes = self._wild_prefixes
-        prefixes = self._prefixes
+        vocab, wild = self._vocab, self._wild
+        wild_prefixes, trie = self._wild_prefixes, self._trie
         found: list[tuple[int, int, tuple[str, ...], bool]] = []
         for i in range(n):
             # most words of a story begin no phrase: skip them before building any window
-            if (
-                unknown[i + 1] == unknown[i]
-                and (tokens[i],) not in prefixes
-                and (shapes[i],) not in prefixes
-            ):
+            if unknown[i + 1] == unknown[i] and tokens[i] not in trie and shapes[i] not in trie:
                 continue
+            # walk the phrase trie with the words and with their shapes ("#" for numbers):
+            # a node is a phrase's beginning, its _END entry a whole phrase
+            by_word: dict[str, Any] | None = trie
+            by_shape: dict[str, Any] | None = trie
             for size in range(1, min(self._max_len, n - i) + 1):
                 end = i + size
-                key = tuple(tokens[i:end])
-                shape = tuple(shapes[i:end]) if digits[end] != digits[i] else key
-                if key in phrases:
-                    found.append((i, end, key, any(repaired[i:end])))
+                by_word = by_word.get(tokens[end - 1]) if by_word is not None else None
+                by_shape = by_shape.get(shapes[end - 1]) if by_shape is not None else None
+                if by_word is not None and (phrase := by_word.get(_END)) is not None:
+                    found.append((i, end, phrase, any(repaired[i:end])))
                     continue
-                if shape is not key and shape in phrases:
-                    found.append((i, end, shape, any(repaired[i:end])))
+                if (
+                    digits[end] != digits[i]
+                    and by_shape is not None
+                    and (phrase := by_shape.get(_END)) is not None
+                ):
+                    found.append((i, end, phrase, any(repaired[i:end])))
                     continue
                 if unknown[end] == unknown[i]:
-                    if key not in prefixes and shape not in prefixes:
+                    if by_word is None and by_shape is None:
                         break  # no phrase begins with these words: a longer window neither
                     continue
                 # only an unknown word may be a typo of the phrase's word, one per phrase
-                grows = key in prefixes or shape in prefixes
+                key = tuple(tokens[i:end])
+                grows = by_word is not None or by_shape is not None
                 for j in range(size):
                     if key[j] in vocab:
                         continue
