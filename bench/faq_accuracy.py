@@ -315,9 +315,9 @@ def out_of_fold(ld: Load, data_dir: Path, folds: int) -> list[Evidence]:
                 original.scope_cues,
             )
             for name, gold, text in held:
-                found = matcher.evidence(text[:MAX_QUESTION_CHARS])
-                assert found is not None
-                out.append(Evidence(name, gold, text, found[1], model.classes))
+                _, features = matcher.evidence(text[:MAX_QUESTION_CHARS])
+                assert features is not None
+                out.append(Evidence(name, gold, text, features, model.classes))
     finally:
         matcher.model = original
     return out

@@ -223,8 +223,8 @@ class Matcher:
         # the diacritics of each entry of ``phrases[key]``, in the same order
         self._phrase_marks = phrase_marks or {}
         self._max_len = max((len(k) for k in phrases), default=1)
-        # every beginning of a phrase: a window of words that begins none stops growing
-        # the phrases as a trie of words (nested dicts; _END holds the whole phrase)
+        # the phrases as a trie of words (nested dicts; _END holds the whole phrase): a window
+        # of words that begins no phrase stops growing
         self._trie: dict[str, Any] = {}
         for key in phrases:
             node = self._trie
@@ -588,14 +588,14 @@ class Matcher:
                     scores[t] *= rule.factor
         return {t: s for t, s in scores.items() if s > 0}
 
-    def evidence(self, text: str) -> tuple[dict[str, float], np.ndarray] | None:
-        """The cue scores and the combiner's features of every model class for ``text`` (None
-        without a model and a ``combine`` section); :meth:`match` and the bench that fits the
+    def evidence(self, text: str) -> tuple[dict[str, float], np.ndarray | None]:
+        """The cue scores, and the combiner's features of every model class (None without a
+        model and a ``combine`` section): :meth:`match` and the bench that fits the
         combination read the same numbers."""
         tokens, repaired, marks = self._prepare(text)
         scores = self._cue_scores(tokens, repaired, marks)
         if self.model is None or self.combiner is None:
-            return None
+            return scores, None
         return scores, self._features(tokens, scores, len(text))
 
     def _features(self, tokens: list[str], scores: dict[str, float], length: int) -> np.ndarray:
@@ -608,11 +608,10 @@ class Matcher:
         return self.combiner.features(self.model.classes, probs, decision, scores, margin, length)
 
     def match(self, text: str) -> Match:
-        tokens, repaired, marks = self._prepare(text)
-        scores = self._cue_scores(tokens, repaired, marks)
-        if self.model is None or self.combiner is None:
+        scores, features = self.evidence(text)
+        if features is None:
             return self._cue_match(scores)
-        features = self._features(tokens, scores, len(text))
+        assert self.model is not None and self.combiner is not None
         return self._learned_match(self.combiner.scores(features, self.model.classes), scores)
 
     def _cue_match(self, scores: dict[str, float]) -> Match:

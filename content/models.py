@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from content.combiner import FEATURES
 from content.normalize import fold
 
 Language = Literal["vi", "en"]
@@ -681,8 +682,6 @@ class CombineWeights(Strict):
     @field_validator("weights")
     @classmethod
     def _every_feature(cls, weights: dict[str, float]) -> dict[str, float]:
-        from content.combiner import FEATURES
-
         if missing := [f for f in FEATURES if f not in weights]:
             raise ValueError(f"missing {', '.join(missing)}")
         if unknown := [f for f in weights if f not in FEATURES]:

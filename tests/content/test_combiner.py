@@ -102,9 +102,9 @@ def test_fit_learns_which_side_to_believe() -> None:
 def test_the_matcher_answers_with_the_combiner(matcher: Matcher) -> None:
     """The answer is the class with the highest weighed sum, its share the confidence."""
     assert matcher.model is not None and matcher.combiner is not None
-    found = matcher.evidence(LONG_STORY)
-    assert found is not None
-    sums = matcher.combiner.scores(found[1], matcher.model.classes)
+    _, features = matcher.evidence(LONG_STORY)
+    assert features is not None
+    sums = matcher.combiner.scores(features, matcher.model.classes)
     share = np.exp(sums - sums.max())
     share /= share.sum()
     m = matcher.match(LONG_STORY)
