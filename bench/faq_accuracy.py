@@ -276,6 +276,56 @@ def cross_validate(
     return summary
 
 
+LEARNING_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def learning_curve(ld: Load, data_dir: Path, folds: int) -> None:
+    """How cross-validated top-1 on the real messages grows with the real messages trained on:
+    each fold's model learns from every other training file and a share of the real
+    messages of the other folds (the same share kept at every step: a message's own hash
+    decides). Written messages are scored too, to see what the real ones teach them."""
+    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
+    rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    examples = [
+        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
+    ]
+    matcher = ld.matcher
+    original = matcher.model
+    scope = original.scope_cues if original is not None else None
+    real_count = sum(name.startswith("messages_real") for name, _, _ in rows)
+    print(f"== learning curve: {folds}-fold, {real_count} real messages")
+    try:
+        for share in LEARNING_SHARES:
+            scored: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for k in range(folds):
+                training = [
+                    (text, gold)
+                    for name, gold, text in rows
+                    if _fold(text, "", folds) != k
+                    and (
+                        not name.startswith("messages_real")
+                        or _fold(text, "curve:", 100) < share * 100
+                    )
+                ]
+                matcher.model = train(training + examples, matcher.model_text, scope)
+                for name, gold, text in rows:
+                    if _fold(text, "", folds) == k:
+                        kind = next((k for k in ("real", "written") if k in name), "other")
+                        scored[kind].append((gold, answer(ld.content, matcher, text)[0]))
+            real, written = scored["real"], scored["written"]
+            in_scope = [p for g, p in real if g != NONE]
+            right = sum(g == p for g, p in real)
+            print(
+                f"  real share {share:4.2f}: real top-1 {pct(right, len(real))}"
+                f", in scope none {pct(in_scope.count(NONE), len(in_scope))}; written top-1 "
+                f"{pct(sum(g == p for g, p in written), len(written))}"
+            )
+    finally:
+        matcher.model = original
+    print()
+
+
 COMBINE_C = 1.0  # the logistic regression's regularisation (1.0 and 10 measured alike)
 # none_bias gives the best top-1 whose share of in-scope messages answered none stays at most
 # this over the outer folds: no more than before the combiner (issue 11 allows 2 %)
@@ -548,6 +598,13 @@ def main(argv: list[str] | None = None) -> int:
         help="fit matcher.yaml's combine weights on K-fold out-of-fold model outputs",
     )
     parser.add_argument(
+        "--learning-curve",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold top-1 on the real messages as the real messages trained on grow",
+    )
+    parser.add_argument(
         "--write", action="store_true", help="with --combine-fit: write them into matcher.yaml"
     )
     args = parser.parse_args(argv)
@@ -565,6 +622,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  written to {DATA_DIR / FILE_NAME}")
         else:
             print(yaml.safe_dump({"none_bias": bias, "weights": weights}, sort_keys=False))
+        return 0
+    if args.learning_curve:
+        learning_curve(ld, DATA_DIR, max(args.learning_curve, 2))
         return 0
     if args.cv:
         cross_validate(ld, DATA_DIR, max(args.cv, 2), args.cv_errors)
