@@ -276,6 +276,18 @@ def cross_validate(
     return summary
 
 
+def _training(data_dir: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(file name, topic, text) of every training message, and matcher.yaml's examples as
+    (text, topic), which every fold's model learns."""
+    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
+    rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
+    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
+    examples = [
+        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
+    ]
+    return rows, examples
+
+
 LEARNING_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -284,12 +296,7 @@ def learning_curve(ld: Load, data_dir: Path, folds: int) -> None:
     each fold's model learns from every other training file and a share of the real
     messages of the other folds (the same share kept at every step: a message's own hash
     decides). Written messages are scored too, to see what the real ones teach them."""
-    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
-    rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
-    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
-    examples = [
-        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
-    ]
+    rows, examples = _training(data_dir)
     matcher = ld.matcher
     original = matcher.model
     scope = original.scope_cues if original is not None else None
@@ -348,12 +355,7 @@ class Evidence:
 def out_of_fold(ld: Load, data_dir: Path, folds: int) -> list[Evidence]:
     """Every training message's combiner features, from a model trained without its fold
     (the same folds as ``--cv``); matcher.yaml's examples are always trained on."""
-    files = sorted((data_dir / TRAINING_DIR).glob("*.tsv"))
-    rows = [(path.name, gold, text) for path in files for gold, text, _ in read_rows(path)]
-    raw = yaml.safe_load((data_dir / FILE_NAME).read_text(encoding="utf-8"))
-    examples = [
-        (str(t), topic) for topic, b in raw["topics"].items() for t in b.get("examples") or []
-    ]
+    rows, examples = _training(data_dir)
     matcher = ld.matcher
     original = matcher.model
     if original is None or matcher.combiner is None:
