@@ -246,3 +246,35 @@ async def test_a_person_fills_at_most_a_days_worth(chat: Chat, deps: Deps, clock
     clock.advance(days=1, seconds=1)  # a day after the first: room again
     await chat.send(OUT_OF_SCOPE)
     assert len(await kept_rows(deps)) == kept_questions.MAX_PER_DAY + 1
+
+
+async def test_an_export_labelled_by_an_editor_is_training_data(
+    chat: Chat, deps: Deps, clock, tmp_path
+):
+    """docs/labelling.md: the editor adds a ``topic`` column to the export and drops the file
+    into content/data/training/. The bot's own guess (``best_topic``) is never taken for a
+    label: an export nobody labelled is refused, by name."""
+    from content.classifier import read_training
+
+    await chat.onboard()
+    story = "Bà hàng xóm vay tôi 50 triệu từ năm ngoái, giờ không chịu trả"
+    async with transaction(deps.sessions) as session:
+        user = (await session.exec(select(User))).one()
+        assert user.id is not None
+        await store.add(session, user.id, "test", mask(OUT_OF_SCOPE), "none", 0.01, clock())
+        await store.add(session, user.id, "test", mask(story), "none", 0.2, clock())
+        tsv = await kept_questions.export(session, None, TZ)
+    unlabelled = tmp_path / "unlabelled"
+    unlabelled.mkdir()
+    (unlabelled / "messages_users_2026_11.tsv").write_text(tsv, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"messages_users_2026_11\.tsv: header needs 'topic'"):
+        read_training(unlabelled, {"none", "blackcredit.law"})
+
+    header, *lines = tsv.splitlines()
+    labels = {OUT_OF_SCOPE: "none", story: "blackcredit.law"}  # the editor's, by the guide
+    labelled = [header + "\ttopic"] + [line + "\t" + labels[line.split("\t")[0]] for line in lines]
+    training = tmp_path / "training"
+    training.mkdir()
+    (training / "messages_users_2026_11.tsv").write_text("\n".join(labelled), encoding="utf-8")
+    rows = read_training(training, {"none", "blackcredit.law"})
+    assert sorted(rows) == sorted(labels.items())
