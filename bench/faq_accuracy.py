@@ -318,7 +318,7 @@ def learning_curve(ld: Load, data_dir: Path, folds: int) -> None:
                 matcher.model = train(training + examples, matcher.model_text, scope)
                 for name, gold, text in rows:
                     if _fold(text, "", folds) == k:
-                        kind = next((k for k in ("real", "written") if k in name), "other")
+                        kind = next((part for part in ("real", "written") if part in name), "other")
                         scored[kind].append((gold, answer(ld.content, matcher, text)[0]))
             real, written = scored["real"], scored["written"]
             in_scope = [p for g, p in real if g != NONE]
